@@ -1,0 +1,44 @@
+# The few commands a reader needs. Each creates .venv and installs what is missing.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+FIRST_PAGE := notebooks/00-how-to-use-this-book/00.00-how-to-use-this-book.ipynb
+
+.PHONY: lab test book bench lint typecheck pytest nbval clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "dslib needs Python 3.11 or newer, this is " + sys.version' 
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+## make lab: open JupyterLab on the book's first page
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab $(FIRST_PAGE)
+
+## make test: everything CI checks: lint, types, library tests, doctests, strict nbval
+test: lint typecheck pytest
+
+lint: $(STAMP)
+	$(PY) -m ruff check dslib tests benchmarks tools
+	$(PY) -m ruff format --check dslib tests benchmarks tools
+
+typecheck: $(STAMP)
+	$(PY) -m mypy
+
+pytest: $(STAMP)
+	MPLBACKEND=Agg $(PY) -m pytest -n 2 --dist loadfile --doctest-modules dslib tests \
+	    --nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout 120
+
+## make book: re-execute every notebook in place, top to bottom, in a fresh kernel
+book: $(STAMP)
+	$(PY) tools/run_notebooks.py notebooks
+
+## make bench: the speed and memory benchmarks (prints tables)
+bench: $(STAMP)
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
