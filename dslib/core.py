@@ -157,7 +157,9 @@ class Context:
         self.id = id
         self._ids = ids if isinstance(ids, frozenset) else frozenset(ids)
         if id not in self._ids:
-            raise ValueError(f"context id {id!r} is not one of the system's nodes {sorted(self._ids)}")
+            raise ValueError(
+                f"context id {id!r} is not one of the system's nodes {sorted(self._ids)}"
+            )
         self.peers: tuple[str, ...] = tuple(sorted(i for i in self._ids if i != id))
         self.now = now
         self.rng = rng if rng is not None else random.Random(0)

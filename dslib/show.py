@@ -97,5 +97,7 @@ def show(obj: Any, lines: tuple[int, int] | None = None) -> Source:
     name = getattr(obj, "__qualname__", getattr(obj, "__name__", repr(obj)))
     module = getattr(obj, "__module__", None) or getattr(obj, "__name__", "")
     short = file.split("dslib/", 1)[-1] if "dslib/" in file else file
-    location = f"dslib/{short}:{first}  ({module}.{name})" if "dslib/" in file else f"{file}:{first}"
+    location = (
+        f"dslib/{short}:{first}  ({module}.{name})" if "dslib/" in file else f"{file}:{first}"
+    )
     return Source(code, name, location)

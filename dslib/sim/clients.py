@@ -175,8 +175,10 @@ class Client(Node[ClientState]):
         ctx.record("ok" if msg.ok else "fail", f, msg.value, key)
         ctx.cancel_timer(("timeout", state.request_id))
         # Stay with the server that answered.
-        return self._next(ctx, replace(state, server=self.servers.index(src)
-                                       if src in self.servers else state.server))
+        return self._next(
+            ctx,
+            replace(state, server=self.servers.index(src) if src in self.servers else state.server),
+        )
 
     def _next(self, ctx: Context, state: ClientState) -> ClientState:
         state = replace(state, next_op=state.next_op + 1, waiting=False)

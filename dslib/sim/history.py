@@ -191,13 +191,23 @@ class History:
             key = inv.key if inv.key is not None or done is None else done.key
             if done is None:
                 ops.append(
-                    Operation(n, inv.process, inv.f, inv.value, None, "info",
-                              inv.time, float("inf"), key)
+                    Operation(
+                        n, inv.process, inv.f, inv.value, None, "info", inv.time, float("inf"), key
+                    )
                 )
             else:
                 ops.append(
-                    Operation(n, inv.process, inv.f, inv.value, done.value, done.type,
-                              inv.time, done.time, key)
+                    Operation(
+                        n,
+                        inv.process,
+                        inv.f,
+                        inv.value,
+                        done.value,
+                        done.type,
+                        inv.time,
+                        done.time,
+                        key,
+                    )
                 )
         return ops
 

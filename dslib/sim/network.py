@@ -57,8 +57,7 @@ class Latency:
         d = self._sampler(rng)
         if not (isinstance(d, (int, float)) and d >= 0 and math.isfinite(d)):
             raise ValueError(
-                f"latency {self.description} returned {d!r}; a latency must be a finite "
-                "number >= 0"
+                f"latency {self.description} returned {d!r}; a latency must be a finite number >= 0"
             )
         return d
 
@@ -120,7 +119,9 @@ def lognormal(median: float, sigma: float) -> Latency:
         raise ValueError(f"lognormal: median={median} must be > 0")
     mu = math.log(median)
     s = float(sigma)
-    return Latency(lambda rng: rng.lognormvariate(mu, s), f"lognormal(median={median}, sigma={sigma})")
+    return Latency(
+        lambda rng: rng.lognormvariate(mu, s), f"lognormal(median={median}, sigma={sigma})"
+    )
 
 
 def as_latency(value: Latency | float | Callable[[random.Random], float]) -> Latency:
@@ -168,10 +169,10 @@ class Network:
         fifo: bool = False,
     ) -> None:
         for name, p in (("loss", loss), ("duplication", duplication)):
-            if not (
-                isinstance(p, (int, float)) and not isinstance(p, bool) and 0.0 <= p <= 1.0
-            ):
-                raise ValueError(f"Network: {name}={p!r} is not a probability; use a number from 0 to 1")
+            if not (isinstance(p, (int, float)) and not isinstance(p, bool) and 0.0 <= p <= 1.0):
+                raise ValueError(
+                    f"Network: {name}={p!r} is not a probability; use a number from 0 to 1"
+                )
         if not isinstance(fifo, bool):
             raise TypeError(f"Network: fifo={fifo!r} must be True or False")
         object.__setattr__(self, "latency", as_latency(latency))

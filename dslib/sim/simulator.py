@@ -48,7 +48,8 @@ from __future__ import annotations
 import heapq
 import math
 import random
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from dslib.core import NOTHING_PERSISTED, Context, Node, System, check_state, describe_event
@@ -133,6 +134,7 @@ class Simulation:
         self.network = network
         self.nemesis = nemesis
         self.record_trace = bool(record_trace)
+        self.step_time = 1.0
         self.now = 0.0
         self.events = 0
         self.trace = Trace()
@@ -182,7 +184,9 @@ class Simulation:
 
     def in_flight(self) -> list[tuple[str, str, Any]]:
         """The messages sent but not yet delivered or dropped, as ``(src, dst, msg)``."""
-        out = [(e[4], e[3], e[5]) for e in sorted(self._queue) if e[2] in (_DELIVER, _LOST, _BLOCKED)]
+        out = [
+            (e[4], e[3], e[5]) for e in sorted(self._queue) if e[2] in (_DELIVER, _LOST, _BLOCKED)
+        ]
         for buffered in self._paused.values():
             out += [(e[4], e[3], e[5]) for e in buffered if e[2] == _DELIVER]
         return out
@@ -256,6 +260,113 @@ class Simulation:
         else:
             self._check_fault(action)
             self._push(float(time), _FAULT, None, action, None, None)
+
+    # -- taking one chosen event (replay, debugger, hypothesis) ----------------------
+    def pending_timers(self) -> list[tuple[str, Hashable]]:
+        """The timers that are set, as ``(node, timer)`` pairs, sorted by node."""
+        return [
+            (node, name)
+            for node in self.system.ids
+            for name in sorted(self._timers[node], key=repr)
+        ]
+
+    def _take(self, src: str, dst: str, msg: Any) -> tuple[Any, ...]:
+        for i, ev in enumerate(self._queue):
+            if (
+                ev[2] in (_DELIVER, _LOST, _BLOCKED)
+                and ev[3] == dst
+                and ev[4] == src
+                and ev[5] == msg
+            ):
+                self._queue[i] = self._queue[-1]
+                self._queue.pop()
+                heapq.heapify(self._queue)
+                return ev
+        raise ValueError(
+            f"no message {msg!r} from {src!r} to {dst!r} is in flight; in flight: "
+            f"{self.in_flight()}"
+        )
+
+    def deliver(
+        self, src: str, dst: str, msg: Any, choices: Sequence[Any] | None = None
+    ) -> list[Any]:
+        """Deliver one in-flight message now, whatever its scheduled time (a manual step).
+
+        Manual steps (``deliver``, ``fire``, ``drop``, ``duplicate``) advance the
+        clock by ``step`` (1.0) each, so that a replayed schedule reads in order.
+        ``choices`` fixes what the handler's ``ctx.choose`` calls return, in order.
+
+        Returns the trace entries of the step.
+        """
+        ev = self._take(src, dst, msg)
+        self.now += self.step_time
+        start = len(self.trace)
+        self.events += 1
+        if dst in self._crashed:
+            self._trace((self.now, "drop", dst, src, msg, ev[6], "crashed"))
+        else:
+            with self._choices(dst, choices):
+                self._deliver(dst, src, msg, ev[6])
+        return self.trace[start:]
+
+    def fire(self, node: str, timer: Hashable, choices: Sequence[Any] | None = None) -> list[Any]:
+        """Fire a pending timer of ``node`` now (a manual step); see ``deliver``."""
+        self._check_node(node, "fire")
+        if timer not in self._timers[node]:
+            raise ValueError(
+                f"timer {timer!r} is not set on node {node!r}; set timers: {self.pending_timers()}"
+            )
+        del self._timers[node][timer]
+        self.now += self.step_time
+        start = len(self.trace)
+        self.events += 1
+        with self._choices(node, choices):
+            self._fire(node, timer)
+        return self.trace[start:]
+
+    def drop(self, src: str, dst: str, msg: Any) -> list[Any]:
+        """Lose one in-flight message now (a manual step)."""
+        ev = self._take(src, dst, msg)
+        self.now += self.step_time
+        self.events += 1
+        start = len(self.trace)
+        self._trace((self.now, "drop", dst, src, msg, ev[6], "loss"))
+        return self.trace[start:]
+
+    def duplicate(self, src: str, dst: str, msg: Any) -> list[Any]:
+        """Make a second copy of one in-flight message (a manual step)."""
+        ev = self._take(src, dst, msg)
+        heapq.heappush(self._queue, ev)
+        self.now += self.step_time
+        self.events += 1
+        start = len(self.trace)
+        self._msg_id += 1
+        self._trace((self.now, "duplicate", dst, src, msg, self._msg_id, ev[6]))
+        self._push(ev[0], _DELIVER, dst, src, msg, self._msg_id)
+        return self.trace[start:]
+
+    @contextmanager
+    def _choices(self, node: str, choices: Sequence[Any] | None) -> Iterator[None]:
+        if choices is None:
+            yield
+            return
+        ctx = self._ctx[node]
+        saved = ctx._chooser
+        pending = list(choices)
+
+        def chooser(options: Sequence[Any]) -> Any:
+            if not pending:
+                raise ValueError(f"node {node!r} called choose() more often than choices given")
+            pick = pending.pop(0)
+            if pick not in options:
+                raise ValueError(f"choice {pick!r} is not one of the options {list(options)!r}")
+            return pick
+
+        ctx._chooser = chooser
+        try:
+            yield
+        finally:
+            ctx._chooser = saved
 
     # -- faults (applied now) ------------------------------------------------------
     def crash(self, node: str) -> None:
@@ -351,27 +462,26 @@ class Simulation:
     def _handle(self, ev: tuple[Any, ...]) -> bool:
         """Handle one queued event; return False if it was stale (a cancelled timer)."""
         time, _seq, kind, node_id, a, b, c = ev
-        if kind == _TIMER:
-            if self._timers[node_id].get(a) != b:
-                return False
-        if node_id is not None and node_id in self._paused and kind in (_DELIVER, _TIMER):
+        if kind == _TIMER and self._timers[node_id].get(a) != b:
+            return False
+        if time > self.now:  # manual steps may have moved the clock past queued events
             self.now = time
+        if node_id is not None and node_id in self._paused and kind in (_DELIVER, _TIMER):
             self._paused[node_id].append(ev)
             return True
-        self.now = time
         self.events += 1
         if kind == _DELIVER:
             src, msg, msg_id = a, b, c
             if node_id in self._crashed:
-                self._trace((time, "drop", node_id, src, msg, msg_id, "crashed"))
+                self._trace((self.now, "drop", node_id, src, msg, msg_id, "crashed"))
             elif not self.connected(src, node_id):
-                self._trace((time, "drop", node_id, src, msg, msg_id, "partition"))
+                self._trace((self.now, "drop", node_id, src, msg, msg_id, "partition"))
             else:
                 self._deliver(node_id, src, msg, msg_id)
         elif kind == _LOST:
-            self._trace((time, "drop", node_id, a, b, c, "loss"))
+            self._trace((self.now, "drop", node_id, a, b, c, "loss"))
         elif kind == _BLOCKED:
-            self._trace((time, "drop", node_id, a, b, c, "partition"))
+            self._trace((self.now, "drop", node_id, a, b, c, "partition"))
         elif kind == _TIMER:
             del self._timers[node_id][a]
             self._fire(node_id, a)
@@ -440,7 +550,9 @@ class Simulation:
                     arrival = max(arrival, self._fifo_last.get(link, 0.0))
                     self._fifo_last[link] = arrival
                 self._seq += 1
-                heapq.heappush(self._queue, (arrival, self._seq, _DELIVER, dst, node_id, msg, msg_id))
+                heapq.heappush(
+                    self._queue, (arrival, self._seq, _DELIVER, dst, node_id, msg, msg_id)
+                )
                 if self._duplication and rng.random() < self._duplication:
                     self._msg_id += 1
                     trace((now, "duplicate", dst, node_id, msg, self._msg_id, msg_id))
@@ -463,7 +575,8 @@ class Simulation:
                 self._seq += 1
                 timers[name] = self._seq
                 heapq.heappush(
-                    self._queue, (now + delay / rate, self._seq, _TIMER, node_id, name, self._seq, None)
+                    self._queue,
+                    (now + delay / rate, self._seq, _TIMER, node_id, name, self._seq, None),
                 )
         if ctx.persisted is not NOTHING_PERSISTED:
             self._durable[node_id] = ctx.persisted
@@ -509,7 +622,9 @@ class Simulation:
                     f"Partition: nodes {missing} are in no group; place every node "
                     "(clients too) in exactly one group"
                 )
-        if not isinstance(fault, (Crash, Restart, Pause, Partition, Cut, Heal, ClockSkew, NetworkChange)):
+        if not isinstance(
+            fault, (Crash, Restart, Pause, Partition, Cut, Heal, ClockSkew, NetworkChange)
+        ):
             raise TypeError(f"{fault!r} is not a fault (Crash, Restart, Pause, Partition, ...)")
 
     def _apply_fault(self, fault: Any) -> None:

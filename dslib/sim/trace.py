@@ -127,8 +127,13 @@ class Trace:
             if kind == "send" or kind == "duplicate":
                 src, dst = (node, peer) if kind == "send" else (peer, node)
                 by_id[ref] = {
-                    "id": ref, "src": src, "dst": dst, "msg": data, "sent": time,
-                    "arrived": None, "outcome": "in flight",
+                    "id": ref,
+                    "src": src,
+                    "dst": dst,
+                    "msg": data,
+                    "sent": time,
+                    "arrived": None,
+                    "outcome": "in flight",
                 }
                 if kind == "duplicate":
                     by_id[ref]["sent"] = by_id[detail]["sent"] if detail in by_id else time
