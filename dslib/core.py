@@ -233,9 +233,13 @@ class Context:
                 "(lo, hi) with 0 <= lo <= hi"
             )
         self.timers_set.append((timer, delay))
+        # Effects are applied cancels first, then sets; a set after a cancel wins.
 
     def cancel_timer(self, timer: Hashable) -> None:
         """Cancel ``timer`` if it is set; cancelling an unset timer does nothing."""
+        # A set_timer earlier in this same handler call is undone too, so that the
+        # runtime may apply every cancel before every set.
+        self.timers_set = [(name, d) for name, d in self.timers_set if name != timer]
         self.timers_cancelled.append(timer)
 
     def persist(self, value: Hashable) -> None:

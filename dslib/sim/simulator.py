@@ -356,10 +356,14 @@ class Simulation:
 
         def chooser(options: Sequence[Any]) -> Any:
             if not pending:
-                raise ValueError(f"node {node!r} called choose() more often than choices given")
+                raise ProtocolError(
+                    f"node {node!r} called choose() more often than choices were given"
+                )
             pick = pending.pop(0)
             if pick not in options:
-                raise ValueError(f"choice {pick!r} is not one of the options {list(options)!r}")
+                raise ProtocolError(
+                    f"choice {pick!r} is not one of the options {list(options)!r} of node {node!r}"
+                )
             return pick
 
         ctx._chooser = chooser

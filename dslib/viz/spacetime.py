@@ -1,0 +1,208 @@
+"""Space-time (message sequence) diagrams of a trace.
+
+A line per node, time running left to right; an arrow per message from its
+send to its delivery; a lost message ends in a red cross where it would have
+arrived; a crashed node's line is greyed out until it restarts; timer firings
+are small ticks; a partition is a shaded band.
+
+The figure is built without ``pyplot`` (a bare ``Figure``), so a notebook shows
+it once, and scripts can save it with ``fig.savefig``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from dslib.sim.trace import Trace, TraceEvent
+
+__all__ = ["message_label", "space_time_diagram"]
+
+_COLORS = {"deliver": "#1f5fa8", "drop": "#c62828", "duplicate": "#8e24aa"}
+
+
+def message_label(msg: Any, width: int = 24) -> str:
+    """A short label for a message: its class name and fields, cut to ``width`` characters.
+
+    >>> from dslib.sim.clients import Reply
+    >>> message_label(Reply(3, True, "x"))
+    "Reply(3, True, 'x')"
+    >>> message_label(Reply(3, True, "a long result"), width=16)
+    'Reply(3, True,..'
+    """
+    if isinstance(msg, str):
+        text = msg
+    elif hasattr(msg, "__dataclass_fields__"):
+        fields = [repr(getattr(msg, f)) for f in msg.__dataclass_fields__]
+        text = f"{type(msg).__name__}({', '.join(fields)})"
+    else:
+        text = repr(msg)
+    return text if len(text) <= width else text[: width - 2] + ".."
+
+
+def space_time_diagram(
+    trace: Trace | Iterable[TraceEvent],
+    nodes: Sequence[str] | None = None,
+    start: float | None = None,
+    end: float | None = None,
+    labels: bool | None = None,
+    timers: bool = True,
+    title: str | None = None,
+    ax: Any = None,
+    figsize: tuple[float, float] | None = None,
+) -> Any:
+    """Draw a trace as a space-time diagram.
+
+    Parameters
+    ----------
+    trace : Trace or iterable of TraceEvent
+        What to draw (a simulation's ``sim.trace``, or a replayed counterexample's).
+    nodes : sequence of str, optional
+        Which nodes, top to bottom (default: every node in the trace, sorted).
+    start, end : float, optional
+        The window of time to draw (default: all of it).
+    labels : bool, optional
+        Write each message's label on its arrow (default: when there are at most 40).
+    timers : bool, default True
+        Mark timer firings with a tick.
+    title : str, optional
+        The figure's title.
+    ax : matplotlib Axes, optional
+        Draw into this Axes instead of a new figure.
+    figsize : (float, float), optional
+        Size of a new figure in inches (default grows with the number of nodes).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from dslib.sim.trace import Trace
+    >>> t = Trace()
+    >>> t.append((0.0, "send", "a", "b", "ping", 1, None))
+    >>> t.append((1.0, "deliver", "b", "a", "ping", 1, None))
+    >>> space_time_diagram(t)
+    <Figure size 700x170 with 1 Axes>
+    """
+    from matplotlib.figure import Figure
+
+    events = list(trace)
+    if nodes is None:
+        found = {e.node for e in events if e.node is not None}
+        found |= {e.peer for e in events if e.peer is not None}
+        nodes = sorted(found)
+    else:
+        nodes = list(nodes)
+    lane = {n: i for i, n in enumerate(nodes)}
+    times = [e.time for e in events]
+    t0 = start if start is not None else (min(times) if times else 0.0)
+    t1 = end if end is not None else (max(times) if times else 1.0)
+    if t1 <= t0:
+        t1 = t0 + 1.0
+
+    if ax is None:
+        if figsize is None:
+            figsize = (7.0, 0.8 + 0.45 * max(2, len(nodes)))
+        fig = Figure(figsize=figsize, dpi=100)
+        ax = fig.add_subplot()
+    fig = ax.figure
+
+    def y(node: str) -> float:
+        return float(len(nodes) - 1 - lane[node])
+
+    def visible(t: float) -> bool:
+        return t0 <= t <= t1
+
+    # Node lines, greyed out while crashed.
+    down_since: dict[str, float] = {}
+    down: list[tuple[str, float, float]] = []
+    for e in events:
+        if e.kind == "crash" and e.node in lane:
+            down_since[e.node] = e.time
+        elif e.kind == "restart" and e.node in down_since:
+            down.append((e.node, down_since.pop(e.node), e.time))
+    down += [(n, t, t1) for n, t in down_since.items()]
+    for n in nodes:
+        ax.hlines(y(n), t0, t1, color="#444444", linewidth=1.2, zorder=1)
+    for n, a, b in down:
+        ax.hlines(y(n), max(a, t0), min(b, t1), color="#dddddd", linewidth=4, zorder=2)
+        if visible(a):
+            ax.plot([a], [y(n)], marker="X", color="#c62828", markersize=9, zorder=5)
+
+    # Partitions: shaded from the Partition/Cut fault to the next Heal.
+    part_start: float | None = None
+    for e in events:
+        name = type(e.data).__name__ if e.kind == "fault" else ""
+        if name in ("Partition", "Cut") and part_start is None:
+            part_start = e.time
+        elif name == "Heal" and part_start is not None:
+            ax.axvspan(max(part_start, t0), min(e.time, t1), color="#fff3cd", zorder=0)
+            part_start = None
+    if part_start is not None:
+        ax.axvspan(max(part_start, t0), t1, color="#fff3cd", zorder=0)
+
+    # Messages.
+    sends: dict[int, TraceEvent] = {}
+    arrows = []
+    for e in events:
+        if e.kind == "send" and e.ref is not None:
+            sends[e.ref] = e
+        elif e.kind == "duplicate" and e.ref is not None:
+            original = sends.get(e.detail)
+            if original is not None:
+                sends[e.ref] = original
+        elif e.kind in ("deliver", "drop") and e.ref in sends:
+            s = sends[e.ref]
+            if s.node in lane and e.node in lane and (visible(s.time) or visible(e.time)):
+                arrows.append((s, e))
+    if labels is None:
+        labels = len(arrows) <= 40
+    for s, e in arrows:
+        color = _COLORS["drop"] if e.kind == "drop" else _COLORS["deliver"]
+        x0, y0, x1, y1 = s.time, y(str(s.node)), e.time, y(str(e.node))
+        ax.annotate(
+            "",
+            xy=(x1, y1),
+            xytext=(x0, y0),
+            arrowprops={
+                "arrowstyle": "-" if e.kind == "drop" else "->",
+                "color": color,
+                "linewidth": 0.9,
+                "linestyle": "--" if e.kind == "drop" else "-",
+                "shrinkA": 0,
+                "shrinkB": 0,
+            },
+            zorder=3,
+        )
+        if e.kind == "drop":
+            ax.plot([x1], [y1], marker="x", color=color, markersize=7, zorder=4)
+        if labels:
+            ax.text(
+                (x0 + x1) / 2,
+                (y0 + y1) / 2,
+                message_label(s.data),
+                fontsize=6.5,
+                color=color,
+                ha="center",
+                va="bottom",
+                zorder=6,
+                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.7, "pad": 0.5},
+            )
+
+    if timers:
+        xs = [e.time for e in events if e.kind == "timer" and e.node in lane and visible(e.time)]
+        ys = [y(e.node) for e in events if e.kind == "timer" and e.node in lane and visible(e.time)]
+        ax.plot(xs, ys, linestyle="none", marker="|", color="#2e7d32", markersize=9, zorder=4)
+
+    ax.set_yticks([y(n) for n in nodes])
+    ax.set_yticklabels(nodes)
+    ax.set_ylim(-0.6, len(nodes) - 0.4)
+    ax.set_xlim(t0 - 0.02 * (t1 - t0), t1 + 0.02 * (t1 - t0))
+    ax.set_xlabel("time")
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
