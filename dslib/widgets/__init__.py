@@ -1,0 +1,9 @@
+"""Interactive explorers for the notebooks (ipywidgets), each over a pure, tested core.
+
+Every explorer has a static counterpart (a function returning a figure) that
+the book shows beside it, for readers without a live kernel.
+"""
+
+from dslib.widgets.network import NetworkExplorer, network_figure, network_scenario
+
+__all__ = ["NetworkExplorer", "network_figure", "network_scenario"]
