@@ -22,8 +22,8 @@ lab: $(STAMP)
 test: lint typecheck pytest
 
 lint: $(STAMP)
-	$(PY) -m ruff check dslib tests benchmarks tools
-	$(PY) -m ruff format --check dslib tests benchmarks tools
+	$(PY) -m ruff check dslib tests benchmarks tools solutions
+	$(PY) -m ruff format --check dslib tests benchmarks tools solutions
 
 typecheck: $(STAMP)
 	$(PY) -m mypy

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import textwrap
+from pathlib import Path
 from typing import Any
 
 __all__ = ["Source", "show"]
@@ -77,7 +78,6 @@ def show(obj: Any, lines: tuple[int, int] | None = None) -> Source:
     try:
         code = inspect.getsource(obj)
         file = inspect.getsourcefile(obj) or "?"
-        _, first = inspect.getsourcelines(obj)
     except (TypeError, OSError) as exc:
         raise TypeError(
             f"show: cannot find the source of {obj!r} ({exc}); give a class, a function, "
@@ -93,11 +93,13 @@ def show(obj: Any, lines: tuple[int, int] | None = None) -> Source:
                 f"has lines 1 to {len(all_lines)}"
             )
         code = "\n".join(all_lines[lo - 1 : hi]) + "\n"
-        first += lo - 1
     name = getattr(obj, "__qualname__", getattr(obj, "__name__", repr(obj)))
     module = getattr(obj, "__module__", None) or getattr(obj, "__name__", "")
-    short = file.split("dslib/", 1)[-1] if "dslib/" in file else file
-    location = (
-        f"dslib/{short}:{first}  ({module}.{name})" if "dslib/" in file else f"{file}:{first}"
-    )
+    package = Path(__file__).resolve().parent
+    try:
+        where = "dslib/" + Path(file).resolve().relative_to(package).as_posix()
+    except ValueError:
+        where = Path(file).name
+    # No line numbers: a notebook's stored output should change only when the code shown does.
+    location = f"{where}  ({module}.{name})"
     return Source(code, name, location)

@@ -8,7 +8,6 @@ printed, so that the 60-second budget is visible.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -39,7 +38,6 @@ def execute(path: Path) -> float:
         "language": "python",
         "name": "python3",
     }
-    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     client = NotebookClient(
         nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
     )

@@ -85,7 +85,7 @@ class Operation:
         key = f"[{self.key!r}]" if self.key is not None else ""
         return (
             f"{self.process} {self.f}{key}({self.value!r}) -> {self.status} {self.result!r}  "
-            f"[{self.invoke_time}, {self.complete_time}]"
+            f"[{self.invoke_time:.1f}, {self.complete_time:.1f}]"
         )
 
 

@@ -2,6 +2,7 @@
 
 Every function returns a matplotlib ``Figure`` built without ``pyplot``, so a
 notebook shows it exactly once, and takes an optional ``ax`` to draw into.
+Importing this module under IPython registers a PNG renderer for such figures.
 """
 
 from dslib.viz.plots import latency_cdf, latency_histogram, topology
@@ -14,3 +15,21 @@ __all__ = [
     "space_time_diagram",
     "topology",
 ]
+
+
+def _register_png_formatter() -> None:
+    """Let IPython show a bare ``Figure`` (one not made by pyplot) as a PNG."""
+    try:
+        from IPython import get_ipython
+        from IPython.core.pylabtools import print_figure
+        from matplotlib.figure import Figure
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    formatter = shell.display_formatter.formatters["image/png"]
+    formatter.for_type(Figure, lambda fig: print_figure(fig, "png", bbox_inches="tight"))
+
+
+_register_png_formatter()

@@ -1,0 +1,418 @@
+"""Mutants: deliberately broken variants that prove the checks can fail.
+
+A check that has never caught a bug proves nothing. So each protocol of the
+book ships *mutants*, variants with one known bug each (a server that does not
+deduplicate, a Raft that grants votes without the log check, ...), and the tests
+assert that the chapter's checks catch every one of them, while the correct
+version passes every check. The chapter shows the result as a table in its
+"How do we know it is right?" section.
+
+A **mutant** is a name, a sentence saying what is broken, a factory that
+builds the broken thing (a function, a ``Node`` class, a ``System``: whatever
+the checks take) and the names of the checks that should catch it.
+
+A **check** is any callable that takes what a factory builds and returns a
+result: ``True``/``False``, or an object with a boolean ``ok`` (or
+``passed``) and optionally ``counterexample_length`` (or a ``counterexample``
+or ``trace`` whose ``len`` is taken). Model checking, hypothesis, z3 and the
+consistency checkers all fit; so do the stages of an exercise
+(``dslib.exercises.stage_checks``).
+
+Examples
+--------
+A majority quorum of ``n`` replicas, and two broken ones. The check: any two
+quorums intersect, i.e. ``2 * size > n``, for every ``n`` up to 7; the
+counterexample length is the smallest ``n`` that fails.
+
+>>> def intersect(quorum):
+...     bad = [n for n in range(1, 8) if 2 * quorum(n) <= n]
+...     return Outcome(not bad, bad[0] if bad else None)
+>>> def in_range(quorum):
+...     return all(1 <= quorum(n) <= n for n in range(1, 8))
+>>> mutants = [
+...     Mutant("half", "n // 2: may not meet", lambda: lambda n: n // 2, ("intersection",)),
+...     Mutant("all+1", "n + 1: too many", lambda: lambda n: n + 1, ("in range",)),
+... ]
+>>> checks = {"intersection": intersect, "in range": in_range}
+>>> report = assert_mutants_caught(lambda: lambda n: n // 2 + 1, mutants, checks)
+>>> print(mutant_table(report).to_string(index=False))
+         mutant                  bug                 caught by counterexample length
+correct version                    — none: passes all 2 checks                     —
+           half n // 2: may not meet    intersection, in range                     1
+          all+1      n + 1: too many                  in range                     —
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+__all__ = [
+    "CheckRun",
+    "Mutant",
+    "MutantReport",
+    "MutantResult",
+    "Outcome",
+    "assert_mutants_caught",
+    "mutant_table",
+    "outcome_of",
+    "run_mutants",
+]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A convenient result for a check: ``ok`` and the counterexample's length.
+
+    >>> Outcome(False, 3)
+    Outcome(ok=False, counterexample_length=3, detail='')
+    """
+
+    ok: bool
+    counterexample_length: int | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Mutant(Generic[T]):
+    """A deliberately broken variant.
+
+    Attributes
+    ----------
+    name : str
+        Short, e.g. ``"no-dedup"``.
+    bug : str
+        What is broken, in one sentence.
+    build : callable
+        A factory of no arguments that builds the broken thing.
+    caught_by : tuple of str
+        The names of the checks that must catch it (at least one).
+
+    Examples
+    --------
+    >>> Mutant("off-by-one", "n instead of n + 1", lambda: lambda n: n, ("examples",)).name
+    'off-by-one'
+    """
+
+    name: str
+    bug: str
+    build: Callable[[], T]
+    caught_by: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise ValueError(f"Mutant: name={self.name!r} must be a non-empty string")
+        if not callable(self.build):
+            raise TypeError(f"Mutant {self.name!r}: build must be a function of no arguments")
+        if isinstance(self.caught_by, str) or not self.caught_by:
+            raise ValueError(
+                f"Mutant {self.name!r}: caught_by={self.caught_by!r} must be a non-empty tuple "
+                "of check names (a mutant no check is meant to catch proves nothing)"
+            )
+
+
+@dataclass(frozen=True)
+class CheckRun:
+    """One check run on one variant: did it pass, and what did it find.
+
+    ``error`` is set when the check itself raised: that is neither a pass nor
+    a catch, and ``assert_mutants_caught`` reports it.
+
+    >>> CheckRun("examples", False, 3).caught, CheckRun("examples", False, error="boom").caught
+    (True, False)
+    """
+
+    check: str
+    ok: bool
+    counterexample_length: int | None = None
+    seconds: float = 0.0
+    error: str | None = None
+
+    @property
+    def caught(self) -> bool:
+        """The check failed cleanly (found a bug) rather than raising."""
+        return not self.ok and self.error is None
+
+
+@dataclass(frozen=True)
+class MutantResult:
+    """Every check run on one mutant.
+
+    >>> m = MutantResult("m", "bug", ("a", "b"), (CheckRun("a", False, 4), CheckRun("b", True)))
+    >>> m.caught_by, m.missed, m.counterexample_length
+    (('a',), ('b',), 4)
+    """
+
+    name: str
+    bug: str
+    expected: tuple[str, ...]
+    runs: tuple[CheckRun, ...]
+
+    @property
+    def caught_by(self) -> tuple[str, ...]:
+        """The checks that caught it, in the order of the checks."""
+        return tuple(r.check for r in self.runs if r.caught)
+
+    @property
+    def missed(self) -> tuple[str, ...]:
+        """The expected checks that did not catch it."""
+        caught = set(self.caught_by)
+        return tuple(c for c in self.expected if c not in caught)
+
+    @property
+    def counterexample_length(self) -> int | None:
+        """The shortest counterexample among the checks that caught it."""
+        lengths = [r.counterexample_length for r in self.runs if r.caught]
+        known = [n for n in lengths if n is not None]
+        return min(known) if known else None
+
+    @property
+    def seconds(self) -> float:
+        """Time spent in all checks of this mutant."""
+        return sum(r.seconds for r in self.runs)
+
+
+@dataclass(frozen=True)
+class MutantReport:
+    """The correct version's runs and every mutant's.
+
+    >>> m = MutantResult("m", "bug", ("a",), (CheckRun("a", True),))
+    >>> MutantReport(("a",), (CheckRun("a", True),), (m,)).problems()
+    ["mutant 'm' (bug) is not caught by check 'a'"]
+    """
+
+    checks: tuple[str, ...]
+    correct: tuple[CheckRun, ...]
+    mutants: tuple[MutantResult, ...]
+
+    def problems(self) -> list[str]:
+        """What is wrong: a check the correct version fails, a mutant a check misses."""
+        out = []
+        for r in self.correct:
+            if r.error is not None:
+                out.append(f"check {r.check!r} raised on the correct version: {r.error}")
+            elif not r.ok:
+                out.append(f"the correct version fails check {r.check!r}")
+        for m in self.mutants:
+            for r in m.runs:
+                if r.error is not None:
+                    out.append(f"check {r.check!r} raised on mutant {m.name!r}: {r.error}")
+            for c in m.missed:
+                run = next((r for r in m.runs if r.check == c), None)
+                if run is not None and run.error is None:
+                    out.append(f"mutant {m.name!r} ({m.bug}) is not caught by check {c!r}")
+        return out
+
+    @property
+    def ok(self) -> bool:
+        """No problems."""
+        return not self.problems()
+
+    def table(self, times: bool = False, correct_row: bool = True) -> Any:
+        """The mutant table (see ``mutant_table``)."""
+        return mutant_table(self, times=times, correct_row=correct_row)
+
+
+def outcome_of(result: Any) -> tuple[bool, int | None]:
+    """Read ``(ok, counterexample length)`` from what a check returned.
+
+    Accepts a bool, or an object with ``ok`` or ``passed``; the length comes
+    from ``counterexample_length``, else ``len(counterexample)`` or
+    ``len(trace)`` when those exist.
+
+    Raises
+    ------
+    TypeError
+        If the result says neither.
+
+    Examples
+    --------
+    >>> outcome_of(True), outcome_of(Outcome(False, 4))
+    ((True, None), (False, 4))
+    >>> class R:
+    ...     passed = False
+    ...     counterexample = ["a", "b"]
+    >>> outcome_of(R())
+    (False, 2)
+    """
+    if isinstance(result, bool):
+        return result, None
+    ok: Any = getattr(result, "ok", None)
+    if ok is None:
+        ok = getattr(result, "passed", None)
+    if not isinstance(ok, bool):
+        raise TypeError(
+            f"a check must return a bool or an object with a boolean 'ok' (or 'passed'); "
+            f"got {type(result).__name__}: {result!r:.80}"
+        )
+    length = getattr(result, "counterexample_length", None)
+    if length is None:
+        for name in ("counterexample", "trace"):
+            found = getattr(result, name, None)
+            if found is not None and hasattr(found, "__len__"):
+                length = len(found)
+                break
+    return ok, length if isinstance(length, int) else None
+
+
+def _run(name: str, check: Callable[[Any], Any], factory: Callable[[], Any]) -> CheckRun:
+    start = time.perf_counter()
+    try:
+        ok, length = outcome_of(check(factory()))
+    except Exception as exc:
+        return CheckRun(
+            name, False, None, time.perf_counter() - start, f"{type(exc).__name__}: {exc}"
+        )
+    return CheckRun(name, ok, None if ok else length, time.perf_counter() - start)
+
+
+def run_mutants(
+    correct: Callable[[], T],
+    mutants: Sequence[Mutant[T]],
+    checks: Mapping[str, Callable[[T], Any]],
+    all_checks: bool = True,
+) -> MutantReport:
+    """Run every check on the correct version and on each mutant.
+
+    Parameters
+    ----------
+    correct : callable
+        Factory of the correct version.
+    mutants : sequence of Mutant
+        The broken variants; names must be distinct.
+    checks : mapping of str to callable
+        The checks by name, in the order the table shows them.
+    all_checks : bool, default True
+        Run every check on every mutant (the table then shows every check that
+        catches it). With False, only the checks in each mutant's
+        ``caught_by`` run on it, which saves time when checks are slow.
+
+    Returns
+    -------
+    MutantReport
+
+    Raises
+    ------
+    ValueError
+        If names repeat, there are no checks, or a mutant names an unknown check.
+
+    Examples
+    --------
+    >>> wrong = Mutant("abs-less", "returns x", lambda: lambda x: x, ("non-negative",))
+    >>> report = run_mutants(lambda: abs, [wrong], {"non-negative": lambda f: f(-1) >= 0})
+    >>> report.ok, report.mutants[0].caught_by
+    (True, ('non-negative',))
+    """
+    if not checks:
+        raise ValueError("run_mutants needs at least one check")
+    names = [m.name for m in mutants]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"run_mutants: mutant names repeat: {duplicates}")
+    for m in mutants:
+        unknown = [c for c in m.caught_by if c not in checks]
+        if unknown:
+            raise ValueError(
+                f"mutant {m.name!r} names unknown checks {unknown}; the checks are {list(checks)}"
+            )
+    correct_runs = tuple(_run(name, check, correct) for name, check in checks.items())
+    results = []
+    for m in mutants:
+        runs = tuple(
+            _run(name, check, m.build)
+            for name, check in checks.items()
+            if all_checks or name in m.caught_by
+        )
+        results.append(MutantResult(m.name, m.bug, tuple(m.caught_by), runs))
+    return MutantReport(tuple(checks), correct_runs, tuple(results))
+
+
+def assert_mutants_caught(
+    correct: Callable[[], T],
+    mutants: Sequence[Mutant[T]],
+    checks: Mapping[str, Callable[[T], Any]],
+    all_checks: bool = True,
+) -> MutantReport:
+    """Run the mutants (see ``run_mutants``) and fail loudly if a check is not doing its job.
+
+    Raises
+    ------
+    AssertionError
+        If the correct version fails a check, a mutant escapes a check that
+        should catch it, or a check raises; the message lists every problem.
+
+    Examples
+    --------
+    >>> escapes = Mutant("same", "no bug at all", lambda: abs, ("non-negative",))
+    >>> assert_mutants_caught(lambda: abs, [escapes], {"non-negative": lambda f: f(-1) >= 0})
+    Traceback (most recent call last):
+    ...
+    AssertionError: the checks are not doing their job:
+      mutant 'same' (no bug at all) is not caught by check 'non-negative'
+    """
+    report = run_mutants(correct, mutants, checks, all_checks=all_checks)
+    problems = report.problems()
+    if problems:
+        raise AssertionError("the checks are not doing their job:\n  " + "\n  ".join(problems))
+    return report
+
+
+def mutant_table(report: MutantReport, times: bool = False, correct_row: bool = True) -> Any:
+    """The mutant table of a chapter: mutant, bug, caught by, counterexample length (, time).
+
+    Parameters
+    ----------
+    report : MutantReport
+        What ``run_mutants`` returned.
+    times : bool, default False
+        Add a column with the seconds the checks took. Off by default: a
+        notebook's stored output must not change from run to run.
+    correct_row : bool, default True
+        Start with a row for the correct version ("none: passes all N checks").
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Examples
+    --------
+    >>> wrong = Mutant("abs-less", "returns x", lambda: lambda x: x, ("non-negative",))
+    >>> report = run_mutants(lambda: abs, [wrong], {"non-negative": lambda f: f(-1) >= 0})
+    >>> list(mutant_table(report, times=True).columns)
+    ['mutant', 'bug', 'caught by', 'counterexample length', 'time (s)']
+    """
+    import pandas as pd
+
+    rows = []
+    if correct_row:
+        failing = [r.check for r in report.correct if not r.ok]
+        n = len(report.correct)
+        row: dict[str, Any] = {
+            "mutant": "correct version",
+            "bug": "—",
+            "caught by": (
+                f"none: passes all {n} check{'s' if n != 1 else ''}"
+                if not failing
+                else "FAILS " + ", ".join(failing)
+            ),
+            "counterexample length": "—",
+        }
+        if times:
+            row["time (s)"] = round(sum(r.seconds for r in report.correct), 3)
+        rows.append(row)
+    for m in report.mutants:
+        length = m.counterexample_length
+        row = {
+            "mutant": m.name,
+            "bug": m.bug,
+            "caught by": ", ".join(m.caught_by) if m.caught_by else "NOT CAUGHT",
+            "counterexample length": "—" if length is None else str(length),
+        }
+        if times:
+            row["time (s)"] = round(m.seconds, 3)
+        rows.append(row)
+    return pd.DataFrame(rows)
