@@ -9,6 +9,7 @@ in front of both.
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from dslib.basics import KVServer, request_latencies
@@ -198,14 +199,16 @@ class NetworkExplorer:
                 value=params["seed"], min=0, max=99, description="seed", style=style
             ),
         }
-        self.output = w.Output()
+        # The figure is shown as PNG bytes in an Image widget (not through an Output
+        # widget), so the notebook's stored output is the same in every front end.
+        self.image = w.Image(format="png")
         self.simulation: Simulation | None = None
         self.figure: Any = None
         for control in self.controls.values():
             control.observe(self._changed, names="value")
         left = w.VBox(list(self.controls.values())[:4])
         right = w.VBox(list(self.controls.values())[4:])
-        self.widget = w.VBox([w.HBox([left, right]), self.output])
+        self.widget = w.VBox([w.HBox([left, right]), self.image])
         self.update()
 
     def values(self) -> dict[str, Any]:
@@ -216,11 +219,9 @@ class NetworkExplorer:
         """Run the scenario with the current values and redraw."""
         self.simulation = network_scenario(**self.values())
         self.figure = network_figure(self.simulation)
-        self.output.clear_output(wait=True)
-        with self.output:
-            from IPython.display import display
-
-            display(self.figure)
+        buffer = io.BytesIO()
+        self.figure.savefig(buffer, format="png", dpi=80)
+        self.image.value = buffer.getvalue()
 
     def _changed(self, change: Any) -> None:
         self.update()
