@@ -4,6 +4,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 FIRST_PAGE := notebooks/00-how-to-use-this-book/00.00-how-to-use-this-book.ipynb
+LAB_ARGS   ?=
+# JupyterLab refuses to run as root unless told; containers and CI often are root.
+ROOT_ARGS  := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: lab test book bench lint typecheck pytest nbval clean
 
@@ -16,7 +19,8 @@ $(STAMP): pyproject.toml
 
 ## make lab: open JupyterLab on the book's first page
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab $(FIRST_PAGE)
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" \
+	    --LabApp.default_url=/lab/tree/$(FIRST_PAGE) $(ROOT_ARGS) $(LAB_ARGS)
 
 ## make test: everything CI checks: lint, types, library tests, doctests, strict nbval
 test: lint typecheck pytest
