@@ -101,18 +101,38 @@ def space_time_diagram(
     if t1 <= t0:
         t1 = t0 + 1.0
 
+    def visible(t: float) -> bool:
+        return t0 <= t <= t1
+
+    # Messages: each send paired with its delivery or drop.
+    sends: dict[int, TraceEvent] = {}
+    arrows = []
+    for e in events:
+        if e.kind == "send" and e.ref is not None:
+            sends[e.ref] = e
+        elif e.kind == "duplicate" and e.ref is not None:
+            original = sends.get(e.detail)
+            if original is not None:
+                sends[e.ref] = original
+        elif e.kind in ("deliver", "drop") and e.ref in sends:
+            s = sends[e.ref]
+            if s.node in lane and e.node in lane and (visible(s.time) or visible(e.time)):
+                arrows.append((s, e))
+    if labels is None:
+        labels = len(arrows) <= 40
     if ax is None:
         if figsize is None:
-            figsize = (7.0, 0.8 + 0.45 * max(2, len(nodes)))
+            # Wider for busy traces: an inch per 20 messages past 40, up to 14 inches.
+            figsize = (
+                7.0 + min(7.0, max(0, len(arrows) - 40) / 20),
+                0.8 + 0.45 * max(2, len(nodes)),
+            )
         fig = Figure(figsize=figsize, dpi=100)
         ax = fig.add_subplot()
     fig = ax.figure
 
     def y(node: str) -> float:
         return float(len(nodes) - 1 - lane[node])
-
-    def visible(t: float) -> bool:
-        return t0 <= t <= t1
 
     # Node lines, greyed out while crashed.
     down_since: dict[str, float] = {}
@@ -142,22 +162,6 @@ def space_time_diagram(
     if part_start is not None:
         ax.axvspan(max(part_start, t0), t1, color="#fff3cd", zorder=0)
 
-    # Messages.
-    sends: dict[int, TraceEvent] = {}
-    arrows = []
-    for e in events:
-        if e.kind == "send" and e.ref is not None:
-            sends[e.ref] = e
-        elif e.kind == "duplicate" and e.ref is not None:
-            original = sends.get(e.detail)
-            if original is not None:
-                sends[e.ref] = original
-        elif e.kind in ("deliver", "drop") and e.ref in sends:
-            s = sends[e.ref]
-            if s.node in lane and e.node in lane and (visible(s.time) or visible(e.time)):
-                arrows.append((s, e))
-    if labels is None:
-        labels = len(arrows) <= 40
     for s, e in arrows:
         color = _COLORS["drop"] if e.kind == "drop" else _COLORS["deliver"]
         x0, y0, x1, y1 = s.time, y(str(s.node)), e.time, y(str(e.node))
