@@ -662,3 +662,26 @@ def test_record_trace_off_keeps_states_and_history() -> None:
 
 def test_requests_are_hashable_values() -> None:
     assert hash(Request("c", 1, "read")) == hash(Request("c", 1, "read"))
+
+
+def test_replay_takes_exactly_the_given_steps() -> None:
+    steps = [
+        ("fire", "tx", "tick"),
+        ("fire", "tx", "tick"),
+        ("duplicate", "tx", "rx", Msg(0)),
+        ("deliver", "tx", "rx", Msg(1)),
+        ("deliver", "tx", "rx", Msg(0)),
+        ("crash", "rx"),
+        ("deliver", "tx", "rx", Msg(0)),
+        ("restart", "rx"),
+        ("partition", ["tx"], ["rx"]),
+        ("heal",),
+    ]
+    sim = Simulation.replay(pair(3), steps)
+    assert sim.states["rx"] == (1, 0)  # persisted before the crash, recovered after
+    assert sim.now == len(steps)
+    assert [e.detail for e in sim.trace.of_kind("drop")] == ["crashed"]
+    with pytest.raises(ValueError, match="step 0 .* cannot be taken: no message"):
+        Simulation.replay(pair(3), [("deliver", "tx", "rx", Msg(5))])
+    with pytest.raises(ValueError, match="unknown step \\('teleport',\\)"):
+        Simulation.replay(pair(3), [("teleport",)])

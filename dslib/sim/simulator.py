@@ -345,6 +345,94 @@ class Simulation:
         self._push(ev[0], _DELIVER, dst, src, msg, self._msg_id)
         return self.trace[start:]
 
+    def apply(self, step: Sequence[Any]) -> list[Any]:
+        """Take one step given as data (see ``replay`` for the forms); return its trace entries.
+
+        >>> from dslib.basics import Pinger, Ponger, Ping
+        >>> sim = Simulation(System({"pinger": Pinger(count=1), "ponger": Ponger()}))
+        >>> _ = sim.apply(("fire", "pinger", "tick"))
+        >>> for entry in sim.apply(("deliver", "pinger", "ponger", Ping(0))):
+        ...     print(entry)
+             1.000    ponger deliver   <- pinger: Ping(seq=0)
+             1.000    ponger state     1
+             1.000    ponger send      -> pinger: Pong(seq=0)
+        """
+        if not isinstance(step, (tuple, list)) or not step:
+            raise ValueError(f"a step is a tuple such as ('deliver', src, dst, msg); got {step!r}")
+        kind, *args = step
+        start = len(self.trace)
+        if kind == "deliver" and len(args) in (3, 4):
+            return self.deliver(*args)
+        if kind == "fire" and len(args) in (2, 3):
+            return self.fire(*args)
+        if kind == "drop" and len(args) == 3:
+            return self.drop(*args)
+        if kind == "duplicate" and len(args) == 3:
+            return self.duplicate(*args)
+        if kind in ("crash", "restart") and len(args) == 1:
+            self.now += self.step_time
+            self.events += 1
+            (self.crash if kind == "crash" else self.restart)(args[0])
+            return self.trace[start:]
+        if kind == "partition" and args:
+            self.now += self.step_time
+            self.events += 1
+            self.partition(*args)
+            return self.trace[start:]
+        if kind == "heal" and not args:
+            self.now += self.step_time
+            self.events += 1
+            self.heal()
+            return self.trace[start:]
+        raise ValueError(
+            f"unknown step {step!r}; steps are ('deliver', src, dst, msg[, choices]), "
+            "('fire', node, timer[, choices]), ('drop', src, dst, msg), "
+            "('duplicate', src, dst, msg), ('crash', node), ('restart', node), "
+            "('partition', group, ...), ('heal',)"
+        )
+
+    @classmethod
+    def replay(
+        cls,
+        system: System,
+        steps: Iterable[Sequence[Any]],
+        seed: int = 0,
+        network: Network | None = None,
+    ) -> Simulation:
+        """Run ``system`` through exactly the given steps, in order, and return the simulation.
+
+        This is how a counterexample of the model checker, a schedule shrunk by
+        hypothesis or a path taken in the debugger becomes an ordinary simulation,
+        with a trace that prints and draws like any other. Each step advances the
+        clock by one unit.
+
+        Parameters
+        ----------
+        system : System
+        steps : iterable of tuples
+            ``("deliver", src, dst, msg)``, ``("fire", node, timer)`` (either may end
+            with a list of ``ctx.choose`` results), ``("drop", src, dst, msg)``,
+            ``("duplicate", src, dst, msg)``, ``("crash", node)``, ``("restart", node)``,
+            ``("partition", group, group, ...)``, ``("heal",)``.
+
+        Examples
+        --------
+        >>> from dslib.basics import Pinger, Ponger, Ping, Pong
+        >>> system = System({"pinger": Pinger(count=1), "ponger": Ponger()})
+        >>> steps = [("fire", "pinger", "tick"), ("deliver", "pinger", "ponger", Ping(0)),
+        ...          ("drop", "ponger", "pinger", Pong(0))]
+        >>> sim = Simulation.replay(system, steps)
+        >>> sim.states
+        {'pinger': PingerState(sent=1, acked=0), 'ponger': 1}
+        """
+        sim = cls(system, seed=seed, network=network)
+        for i, step in enumerate(steps):
+            try:
+                sim.apply(step)
+            except ValueError as exc:
+                raise ValueError(f"replay: step {i} {step!r} cannot be taken: {exc}") from exc
+        return sim
+
     @contextmanager
     def _choices(self, node: str, choices: Sequence[Any] | None) -> Iterator[None]:
         if choices is None:
