@@ -353,9 +353,9 @@ class Simulation:
         >>> _ = sim.apply(("fire", "pinger", "tick"))
         >>> for entry in sim.apply(("deliver", "pinger", "ponger", Ping(0))):
         ...     print(entry)
-             1.000    ponger deliver   <- pinger: Ping(seq=0)
-             1.000    ponger state     1
-             1.000    ponger send      -> pinger: Pong(seq=0)
+             2.000    ponger deliver   <- pinger: Ping(seq=0)
+             2.000    ponger state     1
+             2.000    ponger send      -> pinger: Pong(seq=0)
         """
         if not isinstance(step, (tuple, list)) or not step:
             raise ValueError(f"a step is a tuple such as ('deliver', src, dst, msg); got {step!r}")
