@@ -1,0 +1,219 @@
+"""Canonical models: the same counterexample, whatever z3's internal choices.
+
+z3 answers *sat* with some model, and which one can change with the z3
+version, the order of assertions or a random seed. The book prints
+counterexamples, and strict nbval compares them, so this module turns any model
+into a canonical one that depends only on the *set* of models:
+
+1. each sort of unfixed size gets the fewest elements that still allow a
+   counterexample (``node1``, ``node2``, ...), sort by sort in declaration order;
+2. then, term by term in a fixed order (action choices, parameters, the
+   state's entries), the smallest value that still allows one: false before
+   true, the first element before the second, the integer closest to zero
+   (non-negative first).
+
+Each step asks z3 "is there still a counterexample with this choice?", so the
+result is the lexicographically least counterexample in that order. The
+current model is reused when it already makes the preferred choice, which
+keeps the number of solver calls small.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import z3
+
+from dslib.verify.transition import State, Symbol, TransitionSystem
+
+__all__ = ["Universe", "bound_sorts", "canonicalize", "extract_state", "ground_terms"]
+
+
+class Universe:
+    """The elements of every sort in a bounded model: z3 constants and display names."""
+
+    def __init__(self, system: TransitionSystem, consts: Mapping[str, tuple[Any, ...]]) -> None:
+        self.system = system
+        self.consts = dict(consts)
+        self.names: dict[str, tuple[str, ...]] = {}
+        for info in system.sorts:
+            if info.size is None:
+                self.names[info.name] = tuple(
+                    f"{info.name}{i}" for i in range(1, len(self.consts[info.name]) + 1)
+                )
+            else:
+                self.names[info.name] = info.element_names
+        self._sort_name = {info.sort.name(): info.name for info in system.sorts}
+
+    def of(self, sort: Any) -> tuple[Any, ...]:
+        """The element constants of a z3 sort."""
+        return self.consts[self._sort_name[sort.name()]]
+
+    def name_of(self, model: Any, sort: Any, value: Any) -> str:
+        """The display name of a model value of a declared sort."""
+        sort_name = self._sort_name[sort.name()]
+        for const, name in zip(self.consts[sort_name], self.names[sort_name], strict=True):
+            if model.eval(const, model_completion=True).eq(value):
+                return name
+        raise RuntimeError(f"value {value} of sort {sort_name} is not one of its elements")
+
+    def is_element_sort(self, sort: Any) -> bool:
+        """Whether ``sort`` is a declared sort (not Bool or Int)."""
+        return sort.kind() == z3.Z3_UNINTERPRETED_SORT and sort.name() in self._sort_name
+
+    def elements(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """``((sort, element names), ...)`` for a :class:`State`."""
+        return tuple((info.name, self.names[info.name]) for info in self.system.sorts)
+
+
+def bound_sorts(solver: Any, system: TransitionSystem, max_size: int) -> Universe | None:
+    """Give each sort of unfixed size the fewest elements that keep ``solver`` satisfiable.
+
+    Leaves the bounds asserted (in pushed scopes). Returns None when some sort
+    would need more than ``max_size`` elements (or z3 cannot decide).
+    """
+    consts: dict[str, tuple[Any, ...]] = {}
+    for info in system.sorts:
+        if info.size is not None:
+            consts[info.name] = info.elements()
+            continue
+        for k in range(1, max_size + 1):
+            elems = tuple(z3.Const(f"{info.name}!{i}", info.sort) for i in range(1, k + 1))
+            x = z3.Const(f"{info.name}!x", info.sort)
+            solver.push()
+            if k > 1:
+                solver.add(z3.Distinct(*elems))
+            solver.add(z3.ForAll([x], z3.Or([x == e for e in elems])))
+            if solver.check() == z3.sat:
+                consts[info.name] = elems
+                break
+            solver.pop()
+        else:
+            return None
+    return Universe(system, consts)
+
+
+def ground_terms(
+    universe: Universe, symbols: Iterable[Symbol], read: Any
+) -> list[tuple[Symbol, tuple[Any, ...], Any]]:
+    """Every entry ``(symbol, args, term)`` of ``symbols`` over the universe, in order."""
+    out = []
+    for sym in symbols:
+        for args in itertools.product(*[universe.of(s) for s in sym.arg_sorts]):
+            out.append((sym, args, read(sym, args)))
+    return out
+
+
+def _fix(solver: Any, constraint: Any) -> Any:
+    """Try ``constraint``; keep it (and return the new model) if still satisfiable, else None."""
+    solver.push()
+    solver.add(constraint)
+    if solver.check() == z3.sat:
+        return solver.model()
+    solver.pop()
+    return None
+
+
+def canonicalize(solver: Any, universe: Universe, terms: Sequence[Any]) -> Any:
+    """Fix each term, in order, to its least value that keeps ``solver`` satisfiable.
+
+    ``solver`` must be satisfiable (its last check was sat). Returns the final
+    model. The constraints stay asserted; the caller pops the scopes.
+    """
+    if solver.check() != z3.sat:  # pragma: no cover - callers only pass sat solvers
+        raise RuntimeError("canonicalize needs a satisfiable solver")
+    model = solver.model()
+    for term in terms:
+        sort = term.sort()
+        current = model.eval(term, model_completion=True)
+        if sort == z3.BoolSort():
+            if z3.is_false(current):
+                solver.add(z3.Not(term))
+                continue
+            better = _fix(solver, z3.Not(term))
+            if better is None:
+                solver.add(term)
+            else:
+                model = better
+        elif sort == z3.IntSort():
+            value = current.as_long()
+            lo, hi = 0, abs(value)
+            while lo < hi:
+                mid = (lo + hi) // 2
+                solver.push()
+                solver.add(term >= -mid, term <= mid)
+                found = solver.check() == z3.sat
+                solver.pop()
+                if found:
+                    hi = mid
+                else:
+                    lo = mid + 1
+            for candidate in (lo, -lo):
+                if candidate == value:
+                    solver.add(term == candidate)
+                    break
+                better = _fix(solver, term == candidate)
+                if better is not None:
+                    model = better
+                    break
+            else:  # pragma: no cover - the bound search guarantees one of them
+                solver.add(term == value)
+        else:
+            elems = universe.of(sort)
+            index = next(
+                i for i, e in enumerate(elems) if model.eval(e, model_completion=True).eq(current)
+            )
+            for e in elems[:index]:
+                better = _fix(solver, term == e)
+                if better is not None:
+                    model = better
+                    break
+            else:
+                solver.add(term == elems[index])
+    if solver.check() != z3.sat:  # pragma: no cover
+        raise RuntimeError("canonicalize lost satisfiability")
+    return solver.model()
+
+
+def python_value(universe: Universe, model: Any, sort: Any, term: Any) -> Any:
+    """The value of ``term`` in ``model`` as a Python bool, int or element name."""
+    value = model.eval(term, model_completion=True)
+    if sort == z3.BoolSort():
+        return bool(z3.is_true(value))
+    if sort == z3.IntSort():
+        return value.as_long()
+    return universe.name_of(model, sort, value)
+
+
+def extract_state(universe: Universe, model: Any, read: Any) -> State:
+    """The concrete :class:`State` that ``read`` denotes in ``model``."""
+    values: list[tuple[str, Any]] = []
+    for sym in universe.system.symbols.values():
+        entries = ground_terms(universe, [sym], read)
+        if not sym.arg_sorts:
+            ((_, _, term),) = entries
+            values.append((sym.name, python_value(universe, model, sym.result, term)))
+            continue
+        names = [
+            tuple(
+                universe.name_of(model, s, model.eval(a, model_completion=True))
+                for s, a in zip(sym.arg_sorts, args, strict=True)
+            )
+            for _, args, _ in entries
+        ]
+        if sym.is_relation:
+            true = frozenset(
+                n
+                for n, (_, _, t) in zip(names, entries, strict=True)
+                if python_value(universe, model, sym.result, t)
+            )
+            values.append((sym.name, true))
+        else:
+            table = {
+                n: python_value(universe, model, sym.result, t)
+                for n, (_, _, t) in zip(names, entries, strict=True)
+            }
+            values.append((sym.name, table))
+    return State(universe.elements(), tuple(values))
