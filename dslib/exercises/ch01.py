@@ -23,6 +23,7 @@ from typing import Any
 
 import hypothesis.strategies as st
 
+from dslib.basics import Ping, Pong
 from dslib.core import Context, Node, System, stable_repr
 from dslib.exercises.registry import Exercise, FunctionAnswer, NodeAnswer, register
 from dslib.exercises.stages import (
@@ -57,20 +58,7 @@ __all__ = [
 
 
 # == ch01.pong ==================================================================================
-@dataclass(frozen=True)
-class Ping:
-    """A ping with a sequence number."""
-
-    seq: int
-
-
-@dataclass(frozen=True)
-class Pong:
-    """The answer to ``Ping(seq)``: the same ``seq``."""
-
-    seq: int
-
-
+# Ping and Pong are the messages of chapter 1's ping-pong (dslib.basics), re-exported here.
 @dataclass(frozen=True)
 class PongerState:
     """The ponger's state: how many pings it has received."""
