@@ -10,8 +10,8 @@ from dslib.widgets.network import NetworkExplorer, network_figure, network_scena
 
 __all__ = [
     "Debugger",
-    "NetworkExplorer",
     "Navigator",
+    "NetworkExplorer",
     "network_figure",
     "network_scenario",
     "steps_from_json",
