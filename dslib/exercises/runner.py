@@ -335,7 +335,8 @@ def progress(dates: bool = True, path: Path | str | None = None) -> Any:
     --------
     >>> import tempfile, pathlib
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "progress.json"
-    >>> print(progress(dates=False, path=path).to_string())  # doctest: +NORMALIZE_WHITESPACE
+    >>> table = progress(dates=False, path=path).head(4)  # chapters 0 and 1
+    >>> print(table.to_string())  # doctest: +NORMALIZE_WHITESPACE
                            chapter                         title  attempted  passed
     exercise
     ch00.count_deliveries        0  Count the messages delivered      False   False

@@ -4,14 +4,22 @@ Every explorer has a static counterpart (a function returning a figure) that
 the book shows beside it, for readers without a live kernel.
 """
 
+from dslib.widgets.architectures import (
+    ArchitectureExplorer,
+    architecture_figure,
+    architecture_results,
+)
 from dslib.widgets.debugger import Debugger
 from dslib.widgets.navigator import Navigator, steps_from_json, steps_to_json
 from dslib.widgets.network import NetworkExplorer, network_figure, network_scenario
 
 __all__ = [
+    "ArchitectureExplorer",
     "Debugger",
     "Navigator",
     "NetworkExplorer",
+    "architecture_figure",
+    "architecture_results",
     "network_figure",
     "network_scenario",
     "steps_from_json",

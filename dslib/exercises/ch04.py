@@ -1,0 +1,311 @@
+"""Chapter 4 (failure): one exercise.
+
+- ``ch04.phi``: the suspicion level phi of the accrual failure detector,
+  from the silence so far and the past inter-arrival times of heartbeats.
+
+``Approx`` (a float expected up to a relative tolerance) is here too, for the
+other chapters' numeric exercises.
+
+Examples
+--------
+>>> Approx(0.1 + 0.2) == 0.3, Approx(1.0) == 1.1
+(True, False)
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from typing import Any
+
+import hypothesis.strategies as st
+
+from dslib.exercises.registry import Exercise, FunctionAnswer, register
+from dslib.exercises.stages import (
+    Example,
+    Examples,
+    Failure,
+    Mismatch,
+    Properties,
+    Property,
+    Raises,
+    call_answer,
+)
+from dslib.failure import phi_from_intervals
+
+__all__ = ["Approx"]
+
+
+class Approx:
+    """A float expected up to a relative tolerance ``rel`` (``inf`` only equals ``inf``).
+
+    Examples
+    --------
+    >>> Approx(2.0, rel=1e-6) == 2.0000001, Approx(math.inf) == math.inf, Approx(1.0)
+    (True, True, 1.0)
+    """
+
+    def __init__(self, value: float, rel: float = 1e-9) -> None:
+        self.value, self.rel = float(value), rel
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, bool) or not isinstance(other, (int, float)):
+            return False
+        if math.isinf(self.value) or math.isinf(other):
+            return self.value == other
+        return math.isclose(self.value, other, rel_tol=self.rel, abs_tol=1e-12)
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    def __hash__(self) -> int:
+        return hash(round(self.value, 6))
+
+    def __repr__(self) -> str:
+        return repr(round(self.value, 12))
+
+
+def _reference(elapsed: float, intervals: list[float], min_std: float) -> float:
+    return phi_from_intervals(elapsed, intervals, min_std)
+
+
+def _call_text(args: tuple[Any, ...]) -> str:
+    return f"phi({args[0]!r}, {args[1]!r}, {args[2]!r})"
+
+
+def _phi_examples() -> list[Example]:
+    cases = [
+        (1.0, [1.0, 1.0, 1.0], 0.1),  # on time: phi = log10(2)
+        (1.5, [1.0, 1.0, 1.0], 0.25),  # 2 sigma late
+        (2.2, [0.8, 1.0, 1.2], 0.01),  # a spread of intervals: pstdev 0.163
+        (0.5, [1.0, 2.0], 0.1),  # early: phi small
+        (3.0, [2.0], 0.5),  # one interval: the floor is the deviation
+        (2.0, [1.0, 1.0, 1.0], 0.1),  # 10 sigma: far in the tail
+    ]
+    out = [Example(c, Approx(_reference(*c))) for c in cases]
+    out.append(Example((1.0, [], 0.1), Raises(ValueError)))
+    return out
+
+
+def _precision_examples() -> list[Example]:
+    cases = [(2.5, [1.0, 1.0], 0.1), (4.0, [1.0, 1.0], 0.1)]  # 15 and 30 sigma late
+    return [Example(c, Approx(_reference(*c))) for c in cases]
+
+
+def _variants(elapsed: float, xs: list[float], min_std: float) -> dict[str, float | None]:
+    """What common mistakes compute, to recognise them."""
+    mean = statistics.fmean(xs)
+    pstd = max(statistics.pstdev(xs), min_std)
+    z = (elapsed - mean) / (pstd * math.sqrt(2))
+    out: dict[str, float | None] = {}
+    p_later = 0.5 * math.erfc(z)
+    out["ln"] = -math.log(p_later) if p_later > 0 else None
+    cdf = 1 - p_later
+    out["cdf"] = -math.log10(cdf) if cdf > 0 else None
+    if len(xs) > 1:
+        sstd = max(statistics.stdev(xs), min_std)
+        p = 0.5 * math.erfc((elapsed - mean) / (sstd * math.sqrt(2)))
+        out["sample"] = -math.log10(p) if p > 0 else None
+    nofloor = statistics.pstdev(xs)
+    if nofloor > 0:
+        p = 0.5 * math.erfc((elapsed - mean) / (nofloor * math.sqrt(2)))
+        out["nofloor"] = -math.log10(p) if p > 0 else math.inf
+    p = 0.5 * math.erfc((elapsed - mean) / pstd)  # forgot sqrt(2)
+    out["nosqrt2"] = -math.log10(p) if p > 0 else math.inf
+    return out
+
+
+def _hint_for(elapsed: float, xs: list[float], min_std: float, got: Any) -> str | None:
+    if not isinstance(got, (int, float)) or isinstance(got, bool):
+        return "Return a float: phi = -log10(P_later)."
+    right = _reference(elapsed, xs, min_std)
+    if math.isinf(got) and not math.isinf(right):
+        return (
+            "You returned inf where phi is finite: 1 - F(t), computed as one minus a number "
+            "very close to 1, rounds to 0 far in the tail. Compute P_later directly with "
+            "math.erfc: P_later = 0.5 * math.erfc((elapsed - mean) / (std * math.sqrt(2)))."
+        )
+    for name, value in _variants(elapsed, xs, min_std).items():
+        if value is None or not math.isclose(got, value, rel_tol=1e-6):
+            continue
+        if name == "ln":
+            return "phi uses the base-10 logarithm: -math.log10(P_later), not math.log."
+        if name == "cdf":
+            return (
+                "phi is -log10 of the probability that the heartbeat comes LATER than now, "
+                "P_later = 1 - F(elapsed); you used F(elapsed), the probability that it came "
+                "earlier."
+            )
+        if name == "sample":
+            return (
+                "Use the population standard deviation (statistics.pstdev: divide by n), "
+                "not the sample one (statistics.stdev: divide by n - 1)."
+            )
+        if name == "nofloor":
+            return "Floor the standard deviation: std = max(pstdev(intervals), min_std)."
+        if name == "nosqrt2":
+            return (
+                "The normal CDF is F(t) = (1 + erf((t - mean) / (std * sqrt(2)))) / 2: "
+                "divide by std * math.sqrt(2), not by std alone."
+            )
+    if math.isfinite(got) and math.isclose(got, right, rel_tol=1e-3):
+        return (
+            f"Close, but not precise: {got!r} instead of {right!r}. Computing 1 - F(t) as one "
+            "minus a number close to 1 loses digits (and gives 0 far in the tail). Compute "
+            "P_later directly: 0.5 * math.erfc((elapsed - mean) / (std * math.sqrt(2)))."
+        )
+    return None
+
+
+def _diagnose(m: Mismatch) -> str | None:
+    elapsed, xs, min_std = m.example.args
+    if m.problem == "no-raise":
+        return "With no intervals there is no estimate: raise ValueError."
+    if m.problem == "mutated":
+        return "Do not change the caller's list of intervals."
+    if m.problem == "raised":
+        if not xs:
+            return "For an empty list, raise ValueError (not another exception)."
+        if isinstance(m.error, ZeroDivisionError):
+            return (
+                "A ZeroDivisionError: when every interval is the same, the standard "
+                "deviation is 0. Floor it: std = max(pstdev(intervals), min_std)."
+            )
+        if isinstance(m.error, ValueError) and "math domain" in str(m.error):
+            return (
+                "math.log10(0) is a math domain error: far in the tail P_later underflows. "
+                "Compute it with math.erfc, and return math.inf if it is exactly 0."
+            )
+        if isinstance(m.error, statistics.StatisticsError):
+            return (
+                "statistics.stdev needs two values; use statistics.pstdev (population), "
+                "which works for one."
+            )
+        return None
+    return _hint_for(elapsed, xs, min_std, m.got)
+
+
+_INTERVALS = st.lists(st.floats(0.5, 2.0, allow_nan=False), min_size=1, max_size=8)
+
+
+def _value(answer: Any, elapsed: float, xs: list[float], min_std: float) -> Any:
+    return call_answer(answer, elapsed, list(xs), min_std)
+
+
+def _check_reference(answer: Any, case: tuple[float, list[float], float]) -> Failure | None:
+    elapsed, xs, min_std = case
+    got = _value(answer, elapsed, xs, min_std)
+    right = _reference(elapsed, xs, min_std)
+    if Approx(right, rel=1e-7) == got:
+        return None
+    return Failure(
+        f"phi({elapsed!r}, {xs!r}, {min_std!r}) returned {got!r}; expected {right!r}",
+        _hint_for(elapsed, xs, min_std, got),
+    )
+
+
+def _check_monotone(answer: Any, case: tuple[float, float, list[float]]) -> Failure | None:
+    a, b, xs = case
+    lo, hi = min(a, b), max(a, b)
+    p_lo, p_hi = _value(answer, lo, xs, 0.1), _value(answer, hi, xs, 0.1)
+    if p_lo > p_hi + 1e-9:
+        return Failure(
+            f"phi({lo!r}, xs, 0.1) = {p_lo!r} is greater than phi({hi!r}, xs, 0.1) = {p_hi!r}: "
+            "a longer silence can never be less suspicious",
+            _hint_for(lo, xs, 0.1, p_lo) or _hint_for(hi, xs, 0.1, p_hi),
+        )
+    return None
+
+
+PHI_STATEMENT = """\
+Write phi(elapsed, intervals, min_std): the suspicion level of the phi accrual failure
+detector (Hayashibara et al. 2004) after a silence of `elapsed` since the last heartbeat.
+
+- intervals is a non-empty list of past inter-arrival times of heartbeats. If it is
+  empty, raise ValueError.
+- mean = the mean of intervals; std = the POPULATION standard deviation of intervals
+  (statistics.pstdev), but at least min_std: std = max(pstdev(intervals), min_std).
+- Model the next inter-arrival time as normal(mean, std). The probability that the
+  heartbeat arrives later than `elapsed` is
+      P_later = 1 - F(elapsed) = 0.5 * erfc((elapsed - mean) / (std * sqrt(2)))
+- phi = -log10(P_later); if P_later is exactly 0, return math.inf.
+
+So phi = 1 means a 10% chance that the node is alive and its heartbeat merely late, and
+phi = 8 a chance of one in 10^8. Do not change the caller's list.
+
+The check runs examples, then checks precision far in the tail (15 and 30 standard
+deviations late, where 1 - F(t) computed naively rounds to 0), then two hypothesis
+properties: agreement with the definition, and phi never decreases as the silence grows."""
+
+PHI_STUB = """\
+import math
+import statistics
+
+def phi(elapsed, intervals, min_std):
+    raise NotImplementedError
+"""
+
+PHI = register(
+    Exercise(
+        id="ch04.phi",
+        chapter=4,
+        title="The phi of an accrual failure detector",
+        statement=PHI_STATEMENT,
+        answer=FunctionAnswer("phi", ("elapsed", "intervals", "min_std")),
+        stages=(
+            Examples(
+                "examples",
+                _phi_examples,
+                call_text=_call_text,
+                params=("elapsed", "intervals", "min_std"),
+                diagnose=_diagnose,
+                default_hint="Work it by hand: mean, std = max(pstdev, min_std), z = "
+                "(elapsed - mean) / (std * sqrt(2)), P_later = erfc(z) / 2, phi = -log10(P_later).",
+            ),
+            Examples(
+                "tail precision",
+                _precision_examples,
+                call_text=_call_text,
+                params=("elapsed", "intervals", "min_std"),
+                diagnose=_diagnose,
+                default_hint="Far in the tail, compute P_later with math.erfc, not as 1 - F.",
+            ),
+            Properties(
+                "properties",
+                [
+                    Property(
+                        "agrees with the definition",
+                        st.tuples(
+                            st.floats(0.0, 4.0, allow_nan=False),
+                            _INTERVALS,
+                            st.sampled_from([0.01, 0.1, 0.3]),
+                        ),
+                        _check_reference,
+                        lambda c: f"elapsed={c[0]!r}, intervals={c[1]!r}, min_std={c[2]!r}",
+                        max_examples=150,
+                    ),
+                    Property(
+                        "never decreases with the silence",
+                        st.tuples(
+                            st.floats(0.0, 3.0, allow_nan=False),
+                            st.floats(0.0, 3.0, allow_nan=False),
+                            _INTERVALS,
+                        ),
+                        _check_monotone,
+                        lambda c: (
+                            f"elapsed={min(c[0], c[1])!r} and {max(c[0], c[1])!r}, "
+                            f"intervals={c[2]!r}, min_std=0.1"
+                        ),
+                        max_examples=100,
+                    ),
+                ],
+            ),
+        ),
+        stub=PHI_STUB,
+        solution="solutions/ch04.py:phi",
+        hints=(
+            "math.erfc(x) is 1 - erf(x), computed precisely even when it is tiny.",
+            "statistics.fmean and statistics.pstdev do the averaging.",
+        ),
+    )
+)

@@ -1,0 +1,859 @@
+"""Failure detection: heartbeats with a fixed timeout, the phi accrual detector, SWIM.
+
+A process cannot see that another has crashed; it can only notice that
+messages stop arriving. A **failure detector** turns that silence into a
+suspicion, and every detector trades two things against each other (Chen,
+Toueg and Aguilera 2002): how fast a crash is suspected (the *detection
+time*) and how often a live process is wrongly suspected (the *mistake
+rate*), given how much the network's delays vary and how many messages it loses.
+
+- ``HeartbeatSender`` and ``Monitor``: a node sends ``Heartbeat`` messages
+  every ``period``; the monitor suspects it with a ``FixedTimeout`` (silence
+  longer than a constant) or a ``PhiAccrual`` detector (Hayashibara et al.
+  2004), which learns the distribution of inter-arrival times and suspects
+  when the current silence becomes improbable: ``phi = -log10(P(a heartbeat
+  arrives later than now))``;
+- ``SwimNode``: SWIM membership (Das, Gupta and Motivala 2002): each node
+  probes one random member per protocol period, asks ``k`` others to probe it
+  indirectly when the direct probe fails, marks it *suspect* before declaring
+  it *dead*, lets a suspected node refute with a higher *incarnation*, and
+  spreads every change by piggybacking on its probes (gossip). The load per
+  node is constant, whatever the size of the group;
+- ``detection_experiment`` and ``swim_experiment`` measure detection time,
+  mistakes and messages.
+
+Examples
+--------
+>>> round(phi_value(3.0, mean=1.0, std=0.5), 2)  # 4 standard deviations late
+4.5
+>>> result = detection_experiment(PhiAccrual(threshold=8.0), jitter=0.2, seed=1)
+>>> result["detected"], result["mistakes"]
+(True, 0)
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from dslib.core import Context, Node, System
+from dslib.sim.nemesis import Crash, Nemesis
+from dslib.sim.network import Network, constant, exponential
+from dslib.sim.simulator import Simulation
+
+__all__ = [
+    "AllToAllMember",
+    "ArrivalWindow",
+    "FixedTimeout",
+    "Heartbeat",
+    "HeartbeatSender",
+    "Monitor",
+    "MonitorState",
+    "PhiAccrual",
+    "SwimAck",
+    "SwimNode",
+    "SwimPing",
+    "SwimPingReq",
+    "SwimState",
+    "Update",
+    "apply_update",
+    "detection_experiment",
+    "phi_from_intervals",
+    "phi_value",
+    "swim_experiment",
+]
+
+
+# -- the phi function ---------------------------------------------------------------------------
+def phi_value(elapsed: float, mean: float, std: float) -> float:
+    """``-log10`` of the probability that a heartbeat comes later than ``elapsed``.
+
+    The inter-arrival times are modelled as normal with this ``mean`` and
+    ``std``, so ``P_later(t) = 1 - F(t) = erfc((t - mean) / (std * sqrt(2))) / 2``.
+    ``erfc`` keeps its precision far in the tail, where ``1 - F(t)`` computed
+    as one minus a number close to 1 would round to 0. phi = 1 means a 10%
+    chance that the node is still alive and its heartbeat merely late; phi = 8
+    one in 10^8. Returns ``inf`` where even ``erfc`` underflows.
+
+    Raises
+    ------
+    ValueError
+        If ``std`` is not positive or a value is not finite.
+
+    Examples
+    --------
+    >>> phi_value(1.0, 1.0, 0.2)  # exactly on time: a 50% chance it comes later
+    0.3010299956639812
+    >>> phi_value(10.0, 1.0, 0.2)
+    inf
+    """
+    for name, v in (("elapsed", elapsed), ("mean", mean), ("std", std)):
+        if not (isinstance(v, (int, float)) and math.isfinite(v)):
+            raise ValueError(f"phi_value: {name}={v!r} must be a finite number")
+    if std <= 0:
+        raise ValueError(f"phi_value: std={std!r} must be > 0 (floor it with a minimum)")
+    p_later = 0.5 * math.erfc((elapsed - mean) / (std * math.sqrt(2.0)))
+    return math.inf if p_later <= 0.0 else -math.log10(p_later)
+
+
+def phi_from_intervals(elapsed: float, intervals: Sequence[float], min_std: float) -> float:
+    """phi for a silence of ``elapsed``, given past inter-arrival ``intervals``.
+
+    The mean and the population standard deviation of ``intervals``; the
+    deviation is floored at ``min_std`` (regular heartbeats would otherwise
+    give a deviation of 0, and any lateness an infinite phi).
+
+    Examples
+    --------
+    >>> round(phi_from_intervals(1.5, [1.0, 1.0, 1.0], min_std=0.25), 3)
+    1.643
+    >>> phi_from_intervals(1.0, [], 0.1)
+    Traceback (most recent call last):
+    ...
+    ValueError: phi_from_intervals: no intervals yet; phi needs at least one
+    """
+    if not intervals:
+        raise ValueError("phi_from_intervals: no intervals yet; phi needs at least one")
+    if not (isinstance(min_std, (int, float)) and min_std > 0):
+        raise ValueError(f"phi_from_intervals: min_std={min_std!r} must be > 0")
+    mean = statistics.fmean(intervals)
+    std = max(statistics.pstdev(intervals), float(min_std))
+    return phi_value(elapsed, mean, std)
+
+
+# -- heartbeats and a monitor ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class Heartbeat:
+    """I am alive: heartbeat number ``seq`` of ``sender``."""
+
+    sender: str
+    seq: int
+
+
+class HeartbeatSender(Node[int]):
+    """Sends ``Heartbeat(id, seq)`` to every node of ``monitors`` each ``period``.
+
+    Examples
+    --------
+    >>> HeartbeatSender(("m",), period=1.0)
+    HeartbeatSender(every 1.0 to m)
+    """
+
+    def __init__(self, monitors: Sequence[str], period: float = 1.0) -> None:
+        if isinstance(monitors, str) or not monitors:
+            raise ValueError(f"HeartbeatSender: monitors={monitors!r} must be a list of node ids")
+        if not (isinstance(period, (int, float)) and period > 0):
+            raise ValueError(f"HeartbeatSender: period={period!r} must be a number > 0")
+        self.monitors = tuple(monitors)
+        self.period = float(period)
+
+    def init(self, ctx: Context) -> int:
+        ctx.set_timer("beat", 0.0)
+        return 0
+
+    def on_timer(self, ctx: Context, state: int, timer: Any) -> int:
+        for m in self.monitors:
+            ctx.send(m, Heartbeat(ctx.id, state))
+        ctx.set_timer("beat", self.period)
+        return state + 1
+
+    def __repr__(self) -> str:
+        return f"HeartbeatSender(every {self.period} to {', '.join(self.monitors)})"
+
+
+@dataclass(frozen=True)
+class ArrivalWindow:
+    """When the last heartbeat arrived, and the last ``size`` inter-arrival times.
+
+    Examples
+    --------
+    >>> w = ArrivalWindow().add(1.0, 3).add(2.0, 3).add(3.5, 3)
+    >>> w
+    ArrivalWindow(last=3.5, intervals=(1.0, 1.5))
+    """
+
+    last: float | None = None
+    intervals: tuple[float, ...] = ()
+
+    def add(self, now: float, size: int) -> ArrivalWindow:
+        """The window after a heartbeat arriving at ``now``, keeping at most ``size`` intervals."""
+        if self.last is None:
+            return ArrivalWindow(now, self.intervals)
+        return ArrivalWindow(now, (*self.intervals, now - self.last)[-size:])
+
+
+@dataclass(frozen=True)
+class FixedTimeout:
+    """Suspect a node when no heartbeat came for longer than ``timeout``.
+
+    Examples
+    --------
+    >>> FixedTimeout(2.5).suspects(ArrivalWindow(10.0, (1.0,)), now=13.0)
+    True
+    """
+
+    timeout: float
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.timeout, (int, float)) and self.timeout > 0):
+            raise ValueError(f"FixedTimeout: timeout={self.timeout!r} must be a number > 0")
+
+    def level(self, window: ArrivalWindow, now: float) -> float:
+        """The silence so far (time since the last heartbeat)."""
+        return 0.0 if window.last is None else now - window.last
+
+    def suspects(self, window: ArrivalWindow, now: float) -> bool:
+        """Whether the silence is longer than the timeout."""
+        return window.last is not None and now - window.last > self.timeout
+
+    def __str__(self) -> str:
+        return f"timeout {self.timeout:g}"
+
+
+@dataclass(frozen=True)
+class PhiAccrual:
+    """Suspect a node when phi exceeds ``threshold`` (Hayashibara et al. 2004).
+
+    ``window`` inter-arrival times are kept; their standard deviation is
+    floored at ``min_std``. Until two heartbeats have arrived there is no
+    estimate, and the node is not suspected.
+
+    Examples
+    --------
+    >>> d = PhiAccrual(threshold=3.0, min_std=0.1)
+    >>> w = ArrivalWindow(10.0, (1.0, 1.0, 1.0))
+    >>> d.suspects(w, now=11.2), d.suspects(w, now=11.4)
+    (False, True)
+    """
+
+    threshold: float = 8.0
+    window: int = 100
+    min_std: float = 0.1
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.threshold, (int, float)) and self.threshold > 0):
+            raise ValueError(f"PhiAccrual: threshold={self.threshold!r} must be a number > 0")
+        if not (isinstance(self.window, int) and self.window >= 1):
+            raise ValueError(f"PhiAccrual: window={self.window!r} must be an int >= 1")
+        if not (isinstance(self.min_std, (int, float)) and self.min_std > 0):
+            raise ValueError(f"PhiAccrual: min_std={self.min_std!r} must be a number > 0")
+
+    def level(self, window: ArrivalWindow, now: float) -> float:
+        """phi now (0 without an estimate)."""
+        if window.last is None or not window.intervals:
+            return 0.0
+        return phi_from_intervals(now - window.last, window.intervals, self.min_std)
+
+    def suspects(self, window: ArrivalWindow, now: float) -> bool:
+        """Whether phi is above the threshold."""
+        return self.level(window, now) > self.threshold
+
+    def __str__(self) -> str:
+        return f"phi > {self.threshold:g}"
+
+
+Detector = FixedTimeout | PhiAccrual
+
+
+@dataclass(frozen=True)
+class MonitorState:
+    """Each target's arrival window, who is suspected now, and every change with its time."""
+
+    windows: tuple[tuple[str, ArrivalWindow], ...] = ()
+    suspected: frozenset[str] = frozenset()
+    log: tuple[tuple[float, str, str], ...] = ()
+
+
+class Monitor(Node[MonitorState]):
+    """Watches ``targets``' heartbeats and suspects them with ``detector``.
+
+    Suspicion is evaluated every ``check_period``; a heartbeat from a
+    suspected node clears the suspicion at once. ``log`` records each change
+    as ``(time, node, "suspect" | "trust")``.
+
+    Examples
+    --------
+    >>> from dslib import Simulation, System
+    >>> system = System({"a": HeartbeatSender(["m"]), "m": Monitor(["a"], FixedTimeout(2.5))})
+    >>> sim = Simulation(system)
+    >>> sim.at(5.5, Crash("a"))
+    >>> sim.run(until=12.0).states["m"].log
+    ((8.6, 'a', 'suspect'),)
+    """
+
+    def __init__(
+        self, targets: Sequence[str], detector: Detector, check_period: float = 0.1
+    ) -> None:
+        if isinstance(targets, str) or not targets:
+            raise ValueError(f"Monitor: targets={targets!r} must be a list of node ids")
+        if not isinstance(detector, (FixedTimeout, PhiAccrual)):
+            raise TypeError(f"Monitor: detector={detector!r} must be FixedTimeout or PhiAccrual")
+        if not (isinstance(check_period, (int, float)) and check_period > 0):
+            raise ValueError(f"Monitor: check_period={check_period!r} must be a number > 0")
+        self.targets = tuple(sorted(targets))
+        self.detector = detector
+        self.check_period = float(check_period)
+        self._size = detector.window if isinstance(detector, PhiAccrual) else 1
+
+    def init(self, ctx: Context) -> MonitorState:
+        ctx.set_timer("check", self.check_period)
+        return MonitorState(windows=tuple((t, ArrivalWindow()) for t in self.targets))
+
+    def on_message(self, ctx: Context, state: MonitorState, src: str, msg: Any) -> MonitorState:
+        if not isinstance(msg, Heartbeat) or msg.sender not in self.targets:
+            return state
+        windows = tuple(
+            (t, w.add(ctx.now, self._size) if t == msg.sender else w) for t, w in state.windows
+        )
+        if msg.sender in state.suspected:
+            return MonitorState(
+                windows,
+                state.suspected - {msg.sender},
+                (*state.log, (round(ctx.now, 9), msg.sender, "trust")),
+            )
+        return replace(state, windows=windows)
+
+    def on_timer(self, ctx: Context, state: MonitorState, timer: Any) -> MonitorState:
+        ctx.set_timer("check", self.check_period)
+        now = round(ctx.now, 9)
+        new = [
+            t
+            for t, w in state.windows
+            if t not in state.suspected and self.detector.suspects(w, ctx.now)
+        ]
+        if not new:
+            return state
+        return replace(
+            state,
+            suspected=state.suspected | set(new),
+            log=state.log + tuple((now, t, "suspect") for t in new),
+        )
+
+    def __repr__(self) -> str:
+        return f"Monitor({', '.join(self.targets)}; {self.detector})"
+
+
+def detection_experiment(
+    detector: Detector,
+    jitter: float = 0.0,
+    loss: float = 0.0,
+    period: float = 1.0,
+    delay: float = 1.0,
+    duration: float = 500.0,
+    crash_at: float | None = None,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """One sender, one monitor: how fast is a crash detected, how many mistakes before it?
+
+    Heartbeats every ``period``; one-way latency ``delay`` plus an exponential
+    with mean ``jitter`` (0: constant); the sender crashes at ``crash_at``
+    (default: at 80% of ``duration``).
+
+    Returns
+    -------
+    dict
+        ``detected`` (was the crash suspected by the end), ``detection time``
+        (from the crash to the last suspicion, or ``nan``), ``mistakes``
+        (suspicions of the live sender before the crash), ``mistake rate``
+        (per 100 periods), ``wrongly suspected`` (the fraction of the time
+        before the crash the live sender was suspected: 1 minus the query
+        accuracy of Chen et al.).
+
+    Examples
+    --------
+    >>> r = detection_experiment(FixedTimeout(1.5), jitter=0.5, seed=1)
+    >>> r["detected"], r["mistakes"] > 0
+    (True, True)
+    """
+    if not (isinstance(jitter, (int, float)) and jitter >= 0):
+        raise ValueError(f"detection_experiment: jitter={jitter!r} must be >= 0")
+    if not (isinstance(loss, (int, float)) and 0 <= loss < 1):
+        raise ValueError(f"detection_experiment: loss={loss!r} must be in [0, 1)")
+    crash = 0.8 * duration if crash_at is None else float(crash_at)
+    if not 0 < crash < duration:
+        raise ValueError(f"detection_experiment: crash_at={crash_at!r} must be in (0, duration)")
+    latency = constant(delay) if jitter == 0 else exponential(jitter, minimum=delay)
+    system = System(
+        {
+            "node": HeartbeatSender(["monitor"], period),
+            "monitor": Monitor(["node"], detector, check_period=period / 20),
+        }
+    )
+    sim = Simulation(
+        system,
+        seed=seed,
+        network=Network(latency, loss=loss),
+        nemesis=Nemesis([(crash, Crash("node"))]),
+        record_trace=False,
+    )
+    sim.run(until=duration)
+    log = sim.states["monitor"].log
+    mistakes = sum(1 for t, _n, what in log if what == "suspect" and t < crash)
+    suspected_time, since = 0.0, None
+    for t, _n, what in log:
+        if t >= crash:
+            break
+        if what == "suspect":
+            since = t
+        elif since is not None:
+            suspected_time += t - since
+            since = None
+    if since is not None:
+        suspected_time += crash - since
+    last = log[-1] if log else None
+    detected = last is not None and last[2] == "suspect"
+    at = last[0] if detected and last is not None else math.nan
+    return {
+        "detector": str(detector),
+        "jitter": jitter,
+        "loss": loss,
+        "detected": detected,
+        "detection time": max(0.0, at - crash) if detected else math.nan,
+        "mistakes": mistakes,
+        "mistake rate": round(100 * mistakes * period / crash, 3),
+        "wrongly suspected": round(suspected_time / crash, 4),
+    }
+
+
+# -- SWIM --------------------------------------------------------------------------------------
+STATUSES = ("alive", "suspect", "dead")
+
+
+@dataclass(frozen=True)
+class Update:
+    """A membership change to spread: ``member`` is ``status`` at ``incarnation``."""
+
+    member: str
+    status: str
+    incarnation: int
+
+
+@dataclass(frozen=True)
+class SwimPing:
+    """A direct probe, numbered by its sender, carrying gossip."""
+
+    seq: int
+    updates: tuple[Update, ...] = ()
+
+
+@dataclass(frozen=True)
+class SwimAck:
+    """The answer to ``SwimPing(seq)`` (forwarded by a helper for an indirect probe)."""
+
+    seq: int
+    updates: tuple[Update, ...] = ()
+
+
+@dataclass(frozen=True)
+class SwimPingReq:
+    """Please probe ``target`` for me and forward its ack, numbered ``seq``."""
+
+    target: str
+    seq: int
+    updates: tuple[Update, ...] = ()
+
+
+def apply_update(view: tuple[str, int], update: Update) -> bool:
+    """Whether ``update`` overrides what a node believes, ``view = (status, incarnation)``.
+
+    The rules of Das et al. (2002), §4.2: *dead* overrides everything;
+    *suspect* at incarnation i overrides *alive* at i or lower and *suspect*
+    below i; *alive* at i overrides *suspect* or *alive* below i. So a
+    suspected node refutes the suspicion by announcing itself alive with a
+    higher incarnation, and an old rumour never undoes a newer one.
+
+    Examples
+    --------
+    >>> apply_update(("alive", 3), Update("b", "suspect", 3))
+    True
+    >>> s = ("suspect", 3)
+    >>> apply_update(s, Update("b", "alive", 3)), apply_update(s, Update("b", "alive", 4))
+    (False, True)
+    """
+    status, inc = view
+    if status == "dead":
+        return False
+    if update.status == "dead":
+        return True
+    if update.status == "suspect":
+        return (status == "alive" and update.incarnation >= inc) or (
+            status == "suspect" and update.incarnation > inc
+        )
+    return update.incarnation > inc
+
+
+@dataclass(frozen=True)
+class SwimState:
+    """What a SWIM member knows and is doing.
+
+    ``members``: ``(id, status, incarnation)`` of every other member, sorted;
+    ``order``/``position``: this round of the shuffled round-robin probe
+    order; ``seq``: the last number this node gave a ping; ``target``,
+    ``probe_seq``, ``acked``: the current probe; ``relays``: indirect
+    probes this node runs for others, ``(my seq, requester, their seq)``;
+    ``buffer``: updates to piggyback, with how many more times to send each;
+    ``log``: every change of this node's view, ``(time, member, status)``.
+    """
+
+    incarnation: int = 0
+    members: tuple[tuple[str, str, int], ...] = ()
+    order: tuple[str, ...] = ()
+    position: int = 0
+    seq: int = 0
+    probe_seq: int = 0
+    target: str | None = None
+    acked: bool = True
+    relays: tuple[tuple[int, str, int], ...] = ()
+    buffer: tuple[tuple[Update, int], ...] = ()
+    log: tuple[tuple[float, str, str], ...] = ()
+
+    def view(self, member: str) -> tuple[str, int]:
+        """``(status, incarnation)`` of ``member``."""
+        for m, status, inc in self.members:
+            if m == member:
+                return (status, inc)
+        raise KeyError(member)
+
+    def status(self, member: str) -> str:
+        """The status of ``member`` in this node's view."""
+        return self.view(member)[0]
+
+
+class SwimNode(Node[SwimState]):
+    """A member of a SWIM group (Das, Gupta and Motivala 2002).
+
+    Every ``period`` the node probes the next member of a shuffled
+    round-robin order with ``SwimPing``. With no ``SwimAck`` after
+    ``ping_timeout`` it sends ``SwimPingReq`` to ``k`` random members, which
+    probe the target and forward its ack. With no ack by the end of the
+    period, the target becomes *suspect* (with ``suspicion=True``; otherwise
+    *dead* at once) and after ``suspicion_timeout`` more without a refutation,
+    *dead*. Changes travel piggybacked on pings and acks, each sent
+    ``retransmit`` times.
+
+    Parameters
+    ----------
+    period, ping_timeout : float
+        The protocol period and the direct probe's timeout (``< period``).
+    k : int, default 3
+        Helpers asked for an indirect probe (0: none).
+    suspicion : bool, default True
+        Use the suspicion sub-protocol.
+    suspicion_timeout : float, optional
+        Default ``3 * ceil(log2(N + 1))`` periods for a group of N: long
+        enough for the suspicion to reach the suspect and its refutation to
+        come back, both by gossip, which takes O(log N) periods.
+    retransmit : int, optional
+        How many messages carry each update; default ``3 * ceil(log2(N + 1))``
+        (Das et al. §4.1: λ log N).
+    max_piggyback : int, default 6
+        At most this many updates per message.
+
+    Examples
+    --------
+    >>> swim_experiment(n=8, loss=0.0, seed=1)["detected by all"]
+    True
+    """
+
+    def __init__(
+        self,
+        period: float = 1.0,
+        ping_timeout: float = 0.3,
+        k: int = 3,
+        suspicion: bool = True,
+        suspicion_timeout: float | None = None,
+        retransmit: int | None = None,
+        max_piggyback: int = 6,
+    ) -> None:
+        if not (isinstance(period, (int, float)) and period > 0):
+            raise ValueError(f"SwimNode: period={period!r} must be > 0")
+        if not (isinstance(ping_timeout, (int, float)) and 0 < ping_timeout < period):
+            raise ValueError(f"SwimNode: ping_timeout={ping_timeout!r} must be in (0, period)")
+        if not (isinstance(k, int) and k >= 0):
+            raise ValueError(f"SwimNode: k={k!r} must be an int >= 0")
+        if retransmit is not None and not (isinstance(retransmit, int) and retransmit >= 1):
+            raise ValueError(f"SwimNode: retransmit={retransmit!r} must be an int >= 1 or None")
+        if suspicion_timeout is not None and not (
+            isinstance(suspicion_timeout, (int, float)) and suspicion_timeout > 0
+        ):
+            raise ValueError(f"SwimNode: suspicion_timeout={suspicion_timeout!r} must be > 0")
+        self.period = float(period)
+        self.ping_timeout = float(ping_timeout)
+        self.k = k
+        self.suspicion = bool(suspicion)
+        self.suspicion_timeout = suspicion_timeout
+        self.retransmit = retransmit
+        self.max_piggyback = max_piggyback
+
+    # -- gossip -------------------------------------------------------------------------------
+    def _take(self, state: SwimState) -> tuple[SwimState, tuple[Update, ...]]:
+        """The updates to piggyback on one message, most urgent first; counts go down."""
+        if not state.buffer:
+            return state, ()
+        ranked = sorted(
+            range(len(state.buffer)),
+            key=lambda i: (-state.buffer[i][1], state.buffer[i][0].member),
+        )
+        chosen = set(ranked[: self.max_piggyback])
+        buffer = tuple(
+            (u, n - 1 if i in chosen else n)
+            for i, (u, n) in enumerate(state.buffer)
+            if not (i in chosen and n <= 1)
+        )
+        return replace(state, buffer=buffer), tuple(state.buffer[i][0] for i in sorted(chosen))
+
+    def _log_n(self, ctx: Context) -> int:
+        return math.ceil(math.log2(len(ctx.peers) + 2))
+
+    def _spread(self, ctx: Context, state: SwimState, update: Update) -> SwimState:
+        buffer = tuple((u, n) for u, n in state.buffer if u.member != update.member)
+        limit = self.retransmit if self.retransmit is not None else 3 * self._log_n(ctx)
+        return replace(state, buffer=(*buffer, (update, limit)))
+
+    def _set(self, ctx: Context, state: SwimState, update: Update) -> SwimState:
+        members = tuple(
+            (m, update.status, update.incarnation) if m == update.member else (m, s, i)
+            for m, s, i in state.members
+        )
+        state = replace(
+            state,
+            members=members,
+            log=(*state.log, (round(ctx.now, 9), update.member, update.status)),
+        )
+        if update.status == "suspect":
+            timeout = self.suspicion_timeout
+            if timeout is None:
+                timeout = 3 * self._log_n(ctx) * self.period
+            ctx.set_timer(("suspect", update.member, update.incarnation), timeout)
+        return self._spread(ctx, state, update)
+
+    def _learn(self, ctx: Context, state: SwimState, updates: tuple[Update, ...]) -> SwimState:
+        for u in updates:
+            if u.member == ctx.id:
+                if u.status != "alive" and u.incarnation >= state.incarnation:
+                    # Refute: I am alive, at a higher incarnation than the rumour.
+                    inc = u.incarnation + 1
+                    state = replace(state, incarnation=inc)
+                    state = self._spread(ctx, state, Update(ctx.id, "alive", inc))
+                continue
+            try:
+                view = state.view(u.member)
+            except KeyError:
+                continue
+            if apply_update(view, u):
+                state = self._set(ctx, state, u)
+        return state
+
+    def _send(self, ctx: Context, state: SwimState, dst: str, make: Any) -> SwimState:
+        state, updates = self._take(state)
+        ctx.send(dst, make(updates))
+        return state
+
+    # -- handlers -----------------------------------------------------------------------------
+    def init(self, ctx: Context) -> SwimState:
+        ctx.set_timer("period", ctx.rng.random() * self.period)
+        return SwimState(members=tuple((p, "alive", 0) for p in ctx.peers))
+
+    def _alive(self, state: SwimState) -> list[str]:
+        return [m for m, s, _i in state.members if s != "dead"]
+
+    def on_timer(self, ctx: Context, state: SwimState, timer: Any) -> SwimState:
+        if timer == "period":
+            ctx.set_timer("period", self.period)
+            if state.target is not None and not state.acked:
+                state = self._fail_probe(ctx, state, state.target)
+            return self._probe(ctx, state)
+        if timer == "indirect":
+            if state.target is None or state.acked:
+                return state
+            others = [m for m in self._alive(state) if m != state.target]
+            helpers = sorted(others, key=lambda _m: ctx.rng.random())[: self.k]
+            for h in sorted(helpers):
+                target, seq = state.target, state.probe_seq
+                state = self._send(ctx, state, h, lambda u, t=target, s=seq: SwimPingReq(t, s, u))
+            return state
+        if isinstance(timer, tuple) and timer[0] == "suspect":
+            _, member, inc = timer
+            if state.view(member) == ("suspect", inc):
+                return self._set(ctx, state, Update(member, "dead", inc))
+            return state
+        return state
+
+    def _fail_probe(self, ctx: Context, state: SwimState, target: str) -> SwimState:
+        status, inc = state.view(target)
+        if status != "alive":
+            return state
+        return self._set(ctx, state, Update(target, "suspect" if self.suspicion else "dead", inc))
+
+    def _probe(self, ctx: Context, state: SwimState) -> SwimState:
+        alive = self._alive(state)
+        if not alive:
+            return replace(state, target=None, acked=True)
+        order, position = state.order, state.position
+        while True:
+            if position >= len(order):
+                order = tuple(sorted(alive, key=lambda _m: ctx.rng.random()))
+                position = 0
+            target = order[position]
+            position += 1
+            if target in alive:
+                break
+        seq = state.seq + 1
+        state = replace(
+            state,
+            order=order,
+            position=position,
+            seq=seq,
+            probe_seq=seq,
+            target=target,
+            acked=False,
+        )
+        ctx.set_timer("indirect", self.ping_timeout)
+        return self._send(ctx, state, target, lambda u: SwimPing(seq, u))
+
+    def on_message(self, ctx: Context, state: SwimState, src: str, msg: Any) -> SwimState:
+        if isinstance(msg, (SwimPing, SwimAck, SwimPingReq)):
+            state = self._learn(ctx, state, msg.updates)
+        if isinstance(msg, SwimPing):
+            return self._send(ctx, state, src, lambda u: SwimAck(msg.seq, u))
+        if isinstance(msg, SwimPingReq):
+            seq = state.seq + 1
+            state = replace(state, seq=seq, relays=(*state.relays[-20:], (seq, src, msg.seq)))
+            return self._send(ctx, state, msg.target, lambda u: SwimPing(seq, u))
+        if isinstance(msg, SwimAck):
+            for mine, requester, theirs in state.relays:
+                if mine == msg.seq:
+                    relays = tuple(r for r in state.relays if r[0] != mine)
+                    state = replace(state, relays=relays)
+                    return self._send(ctx, state, requester, lambda u, seq=theirs: SwimAck(seq, u))
+            if msg.seq == state.probe_seq and not state.acked:
+                return replace(state, acked=True)
+        return state
+
+    def __repr__(self) -> str:
+        return f"SwimNode(k={self.k}, suspicion={self.suspicion})"
+
+
+class AllToAllMember(Node[MonitorState]):
+    """The baseline: every member heartbeats every other each ``period`` and suspects
+    silence longer than ``timeout``: N - 1 messages per member per period.
+
+    Examples
+    --------
+    >>> swim_experiment(n=8, protocol="all-to-all", seed=1)["messages per member per period"]
+    7.0
+    """
+
+    def __init__(self, period: float = 1.0, timeout: float = 3.0) -> None:
+        self.period = float(period)
+        self.detector = FixedTimeout(timeout)
+
+    def init(self, ctx: Context) -> MonitorState:
+        ctx.set_timer("beat", ctx.rng.random() * self.period)
+        ctx.set_timer("check", self.period / 10)
+        return MonitorState(windows=tuple((p, ArrivalWindow(0.0)) for p in ctx.peers))
+
+    def on_timer(self, ctx: Context, state: MonitorState, timer: Any) -> MonitorState:
+        if timer == "beat":
+            ctx.broadcast(Heartbeat(ctx.id, 0))
+            ctx.set_timer("beat", self.period)
+            return state
+        ctx.set_timer("check", self.period / 10)
+        new = [
+            t
+            for t, w in state.windows
+            if t not in state.suspected and self.detector.suspects(w, ctx.now)
+        ]
+        if not new:
+            return state
+        now = round(ctx.now, 9)
+        return replace(
+            state,
+            suspected=state.suspected | set(new),
+            log=state.log + tuple((now, t, "dead") for t in new),
+        )
+
+    def on_message(self, ctx: Context, state: MonitorState, src: str, msg: Any) -> MonitorState:
+        if not isinstance(msg, Heartbeat):
+            return state
+        windows = tuple((t, ArrivalWindow(ctx.now) if t == src else w) for t, w in state.windows)
+        if src in state.suspected:
+            log = (*state.log, (round(ctx.now, 9), src, "alive"))
+            return MonitorState(windows, state.suspected - {src}, log)
+        return replace(state, windows=windows)
+
+
+def swim_experiment(
+    n: int = 16,
+    loss: float = 0.0,
+    protocol: str = "swim",
+    k: int = 3,
+    suspicion: bool = True,
+    duration: float = 200.0,
+    crash_at: float = 100.0,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """A group of ``n`` members; one crashes at ``crash_at``. Who notices, when, at what cost?
+
+    ``protocol`` is ``"swim"`` (``SwimNode`` with ``k`` and ``suspicion``) or
+    ``"all-to-all"`` (``AllToAllMember``). Latency is uniform in (0.02, 0.1),
+    the period 1 (so that an indirect probe, four one-way trips after the
+    direct probe's timeout, fits in a period).
+
+    Returns
+    -------
+    dict
+        ``first detection`` (from the crash until some member declares it
+        dead), ``detected by all`` (every live member does, by the end),
+        ``last detection``, ``false positives`` (live members declared dead
+        by someone: pairs (observer, member)), ``messages per member per period``.
+
+    Examples
+    --------
+    >>> r = swim_experiment(n=8, seed=2)
+    >>> r["detected by all"], r["false positives"]
+    (True, 0)
+    """
+    if protocol not in ("swim", "all-to-all"):
+        raise ValueError(f"swim_experiment: protocol={protocol!r}; allowed: 'swim', 'all-to-all'")
+    if not (isinstance(n, int) and n >= 3):
+        raise ValueError(f"swim_experiment: n={n!r} must be an int >= 3")
+    from dslib.sim.network import uniform
+
+    ids = [f"m{i:02d}" for i in range(n)]
+    victim = ids[n // 2]
+    node: Node[Any] = SwimNode(k=k, suspicion=suspicion) if protocol == "swim" else AllToAllMember()
+    system = System(dict.fromkeys(ids, node))
+    sim = Simulation(
+        system,
+        seed=seed,
+        network=Network(uniform(0.02, 0.1), loss=loss),
+        nemesis=Nemesis([(crash_at, Crash(victim))]),
+    )
+    sim.run(until=duration)
+    measured = sum(1 for e in sim.trace.entries if e[1] == "send" and 20.0 <= e[0] < crash_at)
+    states = sim.states
+    detections = []
+    false_positives = set()
+    for observer, st in states.items():
+        for t, member, status in st.log:
+            if status == "dead" and member == victim and t >= crash_at:
+                detections.append(t - crash_at)
+                break
+        for _t, member, status in st.log:
+            if status == "dead" and member != victim:
+                false_positives.add((observer, member))
+    live = len(states)
+    return {
+        "protocol": protocol if protocol != "swim" else f"swim (k={k}, suspicion={suspicion})",
+        "n": n,
+        "loss": loss,
+        "first detection": round(min(detections), 3) if detections else math.nan,
+        "last detection": round(max(detections), 3) if len(detections) == live else math.nan,
+        "detected by all": len(detections) == live,
+        "false positives": len(false_positives),
+        "messages per member per period": round(measured / n / (crash_at - 20.0), 2),
+    }
