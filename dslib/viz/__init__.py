@@ -5,13 +5,16 @@ notebook shows it exactly once, and takes an optional ``ax`` to draw into.
 Importing this module under IPython registers a PNG renderer for such figures.
 """
 
+from dslib.viz.history import linearization_points, plot_history
 from dslib.viz.plots import latency_cdf, latency_histogram, topology
 from dslib.viz.spacetime import message_label, space_time_diagram
 
 __all__ = [
     "latency_cdf",
     "latency_histogram",
+    "linearization_points",
     "message_label",
+    "plot_history",
     "space_time_diagram",
     "topology",
 ]
