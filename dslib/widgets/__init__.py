@@ -9,19 +9,27 @@ from dslib.widgets.architectures import (
     architecture_figure,
     architecture_results,
 )
+from dslib.widgets.cap import CapPlayground, cap_figure, cap_scenario
 from dslib.widgets.debugger import Debugger
 from dslib.widgets.navigator import Navigator, steps_from_json, steps_to_json
 from dslib.widgets.network import NetworkExplorer, network_figure, network_scenario
+from dslib.widgets.quorums import QuorumExplorer, quorum_figure, quorum_scenario
 
 __all__ = [
     "ArchitectureExplorer",
+    "CapPlayground",
     "Debugger",
     "Navigator",
     "NetworkExplorer",
+    "QuorumExplorer",
     "architecture_figure",
     "architecture_results",
+    "cap_figure",
+    "cap_scenario",
     "network_figure",
     "network_scenario",
+    "quorum_figure",
+    "quorum_scenario",
     "steps_from_json",
     "steps_to_json",
 ]

@@ -1,0 +1,1085 @@
+"""Time and order: physical clocks and their synchronisation, and logical clocks.
+
+Chapter 2 of the book. Every node of a distributed system has its own clock,
+and no two clocks agree: each starts at a different reading (an *offset*) and
+runs at a slightly different speed (a *drift rate*). In the simulator a node's
+clock is ``ctx.now``, which ``Simulation.set_clock(node, offset, rate)``
+skews: ``ctx.now = offset + rate * true time``.
+
+This module holds
+
+- **clock synchronisation** (Cristian 1989; the offset and delay formulas of
+  NTP, Mills 1991): a ``TimeServer`` and a ``SyncClient`` that asks it for
+  the time and corrects its own clock by the answer plus half the round trip;
+  ``sync_run`` runs them with skewed clocks and ``sync_errors`` measures the
+  error of every synchronisation against its bound, half the round-trip time;
+- **Lamport clocks** (Lamport 1978): a counter that respects happens-before,
+  ``a -> b`` implies ``L(a) < L(b)``;
+- **vector clocks** (Fidge 1988, Mattern 1989): one counter per node, which
+  *characterise* happens-before: ``a -> b`` exactly when ``V(a) < V(b)``;
+- **hybrid logical clocks** (Kulkarni, Demirbas, Madappa, Avva, Leone 2014):
+  a physical-time reading plus a small counter, which respects happens-before
+  like a Lamport clock and stays within the clock skew of physical time;
+- ``ClockProcess``, a node that stamps each of its events with all three
+  logical clocks, and ``happens_before``, the relation itself computed from
+  the events, so that the clock conditions can be *checked*.
+
+Examples
+--------
+>>> a = VectorClock().increment("a")          # an event on node a
+>>> b = a.increment("b")                      # node b received a's message: later
+>>> c = VectorClock().increment("c")          # an unrelated event on node c
+>>> a.compare(b), b.compare(a), a.compare(c)
+('before', 'after', 'concurrent')
+>>> LamportClock(3).receive(7)
+LamportClock(time=8)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from dslib.core import Context, Node, System
+from dslib.sim.nemesis import ClockSkew
+from dslib.sim.network import Latency, Network, as_latency
+from dslib.sim.simulator import Simulation
+from dslib.sim.trace import Trace
+
+__all__ = [
+    "ORDERINGS",
+    "ClockEvent",
+    "ClockMessage",
+    "ClockProcess",
+    "ClockProcessState",
+    "HybridLogicalClock",
+    "LamportClock",
+    "SyncClient",
+    "SyncClientState",
+    "SyncSample",
+    "TimeReply",
+    "TimeRequest",
+    "TimeServer",
+    "VectorClock",
+    "check_clock_conditions",
+    "clock_events",
+    "clock_reading",
+    "clock_run",
+    "compare_vectors",
+    "happens_before",
+    "ntp_offset_delay",
+    "sync_error_series",
+    "sync_errors",
+    "sync_run",
+]
+
+ORDERINGS = ("before", "after", "equal", "concurrent")
+"""What comparing two vector clocks can answer."""
+
+
+# == Lamport clocks ===============================================================================
+@dataclass(frozen=True, order=True)
+class LamportClock:
+    """A Lamport clock: one counter, ticked at every event (Lamport 1978, §2, rules IR1 and IR2).
+
+    Rule IR1: a node ticks its clock between any two of its events (a local
+    event or a send: ``tick``). Rule IR2: a message carries the sender's
+    time; the receiver sets its clock past both its own time and the
+    message's (``receive``). Together they give the *clock condition*: if
+    event ``a`` happened before ``b``, then ``L(a) < L(b)``. The converse
+    does not hold: ``L(a) < L(b)`` says nothing about causality.
+
+    Examples
+    --------
+    >>> c = LamportClock()
+    >>> c = c.tick()          # a local event
+    >>> c = c.tick()          # a send; the message carries c.time == 2
+    >>> c.time
+    2
+    >>> LamportClock(1).receive(c.time)
+    LamportClock(time=3)
+    >>> LamportClock(-1)
+    Traceback (most recent call last):
+    ...
+    ValueError: LamportClock: time=-1 must be an int >= 0
+    """
+
+    time: int = 0
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.time, int) and not isinstance(self.time, bool) and self.time >= 0):
+            raise ValueError(f"LamportClock: time={self.time!r} must be an int >= 0")
+
+    def tick(self) -> LamportClock:
+        """The clock after a local event or a send (IR1): one more."""
+        return LamportClock(self.time + 1)
+
+    def receive(self, stamp: int) -> LamportClock:
+        """The clock after receiving a message stamped ``stamp`` (IR2): ``max + 1``.
+
+        Raises
+        ------
+        ValueError
+            If ``stamp`` is not an int >= 0.
+        """
+        if not (isinstance(stamp, int) and not isinstance(stamp, bool) and stamp >= 0):
+            raise ValueError(f"LamportClock.receive: stamp={stamp!r} must be an int >= 0")
+        return LamportClock(max(self.time, stamp) + 1)
+
+
+# == vector clocks ================================================================================
+def _entries(value: Mapping[str, int] | Iterable[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
+    pairs = list(value.items()) if isinstance(value, Mapping) else list(value)
+    out: dict[str, int] = {}
+    for pair in pairs:
+        if not (isinstance(pair, tuple) and len(pair) == 2):
+            raise TypeError(f"VectorClock: entry {pair!r} is not a (node, count) pair")
+        node, count = pair
+        if not isinstance(node, str):
+            raise TypeError(f"VectorClock: node {node!r} must be a string")
+        if not (isinstance(count, int) and not isinstance(count, bool) and count >= 0):
+            raise ValueError(f"VectorClock: count {count!r} of node {node!r} must be an int >= 0")
+        if node in out:
+            raise ValueError(f"VectorClock: node {node!r} appears twice")
+        if count:
+            out[node] = count
+    return tuple(sorted(out.items()))
+
+
+@dataclass(frozen=True, init=False)
+class VectorClock:
+    """A vector clock: one counter per node, a missing node counting as 0.
+
+    Node ``i`` increments its own entry at each of its events; a message
+    carries the sender's vector, and the receiver takes the entry-wise maximum
+    (``merge``) before incrementing. Then, for events ``a`` and ``b``, ``a``
+    happened before ``b`` exactly when ``V(a) < V(b)``: every entry ``<=`` and
+    at least one ``<`` (Mattern 1989, Theorem 10). Two clocks neither of which
+    is ``<=`` the other are *concurrent*.
+
+    ``<``, ``<=``, ``>``, ``>=`` and ``==`` compare in this partial order (so
+    ``sorted`` does not apply: two concurrent clocks are neither smaller nor
+    larger). The entries are stored sorted, without zeros, so equal clocks
+    have equal reprs and hashes under any ``PYTHONHASHSEED``.
+
+    Parameters
+    ----------
+    entries : mapping of str to int, or iterable of (str, int), optional
+        The counters by node.
+
+    Examples
+    --------
+    >>> v = VectorClock({"b": 2, "a": 1, "c": 0})
+    >>> v
+    VectorClock({'a': 1, 'b': 2})
+    >>> v.get("c"), v.increment("c")
+    (0, VectorClock({'a': 1, 'b': 2, 'c': 1}))
+    >>> v.merge(VectorClock({"a": 3}))
+    VectorClock({'a': 3, 'b': 2})
+    >>> v < v.increment("a"), v < VectorClock({"c": 1})
+    (True, False)
+    """
+
+    entries: tuple[tuple[str, int], ...]
+
+    def __init__(self, entries: Mapping[str, int] | Iterable[tuple[str, int]] = ()) -> None:
+        object.__setattr__(self, "entries", _entries(entries))
+
+    def get(self, node: str) -> int:
+        """The counter of ``node`` (0 if it has none)."""
+        for n, c in self.entries:
+            if n == node:
+                return c
+        return 0
+
+    def as_dict(self) -> dict[str, int]:
+        """The non-zero counters as a dict (sorted by node)."""
+        return dict(self.entries)
+
+    def increment(self, node: str) -> VectorClock:
+        """This clock with ``node``'s counter one more (an event on ``node``).
+
+        Raises
+        ------
+        TypeError
+            If ``node`` is not a string.
+        """
+        if not isinstance(node, str):
+            raise TypeError(f"VectorClock.increment: node {node!r} must be a string")
+        d = dict(self.entries)
+        d[node] = d.get(node, 0) + 1
+        return VectorClock(d)
+
+    def merge(self, other: VectorClock) -> VectorClock:
+        """The entry-wise maximum: the least clock that is ``>=`` both.
+
+        Raises
+        ------
+        TypeError
+            If ``other`` is not a ``VectorClock``.
+        """
+        if not isinstance(other, VectorClock):
+            raise TypeError(f"VectorClock.merge: {other!r} is not a VectorClock")
+        d = dict(self.entries)
+        for n, c in other.entries:
+            d[n] = max(d.get(n, 0), c)
+        return VectorClock(d)
+
+    def compare(self, other: VectorClock) -> str:
+        """``"before"``, ``"after"``, ``"equal"`` or ``"concurrent"``.
+
+        ``"before"`` means ``self < other``: the event stamped ``self``
+        happened before the one stamped ``other``.
+
+        >>> VectorClock({"a": 1}).compare(VectorClock({"a": 1, "b": 1}))
+        'before'
+        >>> VectorClock({"a": 2}).compare(VectorClock({"a": 1, "b": 1}))
+        'concurrent'
+        """
+        if not isinstance(other, VectorClock):
+            raise TypeError(f"VectorClock.compare: {other!r} is not a VectorClock")
+        return compare_vectors(self.as_dict(), other.as_dict())
+
+    def concurrent_with(self, other: VectorClock) -> bool:
+        """Neither clock is ``<=`` the other."""
+        return self.compare(other) == "concurrent"
+
+    def __le__(self, other: object) -> bool:
+        if not isinstance(other, VectorClock):
+            return NotImplemented
+        return self.compare(other) in ("before", "equal")
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, VectorClock):
+            return NotImplemented
+        return self.compare(other) == "before"
+
+    def __ge__(self, other: object) -> bool:
+        if not isinstance(other, VectorClock):
+            return NotImplemented
+        return self.compare(other) in ("after", "equal")
+
+    def __gt__(self, other: object) -> bool:
+        if not isinstance(other, VectorClock):
+            return NotImplemented
+        return self.compare(other) == "after"
+
+    def __repr__(self) -> str:
+        return f"VectorClock({dict(self.entries)!r})"
+
+
+def compare_vectors(a: Mapping[str, int], b: Mapping[str, int]) -> str:
+    """Compare two vector clocks given as dicts: ``"before"``, ``"after"``, ``"equal"``, ``"concurrent"``.
+
+    A node missing from a dict counts as 0. ``"before"`` means every entry of
+    ``a`` is ``<=`` the same entry of ``b`` and they differ.
+
+    Raises
+    ------
+    TypeError
+        If ``a`` or ``b`` is not a mapping.
+
+    Examples
+    --------
+    >>> compare_vectors({"a": 1}, {"a": 1, "b": 0})
+    'equal'
+    >>> compare_vectors({"a": 1, "b": 2}, {"a": 2, "b": 1})
+    'concurrent'
+    >>> compare_vectors({"a": 2, "b": 2}, {"a": 1})
+    'after'
+    """  # noqa: E501
+    if not isinstance(a, Mapping) or not isinstance(b, Mapping):
+        raise TypeError(
+            f"compare_vectors takes two mappings from node to counter, got "
+            f"{type(a).__name__} and {type(b).__name__}"
+        )
+    a_le_b = all(c <= b.get(n, 0) for n, c in a.items())
+    b_le_a = all(c <= a.get(n, 0) for n, c in b.items())
+    if a_le_b and b_le_a:
+        return "equal"
+    if a_le_b:
+        return "before"
+    if b_le_a:
+        return "after"
+    return "concurrent"
+
+
+# == hybrid logical clocks ========================================================================
+@dataclass(frozen=True, order=True)
+class HybridLogicalClock:
+    """A hybrid logical clock ``(l, c)`` (Kulkarni et al. 2014, §3, Figure 5).
+
+    ``l`` is the largest physical-clock reading the node has heard of (its own
+    or one carried by a message); ``c`` counts events that happened while
+    ``l`` stood still. Timestamps compare as pairs. Like a Lamport clock,
+    ``a -> b`` implies ``hlc(a) < hlc(b)``; unlike one, ``l`` never strays
+    from the node's physical clock by more than the clock skew between nodes
+    (§3, Theorem 2), so an HLC timestamp can stand in for a physical one (a
+    snapshot "as of 10:00" in CockroachDB, for instance).
+
+    Examples
+    --------
+    >>> h = HybridLogicalClock()
+    >>> h = h.send(10.0)                      # physical clock reads 10
+    >>> h
+    HybridLogicalClock(l=10.0, c=0)
+    >>> h.send(10.0)                          # the clock has not moved: count
+    HybridLogicalClock(l=10.0, c=1)
+    >>> HybridLogicalClock(8.0, 0).receive(h, 9.0)   # a message from the future
+    HybridLogicalClock(l=10.0, c=1)
+    """
+
+    l: float = 0.0  # noqa: E741 - the paper's name
+    c: int = 0
+
+    def send(self, physical: float) -> HybridLogicalClock:
+        """The clock after a local event or a send, when the physical clock reads ``physical``."""
+        _check_physical(physical)
+        l_new = max(self.l, physical)
+        return HybridLogicalClock(l_new, self.c + 1 if l_new == self.l else 0)
+
+    def receive(self, message: HybridLogicalClock, physical: float) -> HybridLogicalClock:
+        """The clock after receiving a message stamped ``message`` (Figure 5, "receive event")."""
+        if not isinstance(message, HybridLogicalClock):
+            raise TypeError(f"HybridLogicalClock.receive: {message!r} is not a HybridLogicalClock")
+        _check_physical(physical)
+        l_new = max(self.l, message.l, physical)
+        if l_new == self.l == message.l:
+            c = max(self.c, message.c) + 1
+        elif l_new == self.l:
+            c = self.c + 1
+        elif l_new == message.l:
+            c = message.c + 1
+        else:
+            c = 0
+        return HybridLogicalClock(l_new, c)
+
+
+def _check_physical(physical: float) -> None:
+    if not (
+        isinstance(physical, (int, float))
+        and not isinstance(physical, bool)
+        and math.isfinite(physical)
+    ):
+        raise ValueError(f"a physical clock reading must be a finite number, got {physical!r}")
+
+
+# == the three clocks on one node, and happens-before =============================================
+@dataclass(frozen=True)
+class ClockMessage:
+    """A message between ``ClockProcess`` nodes: the sender's event and its three timestamps.
+
+    Examples
+    --------
+    >>> ClockMessage("p1", 0, 1, VectorClock({"p1": 1}), HybridLogicalClock(2.0, 0)).lamport
+    1
+    """
+
+    sender: str
+    event: int
+    lamport: int
+    vector: VectorClock
+    hlc: HybridLogicalClock
+
+
+@dataclass(frozen=True)
+class ClockEvent:
+    """One event of a ``ClockProcess``, stamped with all three clocks.
+
+    Attributes
+    ----------
+    node : str
+        Where it happened.
+    index : int
+        Its position among the node's events (0, 1, 2, ...).
+    kind : {"local", "send", "receive"}
+    lamport : int
+    vector : VectorClock
+    hlc : HybridLogicalClock
+    physical : float
+        The node's physical clock (``ctx.now``) when it happened.
+    peer : str or None
+        The receiver of a send, the sender of a receive.
+    cause : (str, int) or None
+        For a receive: the send event ``(node, index)`` it received.
+
+    Examples
+    --------
+    >>> e = clock_events(clock_run(nodes=2, steps=1, seed=0))[0]
+    >>> e.id, e.kind, e.lamport
+    (('p1', 0), 'local', 1)
+    """
+
+    node: str
+    index: int
+    kind: str
+    lamport: int
+    vector: VectorClock
+    hlc: HybridLogicalClock
+    physical: float
+    peer: str | None = None
+    cause: tuple[str, int] | None = None
+
+    @property
+    def id(self) -> tuple[str, int]:
+        """``(node, index)``: names the event uniquely."""
+        return (self.node, self.index)
+
+    def __str__(self) -> str:
+        where = f"{self.node}{self.index}"
+        what = {"local": "local", "send": f"send to {self.peer}", "receive": f"recv {self.peer}"}
+        return (
+            f"{where:<4} {what[self.kind]:<12} L={self.lamport:<3} V={self.vector.as_dict()}"
+            f"  HLC=({self.hlc.l:.2f}, {self.hlc.c})"
+        )
+
+
+@dataclass(frozen=True)
+class ClockProcessState:
+    """A ``ClockProcess``'s clocks and the events it has stamped so far.
+
+    Examples
+    --------
+    >>> ClockProcessState().lamport
+    LamportClock(time=0)
+    """
+
+    lamport: LamportClock = LamportClock()
+    vector: VectorClock = field(default_factory=VectorClock)
+    hlc: HybridLogicalClock = HybridLogicalClock()
+    events: tuple[ClockEvent, ...] = ()
+
+
+class ClockProcess(Node[ClockProcessState]):
+    """A process that performs ``steps`` events, each a local event or a send to a random peer.
+
+    Every event (its own, and each receive) is stamped with a Lamport clock,
+    a vector clock and a hybrid logical clock, and kept in the state, so that
+    ``clock_events`` can read them back and ``check_clock_conditions`` can
+    compare them with the true happens-before relation.
+
+    Parameters
+    ----------
+    steps : int, default 4
+        How many local events and sends it performs (receives come on top).
+    interval : (float, float), default (1.0, 5.0)
+        The range of the random wait before each step.
+    send_probability : float, default 0.6
+        The chance that a step is a send rather than a local event.
+
+    Examples
+    --------
+    >>> sim = clock_run(nodes=2, steps=2, seed=1)
+    >>> for e in clock_events(sim):
+    ...     print(e)
+    p10  send to p2   L=1   V={'p1': 1}  HLC=(2.04, 0)
+    p11  send to p2   L=2   V={'p1': 2}  HLC=(3.92, 0)
+    p12  recv p2      L=4   V={'p1': 3, 'p2': 2}  HLC=(6.53, 0)
+    p13  recv p2      L=6   V={'p1': 4, 'p2': 4}  HLC=(10.83, 0)
+    p20  recv p1      L=2   V={'p1': 1, 'p2': 1}  HLC=(4.04, 0)
+    p21  send to p1   L=3   V={'p1': 1, 'p2': 2}  HLC=(4.53, 0)
+    p22  recv p1      L=4   V={'p1': 2, 'p2': 3}  HLC=(5.92, 0)
+    p23  send to p1   L=5   V={'p1': 2, 'p2': 4}  HLC=(8.83, 0)
+    """
+
+    def __init__(
+        self,
+        steps: int = 4,
+        interval: tuple[float, float] = (1.0, 5.0),
+        send_probability: float = 0.6,
+    ) -> None:
+        if not (isinstance(steps, int) and not isinstance(steps, bool) and steps >= 0):
+            raise ValueError(f"ClockProcess: steps={steps!r} must be an int >= 0")
+        if not (
+            isinstance(interval, tuple)
+            and len(interval) == 2
+            and all(isinstance(x, (int, float)) for x in interval)
+            and 0 <= interval[0] <= interval[1]
+        ):
+            raise ValueError(
+                f"ClockProcess: interval={interval!r} must be a pair (lo, hi) with 0 <= lo <= hi"
+            )
+        if not (isinstance(send_probability, (int, float)) and 0 <= send_probability <= 1):
+            raise ValueError(
+                f"ClockProcess: send_probability={send_probability!r} must be in [0, 1]"
+            )
+        self.steps = steps
+        self.interval = (float(interval[0]), float(interval[1]))
+        self.send_probability = float(send_probability)
+
+    def init(self, ctx: Context) -> ClockProcessState:
+        if self.steps:
+            ctx.set_timer("step", self.interval)
+        return ClockProcessState()
+
+    def _record(
+        self,
+        ctx: Context,
+        state: ClockProcessState,
+        kind: str,
+        lamport: LamportClock,
+        vector: VectorClock,
+        hlc: HybridLogicalClock,
+        peer: str | None = None,
+        cause: tuple[str, int] | None = None,
+    ) -> ClockProcessState:
+        event = ClockEvent(
+            ctx.id,
+            len(state.events),
+            kind,
+            lamport.time,
+            vector,
+            hlc,
+            round(ctx.now, 6),
+            peer,
+            cause,
+        )
+        return ClockProcessState(lamport, vector, hlc, (*state.events, event))
+
+    def on_timer(self, ctx: Context, state: ClockProcessState, timer: Any) -> ClockProcessState:
+        own = sum(1 for e in state.events if e.kind != "receive")
+        lamport = state.lamport.tick()
+        vector = state.vector.increment(ctx.id)
+        hlc = state.hlc.send(round(ctx.now, 6))
+        if ctx.peers and ctx.rng.random() < self.send_probability:
+            peer = ctx.peers[ctx.rng.randrange(len(ctx.peers))]
+            ctx.send(peer, ClockMessage(ctx.id, len(state.events), lamport.time, vector, hlc))
+            state = self._record(ctx, state, "send", lamport, vector, hlc, peer)
+        else:
+            state = self._record(ctx, state, "local", lamport, vector, hlc)
+        if own + 1 < self.steps:
+            ctx.set_timer("step", self.interval)
+        return state
+
+    def on_message(
+        self, ctx: Context, state: ClockProcessState, src: str, msg: Any
+    ) -> ClockProcessState:
+        if not isinstance(msg, ClockMessage):
+            return state
+        lamport = state.lamport.receive(msg.lamport)
+        vector = state.vector.merge(msg.vector).increment(ctx.id)
+        hlc = state.hlc.receive(msg.hlc, round(ctx.now, 6))
+        return self._record(
+            ctx, state, "receive", lamport, vector, hlc, src, (msg.sender, msg.event)
+        )
+
+
+def clock_run(
+    nodes: int = 3,
+    steps: int = 4,
+    seed: int = 0,
+    latency: Latency | float = 2.0,
+    skews: Mapping[str, tuple[float, float]] | None = None,
+    send_probability: float = 0.6,
+) -> Simulation:
+    """Run ``nodes`` ``ClockProcess`` nodes (``p1``, ``p2``, ...) to the end and return the run.
+
+    Parameters
+    ----------
+    nodes : int, default 3
+        How many processes.
+    steps : int, default 4
+        Local events and sends per process.
+    seed : int, default 0
+    latency : Latency or float, default 2.0
+        The network's latency (a number is a constant delay).
+    skews : mapping of node to (offset, rate), optional
+        Physical clocks that are off: ``ctx.now = offset + rate * true time``.
+    send_probability : float, default 0.6
+
+    Examples
+    --------
+    >>> sim = clock_run(nodes=3, steps=3, seed=2)
+    >>> len(clock_events(sim)) >= 9
+    True
+    >>> clock_run(nodes=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: clock_run: nodes=0 must be an int >= 1
+    """
+    if not (isinstance(nodes, int) and not isinstance(nodes, bool) and nodes >= 1):
+        raise ValueError(f"clock_run: nodes={nodes!r} must be an int >= 1")
+    ids = [f"p{i}" for i in range(1, nodes + 1)]
+    system = System({i: ClockProcess(steps, send_probability=send_probability) for i in ids})
+    sim = Simulation(system, seed=seed, network=Network(latency=as_latency(latency)))
+    for node, (offset, rate) in sorted((skews or {}).items()):
+        sim.set_clock(node, offset, rate)
+    return sim.run()
+
+
+def clock_events(sim: Simulation) -> list[ClockEvent]:
+    """Every event the ``ClockProcess`` nodes of ``sim`` stamped, by node then index.
+
+    Examples
+    --------
+    >>> [str(e) for e in clock_events(clock_run(nodes=2, steps=1, seed=0))][:1]
+    ["p10  local        L=1   V={'p1': 1}  HLC=(3.30, 0)"]
+    """
+    out: list[ClockEvent] = []
+    for _node_id, state in sorted(sim.states.items()):
+        if isinstance(state, ClockProcessState):
+            out += state.events
+    return out
+
+
+def happens_before(events: Sequence[ClockEvent]) -> set[tuple[tuple[str, int], tuple[str, int]]]:
+    """The happens-before relation of ``events`` (Lamport 1978, §2): all pairs ``(a, b)`` with ``a -> b``.
+
+    ``a -> b`` when ``a`` comes before ``b`` on the same node, or ``a`` is the
+    send of the message whose receive is ``b``, or by transitivity. Events are
+    named by their ``id`` ``(node, index)``.
+
+    Examples
+    --------
+    >>> sim = clock_run(nodes=2, steps=2, seed=1)
+    >>> hb = happens_before(clock_events(sim))
+    >>> (("p1", 0), ("p2", 0)) in hb, (("p2", 0), ("p1", 0)) in hb     # a send and its receive
+    (True, False)
+    """  # noqa: E501
+    by_id = {e.id: e for e in events}
+    succ: dict[tuple[str, int], list[tuple[str, int]]] = {e.id: [] for e in events}
+    for e in events:
+        nxt = (e.node, e.index + 1)
+        if nxt in by_id:
+            succ[e.id].append(nxt)
+        if e.cause is not None and e.cause in by_id:
+            succ[e.cause].append(e.id)
+    relation: set[tuple[tuple[str, int], tuple[str, int]]] = set()
+    for start in sorted(by_id):
+        stack = list(succ[start])
+        seen: set[tuple[str, int]] = set()
+        while stack:
+            x = stack.pop()
+            if x in seen:
+                continue
+            seen.add(x)
+            relation.add((start, x))
+            stack.extend(succ[x])
+    return relation
+
+
+def check_clock_conditions(events: Sequence[ClockEvent]) -> dict[str, Any]:
+    """Check each clock against happens-before, over every ordered pair of distinct events.
+
+    Returns a dict with, for each statement, the number of pairs that break
+    it (0 when it holds) and one example pair:
+
+    - ``"lamport respects ->"``: ``a -> b`` implies ``L(a) < L(b)`` (always holds);
+    - ``"lamport characterises ->"``: ``L(a) < L(b)`` implies ``a -> b`` (does not hold);
+    - ``"vector respects ->"`` and ``"vector characterises ->"``: the same for
+      ``V(a) < V(b)`` (both hold);
+    - ``"hlc respects ->"``: ``a -> b`` implies ``hlc(a) < hlc(b)`` (holds).
+
+    Examples
+    --------
+    >>> result = check_clock_conditions(clock_events(clock_run(nodes=3, steps=5, seed=4)))
+    >>> for name, (count, example) in result.items():
+    ...     print(f"{name:26} broken by {count} pairs")
+    lamport respects ->        broken by 0 pairs
+    lamport characterises ->   broken by 65 pairs
+    vector respects ->         broken by 0 pairs
+    vector characterises ->    broken by 0 pairs
+    hlc respects ->            broken by 0 pairs
+    """
+    hb = happens_before(events)
+    checks: dict[str, list[tuple[tuple[str, int], tuple[str, int]]]] = {
+        "lamport respects ->": [],
+        "lamport characterises ->": [],
+        "vector respects ->": [],
+        "vector characterises ->": [],
+        "hlc respects ->": [],
+    }
+    ordered = sorted(events, key=lambda e: e.id)
+    for a in ordered:
+        for b in ordered:
+            if a.id == b.id:
+                continue
+            before = (a.id, b.id) in hb
+            if before and not a.lamport < b.lamport:
+                checks["lamport respects ->"].append((a.id, b.id))
+            if a.lamport < b.lamport and not before:
+                checks["lamport characterises ->"].append((a.id, b.id))
+            v_less = a.vector < b.vector
+            if before and not v_less:
+                checks["vector respects ->"].append((a.id, b.id))
+            if v_less and not before:
+                checks["vector characterises ->"].append((a.id, b.id))
+            if before and not a.hlc < b.hlc:
+                checks["hlc respects ->"].append((a.id, b.id))
+    return {name: (len(pairs), pairs[0] if pairs else None) for name, pairs in checks.items()}
+
+
+# == physical clocks and their synchronisation ====================================================
+@dataclass(frozen=True)
+class TimeRequest:
+    """Client to time server: what time is it? (``seq`` matches the answer to the question.)
+
+    Examples
+    --------
+    >>> TimeRequest(1)
+    TimeRequest(seq=1)
+    """
+
+    seq: int
+
+
+@dataclass(frozen=True)
+class TimeReply:
+    """Time server to client: my clock read ``received`` when your request arrived, ``sent`` now.
+
+    ``received`` and ``sent`` are NTP's t1 and t2; a server that answers at
+    once has ``received == sent`` (Cristian's single reading).
+
+    Examples
+    --------
+    >>> TimeReply(1, 12.0, 12.0)
+    TimeReply(seq=1, received=12.0, sent=12.0)
+    """
+
+    seq: int
+    received: float
+    sent: float
+
+
+class TimeServer(Node[int]):
+    """Answers every ``TimeRequest`` with its own clock; its state counts the requests.
+
+    Examples
+    --------
+    >>> from dslib import Context
+    >>> ctx = Context("server", ("server", "c"), now=12.5)
+    >>> TimeServer().on_message(ctx, 0, "c", TimeRequest(1)), ctx.sent
+    (1, [('c', TimeReply(seq=1, received=12.5, sent=12.5))])
+    """
+
+    def init(self, ctx: Context) -> int:
+        return 0
+
+    def on_message(self, ctx: Context, state: int, src: str, msg: Any) -> int:
+        if isinstance(msg, TimeRequest):
+            ctx.send(src, TimeReply(msg.seq, ctx.now, ctx.now))
+            return state + 1
+        return state
+
+
+def ntp_offset_delay(t0: float, t1: float, t2: float, t3: float) -> tuple[float, float]:
+    """NTP's clock offset and round-trip delay from four timestamps (Mills 1991, §3).
+
+    ``t0``: the client sends (client clock); ``t1``: the server receives and
+    ``t2``: it answers (server clock); ``t3``: the client receives (client
+    clock). The offset ``((t1 - t0) + (t2 - t3)) / 2`` is what to add to the
+    client's clock; the delay ``(t3 - t0) - (t2 - t1)`` is the round trip
+    spent on the network. If the two legs take equally long the offset is
+    exact; in any case its error is at most ``delay / 2``.
+
+    With ``t1 == t2 == T`` this is Cristian's rule: set the clock to
+    ``T + delay / 2``.
+
+    Examples
+    --------
+    >>> ntp_offset_delay(100.0, 160.0, 160.0, 110.0)      # server 55 ahead, 10 round trip
+    (55.0, 10.0)
+    >>> ntp_offset_delay(100.0, 160.0, 150.0, 110.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: ntp_offset_delay: the server answered (t2=150.0) before it received (t1=160.0)
+    """
+    for name, t in (("t0", t0), ("t1", t1), ("t2", t2), ("t3", t3)):
+        _check_physical(t)
+        del name
+    if t2 < t1:
+        raise ValueError(
+            f"ntp_offset_delay: the server answered (t2={t2}) before it received (t1={t1})"
+        )
+    if t3 < t0:
+        raise ValueError(
+            f"ntp_offset_delay: the answer (t3={t3}) came before the request (t0={t0})"
+        )
+    return ((t1 - t0) + (t2 - t3)) / 2, (t3 - t0) - (t2 - t1)
+
+
+@dataclass(frozen=True)
+class SyncClientState:
+    """A ``SyncClient``'s correction and the record of its synchronisations.
+
+    Attributes
+    ----------
+    correction : float
+        What it adds to its physical clock: its synchronised time is
+        ``ctx.now + correction``.
+    seq : int
+        The number of the current probe.
+    sent_at : float
+        Its clock when it sent the current probe.
+    best : (float, float) or None
+        The ``(delay, offset)`` of the best probe of the current round (the
+        smallest delay: the tightest bound).
+    probes_left : int
+        How many more probes this round sends.
+    syncs : tuple of (float, float, float)
+        For each synchronisation: its local clock ``t3`` when it applied it, the
+        round-trip ``delay`` and the new ``correction``.
+
+    Examples
+    --------
+    >>> SyncClientState().correction
+    0.0
+    """
+
+    correction: float = 0.0
+    seq: int = 0
+    sent_at: float = 0.0
+    best: tuple[float, float] | None = None
+    probes_left: int = 0
+    syncs: tuple[tuple[float, float, float], ...] = ()
+
+
+class SyncClient(Node[SyncClientState]):
+    """Synchronises with a ``TimeServer`` every ``period`` (Cristian 1989).
+
+    Each round it sends ``probes`` requests one after the other, and from the
+    answer with the shortest round trip it sets its correction so that its
+    clock reads the server's time plus half the round trip (``ntp_offset_delay``).
+    With ``compensate=False`` it ignores the round trip and takes the server's
+    reading as is: its clock is then behind by the answer's travel time.
+
+    Parameters
+    ----------
+    server : str, default "server"
+    period : float, default 50
+        Time from the end of one round to the start of the next (on its own clock).
+    probes : int, default 1
+        Requests per round; the one with the smallest delay wins.
+    compensate : bool, default True
+        Add half the round trip (Cristian) or not (naive).
+
+    Examples
+    --------
+    >>> sim = sync_run(rate=1.0, offset=30.0, latency=2.0, until=60.0)
+    >>> sim.states["client"].correction     # the client was 30 ahead: it corrects by -30
+    -30.0
+    """
+
+    def __init__(
+        self,
+        server: str = "server",
+        period: float = 50.0,
+        probes: int = 1,
+        compensate: bool = True,
+    ) -> None:
+        if not (isinstance(period, (int, float)) and period > 0):
+            raise ValueError(f"SyncClient: period={period!r} must be a number > 0")
+        if not (isinstance(probes, int) and not isinstance(probes, bool) and probes >= 1):
+            raise ValueError(f"SyncClient: probes={probes!r} must be an int >= 1")
+        self.server = server
+        self.period = float(period)
+        self.probes = probes
+        self.compensate = bool(compensate)
+
+    def init(self, ctx: Context) -> SyncClientState:
+        ctx.set_timer("sync", 0.0)
+        return SyncClientState()
+
+    def _probe(self, ctx: Context, state: SyncClientState) -> SyncClientState:
+        seq = state.seq + 1
+        ctx.send(self.server, TimeRequest(seq))
+        return replace(state, seq=seq, sent_at=ctx.now, probes_left=state.probes_left - 1)
+
+    def on_timer(self, ctx: Context, state: SyncClientState, timer: Any) -> SyncClientState:
+        if timer != "sync":
+            return state
+        return self._probe(ctx, replace(state, best=None, probes_left=self.probes))
+
+    def on_message(self, ctx: Context, state: SyncClientState, src: str, msg: Any) -> Any:
+        if not isinstance(msg, TimeReply) or msg.seq != state.seq:
+            return state  # an answer to an older probe
+        offset, delay = ntp_offset_delay(state.sent_at, msg.received, msg.sent, ctx.now)
+        if not self.compensate:
+            offset = msg.sent - ctx.now
+        best = (delay, offset) if state.best is None or delay < state.best[0] else state.best
+        state = replace(state, best=best)
+        if state.probes_left > 0:
+            return self._probe(ctx, state)
+        correction = best[1]
+        ctx.set_timer("sync", self.period)  # the next round, a period after this one ends
+        return replace(
+            state,
+            correction=correction,
+            best=None,
+            syncs=(*state.syncs, (ctx.now, best[0], correction)),
+        )
+
+
+def sync_run(
+    rate: float = 1.0,
+    offset: float = 0.0,
+    server_rate: float = 1.0,
+    server_offset: float = 0.0,
+    latency: Latency | float = 2.0,
+    period: float = 50.0,
+    probes: int = 1,
+    compensate: bool = True,
+    until: float = 500.0,
+    seed: int = 0,
+) -> Simulation:
+    """A ``SyncClient`` (``client``) and a ``TimeServer`` (``server``) with skewed clocks, run to ``until``.
+
+    Parameters
+    ----------
+    rate, offset : float
+        The client's clock: ``offset + rate * true time``.
+    server_rate, server_offset : float
+        The server's clock (the reference; 1 and 0 make it true time).
+    latency : Latency or float, default 2.0
+        One-way message latency.
+    period, probes, compensate
+        As in ``SyncClient``.
+    until : float, default 500
+    seed : int, default 0
+
+    Examples
+    --------
+    >>> from dslib.sim import exponential
+    >>> sim = sync_run(rate=1.001, offset=-40.0, latency=exponential(3.0), until=300.0)
+    >>> len(sim.states["client"].syncs)
+    6
+    """  # noqa: E501
+    for name, r in (("rate", rate), ("server_rate", server_rate)):
+        if not (isinstance(r, (int, float)) and r > 0):
+            raise ValueError(f"sync_run: {name}={r!r} must be a number > 0")
+    if not (isinstance(until, (int, float)) and until > 0):
+        raise ValueError(f"sync_run: until={until!r} must be a number > 0")
+    system = System(
+        {
+            "client": SyncClient("server", period, probes, compensate),
+            "server": TimeServer(),
+        }
+    )
+    sim = Simulation(system, seed=seed, network=Network(latency=as_latency(latency)))
+    sim.set_clock("client", offset, rate)
+    sim.set_clock("server", server_offset, server_rate)
+    return sim.run(until=until)
+
+
+def clock_reading(trace: Trace, node: str, time: float) -> float:
+    """What ``node``'s physical clock read at true time ``time``, from the skews in ``trace``.
+
+    The simulator writes every ``ClockSkew`` it applies to the trace; the
+    last one of ``node`` at or before ``time`` gives the reading
+    ``offset + rate * time`` (true time if there is none).
+
+    Examples
+    --------
+    >>> sim = sync_run(rate=2.0, offset=5.0, until=10.0)
+    >>> clock_reading(sim.trace, "client", 3.0), clock_reading(sim.trace, "server", 3.0)
+    (11.0, 3.0)
+    """
+    offset, rate = 0.0, 1.0
+    for e in trace:
+        if e.time > time:
+            break
+        if e.kind == "fault" and isinstance(e.data, ClockSkew) and e.data.node == node:
+            offset, rate = e.data.offset, e.data.rate
+    return offset + rate * time
+
+
+@dataclass(frozen=True)
+class SyncSample:
+    """One synchronisation of a ``SyncClient``, measured against the truth.
+
+    ``time`` is the true time it happened; ``delay`` the round trip the
+    client measured; ``bound`` Cristian's bound ``delay / 2``; ``error`` the
+    synchronised clock minus the server's clock at that instant.
+
+    Examples
+    --------
+    >>> SyncSample(time=5.0, delay=4.0, bound=2.0, error=-1.5).within_bound
+    True
+    """
+
+    time: float
+    delay: float
+    bound: float
+    error: float
+
+    @property
+    def within_bound(self) -> bool:
+        """``|error| <= bound`` (up to rounding)."""
+        return abs(self.error) <= self.bound + 1e-9
+
+
+def sync_errors(
+    sim: Simulation, client: str = "client", server: str = "server"
+) -> list[SyncSample]:
+    """The error of each synchronisation of ``client`` in ``sim``, with Cristian's bound.
+
+    The error is what the client's synchronised clock (``ctx.now +
+    correction``) read minus what the server's clock read, at the true
+    instant the client applied the correction. With both clocks ticking at
+    the same rate it lies within ``±delay / 2`` (Cristian 1989, §3): the
+    server read its clock at some instant during the round trip, and the
+    client assumed the middle.
+
+    Examples
+    --------
+    >>> from dslib.sim import exponential
+    >>> sim = sync_run(offset=100.0, latency=exponential(4.0), until=400.0, seed=3)
+    >>> samples = sync_errors(sim)
+    >>> all(s.within_bound for s in samples), len(samples)
+    (True, 7)
+    """
+    state = sim.states.get(client)
+    if not isinstance(state, SyncClientState):
+        raise ValueError(f"sync_errors: node {client!r} is not a SyncClient that is up")
+    out: list[SyncSample] = []
+    pending = list(state.syncs)
+    for e in sim.trace:
+        if not pending:
+            break
+        if e.kind == "state" and e.node == client and e.data.syncs[-1:] == (pending[0],):
+            local, delay, correction = pending.pop(0)
+            true_time = e.time
+            synced = clock_reading(sim.trace, client, true_time) + correction
+            error = synced - clock_reading(sim.trace, server, true_time)
+            out.append(SyncSample(true_time, delay, delay / 2, error))
+            del local
+    return out
+
+
+def sync_error_series(
+    sim: Simulation, client: str = "client", server: str = "server", step: float = 1.0
+) -> list[tuple[float, float]]:
+    """The error of ``client``'s synchronised clock against ``server``'s, every ``step`` of true time.
+
+    Returns ``(time, error)`` pairs from 0 to ``sim.now``, where ``error`` is
+    ``client clock + correction in force - server clock``. Between two
+    synchronisations the error grows by the difference of the two clocks'
+    rates per unit of time: drift.
+
+    Examples
+    --------
+    >>> sim = sync_run(rate=1.01, offset=0.0, latency=1.0, period=100.0, until=100.0)
+    >>> [round(e, 2) for t, e in sync_error_series(sim, step=25.0)]
+    [0.0, 0.24, 0.49, 0.74, 0.99]
+    """  # noqa: E501
+    if not (isinstance(step, (int, float)) and step > 0):
+        raise ValueError(f"sync_error_series: step={step!r} must be a number > 0")
+    changes: list[tuple[float, float]] = [(0.0, 0.0)]
+    for e in sim.trace:
+        if e.kind in ("state", "init", "restart") and e.node == client:
+            correction = getattr(e.data, "correction", None)
+            if correction is not None and correction != changes[-1][1]:
+                changes.append((e.time, correction))
+    out = []
+    k = 0
+    i = 0
+    while k * step <= sim.now + 1e-9:
+        t = k * step
+        while i + 1 < len(changes) and changes[i + 1][0] <= t:
+            i += 1
+        synced = clock_reading(sim.trace, client, t) + changes[i][1]
+        out.append((t, synced - clock_reading(sim.trace, server, t)))
+        k += 1
+    return out

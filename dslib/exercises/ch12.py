@@ -1,0 +1,543 @@
+"""Chapter 12 (replication): an OR-set merge and the read phase of ABD.
+
+- ``ch12.or_set_merge``: merge two replicas of an observed-remove set, so that
+  replicas converge and a concurrent add beats a remove;
+- ``ch12.abd_read``: decide what an ABD read does with the replies of the
+  replicas: wait, write the newest value back, or return it.
+
+Examples
+--------
+>>> from dslib.exercises import get_exercise
+>>> [s.name for s in get_exercise("ch12.or_set_merge").stages]
+['examples', 'laws', 'convergence']
+>>> [s.name for s in get_exercise("ch12.abd_read").stages]
+['examples', 'properties', 'simulation']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from typing import Any
+
+import hypothesis.strategies as st
+
+from dslib.consistency import Register, check_linearizable
+from dslib.core import stable_repr
+from dslib.exercises.registry import Exercise, FunctionAnswer, register
+from dslib.exercises.stages import (
+    AnswerRaised,
+    Example,
+    Examples,
+    Failure,
+    Mismatch,
+    Properties,
+    Property,
+    SimRun,
+    SimulationStage,
+    call_answer,
+)
+from dslib.replication.abd import (
+    abd_read_decision,
+    abd_system,
+    default_register_workloads,
+    inversion_scenario,
+    majority,
+)
+from dslib.replication.crdts import ORSet, crdt_system, crdt_values, random_crdt_states
+from dslib.sim.nemesis import RandomNemesis
+from dslib.sim.network import Network, exponential
+from dslib.sim.simulator import Simulation
+
+__all__: list[str] = []
+
+Pair = tuple[frozenset[tuple[Hashable, tuple[str, int]]], frozenset[tuple[str, int]]]
+
+
+# == ch12.or_set_merge ==========================================================================
+def _pair(s: ORSet) -> Pair:
+    return (s.entries, s.tombstones)
+
+
+def _reference_merge(a: Pair, b: Pair) -> Pair:
+    return _pair(ORSet(*a).merge(ORSet(*b)))
+
+
+def _show_pair(p: Any) -> str:
+    if isinstance(p, tuple) and len(p) == 2:
+        return f"({stable_repr(p[0])}, {stable_repr(p[1])})"
+    return stable_repr(p)
+
+
+def _orset_call(args: tuple[Any, ...]) -> str:
+    return f"merge(a={_show_pair(args[0])}, b={_show_pair(args[1])})"
+
+
+def _orset_examples() -> list[Example]:
+    x1, x2, y1 = ("x", ("r1", 1)), ("x", ("r2", 1)), ("y", ("r1", 2))
+    empty: frozenset[Any] = frozenset()
+    return [
+        Example(((frozenset({x1}), empty), (frozenset({y1}), empty)), (frozenset({x1, y1}), empty)),
+        # r2 removed x (it had seen tag ("r1", 1)); r1 still has it: removed after the merge.
+        Example(
+            ((frozenset({x1}), empty), (empty, frozenset({("r1", 1)}))),
+            (empty, frozenset({("r1", 1)})),
+        ),
+        Example(
+            ((empty, frozenset({("r1", 1)})), (frozenset({x1, y1}), empty)),
+            (frozenset({y1}), frozenset({("r1", 1)})),
+        ),
+        # r2 removed x (tag r1,1) while r1 added x again (tag r2,1): the new add wins.
+        Example(
+            ((frozenset({x2}), empty), (empty, frozenset({("r1", 1)}))),
+            (frozenset({x2}), frozenset({("r1", 1)})),
+        ),
+        Example(
+            ((frozenset({x1, y1}), empty), (frozenset({x1, y1}), empty)),
+            (frozenset({x1, y1}), empty),
+        ),
+        Example(((empty, empty), (empty, empty)), (empty, empty)),
+    ]
+
+
+def _orset_diagnose(m: Mismatch) -> str | None:
+    a, b = m.example.args
+    want = m.example.expected
+    got = m.got
+    if m.problem == "raised":
+        return (
+            "a and b are pairs (entries, tombstones) of frozensets; return such a pair, built "
+            "with | (union), & or a comprehension, e.g. frozenset(p for p in ... if ...)."
+        )
+    if not (isinstance(got, tuple) and len(got) == 2):
+        return "Return a pair (entries, tombstones), each a frozenset."
+    entries, tombstones = got
+    if tombstones != a[1] | b[1]:
+        return (
+            "The tombstones of the merge are every tag either replica has removed: "
+            "a_tombstones | b_tombstones. A tag, once removed, stays removed."
+        )
+    alive = {p for p in a[0] | b[0] if p[1] not in tombstones}
+    if set(entries) > alive:
+        return (
+            "An entry whose tag is tombstoned on either side is gone: after the union, drop "
+            "the entries whose tag is in the merged tombstones. Otherwise a removed element "
+            "comes back with the next merge."
+        )
+    if set(entries) < alive:
+        lost = sorted(alive - set(entries), key=stable_repr)
+        return (
+            f"Your merge lost {stable_repr(lost[0])}, an add that no remove has seen (its tag "
+            "is not tombstoned). Keep every entry of either side whose tag is not tombstoned: "
+            "a concurrent add must win over a remove that did not observe it."
+        )
+    if got != want:
+        return "Return exactly (entries, tombstones) as frozensets."
+    return None
+
+
+def _orset_law(law: str) -> Callable[[Any, Any], Failure | None]:
+    def check(answer: Any, states: tuple[ORSet, ORSet, ORSet]) -> Failure | None:
+        a, b, c = (_pair(s) for s in states)
+
+        def merge(x: Pair, y: Pair) -> Any:
+            out = call_answer(answer, x, y)
+            if not (isinstance(out, tuple) and len(out) == 2):
+                raise AnswerRaised(TypeError(f"merge returned {out!r}, not a pair"))
+            return (frozenset(out[0]), frozenset(out[1]))
+
+        if law == "idempotent":
+            aa = merge(a, a)
+            if aa != a:
+                hint = _orset_diagnose(Mismatch(Example((a, a), a), "wrong", got=aa))
+                return Failure(
+                    f"merge(a, a) = {_show_pair(aa)}, not a = {_show_pair(a)}: merging a replica "
+                    "with itself (which gossip does all the time) changed it",
+                    hint
+                    or "A merge must be idempotent: receiving the same state twice changes "
+                    "nothing.",
+                )
+        elif law == "commutative":
+            ab, ba = merge(a, b), merge(b, a)
+            if ab != ba:
+                return Failure(
+                    f"merge(a, b) = {_show_pair(ab)} but merge(b, a) = {_show_pair(ba)}",
+                    "The order in which two replicas meet must not matter: treat a and b alike.",
+                )
+        elif law == "associative":
+            left, right = merge(a, merge(b, c)), merge(merge(a, b), c)
+            if left != right:
+                return Failure(
+                    f"merge(a, merge(b, c)) = {_show_pair(left)} but merge(merge(a, b), c) = "
+                    f"{_show_pair(right)}",
+                    "Grouping must not matter: states reach a replica along any path.",
+                )
+        else:
+            want = _reference_merge(a, b)
+            got = merge(a, b)
+            if got != want:
+                hint = _orset_diagnose(Mismatch(Example((a, b), want), "wrong", got=got))
+                return Failure(
+                    f"merge(a, b) = {_show_pair(got)}; expected {_show_pair(want)} for "
+                    f"a={_show_pair(a)}, b={_show_pair(b)}",
+                    hint,
+                )
+        return None
+
+    return check
+
+
+def _orset_show(states: Any) -> str:
+    a, b, c = (_show_pair(_pair(s)) for s in states)
+    return f"a={a}, b={b}, c={c}"
+
+
+def _orset_build(answer: Any, run: SimRun) -> Simulation:
+    merge = None
+    if answer is not None:
+
+        def merge(x: ORSet, y: ORSet) -> ORSet:
+            out = call_answer(answer, _pair(x), _pair(y))
+            if not (isinstance(out, tuple) and len(out) == 2):
+                raise TypeError(f"merge returned {out!r}, not a pair (entries, tombstones)")
+            return ORSet(frozenset(out[0]), frozenset(out[1]))
+
+    system = crdt_system("or-set", replicas=3, ops=8, merge=merge, gossip_until=400.0)
+    sim = Simulation(system, seed=run.params["seed"])
+    sim.at(10.0, lambda s: s.partition(("c1", "r1"), ("c2", "c3", "r2", "r3")))
+    sim.at(60.0, lambda s: s.heal())
+    return sim
+
+
+def _orset_judge(sim: Simulation, run: SimRun) -> Failure | None:
+    mine = crdt_values(sim)
+    reference = crdt_values(_orset_build(None, run).run())
+    if len({stable_repr(v) for v in mine.values()}) > 1:
+        shown = ", ".join(f"{r}: {stable_repr(v)}" for r, v in mine.items())
+        return Failure(
+            f"after the partition healed and the replicas gossiped until time 400, they "
+            f"still disagree: {shown}",
+            "Replicas converge only if merge is commutative, associative and idempotent, and "
+            "keeps everything either side knows (the union of both parts).",
+            trace=sim.trace,
+        )
+    got, want = next(iter(mine.values())), next(iter(reference.values()))
+    if stable_repr(got) != stable_repr(want):
+        return Failure(
+            f"the replicas converged to {stable_repr(got)}, but the same run with a correct "
+            f"merge ends with {stable_repr(want)}",
+            "Check what happens to an element added on one side of the partition and removed on "
+            "the other: an add the remove did not observe must survive.",
+            trace=sim.trace,
+        )
+    return None
+
+
+ORSET_STATEMENT = """\
+Write merge(a, b) for an observed-remove set (OR-set), a CRDT.
+
+A replica's state is a pair (entries, tombstones) of frozensets:
+- entries: the live (element, tag) pairs; every add(element) makes a new, unique tag
+  (replica, counter), so adding "x" twice gives two pairs;
+- tombstones: the tags that have been removed. remove(element) tombstones the tags of the
+  element that this replica has seen, and drops those entries.
+
+The set's value is {element for (element, tag) in entries}. Return the merged pair:
+- its tombstones are every tag removed on either side;
+- its entries are the entries of either side whose tag is not tombstoned.
+
+So an element removed on one replica stays removed after merging with a replica that still
+had it (the same tag is tombstoned), but an element added again concurrently, with a new tag
+that the remove never saw, survives: "add wins".
+
+The check runs examples, then the CRDT laws (commutative, associative, idempotent) on
+reachable states drawn by hypothesis, then simulations: three replicas that gossip their
+states through a partition must converge to the value a correct merge gives."""
+
+ORSET_STUB = """\
+def merge(a, b):
+    entries_a, tombstones_a = a
+    entries_b, tombstones_b = b
+    raise NotImplementedError
+"""
+
+_STATES = random_crdt_states("or-set")
+
+OR_SET_MERGE = register(
+    Exercise(
+        id="ch12.or_set_merge",
+        chapter=12,
+        title="Merge two OR-set replicas",
+        statement=ORSET_STATEMENT,
+        answer=FunctionAnswer("merge", ("a", "b")),
+        stages=(
+            Examples(
+                "examples",
+                _orset_examples,
+                call_text=_orset_call,
+                diagnose=_orset_diagnose,
+                params=("a", "b"),
+                default_hint="Union both parts; then drop the entries whose tag is tombstoned.",
+            ),
+            Properties(
+                "laws",
+                [
+                    Property(
+                        "idempotent",
+                        _STATES,
+                        _orset_law("idempotent"),
+                        _orset_show,
+                        max_examples=60,
+                    ),
+                    Property(
+                        "commutative",
+                        _STATES,
+                        _orset_law("commutative"),
+                        _orset_show,
+                        max_examples=60,
+                    ),
+                    Property(
+                        "associative",
+                        _STATES,
+                        _orset_law("associative"),
+                        _orset_show,
+                        max_examples=60,
+                    ),
+                    Property(
+                        "agrees with the definition",
+                        _STATES,
+                        _orset_law("definition"),
+                        _orset_show,
+                        max_examples=60,
+                    ),
+                ],
+            ),
+            SimulationStage(
+                "convergence",
+                [
+                    SimRun(f"3 replicas, partition 10-60, seed {seed}", {"seed": seed})
+                    for seed in range(4)
+                ],
+                _orset_build,
+                _orset_judge,
+                "3 replicas gossiping through a partition",
+            ),
+        ),
+        stub=ORSET_STUB,
+        solution="solutions/ch12.py:merge",
+        hints=(
+            "The merged tombstones: tombstones_a | tombstones_b.",
+            "The merged entries: those of entries_a | entries_b whose tag is not tombstoned.",
+        ),
+    )
+)
+
+
+# == ch12.abd_read ==============================================================================
+T0 = (0, "", 0)
+T1 = (1, "s1", 1)
+T2 = (2, "s2", 1)
+T2b = (2, "s3", 4)
+
+
+def _abd_call(args: tuple[Any, ...]) -> str:
+    return f"abd_read({stable_repr(args[0])}, n={args[1]})"
+
+
+def _abd_examples() -> list[Example]:
+    return [
+        Example(({"s1": (T1, "a")}, 3), None),
+        Example(({"s1": (T1, "a"), "s2": (T0, None)}, 3), ("write-back", T1, "a")),
+        Example(({"s2": (T0, None), "s3": (T1, "a")}, 3), ("write-back", T1, "a")),
+        Example(({"s1": (T1, "a"), "s3": (T1, "a")}, 3), ("return", T1, "a")),
+        Example(({"s1": (T2, "b"), "s2": (T1, "z")}, 3), ("write-back", T2, "b")),
+        Example(({"s1": (T1, "a"), "s2": (T2, "b"), "s3": (T2, "b")}, 3), ("return", T2, "b")),
+        Example(({"s1": (T1, "a"), "s2": (T0, None)}, 5), None),
+        Example(
+            ({"s1": (T2, "b"), "s2": (T2b, "a"), "s4": (T1, "z")}, 5), ("write-back", T2b, "a")
+        ),
+        Example(({"s1": (T0, None), "s2": (T0, None)}, 3), ("return", T0, None)),
+    ]
+
+
+def _abd_diagnose(m: Mismatch) -> str | None:
+    replies, n = m.example.args
+    want, got = m.example.expected, m.got
+    if m.problem == "raised":
+        return (
+            "replies is a dict from replica to (tag, value); tags are tuples (counter, writer, "
+            "op) and compare as tuples."
+        )
+    if want is None:
+        return (
+            f"Wait (return None) until a majority of the n={n} replicas, {majority(n)}, have "
+            "replied: a read quorum. With fewer, a write that a majority already holds could be "
+            "missed."
+        )
+    if got is None:
+        return f"{len(replies)} of {n} replicas is a majority: decide now."
+    if not (isinstance(got, tuple) and len(got) == 3):
+        return "Return None, ('write-back', tag, value) or ('return', tag, value)."
+    what, tag, value = got
+    best_tag, best_value = max(replies.values(), key=lambda tv: tv[0])
+    if (tag, value) != (best_tag, best_value):
+        by_value = max(replies.values(), key=lambda tv: repr(tv[1]))
+        if (tag, value) == by_value:
+            return "Pick the reply with the largest tag, not the largest value."
+        if tag[0] == best_tag[0]:
+            return (
+                "Two tags with the same counter: compare the whole tag tuple (counter, writer, "
+                "op), which is what max(replies.values(), key=lambda tv: tv[0]) does."
+            )
+        return "Pick the (tag, value) of the reply with the largest tag."
+    if what == "return":
+        return (
+            "Only a minority reported the newest tag: return it now and a later read, whose "
+            "majority misses that minority, would return an older value (a new-old inversion). "
+            "Write it back to a majority first: ('write-back', tag, value)."
+        )
+    if what == "write-back":
+        return (
+            "A majority already holds the newest tag, so every later read's majority meets one "
+            "of them: the write-back can be skipped. Return ('return', tag, value)."
+        )
+    return "The first element is 'write-back' or 'return'."
+
+
+_TAGS = st.sampled_from([T0, T1, T2, T2b, (3, "s1", 2)])
+
+
+@st.composite
+def _replies(draw: Any) -> tuple[dict[str, tuple[Any, Any]], int]:
+    n = draw(st.sampled_from([3, 4, 5]))
+    who = draw(
+        st.lists(st.sampled_from([f"s{i}" for i in range(1, n + 1)]), unique=True, max_size=n)
+    )
+    replies = {}
+    for r in sorted(who):
+        tag = draw(_TAGS)
+        replies[r] = (tag, None if tag == T0 else f"v{tag[0]}{tag[1]}")
+    return replies, n
+
+
+def _abd_property(answer: Any, case: tuple[dict[str, Any], int]) -> Failure | None:
+    replies, n = case
+    want = abd_read_decision(dict(replies), n)
+    got = call_answer(answer, dict(replies), n)
+    if got != want:
+        m = Mismatch(Example((replies, n), want), "wrong", got=got)
+        return Failure(
+            f"abd_read({stable_repr(replies)}, n={n}) returned {got!r}; expected {want!r}",
+            _abd_diagnose(m),
+        )
+    return None
+
+
+def _abd_build(answer: Any, run: SimRun) -> Simulation:
+    def decide(replies: dict[str, Any], n: int) -> Any:
+        return call_answer(answer, dict(replies), n)
+
+    decide.__name__ = "your_abd_read"
+    if run.params["kind"] == "inversion":
+        return inversion_scenario(read_decision=decide)
+    loads = default_register_workloads(3, 8)
+    network = Network(latency=exponential(3.0), loss=0.05)
+    nemesis = RandomNemesis(
+        until=150,
+        kinds=("partition", "crash"),
+        mean_interval=30,
+        duration=20,
+        nodes=("s1", "s2", "s3"),
+    )
+    system = abd_system(3, 3, workloads=loads, read_decision=decide)
+    return Simulation(system, seed=run.params["seed"], network=network, nemesis=nemesis)
+
+
+def _abd_judge(sim: Simulation, run: SimRun) -> Failure | None:
+    result = check_linearizable(sim.history, Register())
+    if result.ok:
+        return None
+    return Failure(
+        "the run is not linearizable:\n" + result.explain(),
+        "A read that returns a value only a minority holds lets a later read return an older "
+        "one. Unless a majority reported the newest tag, write it back before returning.",
+        trace=sim.trace,
+        length=len(result.minimal) if result.minimal else None,
+    )
+
+
+ABD_STATEMENT = """\
+Write abd_read(replies, n): what an ABD read does with the replies it has so far.
+
+A read asks all n replicas for their (tag, value); tags are tuples (counter, writer, op),
+unique, and compare as tuples (the largest is the newest write). replies is a dict from
+replica name to the (tag, value) it reported. Return:
+
+- None while fewer than a majority of the n replicas (n // 2 + 1) have replied;
+- otherwise, with (tag, value) the reply with the largest tag:
+  - ("return", tag, value) if at least a majority of the n replicas reported that tag
+    (every later read's majority will meet one of them);
+  - ("write-back", tag, value) otherwise: the coordinator then stores (tag, value) at a
+    majority before returning value, so that no later read can return an older value.
+
+The check runs examples, then hypothesis compares your decisions with the specification on
+random replies, then runs ABD in the simulator with your read: the new-old inversion
+scenario (dslib.replication.abd.inversion_scenario) and random partitions and crashes, each
+checked for linearizability."""
+
+ABD_STUB = """\
+def abd_read(replies, n):
+    raise NotImplementedError
+"""
+
+ABD_READ = register(
+    Exercise(
+        id="ch12.abd_read",
+        chapter=12,
+        title="The read phase of ABD",
+        statement=ABD_STATEMENT,
+        answer=FunctionAnswer("abd_read", ("replies", "n")),
+        stages=(
+            Examples(
+                "examples",
+                _abd_examples,
+                call_text=_abd_call,
+                diagnose=_abd_diagnose,
+                params=("replies", "n"),
+                default_hint="Wait for a majority; take the largest tag; write back unless a "
+                "majority already has it.",
+            ),
+            Properties(
+                "properties",
+                [
+                    Property(
+                        "agrees with the specification",
+                        _replies(),
+                        _abd_property,
+                        lambda c: f"replies={stable_repr(c[0])}, n={c[1]}",
+                        max_examples=150,
+                    )
+                ],
+            ),
+            SimulationStage(
+                "simulation",
+                [SimRun("the new-old inversion scenario", {"kind": "inversion"})]
+                + [
+                    SimRun(
+                        f"3 replicas, 3 clients, partitions and crashes, seed {seed}",
+                        {"kind": "random", "seed": seed},
+                    )
+                    for seed in range(6)
+                ],
+                _abd_build,
+                _abd_judge,
+                "the inversion scenario and random faults, checked for linearizability",
+            ),
+        ),
+        stub=ABD_STUB,
+        solution="solutions/ch12.py:abd_read",
+        hints=(
+            "max(replies.values(), key=lambda tv: tv[0]) is the reply with the largest tag.",
+            "Count how many replies carry that tag; compare with n // 2 + 1.",
+        ),
+    )
+)

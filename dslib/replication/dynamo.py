@@ -1,0 +1,848 @@
+"""Leaderless replication in the style of Dynamo (DeCandia et al., SOSP 2007, §4).
+
+Every node can coordinate any request, and no node is special. Each key lives
+on the first ``n`` distinct nodes met walking clockwise from the key's hash
+on a **ring** of tokens (its *preference list*, §4.2 and §4.3). A ``put``
+succeeds once ``w`` replicas have stored it, a ``get`` once ``r`` have answered
+(§4.5). The rest of §4 is about staying available when nodes fail:
+
+- **sloppy quorums** (§4.6): if some of the ``n`` home replicas do not answer,
+  the coordinator turns to the next nodes of the preference list, giving each
+  a *hint* naming the home replica it stands in for;
+- **hinted handoff** (§4.6): a node holding hinted data keeps trying to hand
+  it to the home replica, and forgets it once that succeeds;
+- **read repair**: a ``get`` that finds replicas with older versions sends
+  them the newest;
+- **anti-entropy with Merkle trees** (§4.7): two nodes compare hash trees of
+  the keys they share; equal roots mean equal data (one hash sent), and only
+  differing subtrees are exchanged;
+- **vector clocks and siblings** (§4.4): every version carries a vector
+  clock; a version whose clock is dominated by another's is obsolete, but two
+  concurrent versions are both kept (*siblings*) and a ``get`` returns both,
+  for the application to reconcile. With ``resolve="lww"`` versions carry a
+  timestamp instead and the largest wins (Cassandra's choice): no siblings,
+  but concurrent writes are silently lost.
+
+A ``put`` first reads (``r`` replicas) to learn the clocks it supersedes, then
+writes a version whose clock dominates them (the coordinator's entry
+incremented): the context that Dynamo's clients pass along, gathered by the
+coordinator.
+
+Examples
+--------
+>>> from dslib import Simulation
+>>> sim = Simulation(dynamo_system(), seed=1).run(until=400.0)
+>>> dynamo_convergence(sim).ok
+True
+>>> [op.result for op in sim.history.operations() if op.f == "get"][:3]
+[2, 1, 4]
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from dslib.clocks import VectorClock
+from dslib.core import NOTHING_PERSISTED, Context, Node, System, stable_repr
+from dslib.mutants import Outcome
+from dslib.sim.clients import Client, Reply, Request
+from dslib.sim.simulator import Simulation
+
+__all__ = [
+    "DynamoNode",
+    "DynamoState",
+    "Get",
+    "GetReply",
+    "Handoff",
+    "HandoffAck",
+    "MerkleItems",
+    "MerkleLeaves",
+    "MerkleRoot",
+    "MerkleTree",
+    "Put",
+    "PutAck",
+    "Version",
+    "dynamo_convergence",
+    "dynamo_system",
+    "preference_list",
+    "reconcile",
+    "stable_hash",
+]
+
+
+def stable_hash(value: Any) -> int:
+    """A 64-bit hash of ``value`` that is the same in every run (``stable_repr``, SHA-1).
+
+    >>> stable_hash("x") == stable_hash("x"), 0 <= stable_hash(("a", 1)) < 2**64
+    (True, True)
+    """
+    digest = hashlib.sha1(stable_repr(value).encode()).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+@functools.lru_cache(maxsize=4096)
+def _ring(nodes: tuple[str, ...], tokens: int) -> tuple[tuple[int, str], ...]:
+    return tuple(
+        sorted((stable_hash(f"{node}#{t}"), node) for node in nodes for t in range(tokens))
+    )
+
+
+@functools.lru_cache(maxsize=65536)
+def _preference(nodes: tuple[str, ...], tokens: int, key_hash: int) -> tuple[str, ...]:
+    ring = _ring(nodes, tokens)
+    start = next((i for i, (pos, _) in enumerate(ring) if pos >= key_hash), 0)
+    out: list[str] = []
+    for i in range(len(ring)):
+        node = ring[(start + i) % len(ring)][1]
+        if node not in out:
+            out.append(node)
+    return tuple(out)
+
+
+def preference_list(key: Hashable, nodes: Sequence[str], tokens: int = 8) -> tuple[str, ...]:
+    """Every node, in the order met walking clockwise on the ring from ``key``'s hash.
+
+    The first ``n`` are the key's home replicas; the rest, in order, stand in
+    for them under a sloppy quorum.
+
+    >>> preference_list("x", ["n1", "n2", "n3", "n4", "n5"])
+    ('n5', 'n1', 'n2', 'n3', 'n4')
+    """
+    if isinstance(nodes, str) or not nodes:
+        raise ValueError(f"preference_list: nodes={nodes!r} must be a list of node ids")
+    return _preference(tuple(sorted(nodes)), tokens, stable_hash(key))
+
+
+# == versions ===================================================================================
+@dataclass(frozen=True)
+class Version:
+    """A value with its vector clock (``resolve="siblings"``) or timestamp (``"lww"``).
+
+    Examples
+    --------
+    >>> Version("v", VectorClock({"n1": 1}))
+    Version(value='v', clock=VectorClock({'n1': 1}), timestamp=(0.0, ''))
+    """
+
+    value: Any
+    clock: VectorClock = field(default_factory=VectorClock)
+    timestamp: tuple[float, str] = (0.0, "")
+
+
+def _key(v: Version) -> str:
+    return stable_repr((v.timestamp, v.clock.entries, v.value))
+
+
+def reconcile(versions: Sequence[Version], resolve: str = "siblings") -> tuple[Version, ...]:
+    """The versions that are not obsolete, sorted: Dynamo's syntactic reconciliation (§4.4).
+
+    With vector clocks, a version is obsolete when another's clock is larger;
+    concurrent versions all stay (siblings). With ``"lww"`` only the version
+    with the largest timestamp stays.
+
+    >>> a = Version("a", VectorClock({"n1": 1}))
+    >>> b = Version("b", VectorClock({"n1": 2}))
+    >>> c = Version("c", VectorClock({"n1": 1, "n2": 1}))
+    >>> [v.value for v in reconcile([a, b])], [v.value for v in reconcile([a, b, c])]
+    (['b'], ['c', 'b'])
+    """
+    if resolve not in ("siblings", "lww"):
+        raise ValueError(f"reconcile: resolve={resolve!r}; choose 'siblings' or 'lww'")
+    unique = {_key(v): v for v in versions}
+    items = [unique[k] for k in sorted(unique)]
+    if not items:
+        return ()
+    if resolve == "lww":
+        return (max(items, key=lambda v: v.timestamp),)
+    return tuple(v for v in items if not any(v.clock < o.clock for o in items))
+
+
+def _values(versions: Sequence[Version]) -> Any:
+    """What a ``get`` returns: the value, ``None`` if there is none, or a tuple of siblings."""
+    if not versions:
+        return None
+    if len(versions) == 1:
+        return versions[0].value
+    return tuple(sorted((v.value for v in versions), key=stable_repr))
+
+
+# == Merkle trees ===============================================================================
+def _digest(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class MerkleTree:
+    """A hash tree over key buckets: leaves hash the keys of one bucket, parents their children.
+
+    ``levels[0]`` is the root level (one hash), ``levels[-1]`` the leaves.
+    Two replicas with equal roots hold equal data (up to hash collisions), so
+    one hash settles the common case; otherwise ``diff`` descends only into
+    subtrees whose hashes differ.
+
+    Examples
+    --------
+    >>> a = MerkleTree.build({"x": 1, "y": 2, "z": 3}, buckets=4)
+    >>> b = MerkleTree.build({"x": 1, "y": 5, "z": 3}, buckets=4)
+    >>> a.root == MerkleTree.build({"z": 3, "y": 2, "x": 1}, buckets=4).root
+    True
+    >>> a.diff(b)        # (differing leaf buckets, hashes compared)
+    ((0,), 5)
+    """
+
+    levels: tuple[tuple[str, ...], ...]
+
+    @staticmethod
+    def bucket_of(key: Hashable, buckets: int) -> int:
+        """The leaf bucket of ``key``."""
+        return stable_hash(("bucket", key)) % buckets
+
+    @classmethod
+    def build(cls, items: Mapping[Any, Any], buckets: int = 8) -> MerkleTree:
+        """The tree of ``items`` (key to anything with a stable repr); ``buckets`` a power of 2."""
+        if not (isinstance(buckets, int) and buckets >= 1 and buckets & (buckets - 1) == 0):
+            raise ValueError(f"MerkleTree.build: buckets={buckets!r} must be a power of 2")
+        content: list[list[str]] = [[] for _ in range(buckets)]
+        for key in sorted(items, key=stable_repr):
+            content[cls.bucket_of(key, buckets)].append(stable_repr((key, items[key])))
+        level = tuple(_digest("|".join(c)) for c in content)
+        levels = [level]
+        while len(level) > 1:
+            level = tuple(_digest(level[i] + level[i + 1]) for i in range(0, len(level), 2))
+            levels.append(level)
+        return cls(tuple(reversed(levels)))
+
+    @property
+    def root(self) -> str:
+        """The root hash."""
+        return self.levels[0][0]
+
+    @property
+    def leaves(self) -> tuple[str, ...]:
+        """The leaf hashes, by bucket."""
+        return self.levels[-1]
+
+    def diff(self, other: MerkleTree) -> tuple[tuple[int, ...], int]:
+        """The leaf buckets that differ, and how many hashes were compared to find them."""
+        if len(self.levels) != len(other.levels):
+            raise ValueError("MerkleTree.diff: the trees have different numbers of buckets")
+        compared = 0
+        frontier = [0]
+        for depth in range(len(self.levels)):
+            nxt = []
+            for i in frontier:
+                compared += 1
+                if self.levels[depth][i] != other.levels[depth][i]:
+                    nxt.append(i)
+            if depth + 1 < len(self.levels):
+                frontier = [c for i in nxt for c in (2 * i, 2 * i + 1)]
+            else:
+                frontier = nxt
+        return tuple(frontier), compared
+
+
+# == messages ===================================================================================
+@dataclass(frozen=True)
+class Get:
+    """Coordinator to replica: your versions of ``key``.
+
+    Examples
+    --------
+    >>> Get(("n1", 1), "x")
+    Get(op=('n1', 1), key='x')
+    """
+
+    op: tuple[str, int]
+    key: Hashable
+
+
+@dataclass(frozen=True)
+class GetReply:
+    """Replica to coordinator: my versions of ``key`` (hinted ones included).
+
+    Examples
+    --------
+    >>> GetReply(("n1", 1), "x", ()).versions
+    ()
+    """
+
+    op: tuple[str, int]
+    key: Hashable
+    versions: tuple[Version, ...]
+
+
+@dataclass(frozen=True)
+class Put:
+    """Coordinator to replica: store these versions of ``key``; ``hint``: for that home replica.
+
+    Examples
+    --------
+    >>> Put(("n1", 1), "x", (), hint="n3").hint
+    'n3'
+    """
+
+    op: tuple[str, int] | None
+    key: Hashable
+    versions: tuple[Version, ...]
+    hint: str | None = None
+
+
+@dataclass(frozen=True)
+class PutAck:
+    """Replica to coordinator: stored.
+
+    Examples
+    --------
+    >>> PutAck(("n1", 1), "x")
+    PutAck(op=('n1', 1), key='x')
+    """
+
+    op: tuple[str, int]
+    key: Hashable
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """A stand-in to the home replica: here is what I kept for you.
+
+    Examples
+    --------
+    >>> Handoff("x", ()).key
+    'x'
+    """
+
+    key: Hashable
+    versions: tuple[Version, ...]
+
+
+@dataclass(frozen=True)
+class HandoffAck:
+    """Home replica to stand-in: I have it; forget it.
+
+    Examples
+    --------
+    >>> HandoffAck("x", ()).key
+    'x'
+    """
+
+    key: Hashable
+    versions: tuple[Version, ...]
+
+
+@dataclass(frozen=True)
+class MerkleRoot:
+    """Anti-entropy, step 1: the root hash of the keys we both replicate.
+
+    Examples
+    --------
+    >>> MerkleRoot(MerkleTree.build({}).root).root == MerkleTree.build({}).root
+    True
+    """
+
+    root: str
+
+
+@dataclass(frozen=True)
+class MerkleLeaves:
+    """Anti-entropy, step 2: the roots differ; here are my leaf hashes.
+
+    Examples
+    --------
+    >>> len(MerkleLeaves(MerkleTree.build({"x": 1}).leaves).leaves)
+    8
+    """
+
+    leaves: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MerkleItems:
+    """Anti-entropy, step 3: my keys in the differing buckets (``answer``: send me yours).
+
+    Examples
+    --------
+    >>> MerkleItems((3,), (), answer=True).buckets
+    (3,)
+    """
+
+    buckets: tuple[int, ...]
+    items: tuple[tuple[Hashable, tuple[Version, ...]], ...]
+    answer: bool
+
+
+# == state ======================================================================================
+@dataclass(frozen=True)
+class DynamoOp:
+    """An operation a node coordinates.
+
+    ``phase``: ``"read"`` (gathering versions, for a get or before a put),
+    ``"write"`` (gathering acknowledgements) or ``"done"`` (answered; late
+    replies still trigger read repair). ``targets``: the nodes asked, with
+    the home replica each stands in for (itself if it is one).
+    """
+
+    number: int
+    request: Request
+    phase: str
+    targets: tuple[tuple[str, str], ...]
+    replies: tuple[tuple[str, tuple[Version, ...]], ...] = ()
+    acks: tuple[str, ...] = ()
+    result: tuple[Version, ...] = ()
+    started: float = 0.0
+    asked: float = 0.0
+
+
+@dataclass(frozen=True)
+class DynamoState:
+    """A node's data: its own keys, the hinted data it keeps for others, and its operations.
+
+    Examples
+    --------
+    >>> DynamoState().versions("x")
+    ()
+    """
+
+    store: tuple[tuple[Hashable, tuple[Version, ...]], ...] = ()
+    hints: tuple[tuple[str, Hashable, tuple[Version, ...]], ...] = ()
+    ops: tuple[DynamoOp, ...] = ()
+    counter: int = 0
+
+    def versions(self, key: Hashable) -> tuple[Version, ...]:
+        """The versions this node holds of ``key`` as a home replica."""
+        for k, vs in self.store:
+            if k == key:
+                return vs
+        return ()
+
+
+def _put_store(state: DynamoState, key: Hashable, versions: Sequence[Version], resolve: str) -> Any:
+    merged = reconcile((*state.versions(key), *versions), resolve)
+    rest = [kv for kv in state.store if kv[0] != key]
+    store = tuple(sorted([*rest, (key, merged)], key=lambda kv: stable_repr(kv[0])))
+    return replace(state, store=store)
+
+
+# == the node ===================================================================================
+class DynamoNode(Node[DynamoState]):
+    """A node of the Dynamo-style store: a replica for some keys, a coordinator for any.
+
+    Parameters
+    ----------
+    nodes : sequence of str
+        Every node of the ring.
+    n, r, w : int, default 3, 2, 2
+        Replicas per key, read quorum, write quorum.
+    sloppy : bool, default True
+        Turn to stand-ins (with hints) when home replicas do not answer.
+    resolve : {"siblings", "lww"}, default "siblings"
+    read_repair : bool, default True
+    anti_entropy : float or None, default 20
+        Interval of Merkle-tree anti-entropy with a random node (None: off).
+    handoff_interval : float, default 10
+        Interval at which hinted data is offered to its home replica.
+    timeout : float, default 8
+        After this long without a quorum, turn to stand-ins (or ask again).
+    give_up : float, default 60
+        Abandon an operation this old (its client has timed out).
+    tokens : int, default 8
+        Ring positions per node.
+
+    Examples
+    --------
+    >>> node = DynamoNode(["n1", "n2", "n3", "n4"], n=3)
+    >>> node.home("x")
+    ('n1', 'n2', 'n3')
+    """
+
+    def __init__(
+        self,
+        nodes: Sequence[str],
+        n: int = 3,
+        r: int = 2,
+        w: int = 2,
+        sloppy: bool = True,
+        resolve: str = "siblings",
+        read_repair: bool = True,
+        anti_entropy: float | None = 20.0,
+        handoff_interval: float = 10.0,
+        timeout: float = 8.0,
+        give_up: float = 60.0,
+        tokens: int = 8,
+    ) -> None:
+        if isinstance(nodes, str) or not nodes:
+            raise ValueError(f"DynamoNode: nodes={nodes!r} must be a list of node ids")
+        self.nodes = tuple(sorted(nodes))
+        if not (isinstance(n, int) and 1 <= n <= len(self.nodes)):
+            raise ValueError(f"DynamoNode: n={n!r} must be an int from 1 to {len(self.nodes)}")
+        for name, q in (("r", r), ("w", w)):
+            if not (isinstance(q, int) and not isinstance(q, bool) and 1 <= q <= n):
+                raise ValueError(f"DynamoNode: {name}={q!r} must be an int from 1 to n={n}")
+        if resolve not in ("siblings", "lww"):
+            raise ValueError(f"DynamoNode: resolve={resolve!r}; choose 'siblings' or 'lww'")
+        self.n, self.r, self.w = n, r, w
+        self.sloppy = bool(sloppy)
+        self.resolve = resolve
+        self.read_repair = bool(read_repair)
+        self.anti_entropy = anti_entropy
+        self.handoff_interval = float(handoff_interval)
+        self.timeout = float(timeout)
+        self.give_up = float(give_up)
+        self.tokens = tokens
+
+    def preference(self, key: Hashable) -> tuple[str, ...]:
+        """The preference list of ``key``."""
+        return _preference(self.nodes, self.tokens, stable_hash(key))
+
+    def home(self, key: Hashable) -> tuple[str, ...]:
+        """The ``n`` home replicas of ``key``."""
+        return self.preference(key)[: self.n]
+
+    def init(self, ctx: Context) -> DynamoState:
+        ctx.set_timer("handoff", self.handoff_interval)
+        if self.anti_entropy is not None:
+            ctx.set_timer("anti-entropy", (0.5 * self.anti_entropy, 1.5 * self.anti_entropy))
+        return DynamoState()
+
+    # -- replica side ----------------------------------------------------------------------------
+    def _all_versions(self, state: DynamoState, key: Hashable) -> tuple[Version, ...]:
+        hinted = [v for _, k, vs in state.hints if k == key for v in vs]
+        return reconcile((*state.versions(key), *hinted), self.resolve)
+
+    def _store(
+        self,
+        ctx: Context,
+        state: DynamoState,
+        key: Hashable,
+        versions: Sequence[Version],
+        hint: Any,
+    ) -> DynamoState:
+        if hint is None or hint == ctx.id:
+            return _put_store(state, key, versions, self.resolve)
+        # Hinted: keep it apart, for the home replica `hint`.
+        old = [vs for h, k, vs in state.hints if h == hint and k == key]
+        merged = reconcile((*(old[0] if old else ()), *versions), self.resolve)
+        rest = [x for x in state.hints if not (x[0] == hint and x[1] == key)]
+        hints = tuple(sorted([*rest, (hint, key, merged)], key=stable_repr))
+        return replace(state, hints=hints)
+
+    # -- coordinator side ------------------------------------------------------------------------
+    def _ask(
+        self, ctx: Context, op: DynamoOp, only: Sequence[tuple[str, str]] | None = None
+    ) -> None:
+        key = op.request.key
+        for node, home in only if only is not None else op.targets:
+            if node == ctx.id:
+                continue  # our own part is done at once, by _advance
+            if op.phase == "read":
+                ctx.send(node, Get((ctx.id, op.number), key))
+            else:
+                hint = None if node == home else home
+                ctx.send(node, Put((ctx.id, op.number), key, op.result, hint))
+
+    def _start(self, ctx: Context, state: DynamoState, req: Request) -> DynamoState:
+        if req.f not in ("get", "read", "put", "write"):
+            ctx.send(req.client, Reply(req.request_id, False, f"unknown operation {req.f!r}"))
+            return state
+        if any(
+            o.request.client == req.client and o.request.request_id == req.request_id
+            for o in state.ops
+        ):
+            return state
+        targets = tuple((h, h) for h in self.home(req.key))
+        op = DynamoOp(state.counter + 1, req, "read", targets, started=ctx.now, asked=ctx.now)
+        if req.f in ("put", "write") and self.resolve == "lww":
+            # A timestamp needs no context: write at once.
+            version = Version(req.value, timestamp=(ctx.now, ctx.id))
+            op = replace(op, phase="write", result=(version,))
+        self._ask(ctx, op)
+        if not state.ops:
+            ctx.set_timer("ops", self.timeout / 2)
+        state = replace(state, counter=op.number)
+        state, moved = self._advance(ctx, state, op)
+        return state if moved is None else replace(state, ops=(*state.ops, moved))
+
+    def _advance(
+        self, ctx: Context, state: DynamoState, op: DynamoOp | None
+    ) -> tuple[DynamoState, DynamoOp | None]:
+        """Do this node's own part of ``op`` at once (no message to itself), then move it on."""
+        while op is not None:
+            mine = [home for node, home in op.targets if node == ctx.id]
+            if not mine:
+                return state, op
+            if op.phase == "read" and all(n != ctx.id for n, _ in op.replies):
+                own = (ctx.id, self._all_versions(state, op.request.key))
+                op = replace(op, replies=(*op.replies, own))
+            elif op.phase == "write" and ctx.id not in op.acks:
+                hint = None if mine[0] == ctx.id else mine[0]
+                state = self._store(ctx, state, op.request.key, op.result, hint)
+                op = replace(op, acks=(*op.acks, ctx.id))
+            else:
+                return state, op
+            op = self._progress(ctx, op)
+        return state, None
+
+    def _progress(self, ctx: Context, op: DynamoOp) -> DynamoOp | None:
+        req = op.request
+        if op.phase == "read" and len(op.replies) >= self.r:
+            merged = reconcile([v for _, vs in op.replies for v in vs], self.resolve)
+            if req.f in ("get", "read"):
+                ctx.send(req.client, Reply(req.request_id, True, _values(merged)))
+                op = replace(op, phase="done", result=merged)
+                self._repair(ctx, op, op.replies)
+                return op
+            clock = VectorClock()
+            for v in merged:
+                clock = clock.merge(v.clock)
+            version = Version(req.value, clock.increment(ctx.id))
+            op = replace(op, phase="write", result=(version,), acks=(), asked=ctx.now)
+            self._ask(ctx, op)
+            return op
+        if op.phase == "write" and len(op.acks) >= self.w:
+            ctx.send(req.client, Reply(req.request_id, True, req.value))
+            return None
+        return op
+
+    def _repair(
+        self, ctx: Context, op: DynamoOp, replies: Sequence[tuple[str, tuple[Version, ...]]]
+    ) -> None:
+        if not self.read_repair:
+            return
+        targets = dict(op.targets)
+        for node, versions in replies:
+            if reconcile((*versions, *op.result), self.resolve) != versions:
+                home = targets.get(node, node)
+                ctx.send(node, Put(None, op.request.key, op.result, None if home == node else home))
+
+    def _answer(self, ctx: Context, state: DynamoState, src: str, msg: Any) -> DynamoState:
+        found = [op for op in state.ops if (ctx.id, op.number) == msg.op]
+        if not found:
+            return state  # an answer to an operation that is over
+        op = found[0]
+        moved: DynamoOp | None = op
+        if isinstance(msg, GetReply) and op.phase in ("read", "done"):
+            if all(n != src for n, _ in op.replies):
+                op = replace(op, replies=(*op.replies, (src, msg.versions)))
+                if op.phase == "done":
+                    self._repair(ctx, op, [(src, msg.versions)])
+                    moved = op
+                else:
+                    moved = self._progress(ctx, op)
+        elif isinstance(msg, PutAck) and op.phase == "write" and src not in op.acks:
+            moved = self._progress(ctx, replace(op, acks=(*op.acks, src)))
+        state, moved = self._advance(ctx, state, moved)
+        ops = [o if o.number != op.number else moved for o in state.ops]
+        return replace(state, ops=tuple(o for o in ops if o is not None))
+
+    def _retry_ops(self, ctx: Context, state: DynamoState) -> DynamoState:
+        ops = []
+        for op in state.ops:
+            if ctx.now - op.started >= self.give_up or (
+                op.phase == "done" and ctx.now - op.started >= self.timeout
+            ):
+                continue  # abandoned; or answered long enough ago
+            if op.phase == "done" or ctx.now - op.asked < self.timeout:
+                ops.append(op)
+                continue
+            op = replace(op, asked=ctx.now)
+            answered = {n for n, _ in op.replies} if op.phase == "read" else set(op.acks)
+            silent = [(n, h) for n, h in op.targets if n not in answered]
+            if self.sloppy and silent:
+                used = {n for n, _ in op.targets}
+                spare = [x for x in self.preference(op.request.key) if x not in used]
+                extra = tuple((spare[i], home) for i, (_, home) in enumerate(silent[: len(spare)]))
+                op = replace(op, targets=(*op.targets, *extra))
+                self._ask(ctx, op, extra)
+            self._ask(ctx, op, silent)  # and ask the silent ones again
+            ops.append(op)
+        return replace(state, ops=tuple(ops))
+
+    # -- anti-entropy ----------------------------------------------------------------------------
+    def _shared(self, ctx: Context, state: DynamoState, peer: str) -> dict[Hashable, Any]:
+        return {k: vs for k, vs in state.store if ctx.id in self.home(k) and peer in self.home(k)}
+
+    def _tree(self, ctx: Context, state: DynamoState, peer: str) -> MerkleTree:
+        return MerkleTree.build(self._shared(ctx, state, peer), buckets=8)
+
+    # -- handlers --------------------------------------------------------------------------------
+    def on_recover(self, ctx: Context, durable: Any) -> DynamoState:
+        # The store and the hints are on disk; operations in progress are lost.
+        state = self.init(ctx)
+        if durable is NOTHING_PERSISTED:
+            return state
+        store, hints = durable
+        return replace(state, store=store, hints=hints)
+
+    def on_message(self, ctx: Context, state: DynamoState, src: str, msg: Any) -> DynamoState:
+        new = self._on_message(ctx, state, src, msg)
+        if new.store is not state.store or new.hints is not state.hints:
+            ctx.persist((new.store, new.hints))
+        return new
+
+    def _on_message(self, ctx: Context, state: DynamoState, src: str, msg: Any) -> DynamoState:
+        if isinstance(msg, Request):
+            return self._start(ctx, state, msg)
+        if isinstance(msg, Get):
+            ctx.send(src, GetReply(msg.op, msg.key, self._all_versions(state, msg.key)))
+            return state
+        if isinstance(msg, Put):
+            state = self._store(ctx, state, msg.key, msg.versions, msg.hint)
+            if msg.op is not None:
+                ctx.send(src, PutAck(msg.op, msg.key))
+            return state
+        if isinstance(msg, (GetReply, PutAck)):
+            return self._answer(ctx, state, src, msg)
+        if isinstance(msg, Handoff):
+            state = _put_store(state, msg.key, msg.versions, self.resolve)
+            ctx.send(src, HandoffAck(msg.key, msg.versions))
+            return state
+        if isinstance(msg, HandoffAck):
+            kept = tuple(
+                x
+                for x in state.hints
+                if not (x[0] == src and x[1] == msg.key and x[2] == msg.versions)
+            )
+            return replace(state, hints=kept)
+        if isinstance(msg, MerkleRoot):
+            tree = self._tree(ctx, state, src)
+            if tree.root != msg.root:
+                ctx.send(src, MerkleLeaves(tree.leaves))
+            return state
+        if isinstance(msg, MerkleLeaves):
+            mine = self._tree(ctx, state, src)
+            buckets = tuple(
+                i for i, (a, b) in enumerate(zip(mine.leaves, msg.leaves, strict=True)) if a != b
+            )
+            ctx.send(src, MerkleItems(buckets, self._items(ctx, state, src, buckets), True))
+            return state
+        if isinstance(msg, MerkleItems):
+            for key, versions in msg.items:
+                if ctx.id in self.home(key):
+                    state = _put_store(state, key, versions, self.resolve)
+            if msg.answer:
+                ctx.send(
+                    src, MerkleItems(msg.buckets, self._items(ctx, state, src, msg.buckets), False)
+                )
+            return state
+        return state
+
+    def _items(
+        self, ctx: Context, state: DynamoState, peer: str, buckets: Sequence[int]
+    ) -> tuple[tuple[Hashable, tuple[Version, ...]], ...]:
+        shared = self._shared(ctx, state, peer)
+        return tuple(
+            (k, shared[k])
+            for k in sorted(shared, key=stable_repr)
+            if MerkleTree.bucket_of(k, 8) in buckets
+        )
+
+    def on_timer(self, ctx: Context, state: DynamoState, timer: Any) -> DynamoState:
+        if timer == "ops":
+            state = self._retry_ops(ctx, state)
+            if state.ops:
+                ctx.set_timer("ops", self.timeout / 2)
+            return state
+        if timer == "handoff":
+            ctx.set_timer("handoff", self.handoff_interval)
+            for home, key, versions in state.hints:
+                ctx.send(home, Handoff(key, versions))
+            return state
+        if timer == "anti-entropy" and self.anti_entropy is not None:
+            ctx.set_timer("anti-entropy", (0.5 * self.anti_entropy, 1.5 * self.anti_entropy))
+            peers = [p for p in self.nodes if p != ctx.id]
+            if peers:
+                peer = peers[ctx.rng.randrange(len(peers))]
+                ctx.send(peer, MerkleRoot(self._tree(ctx, state, peer).root))
+        return state
+
+    def __repr__(self) -> str:
+        mode = "sloppy" if self.sloppy else "strict"
+        return f"DynamoNode(N={self.n}, R={self.r}, W={self.w}, {mode}, {self.resolve})"
+
+
+def dynamo_system(
+    nodes: int = 5,
+    clients: int = 2,
+    n: int = 3,
+    r: int = 2,
+    w: int = 2,
+    workloads: Sequence[Sequence[Any]] | None = None,
+    sloppy: bool = True,
+    resolve: str = "siblings",
+    read_repair: bool = True,
+    anti_entropy: float | None = 20.0,
+    client_timeout: float = 30.0,
+    retries: int = 1,
+    think: float | tuple[float, float] = (0.0, 5.0),
+) -> System:
+    """A Dynamo-style store: nodes ``n1``... and clients ``c1``...; client ``ci`` talks to ``ni``.
+
+    Examples
+    --------
+    >>> dynamo_system(nodes=3, clients=1, n=3, r=1, w=1, resolve="lww")
+    System(c1=Client(6 ops), n1=DynamoNode(N=3, R=1, W=1, sloppy, lww), \
+n2=DynamoNode(N=3, R=1, W=1, sloppy, lww), n3=DynamoNode(N=3, R=1, W=1, sloppy, lww))
+    """
+    from dslib.replication.primary_backup import default_kv_workloads
+
+    if not (isinstance(nodes, int) and not isinstance(nodes, bool) and nodes >= 1):
+        raise ValueError(f"dynamo_system: nodes={nodes!r} must be an int >= 1")
+    if not (isinstance(clients, int) and not isinstance(clients, bool) and clients >= 1):
+        raise ValueError(f"dynamo_system: clients={clients!r} must be an int >= 1")
+    loads = [list(x) for x in workloads] if workloads is not None else default_kv_workloads(clients)
+    if len(loads) != clients:
+        raise ValueError(f"dynamo_system: {len(loads)} workloads for {clients} clients")
+    ids = [f"n{i}" for i in range(1, nodes + 1)]
+    out: dict[str, Node[Any]] = {
+        i: DynamoNode(
+            ids,
+            n=n,
+            r=r,
+            w=w,
+            sloppy=sloppy,
+            resolve=resolve,
+            read_repair=read_repair,
+            anti_entropy=anti_entropy,
+        )
+        for i in ids
+    }
+    for c, load in enumerate(loads, start=1):
+        first = ids[(c - 1) % nodes]
+        servers = [first] + [i for i in ids if i != first]
+        out[f"c{c}"] = Client(servers, load, timeout=client_timeout, retries=retries, think=think)
+    return System(out)
+
+
+def dynamo_convergence(sim: Simulation) -> Outcome:
+    """Do all home replicas of every key hold the same versions, with no hint left over?
+
+    Returns an ``Outcome`` whose ``detail`` names the first key on which they
+    differ (or says how many keys agree).
+
+    >>> from dslib import Simulation
+    >>> from dslib.sim import Heal, Partition
+    >>> sim = Simulation(dynamo_system(), seed=3)
+    >>> sim.at(0.0, Partition((("n1",), ("c1", "c2", "n2", "n3", "n4", "n5"))))
+    >>> sim.at(100.0, Heal())
+    >>> print(dynamo_convergence(sim.run(until=100.0)).detail)
+    key 'x' differs: n5: 5; n1: None; n2: 5
+    >>> print(dynamo_convergence(sim.run(until=400.0)).detail)
+    2 keys: every home replica agrees
+    """
+    states = {i: s for i, s in sorted(sim.states.items()) if isinstance(s, DynamoState)}
+    if not states:
+        raise ValueError("dynamo_convergence: no Dynamo node is up")
+    node = next(n for n in sim.system.nodes.values() if isinstance(n, DynamoNode))
+    keys = sorted({k for s in states.values() for k, _ in s.store}, key=stable_repr)
+    for key in keys:
+        seen = {i: states[i].versions(key) for i in node.home(key) if i in states}
+        if len({stable_repr(v) for v in seen.values()}) > 1:
+            shown = "; ".join(f"{i}: {_values(v)!r}" for i, v in seen.items())
+            return Outcome(False, len(sim.trace), f"key {key!r} differs: {shown}")
+    left = sum(len(s.hints) for s in states.values())
+    if left:
+        return Outcome(False, len(sim.trace), f"{left} hinted versions not yet handed off")
+    return Outcome(True, None, f"{len(keys)} keys: every home replica agrees")

@@ -1,0 +1,224 @@
+"""Tests of dslib.clocks: Lamport, vector and hybrid logical clocks against the true
+happens-before relation of random runs, the lattice laws of vector clocks, and Cristian
+synchronisation against its error bound."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dslib.clocks import (
+    HybridLogicalClock,
+    LamportClock,
+    SyncClient,
+    VectorClock,
+    check_clock_conditions,
+    clock_events,
+    clock_reading,
+    clock_run,
+    compare_vectors,
+    happens_before,
+    ntp_offset_delay,
+    sync_error_series,
+    sync_errors,
+    sync_run,
+)
+from dslib.sim import exponential, uniform
+
+NODES = ("a", "b", "c")
+vectors = st.builds(
+    VectorClock, st.dictionaries(st.sampled_from(NODES), st.integers(0, 4), max_size=3)
+)
+FAST = settings(max_examples=60, deadline=None, database=None)
+
+
+# -- vector clocks: a lattice ----------------------------------------------------------------------
+@FAST
+@given(vectors, vectors)
+def test_compare_is_antisymmetric_and_agrees_with_the_operators(
+    a: VectorClock, b: VectorClock
+) -> None:
+    flip = {"before": "after", "after": "before", "equal": "equal", "concurrent": "concurrent"}
+    assert b.compare(a) == flip[a.compare(b)]
+    assert (a < b) == (a.compare(b) == "before")
+    assert (a <= b) == (a < b or a == b)
+    assert (a >= b) == (b <= a) and (a > b) == (b < a)
+    assert a.concurrent_with(b) == (not a <= b and not b <= a)
+
+
+@FAST
+@given(vectors, vectors, vectors)
+def test_merge_is_the_least_upper_bound(a: VectorClock, b: VectorClock, c: VectorClock) -> None:
+    m = a.merge(b)
+    assert m == b.merge(a) and a.merge(a) == a
+    assert a.merge(b.merge(c)) == m.merge(c)
+    assert a <= m and b <= m
+    if a <= c and b <= c:
+        assert m <= c
+
+
+@FAST
+@given(vectors, st.sampled_from(NODES))
+def test_increment_moves_strictly_forward(a: VectorClock, node: str) -> None:
+    assert a < a.increment(node)
+    assert a.increment(node).get(node) == a.get(node) + 1
+
+
+def test_vector_clock_is_canonical_and_validates() -> None:
+    assert VectorClock({"b": 1, "a": 0}) == VectorClock([("b", 1)])
+    assert repr(VectorClock({"b": 2, "a": 1})) == "VectorClock({'a': 1, 'b': 2})"
+    assert hash(VectorClock({"a": 1, "z": 0})) == hash(VectorClock({"a": 1}))
+    with pytest.raises(ValueError, match="must be an int >= 0"):
+        VectorClock({"a": -1})
+    with pytest.raises(TypeError, match="must be a string"):
+        VectorClock({1: 1})  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="two mappings"):
+        compare_vectors([("a", 1)], {"a": 1})  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="not a VectorClock"):
+        VectorClock().merge({"a": 1})  # type: ignore[arg-type]
+
+
+def test_lamport_and_hlc_rules() -> None:
+    assert LamportClock(2).tick() == LamportClock(3)
+    assert LamportClock(5).receive(2) == LamportClock(6)
+    assert LamportClock(1).receive(9) == LamportClock(10)
+    with pytest.raises(ValueError):
+        LamportClock(0).receive(-3)
+    h = HybridLogicalClock(10.0, 2)
+    assert h.send(9.0) == HybridLogicalClock(10.0, 3)  # the physical clock is behind l
+    assert h.send(11.0) == HybridLogicalClock(11.0, 0)
+    assert h.receive(HybridLogicalClock(10.0, 5), 3.0) == HybridLogicalClock(10.0, 6)
+    assert h.receive(HybridLogicalClock(12.0, 5), 3.0) == HybridLogicalClock(12.0, 6)
+    assert h.receive(HybridLogicalClock(12.0, 5), 20.0) == HybridLogicalClock(20.0, 0)
+    with pytest.raises(ValueError, match="finite number"):
+        h.send(float("nan"))
+
+
+# -- the clocks against the true happens-before relation -------------------------------------------
+@settings(max_examples=15, deadline=None, database=None)
+@given(
+    st.integers(2, 4),
+    st.integers(1, 5),
+    st.integers(0, 10_000),
+    st.lists(st.tuples(st.floats(0, 40), st.floats(0.9, 1.1)), min_size=4, max_size=4),
+)
+def test_clock_conditions_hold_on_random_runs(
+    nodes: int, steps: int, seed: int, skews: list[tuple[float, float]]
+) -> None:
+    ids = [f"p{i}" for i in range(1, nodes + 1)]
+    skew = {node: (offset, rate) for node, (offset, rate) in zip(ids, skews, strict=False)}
+    sim = clock_run(nodes, steps, seed, latency=uniform(0.5, 6.0), skews=skew)
+    events = clock_events(sim)
+    result = check_clock_conditions(events)
+    for name in ("lamport respects ->", "vector respects ->", "vector characterises ->"):
+        assert result[name][0] == 0, (name, result[name])
+    assert result["hlc respects ->"][0] == 0
+    # HLC stays within the clock skew of the node's own physical clock (Theorem 2 of the paper):
+    # the largest difference between two clocks over the run is at its start or its end.
+    readings = [[clock_reading(sim.trace, n, t) for n in ids] for t in (0.0, sim.now)]
+    epsilon = max(max(r) - min(r) for r in readings)
+    for e in events:
+        assert -1e-6 <= e.hlc.l - e.physical <= epsilon + 1e-6
+
+
+def test_lamport_clocks_do_not_characterise_happens_before() -> None:
+    events = clock_events(clock_run(nodes=3, steps=5, seed=4))
+    count, (a, b) = check_clock_conditions(events)["lamport characterises ->"]
+    by_id = {e.id: e for e in events}
+    assert count > 0
+    assert by_id[a].lamport < by_id[b].lamport
+    assert by_id[a].vector.concurrent_with(by_id[b].vector)
+
+
+def test_happens_before_is_a_strict_partial_order() -> None:
+    events = clock_events(clock_run(nodes=3, steps=4, seed=9))
+    hb = happens_before(events)
+    ids = [e.id for e in events]
+    assert all((x, x) not in hb for x in ids)
+    for x, y, z in itertools.permutations(ids, 3):
+        if (x, y) in hb and (y, z) in hb:
+            assert (x, z) in hb
+    receives = [e for e in events if e.kind == "receive"]
+    assert receives and all((e.cause, e.id) in hb for e in receives)
+
+
+def test_a_clock_that_forgets_to_merge_breaks_the_condition() -> None:
+    # The check must be able to fail: stamp receives without merging the sender's vector.
+    events = clock_events(clock_run(nodes=3, steps=5, seed=4))
+    broken = []
+    for e in events:
+        if e.kind == "receive":
+            own = [x for x in events if x.node == e.node and x.index < e.index]
+            base = own[-1].vector if own else VectorClock()
+            e = type(e)(**{**e.__dict__, "vector": base.increment(e.node)})
+        broken.append(e)
+    assert check_clock_conditions(broken)["vector respects ->"][0] > 0
+
+
+def test_clock_run_is_deterministic_and_validates() -> None:
+    a = clock_events(clock_run(nodes=3, seed=5))
+    b = clock_events(clock_run(nodes=3, seed=5))
+    assert a == b and a != clock_events(clock_run(nodes=3, seed=6))
+    with pytest.raises(ValueError, match="nodes"):
+        clock_run(nodes=0)
+
+
+# -- physical clocks and Cristian's algorithm ----------------------------------------------------
+@settings(max_examples=20, deadline=None, database=None)
+@given(st.floats(-100, 100), st.integers(0, 1000), st.integers(1, 3))
+def test_cristian_error_is_within_half_the_round_trip(
+    offset: float, seed: int, probes: int
+) -> None:
+    sim = sync_run(
+        offset=offset, latency=exponential(4.0, minimum=0.5), probes=probes, until=300, seed=seed
+    )
+    samples = sync_errors(sim)
+    assert samples
+    assert all(s.within_bound for s in samples), [s for s in samples if not s.within_bound]
+
+
+@settings(max_examples=20, deadline=None, database=None)
+@given(st.floats(0.95, 1.05), st.floats(0.95, 1.05), st.integers(0, 1000))
+def test_with_drift_the_bound_grows_by_the_rate_difference(
+    rate: float, server_rate: float, seed: int
+) -> None:
+    sim = sync_run(rate=rate, server_rate=server_rate, latency=uniform(1, 9), seed=seed)
+    for s in sync_errors(sim):
+        # error in [delay/2 - (rs/rc) delay, delay/2]: derived in SyncSample's docs.
+        assert s.error <= s.delay / 2 + 1e-9
+        assert s.error >= s.delay / 2 - (server_rate / rate) * s.delay - 1e-9
+
+
+def test_without_compensation_the_client_lags_by_the_reply_latency() -> None:
+    sim = sync_run(offset=50.0, latency=3.0, compensate=False, until=100.0)
+    errors = {round(s.error, 9) for s in sync_errors(sim)}
+    assert errors == {-3.0}
+    sim = sync_run(offset=50.0, latency=3.0, until=100.0)
+    assert {round(s.error, 9) for s in sync_errors(sim)} == {0.0}
+
+
+def test_drift_between_synchronisations_grows_linearly() -> None:
+    sim = sync_run(rate=1.02, latency=1.0, period=40.0, until=200.0)
+    series = dict(sync_error_series(sim, step=1.0))
+    syncs = [s.time for s in sync_errors(sim)]
+    t0 = syncs[1]
+    # Between two syncs the error grows by 0.02 per unit of true time.
+    assert series[float(int(t0) + 10)] - series[float(int(t0) + 5)] == pytest.approx(0.1)
+    assert max(abs(e) for _, e in sync_error_series(sim)) < 0.02 * 45 + 1
+
+
+def test_ntp_formulas_and_validation() -> None:
+    assert ntp_offset_delay(0.0, 15.0, 16.0, 4.0) == (13.5, 3.0)
+    with pytest.raises(ValueError, match="before the request"):
+        ntp_offset_delay(10.0, 1.0, 1.0, 5.0)
+    with pytest.raises(ValueError, match="period"):
+        SyncClient(period=0)
+    with pytest.raises(ValueError, match="probes"):
+        SyncClient(probes=0)
+    with pytest.raises(ValueError, match="rate"):
+        sync_run(rate=0)
+    with pytest.raises(ValueError, match="not a SyncClient"):
+        sync_errors(sync_run(until=10.0), client="server")

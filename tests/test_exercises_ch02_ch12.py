@@ -1,0 +1,188 @@
+"""Tests of the exercises of chapters 2 and 12: every checker accepts its reference solution
+and rejects known-wrong answers at the expected stage with the expected hint."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import dslib.exercises as ex
+import dslib.exercises.ch02
+import dslib.exercises.ch12  # noqa: F401  (registers the exercises)
+
+ROOT = Path(__file__).resolve().parent.parent
+IDS = ["ch02.compare_vector_clocks", "ch12.or_set_merge", "ch12.abd_read"]
+
+
+@pytest.fixture(autouse=True)
+def progress_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "data" / "progress.json"
+    monkeypatch.setenv("DSLIB_PROGRESS_FILE", str(path))
+    return path
+
+
+def quiet_check(exercise_id: str, answer: Any, capsys: pytest.CaptureFixture[str]) -> Any:
+    result = ex.check(exercise_id, answer, record=False)
+    out = capsys.readouterr().out
+    assert out.strip() == result.text.strip()
+    return result
+
+
+def test_the_exercises_are_registered_in_their_chapters() -> None:
+    assert [e.id for e in ex.all_exercises(chapter=2)] == IDS[:1]
+    assert [e.id for e in ex.all_exercises(chapter=12)] == IDS[1:]
+
+
+@pytest.mark.parametrize("exercise_id", IDS)
+def test_reference_solution_passes_every_stage(
+    exercise_id: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    exercise = ex.get_exercise(exercise_id)
+    assert (ROOT / exercise.solution.split(":")[0]).is_file()
+    result = quiet_check(exercise_id, ex.load_solution(exercise_id), capsys)
+    assert result.passed and result.stage is None and result.hint is None
+    assert [s.stage for s in result.stages] == [s.name for s in exercise.stages]
+
+
+@pytest.mark.parametrize("exercise_id", IDS)
+def test_stub_is_not_attempted_and_statement_shows_it(
+    exercise_id: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    exercise = ex.get_exercise(exercise_id)
+    namespace: dict[str, Any] = {}
+    exec(exercise.stub, namespace)
+    stub = namespace[exercise.answer.name]  # type: ignore[union-attr]
+    result = quiet_check(exercise_id, stub, capsys)
+    assert not result.attempted and not result.passed
+    assert "not attempted yet" in result.text
+    ex.statement(exercise_id)
+    assert "raise NotImplementedError" in capsys.readouterr().out
+
+
+# -- ch02.compare_vector_clocks ----------------------------------------------------------------
+def by_sums(a: dict[str, int], b: dict[str, int]) -> str:
+    sa, sb = sum(a.values()), sum(b.values())
+    return "before" if sa < sb else "after" if sa > sb else "equal"
+
+
+def missing_keys_crash(a: dict[str, int], b: dict[str, int]) -> str:
+    le = all(a[n] <= b[n] for n in a)
+    ge = all(b[n] <= a[n] for n in b)
+    return "equal" if le and ge else "before" if le else "after" if ge else "concurrent"
+
+
+def only_keys_of_a(a: dict[str, int], b: dict[str, int]) -> str:
+    le = all(a.get(n, 0) <= b.get(n, 0) for n in a)
+    ge = all(b.get(n, 0) <= a.get(n, 0) for n in a)
+    return "equal" if le and ge else "before" if le else "after" if ge else "concurrent"
+
+
+def mutates(a: dict[str, int], b: dict[str, int]) -> str:
+    for n in b:
+        a.setdefault(n, 0)
+    return ex.load_solution("ch02.compare_vector_clocks")(a, b)
+
+
+# -- ch12.or_set_merge ------------------------------------------------------------------------
+def keeps_tombstoned(a: Any, b: Any) -> Any:
+    return (a[0] | b[0], a[1] | b[1])
+
+
+def intersects(a: Any, b: Any) -> Any:
+    t = a[1] | b[1]
+    return (frozenset(p for p in a[0] & b[0] if p[1] not in t), t)
+
+
+def forgets_tombstones(a: Any, b: Any) -> Any:
+    t = a[1] | b[1]
+    return (frozenset(p for p in a[0] | b[0] if p[1] not in t), a[1])
+
+
+def one_tag_per_element(a: Any, b: Any) -> Any:
+    t = a[1] | b[1]
+    best: dict[Any, Any] = {}
+    for e, tag in sorted(a[0] | b[0], key=repr):
+        if tag not in t:
+            best[e] = max(best.get(e, tag), tag)
+    return (frozenset(best.items()), t)
+
+
+# -- ch12.abd_read -------------------------------------------------------------------------------
+def first_reply(replies: dict[str, Any], n: int) -> Any:
+    if not replies:
+        return None
+    tag, value = max(replies.values(), key=lambda tv: tv[0])
+    return ("write-back", tag, value)
+
+
+def never_writes_back(replies: dict[str, Any], n: int) -> Any:
+    if len(replies) < n // 2 + 1:
+        return None
+    tag, value = max(replies.values(), key=lambda tv: tv[0])
+    return ("return", tag, value)
+
+
+def counter_only(replies: dict[str, Any], n: int) -> Any:
+    if len(replies) < n // 2 + 1:
+        return None
+    tag, value = max(replies.values(), key=lambda tv: tv[0][0])
+    holders = sum(1 for t, _ in replies.values() if t == tag)
+    return ("return" if holders >= n // 2 + 1 else "write-back", tag, value)
+
+
+def half_rounded_up(replies: dict[str, Any], n: int) -> Any:
+    quorum = (n + 1) // 2  # not a majority when n is even
+    if len(replies) < quorum:
+        return None
+    tag, value = max(replies.values(), key=lambda tv: tv[0])
+    holders = sum(1 for t, _ in replies.values() if t == tag)
+    return ("return" if holders >= quorum else "write-back", tag, value)
+
+
+WRONG: list[tuple[str, Callable[..., Any], str, str]] = [  # hint "": the input was changed
+    ("ch02.compare_vector_clocks", by_sums, "examples", "Lamport clock"),
+    ("ch02.compare_vector_clocks", missing_keys_crash, "examples", "treat it as 0"),
+    ("ch02.compare_vector_clocks", only_keys_of_a, "examples", "set(a) | set(b)"),
+    ("ch02.compare_vector_clocks", mutates, "examples", ""),
+    ("ch12.or_set_merge", keeps_tombstoned, "examples", "removed element"),
+    ("ch12.or_set_merge", intersects, "examples", "concurrent add must win"),
+    ("ch12.or_set_merge", forgets_tombstones, "examples", "stays removed"),
+    ("ch12.or_set_merge", one_tag_per_element, "laws", "not tombstoned"),
+    ("ch12.abd_read", first_reply, "examples", "majority"),
+    ("ch12.abd_read", never_writes_back, "examples", "new-old inversion"),
+    ("ch12.abd_read", counter_only, "examples", "whole tag tuple"),
+    ("ch12.abd_read", half_rounded_up, "properties", "majority"),
+]
+
+
+@pytest.mark.parametrize(
+    ("exercise_id", "answer", "stage", "hint"), WRONG, ids=[w[1].__name__ for w in WRONG]
+)
+def test_known_wrong_answers_fail_at_the_expected_stage_with_a_useful_hint(
+    exercise_id: str,
+    answer: Callable[..., Any],
+    stage: str,
+    hint: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    result = quiet_check(exercise_id, answer, capsys)
+    assert result.attempted and not result.passed
+    assert result.stage == stage, result.text
+    if not hint:
+        assert "changed its input" in result.message
+    else:
+        assert result.hint is not None and hint in result.hint, result.text
+
+
+def test_the_simulation_stage_of_abd_catches_what_the_examples_cannot_see() -> None:
+    # Call the stage directly with the mutant read: it must find a non-linearizable run.
+    exercise = ex.get_exercise("ch12.abd_read")
+    stage = exercise.stages[-1]
+    result = stage.run(never_writes_back)
+    assert not result.ok and result.failure is not None
+    assert "not linearizable" in result.failure.message
+    assert result.failure.counterexample == "the new-old inversion scenario"
+    assert stage.run(ex.load_solution("ch12.abd_read")).ok

@@ -1,0 +1,170 @@
+"""Tests of the Dynamo-style store: preference lists, vector-clock siblings, sloppy quorums
+with hinted handoff, read repair, Merkle-tree anti-entropy, and convergence after faults."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dslib import Simulation
+from dslib.clocks import VectorClock
+from dslib.replication.dynamo import (
+    DynamoNode,
+    MerkleTree,
+    Version,
+    dynamo_convergence,
+    dynamo_system,
+    preference_list,
+    reconcile,
+)
+from dslib.sim import Heal, Network, Partition, RandomNemesis, exponential
+
+NODES = [f"n{i}" for i in range(1, 6)]
+
+
+def test_preference_lists_are_permutations_and_stable() -> None:
+    for key in ["x", "y", ("a", 1), 7]:
+        pref = preference_list(key, NODES)
+        assert sorted(pref) == NODES
+        assert pref == preference_list(key, list(reversed(NODES)))
+    homes = {preference_list(f"k{i}", NODES)[0] for i in range(40)}
+    assert len(homes) >= 4  # keys spread over the ring
+
+
+@settings(max_examples=50, deadline=None, database=None)
+@given(st.lists(st.dictionaries(st.sampled_from("abc"), st.integers(0, 3)), max_size=5))
+def test_reconcile_keeps_exactly_the_maximal_versions(clocks: list[dict[str, int]]) -> None:
+    versions = [Version(i, VectorClock(c)) for i, c in enumerate(clocks)]
+    kept = reconcile(versions)
+    for v in versions:
+        dominated = any(v.clock < o.clock for o in versions)
+        assert dominated or any(k.clock == v.clock for k in kept)
+    assert all(not a.clock < b.clock for a in kept for b in kept)
+    assert reconcile(list(kept)) == kept
+
+
+def test_lww_keeps_one_version() -> None:
+    a = Version("a", timestamp=(1.0, "n1"))
+    b = Version("b", timestamp=(2.0, "n2"))
+    assert reconcile([a, b], "lww") == (b,)
+    with pytest.raises(ValueError, match="resolve"):
+        reconcile([a], "crdt")
+
+
+def test_merkle_trees_find_the_differing_bucket_cheaply() -> None:
+    data = {f"k{i}": i for i in range(50)}
+    a = MerkleTree.build(data, buckets=16)
+    assert a.diff(MerkleTree.build(dict(data), buckets=16)) == ((), 1)
+    changed = dict(data, k7=-1)
+    buckets, compared = a.diff(MerkleTree.build(changed, buckets=16))
+    assert buckets == (MerkleTree.bucket_of("k7", 16),)
+    assert compared == 1 + 2 * 4  # one root, then two children per level down to the leaf
+    with pytest.raises(ValueError, match="power of 2"):
+        MerkleTree.build(data, buckets=6)
+
+
+def test_concurrent_writes_on_both_sides_of_a_partition_become_siblings() -> None:
+    loads: list[list[Any]] = [[("put", "x", "left")], [("put", "x", "right")], [("get", "x", None)]]
+    system = dynamo_system(nodes=5, clients=3, r=1, w=1, workloads=loads, think=0.0)
+    sim = Simulation(system, seed=0)
+    sim.at(0.0, Partition((("c1", "n1"), ("c2", "c3", "n2", "n3", "n4", "n5"))))
+    sim.at(100.0, Heal())
+    sim.run(until=400.0)
+    assert dynamo_convergence(sim).ok
+    home = sim.system.nodes["n1"].home("x")  # type: ignore[attr-defined]
+    values = {tuple(sorted(v.value for v in sim.states[h].versions("x"))) for h in home}
+    assert values == {("left", "right")}
+
+
+def test_a_later_put_through_the_context_resolves_siblings() -> None:
+    loads: list[list[Any]] = [
+        [("put", "x", "a")],
+        [("put", "x", "b")],
+        [("put", "x", "c"), ("get", "x", None)],
+    ]
+    system = dynamo_system(nodes=5, clients=3, workloads=loads, think=0.0)
+    system.nodes["c3"].start = 200.0  # type: ignore[attr-defined]
+    sim = Simulation(system, seed=0)
+    sim.at(0.0, Partition((("c1", "n1"), ("c2", "c3", "n2", "n3", "n4", "n5"))))
+    sim.at(30.0, Heal())
+    sim.run(until=500.0)
+    assert sim.history.operations()[-1].result == "c"
+
+
+def test_sloppy_quorum_writes_to_a_stand_in_and_hands_off() -> None:
+    loads = [[("put", "x", 1), ("get", "x", None)]]
+    system = dynamo_system(nodes=5, clients=1, n=3, r=3, w=3, workloads=loads)
+    home = system.nodes["n1"].home("x")  # type: ignore[attr-defined]
+    down = home[-1]
+    others = tuple(n for n in system.ids if n != down)
+    sim = Simulation(system, seed=1)
+    sim.at(0.0, Partition(((down,), others)))
+    sim.at(80.0, Heal())
+    sim.run(until=60.0)
+    assert all(op.status == "ok" for op in sim.history.operations())  # W=3 met with a stand-in
+    hints = [h for s in sim.states.values() if hasattr(s, "hints") for h in s.hints]
+    assert [h[0] for h in hints] == [down]
+    assert not dynamo_convergence(sim).ok
+    sim.run(until=200.0)
+    assert dynamo_convergence(sim).ok
+    assert sim.states[down].versions("x")[0].value == 1
+
+
+def test_strict_quorums_refuse_instead() -> None:
+    loads = [[("put", "x", 1)]]
+    system = dynamo_system(nodes=5, clients=1, n=3, r=3, w=3, workloads=loads, sloppy=False)
+    home = system.nodes["n1"].home("x")  # type: ignore[attr-defined]
+    sim = Simulation(system, seed=1)
+    sim.at(0.0, Partition(((home[-1],), tuple(n for n in system.ids if n != home[-1]))))
+    sim.run(until=60.0)
+    assert [op.status for op in sim.history.operations()] == ["info"]
+
+
+@pytest.mark.parametrize("mechanism", ["read repair", "anti-entropy"])
+def test_a_stale_replica_is_repaired(mechanism: str) -> None:
+    loads: list[list[Any]] = [[("put", "x", 1), ("put", "x", 2)], [("get", "x", None)] * 3]
+    system = dynamo_system(
+        nodes=3,
+        clients=2,
+        n=3,
+        r=2,
+        w=2,
+        workloads=loads,
+        read_repair=mechanism == "read repair",
+        anti_entropy=20.0 if mechanism == "anti-entropy" else None,
+        think=0.0,
+    )
+    system.nodes["c2"].start = 40.0  # type: ignore[attr-defined]
+    sim = Simulation(system, seed=2)
+    # n3 misses the writes: it is cut off while they happen; no hints (W=2 is met at home).
+    sim.at(0.0, Partition((("n3",), ("c1", "c2", "n1", "n2"))))
+    sim.at(20.0, Heal())
+    sim.run(until=19.0)
+    assert sim.states["n3"].versions("x") == ()
+    sim.run(until=300.0)
+    assert [v.value for v in sim.states["n3"].versions("x")] == [2]
+
+
+@settings(max_examples=15, deadline=None, database=None)
+@given(st.integers(0, 10_000), st.sampled_from(["siblings", "lww"]))
+def test_replicas_converge_after_random_faults(seed: int, resolve: str) -> None:
+    nemesis = RandomNemesis(
+        until=150, kinds=("partition", "crash"), mean_interval=30, duration=25, nodes=NODES
+    )
+    system = dynamo_system(nodes=5, clients=3, resolve=resolve)
+    sim = Simulation(system, seed=seed, network=Network(latency=exponential(2.0)), nemesis=nemesis)
+    sim.run(until=700.0)
+    assert not sim.crashed  # every crash was followed by a restart, from disk
+    result = dynamo_convergence(sim)
+    assert result.ok, result.detail
+
+
+def test_node_validation_and_repr() -> None:
+    with pytest.raises(ValueError, match="r="):
+        DynamoNode(NODES, n=3, r=4)
+    with pytest.raises(ValueError, match="resolve"):
+        DynamoNode(NODES, resolve="merge")
+    assert repr(DynamoNode(NODES, sloppy=False)) == "DynamoNode(N=3, R=2, W=2, strict, siblings)"

@@ -1,0 +1,127 @@
+"""Tests of ABD (dslib.replication.abd): linearizable under random partitions, crashes and
+loss; the mutants (no write-back, R + W <= N) caught; the chapter's mutant table."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dslib import Simulation
+from dslib.consistency import KeyValue, Register, check_linearizable
+from dslib.replication.abd import (
+    ABDReplica,
+    abd_read_decision,
+    abd_system,
+    default_register_workloads,
+    inversion_scenario,
+    majority,
+    no_write_back,
+)
+from dslib.replication.checks import (
+    ReplicationVariant,
+    replication_checks,
+    replication_mutant_report,
+)
+from dslib.sim import Network, RandomNemesis, exponential
+
+
+def faulty_run(seed: int, replicas: int = 3, **kwargs: object) -> Simulation:
+    system = abd_system(replicas, 3, default_register_workloads(3, 8), **kwargs)  # type: ignore[arg-type]
+    nemesis = RandomNemesis(
+        until=150,
+        kinds=("partition", "crash"),
+        mean_interval=30,
+        duration=20,
+        nodes=tuple(f"s{i}" for i in range(1, replicas + 1)),
+    )
+    network = Network(latency=exponential(3.0), loss=0.05)
+    return Simulation(system, seed=seed, network=network, nemesis=nemesis).run(until=400)
+
+
+@settings(max_examples=25, deadline=None, database=None)
+@given(st.integers(0, 10_000), st.sampled_from([3, 5]))
+def test_abd_is_linearizable_under_partitions_crashes_and_loss(seed: int, replicas: int) -> None:
+    sim = faulty_run(seed, replicas)
+    assert check_linearizable(sim.history, Register()).ok
+    assert any(op.status == "ok" for op in sim.history.operations())
+
+
+def test_abd_key_value_store_is_linearizable() -> None:
+    loads = [
+        [("put", "x", 1), ("get", "y", None), ("put", "y", 2), ("get", "x", None)],
+        [("put", "y", 3), ("get", "x", None), ("put", "x", 4), ("get", "y", None)],
+    ]
+    for seed in range(5):
+        sim = Simulation(
+            abd_system(3, 2, loads), seed=seed, network=Network(latency=exponential(2.0))
+        ).run()
+        assert check_linearizable(sim.history, KeyValue()).ok
+        assert all(op.status == "ok" for op in sim.history.operations())
+
+
+def test_the_inversion_scenario_separates_write_back_from_none() -> None:
+    good = inversion_scenario().run()
+    bad = inversion_scenario(read_decision=no_write_back).run()
+    assert [op.result for op in good.history.operations()] == [1, 1, 1]
+    assert [op.result for op in bad.history.operations()] == [1, 1, None]
+    assert check_linearizable(good.history, Register()).ok
+    assert not check_linearizable(bad.history, Register()).ok
+
+
+def test_small_quorums_are_not_linearizable_and_z3_says_why() -> None:
+    caught = [
+        s
+        for s in range(20)
+        if not check_linearizable(
+            faulty_run(s, read_quorum=1, write_quorum=1).history, Register()
+        ).ok
+    ]
+    assert caught
+    check = replication_checks(seeds=2)["z3: read and write quorums intersect"]
+    assert not check(ReplicationVariant(quorums=(3, 1, 1))).ok
+    assert check(ReplicationVariant(quorums=(5, 2, 4))).ok
+
+
+def test_read_decision_rules() -> None:
+    t0, t1 = (0, "", 0), (1, "s1", 1)
+    assert abd_read_decision({"s1": (t1, "a")}, 3) is None
+    assert abd_read_decision({"s1": (t1, "a"), "s2": (t0, None)}, 3) == ("write-back", t1, "a")
+    assert abd_read_decision({"s1": (t1, "a"), "s2": (t1, "a")}, 3) == ("return", t1, "a")
+    assert majority(1) == 1 and majority(6) == 4
+    with pytest.raises(ValueError):
+        majority(0)
+
+
+def test_a_crashed_replica_recovers_its_values() -> None:
+    loads = [[("write", 1), ("read", None), ("read", None)]]
+    sim = Simulation(abd_system(3, 1, loads, think=10.0), seed=0)
+    sim.at(8.0, lambda s: s.crash("s2"))
+    sim.at(12.0, lambda s: s.restart("s2"))
+    sim.run()
+    assert sim.states["s2"].lookup(None)[1] == 1  # persisted before the crash
+    assert [op.result for op in sim.history.operations()] == [1, 1, 1]
+
+
+def test_validation() -> None:
+    with pytest.raises(ValueError, match="read_quorum"):
+        ABDReplica(["s1", "s2", "s3"], read_quorum=4)
+    with pytest.raises(ValueError, match="replicas"):
+        abd_system(replicas=0)
+    with pytest.raises(ValueError, match="workloads"):
+        abd_system(3, 2, [[("write", 1)]])
+    assert repr(ABDReplica(["a", "b", "c"], 1, 1)) == "ABDReplica(R=1, W=1)"
+
+
+def test_the_chapter_mutant_table_catches_every_mutant() -> None:
+    report = replication_mutant_report(seeds=12)
+    assert report.ok, report.problems()
+    caught = {m.name: m.caught_by for m in report.mutants}
+    assert caught["no-write-back"] == ("ABD: new-old inversion scenario",)
+    assert "z3: read and write quorums intersect" in caught["R+W<=N"]
+    assert set(caught["summing-merge"]) == {
+        "CRDT: merge laws (hypothesis)",
+        "CRDT: replicas converge",
+    }
+    assert caught["ack-before-backup"] == ("primary-backup: partition scenario",)
+    assert caught["no-lease"] == ("chain: partition isolates the tail",)
