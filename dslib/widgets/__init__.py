@@ -14,14 +14,18 @@ from dslib.widgets.debugger import Debugger
 from dslib.widgets.navigator import Navigator, steps_from_json, steps_to_json
 from dslib.widgets.network import NetworkExplorer, network_figure, network_scenario
 from dslib.widgets.quorums import QuorumExplorer, quorum_figure, quorum_scenario
+from dslib.widgets.race import LoadBalancerRace, race, race_figure, race_table
+from dslib.widgets.ring import RingExplorer, ring_figure, ring_scenario
 
 __all__ = [
     "ArchitectureExplorer",
     "CapPlayground",
     "Debugger",
+    "LoadBalancerRace",
     "Navigator",
     "NetworkExplorer",
     "QuorumExplorer",
+    "RingExplorer",
     "architecture_figure",
     "architecture_results",
     "cap_figure",
@@ -30,6 +34,11 @@ __all__ = [
     "network_scenario",
     "quorum_figure",
     "quorum_scenario",
+    "race",
+    "race_figure",
+    "race_table",
+    "ring_figure",
+    "ring_scenario",
     "steps_from_json",
     "steps_to_json",
 ]

@@ -1,0 +1,724 @@
+"""Chapter 13 (sharding): three exercises.
+
+- ``ch13.jump_hash``: jump consistent hash (Lamping and Veach 2014);
+- ``ch13.rendezvous``: the preference list of rendezvous hashing;
+- ``ch13.rebalance``: a balanced shard assignment that moves as few shards as possible.
+
+Jump hash is a loop, and a small slip (forgetting that Python's ints do not
+wrap around at 64 bits) makes it loop for ever; so answers to ``ch13.jump_hash``
+run under a step limit, and a loop that runs away is reported instead of
+hanging the check.
+
+Examples
+--------
+>>> from dslib.exercises import get_exercise
+>>> [s.name for s in get_exercise("ch13.rebalance").stages]
+['examples', 'properties']
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from types import FrameType
+from typing import Any
+
+import hypothesis.strategies as st
+
+from dslib.exercises.registry import Exercise, FunctionAnswer, register
+from dslib.exercises.stages import (
+    Example,
+    Examples,
+    Failure,
+    Mismatch,
+    NotAttempted,
+    Properties,
+    Property,
+    Stage,
+    StageResult,
+    call_answer,
+)
+from dslib.sharding.controller import minimal_moves, moves
+from dslib.sharding.partitioning import Rendezvous, jump_hash, rendezvous_score, stable_hash
+
+__all__ = ["BoundedFunctionAnswer", "RunawayLoop"]
+
+_MASK64 = (1 << 64) - 1
+
+
+# == a step limit for loops that run away ===========================================
+class RunawayLoop(Exception):
+    """The answer ran more than its step limit of lines: most likely a loop that never ends."""
+
+
+def _bounded(fn: Callable[..., Any], limit: int) -> Callable[..., Any]:
+    """``fn`` run under ``sys.settrace``, raising ``RunawayLoop`` after ``limit`` lines."""
+
+    @functools.wraps(fn)
+    def run(*args: Any) -> Any:
+        count = 0
+
+        def local(frame: FrameType, event: str, arg: Any) -> Any:
+            nonlocal count
+            if event == "line":
+                count += 1
+                if count > limit:
+                    raise RunawayLoop(
+                        f"your function ran more than {limit} lines for one call and was "
+                        "stopped: a loop that does not end"
+                    )
+            return local
+
+        def tracer(frame: FrameType, event: str, arg: Any) -> Any:
+            return local  # every line of the answer and of what it calls counts
+
+        previous = sys.gettrace()
+        sys.settrace(tracer)
+        try:
+            return fn(*args)
+        finally:
+            sys.settrace(previous)
+
+    return run
+
+
+@dataclass(frozen=True)
+class BoundedFunctionAnswer(FunctionAnswer):
+    """A ``FunctionAnswer`` whose function runs under a step limit (``limit`` lines per call).
+
+    >>> spec = BoundedFunctionAnswer("spin", ("n",), limit=100)
+    >>> def spin(n):
+    ...     while True:
+    ...         n += 1
+    >>> spec.prepare(spin)(0)
+    Traceback (most recent call last):
+    ...
+    dslib.exercises.ch13.RunawayLoop: your function ran more than 100 lines for one call and \
+was stopped: a loop that does not end
+    """
+
+    limit: int = 20_000
+
+    def prepare(self, answer: Any) -> Callable[..., Any]:
+        """Check the function as ``FunctionAnswer`` does, then wrap it in the step limit."""
+        return _bounded(super().prepare(answer), self.limit)
+
+
+# == ch13.jump_hash ================================================================================
+def _variant(
+    key: int,
+    n: int,
+    *,
+    mask: bool = True,
+    intdiv: bool = False,
+    shift: int = 33,
+    plus_one: bool = True,
+    give_j: bool = False,
+    steps: int = 10_000,
+) -> int | None:
+    """The algorithm with one slip, to recognise a wrong answer (None if it runs away)."""
+    b, j = -1, 0
+    for _ in range(steps):
+        if j >= n:
+            return j if give_j else b
+        b = j
+        key = key * 2862933555777941757 + 1
+        if mask:
+            key &= _MASK64
+        step = b + 1 if plus_one else b
+        if intdiv:
+            j = step * ((1 << 31) // ((key >> shift) + 1))
+        else:
+            try:
+                j = int(step * (float(1 << 31) / float((key >> shift) + 1)))
+            except OverflowError:
+                return None
+    return None
+
+
+def _jump_hint(key: int, n: int, got: Any) -> str | None:
+    right = jump_hash(key, n)
+    if got == right:
+        return None
+    if not isinstance(got, int) or isinstance(got, bool):
+        return f"Return the bucket as an int, not {type(got).__name__}."
+    if got >= n:
+        if got == _variant(key, n, give_j=True):
+            return (
+                "You returned j, the first jump at or past num_buckets. The answer is b, the "
+                "last bucket the key jumped to below num_buckets."
+            )
+        return f"The bucket must be in 0..num_buckets-1 = 0..{n - 1}; {got} is not."
+    if got == _variant(key, n, intdiv=True):
+        return (
+            "Integer division: (1 << 31) // ((key >> 33) + 1) truncates before multiplying by "
+            "b + 1. Divide as floating point, as the paper does: "
+            "j = int((b + 1) * (float(1 << 31) / float((key >> 33) + 1)))."
+        )
+    if got == _variant(key, n, shift=32):
+        return "Shift by 33, not 32: the 31 high bits of the 64-bit state, plus one."
+    if got == _variant(key, n, mask=False):
+        return _NO_MASK
+    return None
+
+
+_NO_MASK = (
+    "Python ints never wrap around: without a mask, key grows without bound (and soon no "
+    "float can hold it). Keep the generator's state to 64 bits, as uint64 arithmetic in C "
+    "would: key = (key * 2862933555777941757 + 1) & 0xFFFFFFFFFFFFFFFF."
+)
+
+
+def _jump_diagnose(m: Mismatch) -> str | None:
+    key, n = m.example.args
+    if m.problem == "raised":
+        if isinstance(m.error, OverflowError):
+            return _NO_MASK
+        if isinstance(m.error, RunawayLoop):
+            if _variant(key, n, plus_one=False, steps=200) is None:
+                return (
+                    "The loop never ends. Two slips do that: multiplying by b instead of b + 1 "
+                    "(from b = 0, j stays 0 for ever), or not keeping key to 64 bits (key grows "
+                    "without bound and j stays 0): use & 0xFFFFFFFFFFFFFFFF."
+                )
+            return "The loop never ends: j must grow past num_buckets."
+        return None
+    if m.problem == "type":
+        return f"Return the bucket as an int, not {type(m.got).__name__}."
+    return _jump_hint(key, n, m.got)
+
+
+def _jump_examples() -> list[Example]:
+    cases = [(1, 1), (0, 10), (3, 10), (7, 10), (42, 57), (0xDEAD10CC, 666), (256, 1024)]
+    cases += [(_MASK64, 1000), (stable_hash("user42"), 1000), (2**63 + 12345, 7)]
+    return [Example((k, n), jump_hash(k, n)) for k, n in cases]
+
+
+def _jump_call(args: tuple[Any, ...]) -> str:
+    return f"jump_hash({args[0]!r}, {args[1]!r})"
+
+
+_KEYS = st.integers(min_value=0, max_value=_MASK64)
+
+
+def _jump_range(answer: Any, case: tuple[int, int]) -> Failure | None:
+    key, n = case
+    got = call_answer(answer, key, n)
+    if isinstance(got, int) and not isinstance(got, bool) and 0 <= got < n:
+        return None
+    return Failure(
+        f"jump_hash({key}, {n}) returned {got!r}, which is not a bucket in 0..{n - 1}",
+        _jump_hint(key, n, got),
+    )
+
+
+def _jump_consistent(answer: Any, case: tuple[int, int]) -> Failure | None:
+    key, n = case
+    a = call_answer(answer, key, n)
+    b = call_answer(answer, key, n + 1)
+    if b in (a, n):
+        return None
+    return Failure(
+        f"jump_hash({key}, {n}) = {a!r} but jump_hash({key}, {n + 1}) = {b!r}: adding bucket "
+        f"{n} may only move the key to the new bucket {n}, never between old buckets",
+        _jump_hint(key, n, a) or _jump_hint(key, n + 1, b),
+    )
+
+
+def _jump_definition(answer: Any, case: tuple[int, int]) -> Failure | None:
+    key, n = case
+    got = call_answer(answer, key, n)
+    right = jump_hash(key, n)
+    if got == right:
+        return None
+    return Failure(
+        f"jump_hash({key}, {n}) returned {got!r}; the algorithm gives {right}",
+        _jump_hint(key, n, got),
+    )
+
+
+def _jump_on_error(case: Any, exc: BaseException) -> str | None:
+    if isinstance(exc, OverflowError):
+        return _NO_MASK
+    if isinstance(exc, RunawayLoop):
+        return (
+            "A loop that never ends: multiply by b + 1 (not b), and keep key to 64 bits "
+            "(& 0xFFFFFFFFFFFFFFFF)."
+        )
+    return None
+
+
+JUMP_STATEMENT = """\
+Write jump_hash(key, num_buckets): jump consistent hash (Lamping and Veach 2014), the bucket
+in 0..num_buckets-1 of a 64-bit key.
+
+Follow the key as buckets are added one by one: it stays in its bucket b until it "jumps"
+to a new bucket j. A 64-bit linear congruential generator seeded by the key draws the
+jumps. Start with b = -1 and j = 0, and while j < num_buckets:
+
+    b = j
+    key = key * 2862933555777941757 + 1, kept to 64 bits (as uint64 in C)
+    j = (b + 1) * (2**31 / ((key >> 33) + 1)), computed in floating point, truncated to int
+
+then return b. key is an int in [0, 2**64); num_buckets is an int >= 1. Python's ints do not
+wrap around: mask with & 0xFFFFFFFFFFFFFFFF.
+
+The check runs examples (among them values other implementations publish), then three
+hypothesis properties: the bucket is in range; adding a bucket moves a key only to the new
+bucket (that is what "consistent" means); and the answer agrees with the algorithm on random
+64-bit keys. Answers run under a step limit, so a loop that never ends is reported."""
+
+JUMP_STUB = """\
+def jump_hash(key, num_buckets):
+    raise NotImplementedError
+"""
+
+JUMP_HASH = register(
+    Exercise(
+        id="ch13.jump_hash",
+        chapter=13,
+        title="Jump consistent hash",
+        statement=JUMP_STATEMENT,
+        answer=BoundedFunctionAnswer("jump_hash", ("key", "num_buckets")),
+        stages=(
+            Examples(
+                "examples",
+                _jump_examples,
+                call_text=_jump_call,
+                diagnose=_jump_diagnose,
+                expected_type=int,
+                default_hint="Follow the three lines of the loop exactly; return b.",
+            ),
+            Properties(
+                "properties",
+                [
+                    Property(
+                        "a bucket in range",
+                        st.tuples(_KEYS, st.integers(1, 10_000)),
+                        _jump_range,
+                        lambda c: f"key={c[0]}, num_buckets={c[1]}",
+                        on_error=_jump_on_error,
+                        max_examples=100,
+                    ),
+                    Property(
+                        "consistent when a bucket is added",
+                        st.tuples(_KEYS, st.integers(1, 1000)),
+                        _jump_consistent,
+                        lambda c: f"key={c[0]}, num_buckets={c[1]} then {c[1] + 1}",
+                        on_error=_jump_on_error,
+                        max_examples=100,
+                    ),
+                    Property(
+                        "agrees with the algorithm",
+                        st.tuples(_KEYS, st.integers(1, 1 << 20)),
+                        _jump_definition,
+                        lambda c: f"key={c[0]}, num_buckets={c[1]}",
+                        on_error=_jump_on_error,
+                        max_examples=150,
+                    ),
+                ],
+            ),
+        ),
+        stub=JUMP_STUB,
+        solution="solutions/ch13.py:jump_hash",
+        hints=(
+            "key = (key * 2862933555777941757 + 1) & 0xFFFFFFFFFFFFFFFF",
+            "j = int((b + 1) * (float(1 << 31) / float((key >> 33) + 1)))",
+        ),
+    )
+)
+
+
+# == ch13.rendezvous ===============================================================================
+def _rdv_reference(key: str, nodes: Sequence[str], replicas: int) -> list[str]:
+    return list(Rendezvous(list(nodes)).preference_list(key, replicas))
+
+
+def _rdv_call(args: tuple[Any, ...]) -> str:
+    return f"rendezvous({args[0]!r}, {args[1]!r}, {args[2]!r})"
+
+
+def _rdv_examples() -> list[Example]:
+    cases = [
+        ("user42", ["a", "b", "c"], 1),
+        ("user42", ["a", "b", "c"], 3),
+        ("cart:7", ["n1", "n2", "n3", "n4", "n5"], 2),
+        ("cart:7", ["n5", "n4", "n3", "n2", "n1"], 2),
+        ("k", ["solo"], 1),
+        ("photo/1.jpg", ["east", "west", "north", "south"], 3),
+    ]
+    out = [Example(c, _rdv_reference(*c)) for c in cases]
+    out += [
+        Example(("k", ["a", "b"], 0), _raises(ValueError)),
+        Example(("k", ["a", "b"], 3), _raises(ValueError)),
+    ]
+    return out
+
+
+def _raises(error: type[BaseException]) -> Any:
+    from dslib.exercises.stages import Raises
+
+    return Raises(error)
+
+
+def _rdv_hint(key: str, nodes: list[str], replicas: int, got: Any) -> str | None:
+    right = _rdv_reference(key, nodes, replicas)
+    if got == right:
+        return None
+    if isinstance(got, tuple) and list(got) == right:
+        return "Return a list, not a tuple."
+    if isinstance(got, str):
+        return "Return a list of node names, even for one replica: [name], not name."
+    if not isinstance(got, list):
+        return f"Return a list of node names, not a {type(got).__name__}."
+    if got and all(isinstance(x, int) for x in got):
+        return "Return the nodes' names, not their scores."
+    if len(got) != replicas:
+        return f"Return exactly replicas = {replicas} nodes (you returned {len(got)})."
+    ascending = sorted(nodes, key=lambda n: (rendezvous_score(n, key), n))[:replicas]
+    if got == ascending:
+        return "The highest score wins: sort by score in decreasing order (reverse=True)."
+    if got == sorted(nodes)[:replicas]:
+        return (
+            "You ranked the nodes by name. Score each node with rendezvous_score(node, key) "
+            "(a different hash of the key for each node) and rank by score, highest first."
+        )
+    if got == list(nodes)[:replicas]:
+        return (
+            "You kept the given order; rank the nodes by rendezvous_score(node, key), "
+            "highest first."
+        )
+    by_swapped = sorted(nodes, key=lambda n: (-rendezvous_score(key, n), n))[:replicas]
+    if got == by_swapped:
+        return "The arguments are rendezvous_score(node, key): the node first, then the key."
+    return None
+
+
+def _rdv_diagnose(m: Mismatch) -> str | None:
+    key, nodes, replicas = m.example.args
+    if m.problem == "mutated":
+        return "Do not sort nodes in place (nodes.sort()): use sorted(nodes, ...), a new list."
+    if m.problem == "no-raise":
+        return (
+            f"replicas = {replicas} is not in 1..len(nodes) = 1..{len(nodes)}: raise ValueError "
+            "(there are not that many distinct nodes to hold the replicas)."
+        )
+    if m.problem in ("raised", "type"):
+        return None if m.problem == "raised" else _rdv_hint(key, nodes, replicas, m.got)
+    return _rdv_hint(key, nodes, replicas, m.got)
+
+
+_NODE_NAMES = st.lists(
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=6),
+    min_size=1,
+    max_size=8,
+    unique=True,
+)
+
+
+@st.composite
+def _rdv_cases(draw: Any) -> tuple[str, list[str], int]:
+    nodes = draw(_NODE_NAMES)
+    key = draw(st.text(min_size=0, max_size=10))
+    replicas = draw(st.integers(1, len(nodes)))
+    return key, nodes, replicas
+
+
+def _rdv_definition(answer: Any, case: tuple[str, list[str], int]) -> Failure | None:
+    key, nodes, replicas = case
+    got = call_answer(answer, key, list(nodes), replicas)
+    right = _rdv_reference(key, nodes, replicas)
+    if got == right:
+        return None
+    return Failure(
+        f"{_rdv_call(case)} returned {got!r}; expected {right!r}",
+        _rdv_hint(key, nodes, replicas, got),
+    )
+
+
+def _rdv_disruption(answer: Any, case: tuple[str, list[str], int]) -> Failure | None:
+    key, nodes, replicas = case
+    if len(nodes) < 2:
+        return None
+    before = call_answer(answer, key, list(nodes), replicas)
+    gone = before[0] if isinstance(before, list) and before else nodes[0]
+    rest = [n for n in nodes if n != gone]
+    r = min(replicas, len(rest))
+    after = call_answer(answer, key, list(rest), r)
+    if isinstance(before, list) and isinstance(after, list) and after[: r - 1] == before[1:r]:
+        return None
+    return Failure(
+        f"with {nodes!r} your preference list for {key!r} is {before!r}; without {gone!r} it "
+        f"is {after!r}: removing the first node should only let every other node move up one",
+        _rdv_hint(key, nodes, replicas, before) or _rdv_hint(key, rest, r, after),
+    )
+
+
+RDV_STATEMENT = """\
+Write rendezvous(key, nodes, replicas): the preference list of key under rendezvous (highest
+random weight) hashing: the replicas nodes where the key's copies go, best first.
+
+Every node scores every key: rendezvous_score(node, key) from dslib.sharding is a 64-bit
+int, a different hash of the key for each node. Rank the nodes by score, highest first
+(break a tie by the smaller node name; ties are practically impossible), and return the
+first replicas of them as a list of node names. Do not change nodes. If replicas is not in
+1..len(nodes), raise ValueError.
+
+Why it is worth having: when a node leaves, only the keys whose list it was on change, and
+each of them just moves the next node up; no other key moves.
+
+The check runs examples, then two hypothesis properties on random keys and node names: the
+answer agrees with the definition, and removing the first node of a list moves every other
+node up by one."""
+
+RDV_STUB = """\
+from dslib.sharding import rendezvous_score
+
+def rendezvous(key, nodes, replicas):
+    raise NotImplementedError
+"""
+
+RENDEZVOUS = register(
+    Exercise(
+        id="ch13.rendezvous",
+        chapter=13,
+        title="A rendezvous lookup",
+        statement=RDV_STATEMENT,
+        answer=FunctionAnswer("rendezvous", ("key", "nodes", "replicas")),
+        stages=(
+            Examples(
+                "examples",
+                _rdv_examples,
+                call_text=_rdv_call,
+                diagnose=_rdv_diagnose,
+                params=("key", "nodes", "replicas"),
+                default_hint="Rank: sorted(nodes, key=lambda n: (-rendezvous_score(n, key), n)); "
+                "keep the first replicas.",
+            ),
+            Properties(
+                "properties",
+                [
+                    Property(
+                        "agrees with the definition",
+                        _rdv_cases(),
+                        _rdv_definition,
+                        _rdv_call,
+                        max_examples=120,
+                    ),
+                    Property(
+                        "a node leaving moves the others up one",
+                        _rdv_cases(),
+                        _rdv_disruption,
+                        _rdv_call,
+                        max_examples=80,
+                    ),
+                ],
+            ),
+        ),
+        stub=RDV_STUB,
+        solution="solutions/ch13.py:rendezvous",
+        hints=(
+            "Score each node: rendezvous_score(node, key).",
+            "The highest score comes first: sort by minus the score.",
+        ),
+    )
+)
+
+
+# == ch13.rebalance ================================================================================
+def _rb_call(args: tuple[Any, ...]) -> str:
+    assignment, groups = args
+    shown = "[" + ", ".join(sorted(repr(g) for g in groups)) + "]"
+    return f"rebalance({tuple(assignment)!r}, {shown})"
+
+
+def _judge_rebalance(answer: Any, case: tuple[tuple[str | None, ...], list[str]]) -> Failure | None:
+    """Judge one answer by what it must achieve (any balanced minimal answer is right)."""
+    assignment, groups = case
+    given_assignment, given_groups = tuple(assignment), list(groups)
+    got = call_answer(answer, given_assignment, given_groups)
+    call = _rb_call(case)
+    if list(given_groups) != list(groups):
+        return Failure(
+            f"{call} changed its groups argument", "Do not change the arguments.", length=1
+        )
+    if not isinstance(got, (tuple, list)):
+        return Failure(
+            f"{call} returned {got!r}",
+            "Return a tuple with the new group of each shard, as long as assignment.",
+            length=1,
+        )
+    got = tuple(got)
+    s, g = len(assignment), len(groups)
+    if len(got) != s:
+        return Failure(
+            f"{call} returned {len(got)} entries for {s} shards: {got!r}",
+            "Return one group per shard: a tuple as long as assignment.",
+            length=1,
+        )
+    if not groups:
+        if any(x is not None for x in got):
+            return Failure(
+                f"{call} returned {got!r}; with no groups every shard is unassigned",
+                "With no group at all, every shard's group is None.",
+                length=1,
+            )
+        return None
+    stray = [(i, x) for i, x in enumerate(got) if x not in groups]
+    if stray:
+        i, x = stray[0]
+        hint = (
+            f"Shard {i} is assigned {x!r}, which is not one of the groups {sorted(groups)}. "
+            "The shards of a group that left, and unassigned shards (None), must move to a "
+            "group that is there."
+        )
+        return Failure(f"{call} returned {got!r}", hint, length=1)
+    counts = Counter(got)
+    q, r = divmod(s, g)
+    loads = sorted((counts.get(x, 0) for x in groups), reverse=True)
+    if loads != [q + 1] * r + [q] * (g - r):
+        held = {x: counts.get(x, 0) for x in sorted(groups)}
+        share = (
+            f"each group holds exactly {q} shards"
+            if r == 0
+            else f"each group holds {q} or {q + 1} shards ({r} of them {q + 1})"
+        )
+        return Failure(
+            f"{call} returned {got!r}: the groups hold {held} shards",
+            f"Balance: with {s} shards and {g} groups, {share}.",
+            length=1,
+        )
+    best = minimal_moves(assignment, groups)
+    moved = moves(assignment, got)
+    if moved > best:
+        naive = tuple(sorted(groups)[i % g] for i in range(s))
+        hint = (
+            f"Balanced, but you moved {moved} shards and {best} suffice: every moved shard is "
+            "data copied over the network. Let each group keep the shards it has, up to its "
+            f"target; give the {r} targets of {q + 1} to the groups that hold the most shards "
+            "now; move only the rest."
+            if r
+            else f"Balanced, but you moved {moved} shards and {best} suffice: let each group "
+            f"keep up to {q} of the shards it has, and move only the rest."
+        )
+        if got == naive:
+            rest = hint.split(": ", 1)[1]
+            hint = (
+                "Dealing the shards out in turn (shard i to group i mod G) is balanced but "
+                f"moves {moved} shards where {best} suffice. {rest[0].upper()}{rest[1:]}"
+            )
+        return Failure(f"{call} returned {got!r}, which moves {moved} shards", hint, length=1)
+    return None
+
+
+class JudgedCases(Stage):
+    """Fixed cases, each judged by what the answer must achieve rather than one exact value.
+
+    >>> stage = JudgedCases("examples", [((None, None), ["g1"])], _judge_rebalance)
+    >>> stage.run(lambda a, g: ("g1", "g1")).ok
+    True
+    """
+
+    def __init__(
+        self, name: str, cases: Sequence[Any], judge: Callable[[Any, Any], Failure | None]
+    ) -> None:
+        self.name = name
+        self.cases = tuple(cases)
+        self.judge = judge
+
+    def run(self, answer: Any) -> StageResult:
+        """Judge each case in order; stop at the first failure."""
+        from dslib.exercises.stages import AnswerRaised
+
+        for case in self.cases:
+            try:
+                failure = self.judge(answer, case)
+            except AnswerRaised as raised:
+                failure = Failure(f"{_rb_call(case)} raised {raised.text}", None, length=1)
+            except NotAttempted:
+                raise
+            if failure is not None:
+                return StageResult(self.name, False, "failed on an example", failure)
+        return StageResult(self.name, True, f"{len(self.cases)} examples")
+
+
+_RB_CASES: list[tuple[tuple[str | None, ...], list[str]]] = [
+    ((None,) * 6, ["g1"]),
+    (("g1",) * 6, ["g1", "g2"]),
+    (("g1", "g1", "g1", "g2", "g2", "g2"), ["g1", "g2", "g3"]),
+    (("g1", "g2", "g3", "g1", "g2", "g3", "g1"), ["g1", "g3"]),
+    (("g1", "g1", "g1", "g1", "g2", "g2", "g3", "g3"), ["g1", "g2", "g3"]),
+    (("g2", "g2", "g2", "g1", "g1", "g3", "g3", "g3", "g3", "g3"), ["g1", "g2", "g3", "g4"]),
+    (("g1", "g2"), ["g1", "g2", "g3"]),
+    (("g1", "g2", "g1"), []),
+]
+
+
+@st.composite
+def _rb_cases(draw: Any) -> tuple[tuple[str | None, ...], list[str]]:
+    names = ["g1", "g2", "g3", "g4", "g5"]
+    shards = draw(st.integers(1, 12))
+    assignment = tuple(
+        draw(st.lists(st.sampled_from([None, *names]), min_size=shards, max_size=shards))
+    )
+    groups = draw(st.lists(st.sampled_from(names), min_size=1, max_size=5, unique=True))
+    return assignment, groups
+
+
+REBALANCE_STATEMENT = """\
+Write rebalance(assignment, groups): the shard controller's new configuration after groups
+join or leave.
+
+- assignment is a tuple with the current group of each shard (shard i is assignment[i]), a
+  name such as "g1", or None for a shard no group serves yet;
+- groups is a list of the groups of the new configuration.
+
+Return a tuple, as long as assignment, with the new group of each shard, such that:
+
+1. every shard is assigned to one of groups (if groups is empty: every shard is None);
+2. the load is balanced: with S shards and G groups, every group holds S // G or S // G + 1
+   shards;
+3. as few shards as possible change group (each moved shard is data to copy).
+
+Do not change the arguments. Any assignment that meets all three is accepted (there may be
+several); the check knows the fewest moves possible for each case. A shard of a group that
+is no longer in groups, and an unassigned shard, must move."""
+
+REBALANCE_STUB = """\
+def rebalance(assignment, groups):
+    raise NotImplementedError
+"""
+
+REBALANCE = register(
+    Exercise(
+        id="ch13.rebalance",
+        chapter=13,
+        title="A shard-assignment rebalance",
+        statement=REBALANCE_STATEMENT,
+        answer=FunctionAnswer("rebalance", ("assignment", "groups")),
+        stages=(
+            JudgedCases("examples", _RB_CASES, _judge_rebalance),
+            Properties(
+                "properties",
+                [
+                    Property(
+                        "valid, balanced, minimal",
+                        _rb_cases(),
+                        _judge_rebalance,
+                        _rb_call,
+                        max_examples=200,
+                    )
+                ],
+            ),
+        ),
+        stub=REBALANCE_STUB,
+        solution="solutions/ch13.py:rebalance",
+        hints=(
+            "Targets first: S // G each, plus one for S % G groups.",
+            "Keep what each group already has, up to its target; move only the rest.",
+        ),
+    )
+)

@@ -1,0 +1,771 @@
+"""Replicated registers, correct and broken: the examples of testing under faults (section 3.3).
+
+A *register* holds one value: clients ``write(v)`` and ``read()``. Replicating
+it is the smallest interesting problem of the book: two or three copies, a
+few messages, and already enough room for bugs that only a fault reveals.
+This module holds two designs, each with its deliberate bugs ("mutants"):
+
+**Primary-backup** (``primary_backup``). Clients talk to the *primary*. The
+primary keeps the register in memory and sends every write to the *backup*,
+which keeps it on disk: the backup is the primary's durable copy. The
+primary acknowledges a write once the backup has it. If the backup does not
+answer before a timeout (it crashed, or the network between them is cut),
+the primary cannot tell which, and goes on alone: it writes the value to its
+own disk, then acknowledges. A primary that restarts has lost its memory; it
+asks the backup for its copy, compares it with its own disk, and takes the
+newer. Its bugs:
+
+- ``"ack-before-replicate"``: acknowledges a write before the backup has it.
+  Wrong only if the primary then crashes before the backup got the value.
+- ``"forget-when-alone"``: when the backup does not answer, acknowledges
+  without writing to its own disk. Wrong only under a partition (or lost
+  messages) *followed by* a crash of the primary.
+- ``"no-dedup"``: applies a retried or duplicated write again. Wrong only if
+  a request is duplicated (or retried after a lost reply) and arrives after a
+  newer write.
+
+**Quorum register** (``quorum_register``): the ABD algorithm (Attiya, Bar-Noy
+and Dolev 1995) with clients as coordinators. A client reads the
+timestamped values of a *read quorum* of ``R`` replicas, then stores a value
+at a *write quorum* of ``W`` replicas. Every client asks the replicas in the
+same order (the nearest first) and turns to the others only when a timeout
+says that some did not answer. With ``R + W > N`` every read quorum meets
+every write quorum. With ``R + W <= N`` (a mutant), they need not, but as
+long as nothing fails every operation goes to the same first replicas: the
+bug shows only when a partition makes a client turn elsewhere.
+
+Every bug above needs a fault to show: in a run without crashes, lost or
+duplicated messages and partitions, every mutant is linearizable. That is
+what makes them good examples for ``dslib.testing``: a test that never
+injects faults passes them all.
+
+Examples
+--------
+>>> from dslib import Simulation
+>>> from dslib.consistency import Register, check_linearizable
+>>> sim = Simulation(primary_backup(), seed=1).run()
+>>> for op in sim.history.operations():
+...     print(op)
+c1 write(1) -> ok 1  [0.0, 4.0]
+c1 read(None) -> ok 1  [4.0, 6.0]
+c1 write(2) -> ok 2  [6.0, 10.0]
+c1 read(None) -> ok 2  [10.0, 12.0]
+>>> check_linearizable(sim.history, Register()).ok
+True
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from dslib.core import NOTHING_PERSISTED, Context, Node, System
+from dslib.mutants import Mutant
+from dslib.sim.clients import Client, Reply, Request
+
+__all__ = [
+    "PRIMARY_BACKUP_BUGS",
+    "Backup",
+    "BackupState",
+    "Copy",
+    "Fetch",
+    "Primary",
+    "PrimaryState",
+    "Query",
+    "QueryReply",
+    "QuorumClient",
+    "QuorumClientState",
+    "Replica",
+    "ReplicaState",
+    "Replicate",
+    "Replicated",
+    "Snapshot",
+    "Store",
+    "Stored",
+    "default_workloads",
+    "linearizable",
+    "primary_backup",
+    "primary_backup_mutants",
+    "quorum_mutants",
+    "quorum_register",
+    "register_checks",
+]
+
+PRIMARY_BACKUP_BUGS = ("ack-before-replicate", "forget-when-alone", "no-dedup")
+"""The deliberate bugs ``primary_backup(bug=...)`` can have."""
+
+
+def default_workloads(clients: int, operations: int = 4) -> list[list[tuple[str, Any]]]:
+    """One workload per client: writes and reads alternating, every written value distinct.
+
+    Client ``i`` (from 1) writes ``i``, ``i + clients``, ``i + 2 * clients``, ...
+    Distinct values make a history easy to read (and quick to check).
+
+    >>> default_workloads(2)
+    [[('write', 1), ('read', None), ('write', 3), ('read', None)], \
+[('write', 2), ('read', None), ('write', 4), ('read', None)]]
+    """
+    if not (isinstance(clients, int) and clients >= 1):
+        raise ValueError(f"default_workloads: clients={clients!r} must be an int >= 1")
+    if not (isinstance(operations, int) and operations >= 0):
+        raise ValueError(f"default_workloads: operations={operations!r} must be an int >= 0")
+    out = []
+    for i in range(1, clients + 1):
+        ops: list[tuple[str, Any]] = []
+        for k in range(operations):
+            ops.append(("write", i + (k // 2) * clients) if k % 2 == 0 else ("read", None))
+        out.append(ops)
+    return out
+
+
+def _workloads(clients: int, workload: Sequence[Sequence[Any]] | None) -> list[list[Any]]:
+    if not (isinstance(clients, int) and not isinstance(clients, bool) and clients >= 1):
+        raise ValueError(f"clients={clients!r} must be an int >= 1")
+    if workload is None:
+        return [list(w) for w in default_workloads(clients)]
+    loads = [list(w) for w in workload]
+    if len(loads) != clients:
+        raise ValueError(
+            f"workload has {len(loads)} lists of operations but there are {clients} clients; "
+            "give one list per client"
+        )
+    return loads
+
+
+# -- primary-backup ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Copy:
+    """A version of the register's state: the value, and the last write applied per client.
+
+    ``applied`` holds ``(client, request_id)`` pairs, sorted: the last write of
+    each client that took effect, so that a retry of it is recognised (and not
+    applied twice) even after the primary restarts.
+    """
+
+    version: int = 0
+    value: Any = None
+    applied: tuple[tuple[str, int], ...] = ()
+
+    def done(self, client: str, request_id: int) -> bool:
+        """Whether the write ``request_id`` of ``client`` (or a later one) is in this copy."""
+        return any(c == client and r >= request_id for c, r in self.applied)
+
+    def then(self, request: Request) -> Copy:
+        """The next version: ``request``'s value written, and remembered as applied."""
+        applied = tuple(sorted({**dict(self.applied), request.client: request.request_id}.items()))
+        return Copy(self.version + 1, request.value, applied)
+
+
+@dataclass(frozen=True)
+class Replicate:
+    """Primary to backup: store this copy (``incarnation``: which life of the primary sent it)."""
+
+    incarnation: int
+    copy: Copy
+
+
+@dataclass(frozen=True)
+class Replicated:
+    """Backup to primary: I have (at least) ``version``."""
+
+    incarnation: int
+    version: int
+
+
+@dataclass(frozen=True)
+class Fetch:
+    """A restarted primary to the backup: send me your copy, and listen to me from now on."""
+
+    incarnation: int
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Backup to primary: my copy."""
+
+    incarnation: int
+    copy: Copy
+
+
+@dataclass(frozen=True)
+class PrimaryState:
+    """The primary's memory.
+
+    Attributes
+    ----------
+    incarnation : int
+        Which life this is (1, then one more at every restart; kept on disk).
+    ready : bool
+        False while a restarted primary waits for the backup's snapshot.
+    committed : Copy
+        The register as clients see it: every acknowledged write is in it.
+    queue : tuple of Request
+        Writes waiting; the first is being replicated.
+    """
+
+    incarnation: int = 1
+    ready: bool = True
+    committed: Copy = field(default_factory=Copy)
+    queue: tuple[Request, ...] = ()
+
+
+@dataclass(frozen=True)
+class BackupState:
+    """The backup's state (all of it on disk).
+
+    ``promised``: the primary incarnation it accepts copies from; older ones are stale.
+    """
+
+    promised: int = 1
+    copy: Copy = field(default_factory=Copy)
+
+
+class Primary(Node[PrimaryState]):
+    """The primary of a primary-backup register (see the module docstring).
+
+    Parameters
+    ----------
+    bug : str, optional
+        One of ``PRIMARY_BACKUP_BUGS`` for a broken variant.
+    timeout : float, default 5
+        How long to wait for the backup before going on alone (and between
+        attempts to fetch the backup's copy after a restart).
+    """
+
+    def __init__(self, bug: str | None = None, timeout: float = 5.0, backup: str = "backup"):
+        if bug is not None and bug not in PRIMARY_BACKUP_BUGS:
+            raise ValueError(f"Primary: bug={bug!r}; choose None or one of {PRIMARY_BACKUP_BUGS}")
+        if not (isinstance(timeout, (int, float)) and timeout > 0):
+            raise ValueError(f"Primary: timeout={timeout!r} must be a number > 0")
+        self.bug = bug
+        self.timeout = float(timeout)
+        self.backup = backup
+
+    def init(self, ctx: Context) -> PrimaryState:
+        return PrimaryState()
+
+    def on_recover(self, ctx: Context, durable: Any) -> PrimaryState:
+        incarnation, disk = (1, Copy()) if durable is NOTHING_PERSISTED else durable
+        incarnation += 1
+        ctx.persist((incarnation, disk))
+        ctx.send(self.backup, Fetch(incarnation))
+        ctx.set_timer("fetch", self.timeout)
+        return PrimaryState(incarnation=incarnation, ready=False, committed=disk)
+
+    def on_message(self, ctx: Context, state: PrimaryState, src: str, msg: Any) -> PrimaryState:
+        if isinstance(msg, Snapshot):
+            if state.ready or msg.incarnation != state.incarnation:
+                return state  # a late or duplicated answer
+            ctx.cancel_timer("fetch")
+            newer = msg.copy if msg.copy.version > state.committed.version else state.committed
+            return replace(state, ready=True, committed=newer)
+        if isinstance(msg, Replicated):
+            if (
+                not state.queue
+                or msg.incarnation != state.incarnation
+                or msg.version != state.committed.version + 1
+            ):
+                return state  # an answer about an older write, or from before a restart
+            ctx.cancel_timer("replicate")
+            return self._commit(ctx, state)
+        if isinstance(msg, Request) and state.ready:
+            return self._request(ctx, state, msg)
+        return state  # not ready yet: the client will retry
+
+    def _request(self, ctx: Context, state: PrimaryState, req: Request) -> PrimaryState:
+        if req.f == "read":
+            ctx.send(req.client, Reply(req.request_id, True, state.committed.value))
+            return state
+        if req.f != "write":
+            ctx.send(req.client, Reply(req.request_id, False, f"unknown operation {req.f!r}"))
+            return state
+        if self.bug != "no-dedup":
+            if state.committed.done(req.client, req.request_id):
+                ctx.send(req.client, Reply(req.request_id, True, req.value))  # a retry
+                return state
+            if any(q.client == req.client and q.request_id == req.request_id for q in state.queue):
+                return state  # already waiting
+        if self.bug == "ack-before-replicate":
+            committed = state.committed.then(req)
+            ctx.send(req.client, Reply(req.request_id, True, req.value))
+            ctx.send(self.backup, Replicate(state.incarnation, committed))
+            return replace(state, committed=committed)
+        state = replace(state, queue=(*state.queue, req))
+        if len(state.queue) == 1:
+            self._replicate(ctx, state)
+        return state
+
+    def _replicate(self, ctx: Context, state: PrimaryState) -> None:
+        ctx.send(self.backup, Replicate(state.incarnation, state.committed.then(state.queue[0])))
+        ctx.set_timer("replicate", self.timeout)
+
+    def _commit(self, ctx: Context, state: PrimaryState) -> PrimaryState:
+        req = state.queue[0]
+        state = replace(state, committed=state.committed.then(req), queue=state.queue[1:])
+        ctx.send(req.client, Reply(req.request_id, True, req.value))
+        if state.queue:
+            self._replicate(ctx, state)
+        return state
+
+    def on_timer(self, ctx: Context, state: PrimaryState, timer: Any) -> PrimaryState:
+        if timer == "fetch" and not state.ready:
+            ctx.send(self.backup, Fetch(state.incarnation))
+            ctx.set_timer("fetch", self.timeout)
+        elif timer == "replicate" and state.queue:
+            # The backup did not answer: go on alone. The value must then be on our own
+            # disk before the client hears "ok", or a crash would lose it.
+            if self.bug != "forget-when-alone":
+                ctx.persist((state.incarnation, state.committed.then(state.queue[0])))
+            return self._commit(ctx, state)
+        return state
+
+    def __repr__(self) -> str:
+        return "Primary" if self.bug is None else f"Primary({self.bug})"
+
+
+class Backup(Node[BackupState]):
+    """The backup of a primary-backup register: the primary's durable copy."""
+
+    def init(self, ctx: Context) -> BackupState:
+        return BackupState()
+
+    def on_recover(self, ctx: Context, durable: Any) -> BackupState:
+        return BackupState() if durable is NOTHING_PERSISTED else durable
+
+    def on_message(self, ctx: Context, state: BackupState, src: str, msg: Any) -> BackupState:
+        if isinstance(msg, Fetch):
+            if msg.incarnation < state.promised:
+                return state  # from an older life of the primary
+            if msg.incarnation > state.promised:
+                state = replace(state, promised=msg.incarnation)
+                ctx.persist(state)
+            ctx.send(src, Snapshot(msg.incarnation, state.copy))
+            return state
+        if isinstance(msg, Replicate):
+            if msg.incarnation < state.promised:
+                return state  # stale: the primary has restarted since
+            new = state
+            if msg.incarnation > state.promised:
+                new = replace(new, promised=msg.incarnation)
+            if msg.copy.version > state.copy.version:
+                new = replace(new, copy=msg.copy)
+            if new != state:
+                ctx.persist(new)  # on disk before the answer
+            ctx.send(src, Replicated(msg.incarnation, msg.copy.version))
+            return new
+        return state
+
+
+def primary_backup(
+    bug: str | None = None,
+    clients: int = 1,
+    workload: Sequence[Sequence[Any]] | None = None,
+    timeout: float = 5.0,
+    client_timeout: float = 10.0,
+    retries: int = 3,
+) -> System:
+    """A primary-backup register with its clients: nodes ``primary``, ``backup``, ``c1``, ...
+
+    Parameters
+    ----------
+    bug : str, optional
+        ``None`` for the correct version, or one of ``PRIMARY_BACKUP_BUGS``.
+    clients : int, default 1
+        How many clients (``dslib.sim.Client`` nodes, talking to the primary).
+    workload : list of lists of operations, optional
+        One workload per client (default: ``default_workloads(clients)``).
+    timeout : float, default 5
+        The primary's wait for the backup.
+    client_timeout : float, default 10
+        The clients' wait for a reply before they retry.
+    retries : int, default 3
+        How many times a client retries an operation before it gives up.
+
+    Returns
+    -------
+    System
+
+    Examples
+    --------
+    >>> primary_backup(bug="ack-before-replicate")
+    System(backup=Backup, c1=Client(4 ops), primary=Primary(ack-before-replicate))
+    >>> primary_backup(bug="typo")
+    Traceback (most recent call last):
+    ...
+    ValueError: Primary: bug='typo'; choose None or one of \
+('ack-before-replicate', 'forget-when-alone', 'no-dedup')
+    """
+    loads = _workloads(clients, workload)
+    nodes: dict[str, Node[Any]] = {"primary": Primary(bug, timeout), "backup": Backup()}
+    for i, load in enumerate(loads, start=1):
+        nodes[f"c{i}"] = Client(["primary"], load, timeout=client_timeout, retries=retries)
+    return System(nodes)
+
+
+def primary_backup_mutants(**kwargs: Any) -> list[Mutant[Callable[[], System]]]:
+    """The mutants of ``primary_backup``: each builds a system factory.
+
+    Keyword arguments go to ``primary_backup``. The mutants name the checks
+    ``"find_bug"`` (``dslib.testing.find_bug``) and ``"sweep"`` (a seeded sweep
+    with a duplicating network, ``dslib.testing.sweep``) that must catch
+    them; the tests and the chapter define both.
+
+    >>> [m.name for m in primary_backup_mutants()]
+    ['ack-before-replicate', 'forget-when-alone', 'no-dedup']
+    """
+    what = {
+        "ack-before-replicate": "acknowledges a write before the backup has it",
+        "forget-when-alone": "goes on alone without writing to its own disk",
+        "no-dedup": "applies a retried or duplicated write again",
+    }
+
+    def factory(bug: str) -> Callable[[], Callable[[], System]]:
+        return lambda: lambda: primary_backup(bug=bug, **kwargs)
+
+    caught_by = {
+        "ack-before-replicate": ("find_bug",),
+        "forget-when-alone": ("find_bug",),
+        "no-dedup": ("sweep",),
+    }  # with one client and ten operations; see register_checks
+    return [Mutant(bug, what[bug], factory(bug), caught_by[bug]) for bug in PRIMARY_BACKUP_BUGS]
+
+
+# -- the quorum register (ABD) -------------------------------------------------------------------
+Stamp = tuple[int, str]
+"""A timestamp: (counter, client id); compared as a tuple, so every write's stamp is unique."""
+
+
+@dataclass(frozen=True)
+class Query:
+    """Client to replica: what is your stamped value? (``tag`` names the client's phase.)"""
+
+    tag: int
+
+
+@dataclass(frozen=True)
+class QueryReply:
+    """Replica to client: my stamped value."""
+
+    tag: int
+    stamp: Stamp
+    value: Any
+
+
+@dataclass(frozen=True)
+class Store:
+    """Client to replica: keep this value if its stamp is newer than yours."""
+
+    tag: int
+    stamp: Stamp
+    value: Any
+
+
+@dataclass(frozen=True)
+class Stored:
+    """Replica to client: done (I have this stamp or a newer one)."""
+
+    tag: int
+
+
+@dataclass(frozen=True)
+class ReplicaState:
+    """A replica of the quorum register: a stamped value, kept on disk."""
+
+    stamp: Stamp = (0, "")
+    value: Any = None
+
+
+class Replica(Node[ReplicaState]):
+    """A replica of the quorum register: answers queries, keeps the newest stamped value."""
+
+    def init(self, ctx: Context) -> ReplicaState:
+        return ReplicaState()
+
+    def on_recover(self, ctx: Context, durable: Any) -> ReplicaState:
+        return ReplicaState() if durable is NOTHING_PERSISTED else durable
+
+    def on_message(self, ctx: Context, state: ReplicaState, src: str, msg: Any) -> ReplicaState:
+        if isinstance(msg, Query):
+            ctx.send(src, QueryReply(msg.tag, state.stamp, state.value))
+        elif isinstance(msg, Store):
+            if msg.stamp > state.stamp:
+                state = ReplicaState(msg.stamp, msg.value)
+                ctx.persist(state)
+            ctx.send(src, Stored(msg.tag))
+        return state
+
+
+@dataclass(frozen=True)
+class QuorumClientState:
+    """Where a quorum client is.
+
+    ``phase`` is ``"idle"``, ``"query"`` (collecting stamped values) or
+    ``"store"`` (collecting acknowledgements); ``heard`` the replicas that
+    answered in this phase; ``best`` the newest stamped value heard;
+    ``asked`` how many replicas of the preference list this phase has asked.
+    """
+
+    next_op: int = 0
+    tag: int = 0
+    phase: str = "idle"
+    heard: tuple[str, ...] = ()
+    best: tuple[Stamp, Any] = ((0, ""), None)
+    asked: int = 0
+
+
+class QuorumClient(Node[QuorumClientState]):
+    """A client of the quorum register that runs the ABD protocol itself.
+
+    It works through a workload of ``("write", v)`` and ``("read", None)``
+    operations (the ``dslib.sim.Client`` format), one at a time, and records
+    them with ``ctx.record``. A write queries a read quorum for the newest
+    stamp, then stores its value with a newer stamp at a write quorum. A read
+    queries a read quorum and, unless ``write_back=False`` (a mutant), stores
+    the newest value at a write quorum before returning it, so that no later
+    read can return an older one.
+
+    Parameters
+    ----------
+    replicas : sequence of str
+        The replicas, nearest first: each phase asks the first ``read_quorum``
+        (or ``write_quorum``) of them, and the others only after a timeout.
+    workload : sequence of operations
+    read_quorum, write_quorum : int
+    write_back : bool, default True
+    timeout : float, default 10
+    """
+
+    def __init__(
+        self,
+        replicas: Sequence[str],
+        workload: Sequence[Any],
+        read_quorum: int,
+        write_quorum: int,
+        write_back: bool = True,
+        timeout: float = 10.0,
+    ) -> None:
+        self.replicas = tuple(replicas)
+        self.workload = tuple(_register_op(i, op) for i, op in enumerate(workload))
+        n = len(self.replicas)
+        for name, q in (("read_quorum", read_quorum), ("write_quorum", write_quorum)):
+            if not (isinstance(q, int) and 1 <= q <= n):
+                raise ValueError(f"QuorumClient: {name}={q!r} must be an int from 1 to {n}")
+        self.read_quorum = read_quorum
+        self.write_quorum = write_quorum
+        self.write_back = write_back
+        self.timeout = float(timeout)
+
+    def init(self, ctx: Context) -> QuorumClientState:
+        if self.workload:
+            ctx.set_timer("next", 0.0)
+        return QuorumClientState()
+
+    def _ask(self, ctx: Context, state: QuorumClientState, msg: Any, count: int) -> None:
+        for replica in self.replicas[:count]:
+            if replica not in state.heard:
+                ctx.send(replica, msg)
+        ctx.set_timer("timeout", self.timeout)
+
+    def _message(self, state: QuorumClientState) -> Any:
+        if state.phase == "query":
+            return Query(state.tag)
+        return Store(state.tag, *state.best)
+
+    def _start(self, ctx: Context, state: QuorumClientState, phase: str) -> QuorumClientState:
+        quorum = self.read_quorum if phase == "query" else self.write_quorum
+        state = replace(state, tag=state.tag + 1, phase=phase, heard=(), asked=quorum)
+        self._ask(ctx, state, self._message(state), quorum)
+        return state
+
+    def on_timer(self, ctx: Context, state: QuorumClientState, timer: Any) -> QuorumClientState:
+        if timer == "next":
+            f, value = self.workload[state.next_op]
+            ctx.record("invoke", f, value)
+            return self._start(ctx, replace(state, best=((0, ""), None)), "query")
+        if timer == "timeout" and state.phase != "idle":
+            # Someone did not answer: ask every replica that has not, not just the nearest.
+            state = replace(state, asked=len(self.replicas))
+            self._ask(ctx, state, self._message(state), len(self.replicas))
+        return state
+
+    def on_message(self, ctx: Context, state: QuorumClientState, src: str, msg: Any) -> Any:
+        if getattr(msg, "tag", None) != state.tag or src in state.heard or state.phase == "idle":
+            return state  # an answer to an earlier phase, or a duplicate
+        f, value = self.workload[state.next_op]
+        if isinstance(msg, QueryReply) and state.phase == "query":
+            best = max(state.best, (msg.stamp, msg.value), key=lambda sv: sv[0])
+            state = replace(state, heard=(*state.heard, src), best=best)
+            if len(state.heard) < self.read_quorum:
+                return state
+            ctx.cancel_timer("timeout")
+            if f == "write":
+                stamp = (best[0][0] + 1, ctx.id)
+                return self._start(ctx, replace(state, best=(stamp, value)), "store")
+            if self.write_back:
+                return self._start(ctx, state, "store")
+            return self._done(ctx, state, best[1])
+        if isinstance(msg, Stored) and state.phase == "store":
+            state = replace(state, heard=(*state.heard, src))
+            if len(state.heard) < self.write_quorum:
+                return state
+            ctx.cancel_timer("timeout")
+            return self._done(ctx, state, state.best[1])
+        return state
+
+    def _done(self, ctx: Context, state: QuorumClientState, result: Any) -> QuorumClientState:
+        f, _value = self.workload[state.next_op]
+        ctx.record("ok", f, result)
+        state = replace(state, next_op=state.next_op + 1, phase="idle", heard=())
+        if state.next_op < len(self.workload):
+            ctx.set_timer("next", 0.0)
+        return state
+
+    def __repr__(self) -> str:
+        return f"QuorumClient({len(self.workload)} ops)"
+
+
+def _register_op(i: int, op: Any) -> tuple[str, Any]:
+    if op == "read" or (isinstance(op, tuple) and len(op) == 2 and op[0] == "read"):
+        return ("read", None)
+    if isinstance(op, tuple) and len(op) == 2 and op[0] == "write":
+        return ("write", op[1])
+    raise ValueError(
+        f"QuorumClient: workload entry {i} is {op!r}; a register operation is "
+        "('write', value) or ('read', None)"
+    )
+
+
+def quorum_register(
+    replicas: int = 3,
+    read_quorum: int = 2,
+    write_quorum: int = 2,
+    clients: int = 1,
+    workload: Sequence[Sequence[Any]] | None = None,
+    write_back: bool = True,
+    timeout: float = 10.0,
+) -> System:
+    """A quorum register (ABD): replicas ``r1``... and quorum clients ``c1``...
+
+    Parameters
+    ----------
+    replicas : int, default 3
+        ``N``, the number of replicas.
+    read_quorum, write_quorum : int, default 2
+        ``R`` and ``W``. With ``R + W <= N`` a warning says that the quorums
+        need not intersect (it is a legitimate, weak, choice, and a mutant here).
+    clients : int, default 1
+    workload : list of lists of operations, optional
+        One per client (default: ``default_workloads(clients)``).
+    write_back : bool, default True
+        ``False`` gives the mutant whose reads skip the write-back phase.
+    timeout : float, default 10
+        How long a client waits for a quorum before it asks every replica.
+
+    Returns
+    -------
+    System
+
+    Examples
+    --------
+    >>> from dslib import Simulation
+    >>> sim = Simulation(quorum_register(), seed=1).run()
+    >>> [(op.f, op.result) for op in sim.history.operations()]
+    [('write', 1), ('read', 1), ('write', 2), ('read', 2)]
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = quorum_register(read_quorum=1, write_quorum=2)
+    >>> print(caught[0].message)
+    quorum sizes R=1, W=2 with N=3 do not intersect (R + W must exceed N for reads to see the \
+last write)
+    """
+    if not (isinstance(replicas, int) and replicas >= 1):
+        raise ValueError(f"quorum_register: replicas={replicas!r} must be an int >= 1")
+    if read_quorum + write_quorum <= replicas:
+        warnings.warn(
+            f"quorum sizes R={read_quorum}, W={write_quorum} with N={replicas} do not intersect "
+            "(R + W must exceed N for reads to see the last write)",
+            stacklevel=2,
+        )
+    loads = _workloads(clients, workload)
+    ids = [f"r{i}" for i in range(1, replicas + 1)]
+    nodes: dict[str, Node[Any]] = {r: Replica() for r in ids}
+    for i, load in enumerate(loads, start=1):
+        nodes[f"c{i}"] = QuorumClient(ids, load, read_quorum, write_quorum, write_back, timeout)
+    return System(nodes)
+
+
+def quorum_mutants(**kwargs: Any) -> list[Mutant[Callable[[], System]]]:
+    """The mutants of ``quorum_register`` (N = 3): quorums that do not meet.
+
+    Keyword arguments go to ``quorum_register``.
+
+    >>> [m.name for m in quorum_mutants()]
+    ['R=1, W=1', 'R=1, W=2']
+    """
+
+    def factory(r: int, w: int) -> Callable[[], Callable[[], System]]:
+        def build() -> Callable[[], System]:
+            def make() -> System:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    return quorum_register(read_quorum=r, write_quorum=w, **kwargs)
+
+            return make
+
+        return build
+
+    both = ("find_bug", "sweep")
+    return [
+        Mutant("R=1, W=1", "R + W = 2 <= N = 3: quorums may not meet", factory(1, 1), both),
+        Mutant("R=1, W=2", "R + W = 3 <= N = 3: quorums may not meet", factory(1, 2), both),
+    ]
+
+
+# -- the checks of the chapter ---------------------------------------------------------------------
+def linearizable(history: Any) -> Any:
+    """Is ``history`` linearizable as a single register? (``dslib.consistency``'s checker.)
+
+    >>> from dslib import Simulation
+    >>> linearizable(Simulation(primary_backup(), seed=1).run().history).ok
+    True
+    """
+    from dslib.consistency import Register, check_linearizable
+
+    return check_linearizable(history, Register())
+
+
+def register_checks(
+    servers: Sequence[str], seeds: Sequence[int] = range(200)
+) -> dict[str, Callable[[Callable[[], System]], Any]]:
+    """The two checks of section 3.3, for the mutant tables: ``find_bug`` and ``sweep``.
+
+    - ``"find_bug"``: ``dslib.testing.find_bug`` with its defaults (300 runs
+      chosen by hypothesis, with faults), checking linearizability;
+    - ``"sweep"``: one seeded simulation per seed, with a nemesis that crashes
+      and partitions ``servers`` and a network with random latency that
+      duplicates a message in five, checking linearizability.
+
+    >>> sorted(register_checks(("primary", "backup")))
+    ['find_bug', 'sweep']
+    """
+    from dslib.sim.nemesis import RandomNemesis
+    from dslib.sim.network import Network, uniform
+    from dslib.testing import find_bug_check, sweep_check
+
+    nemesis = RandomNemesis(
+        until=300.0,
+        kinds=("crash", "partition"),
+        mean_interval=30.0,
+        duration=15.0,
+        nodes=tuple(servers),
+    )
+    network = Network(latency=uniform(0.5, 5.0), duplication=0.2)
+    return {
+        "find_bug": find_bug_check(consistency=linearizable),
+        "sweep": sweep_check(
+            seeds, consistency=linearizable, nemesis=nemesis, network=network, until=400.0
+        ),
+    }

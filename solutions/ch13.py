@@ -1,0 +1,53 @@
+"""Reference solutions of chapter 13's exercises (try first!)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dslib.sharding import rendezvous_score
+
+__all__ = ["jump_hash", "rebalance", "rendezvous"]
+
+
+def jump_hash(key: int, num_buckets: int) -> int:
+    """Jump consistent hash (Lamping and Veach 2014, figure 1)."""
+    b, j = -1, 0
+    while j < num_buckets:
+        b = j
+        key = (key * 2862933555777941757 + 1) & 0xFFFFFFFFFFFFFFFF
+        j = int((b + 1) * (float(1 << 31) / float((key >> 33) + 1)))
+    return b
+
+
+def rendezvous(key: str, nodes: Sequence[str], replicas: int) -> list[str]:
+    """The ``replicas`` nodes with the highest rendezvous scores for ``key``, best first."""
+    if not 1 <= replicas <= len(nodes):
+        raise ValueError(f"replicas={replicas} must be in 1..{len(nodes)}")
+    ranked = sorted(nodes, key=lambda node: (-rendezvous_score(node, key), node))
+    return ranked[:replicas]
+
+
+def rebalance(assignment: Sequence[str | None], groups: Sequence[str]) -> tuple[str | None, ...]:
+    """Balanced, and moving as few shards as possible."""
+    if not groups:
+        return (None,) * len(assignment)
+    names = sorted(groups)
+    q, r = divmod(len(assignment), len(names))
+    held: dict[str, list[int]] = {g: [] for g in names}
+    free = []
+    for shard, group in enumerate(assignment):
+        if group in held:
+            held[group].append(shard)
+        else:
+            free.append(shard)
+    # The groups that hold the most get the larger targets: they keep the most.
+    by_load = sorted(names, key=lambda g: (-len(held[g]), g))
+    target = {g: q + (1 if rank < r else 0) for rank, g in enumerate(by_load)}
+    new = list(assignment)
+    for g in names:
+        free += held[g][target[g] :]
+    free.sort()
+    for g in names:
+        for _ in range(target[g] - min(target[g], len(held[g]))):
+            new[free.pop(0)] = g
+    return tuple(new)
