@@ -9,11 +9,11 @@ requests completed. ``ArchitectureExplorer`` puts controls in front of both.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from typing import Any
 
 from dslib.architectures.compare import ARCHITECTURES, run_architecture
+from dslib.widgets.base import Explorer, figure_png
 
 __all__ = ["ArchitectureExplorer", "architecture_figure", "architecture_results"]
 
@@ -93,7 +93,7 @@ def architecture_figure(results: Sequence[dict[str, Any]], title: str | None = N
     return fig
 
 
-class ArchitectureExplorer:
+class ArchitectureExplorer(Explorer):
     """Controls for ``architecture_results``; the figure is redrawn on every change.
 
     ``controls`` maps each parameter to its widget (so tests and readers can set
@@ -155,22 +155,8 @@ class ArchitectureExplorer:
         )
         self.update()
 
-    def values(self) -> dict[str, Any]:
-        """The current value of every control."""
-        return {name: control.value for name, control in self.controls.items()}
-
     def update(self) -> None:
         """Run every architecture with the current values and redraw."""
         self.results = architecture_results(**self.values())
         self.figure = architecture_figure(self.results)
-        buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", dpi=80)
-        self.image.value = buffer.getvalue()
-
-    def _changed(self, change: Any) -> None:
-        self.update()
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)
+        self.image.value = figure_png(self.figure, dpi=80)

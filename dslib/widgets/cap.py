@@ -9,11 +9,11 @@ measurements side by side; ``CapPlayground`` puts controls in front of both.
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import dslib.viz  # noqa: F401  (registers the PNG renderer of bare figures)
 from dslib.cap import CONFIGURATIONS, CapResult, cap_compare, stale_reads
+from dslib.widgets.base import Explorer, figure_png
 
 __all__ = ["CapPlayground", "cap_figure", "cap_scenario", "isolation_options"]
 
@@ -177,7 +177,7 @@ def cap_figure(results: dict[str, CapResult]) -> Any:
     return fig
 
 
-class CapPlayground:
+class CapPlayground(Explorer):
     """Controls for ``cap_scenario``; the figure is redrawn on every change.
 
     ``controls`` maps each parameter to its widget (tests and readers can set
@@ -246,10 +246,6 @@ class CapPlayground:
         self.widget = widgets.VBox([widgets.HBox([left, right]), self.image])
         self.update()
 
-    def values(self) -> dict[str, Any]:
-        """The current value of every control."""
-        return {name: control.value for name, control in self.controls.items()}
-
     def update(self) -> None:
         """Run both configurations with the current values and redraw."""
         v = self.values()
@@ -265,9 +261,7 @@ class CapPlayground:
             seed=v["seed"],
         )
         self.figure = cap_figure(self.results)
-        buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", dpi=72, pil_kwargs={"compress_level": 1})
-        self.image.value = buffer.getvalue()
+        self.image.value = figure_png(self.figure, dpi=72, fast=True)
 
     def _servers_changed(self, change: Any) -> None:
         self._busy = True
@@ -283,8 +277,3 @@ class CapPlayground:
     def _changed(self, change: Any) -> None:
         if not self._busy:
             self.update()
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)

@@ -9,7 +9,6 @@ in front of both.
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from dslib.basics import KVServer, request_latencies
@@ -20,6 +19,7 @@ from dslib.sim.network import Latency, Network, constant, exponential, lognormal
 from dslib.sim.simulator import Simulation
 from dslib.viz.plots import latency_cdf
 from dslib.viz.spacetime import space_time_diagram
+from dslib.widgets.base import Explorer, figure_png
 
 __all__ = ["DISTRIBUTIONS", "NetworkExplorer", "network_figure", "network_scenario"]
 
@@ -139,7 +139,7 @@ def network_figure(sim: Simulation, title: str | None = None) -> Any:
     return fig
 
 
-class NetworkExplorer:
+class NetworkExplorer(Explorer):
     """Sliders for ``network_scenario``; the figure is redrawn on every change.
 
     Display it as the last expression of a cell. ``controls`` maps each
@@ -211,22 +211,8 @@ class NetworkExplorer:
         self.widget = w.VBox([w.HBox([left, right]), self.image])
         self.update()
 
-    def values(self) -> dict[str, Any]:
-        """The current value of every control."""
-        return {name: control.value for name, control in self.controls.items()}
-
     def update(self) -> None:
         """Run the scenario with the current values and redraw."""
         self.simulation = network_scenario(**self.values())
         self.figure = network_figure(self.simulation)
-        buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", dpi=80)
-        self.image.value = buffer.getvalue()
-
-    def _changed(self, change: Any) -> None:
-        self.update()
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)
+        self.image.value = figure_png(self.figure, dpi=80)

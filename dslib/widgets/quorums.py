@@ -10,7 +10,6 @@ down, and the z3 verdict on whether read and write quorums intersect.
 from __future__ import annotations
 
 import functools
-import io
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -26,6 +25,7 @@ from dslib.pbs import (
     t_visibility,
 )
 from dslib.sim.network import Latency, constant, exponential, lognormal, uniform
+from dslib.widgets.base import Explorer, figure_png
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -279,7 +279,7 @@ def _wrap(text: str, width: int) -> str:
     return "\n".join(textwrap.wrap(text, width))
 
 
-class QuorumExplorer:
+class QuorumExplorer(Explorer):
     """Sliders for ``quorum_scenario``; the figure is redrawn on every change.
 
     ``controls`` maps each parameter to its widget (tests and readers can set
@@ -361,10 +361,6 @@ class QuorumExplorer:
         self.widget = widgets.VBox([widgets.HBox([left, right]), self.image, self.text])
         self.update()
 
-    def values(self) -> dict[str, Any]:
-        """The current value of every control."""
-        return {name: control.value for name, control in self.controls.items()}
-
     def _clamp(self) -> None:
         n = self.controls["n"].value
         self._busy = True
@@ -382,16 +378,9 @@ class QuorumExplorer:
         self._clamp()
         self.scenario = quorum_scenario(**self.values())
         self.figure = quorum_figure(self.scenario)
-        buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", dpi=72, pil_kwargs={"compress_level": 1})
-        self.image.value = buffer.getvalue()
+        self.image.value = figure_png(self.figure, dpi=72, fast=True)
         self.text.value = verdict_html(self.scenario)
 
     def _changed(self, change: Any) -> None:
         if not self._busy:
             self.update()
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)

@@ -11,12 +11,12 @@ while. ``race_table`` summarises the tails, ``race_figure`` draws them, and
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from typing import Any
 
 import dslib.viz  # noqa: F401  (registers the PNG renderer of bare figures)
 from dslib.balancing import POLICIES, BalancerRun, HealthCheck, run_balancer
+from dslib.widgets.base import Explorer, figure_png
 
 __all__ = ["LoadBalancerRace", "race", "race_figure", "race_table", "service_times"]
 
@@ -172,7 +172,7 @@ def race_figure(runs: dict[str, BalancerRun], title: str | None = None) -> Any:
     return fig
 
 
-class LoadBalancerRace:
+class LoadBalancerRace(Explorer):
     """Sliders for ``race``; the figure and the table are redrawn on every change.
 
     ``controls`` maps each parameter to its widget (tests set them from code);
@@ -240,23 +240,9 @@ class LoadBalancerRace:
         self.widget = w.VBox([w.HBox([left, right]), self.image, self.table])
         self.update()
 
-    def values(self) -> dict[str, Any]:
-        """The current value of every control."""
-        return {name: control.value for name, control in self.controls.items()}
-
     def update(self) -> None:
         """Run the race with the current values and redraw."""
         self.runs = race(**self.values())
         self.figure = race_figure(self.runs)
-        buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", dpi=80)
-        self.image.value = buffer.getvalue()
+        self.image.value = figure_png(self.figure, dpi=80)
         self.table.value = race_table(self.runs).round(1).to_html()
-
-    def _changed(self, change: Any) -> None:
-        self.update()
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)

@@ -10,7 +10,6 @@ keys that move, and, for comparison, how many would move with hash mod N.
 
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +23,7 @@ from dslib.sharding.partitioning import (
     moved_keys,
     stable_hash,
 )
+from dslib.widgets.base import Explorer, figure_png
 
 __all__ = ["CHANGES", "RingExplorer", "RingScenario", "ring_figure", "ring_scenario"]
 
@@ -258,7 +258,7 @@ def ring_figure(scenario: RingScenario) -> Any:
     return fig
 
 
-class RingExplorer:
+class RingExplorer(Explorer):
     """Sliders for ``ring_scenario``; the figure is redrawn on every change.
 
     ``controls`` maps each parameter to its widget, so tests (and readers) can
@@ -309,22 +309,8 @@ class RingExplorer:
         )
         self.update()
 
-    def values(self) -> dict[str, Any]:
-        """The current value of every control."""
-        return {name: control.value for name, control in self.controls.items()}
-
     def update(self) -> None:
         """Rebuild the scenario with the current values and redraw."""
         self.scenario = ring_scenario(**self.values())
         self.figure = ring_figure(self.scenario)
-        buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", dpi=80)
-        self.image.value = buffer.getvalue()
-
-    def _changed(self, change: Any) -> None:
-        self.update()
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)
+        self.image.value = figure_png(self.figure, dpi=80)
