@@ -270,6 +270,22 @@ class Simulation:
             for name in sorted(self._timers[node], key=repr)
         ]
 
+    def timers_due(self) -> dict[tuple[str, Hashable], float]:
+        """When each set timer will fire (true time), keyed by ``(node, timer)``.
+
+        Timers of a paused node are not listed while they wait for it to resume.
+
+        >>> from dslib.basics import Pinger, Ponger
+        >>> sim = Simulation(System({"pinger": Pinger(count=2, period=5.0), "ponger": Ponger()}))
+        >>> sim.timers_due()
+        {('pinger', 'tick'): 0.0}
+        """
+        due: dict[tuple[str, Hashable], float] = {}
+        for time, _seq, kind, node, name, token, _ in self._queue:
+            if kind == _TIMER and self._timers[node].get(name) == token:
+                due[(node, name)] = time
+        return dict(sorted(due.items(), key=lambda item: (item[1], item[0][0], repr(item[0][1]))))
+
     def _take(self, src: str, dst: str, msg: Any) -> tuple[Any, ...]:
         for i, ev in enumerate(self._queue):
             if (

@@ -96,7 +96,6 @@ from hypothesis.stateful import (
 
 from dslib.core import System, stable_repr
 from dslib.errors import DslibError
-from dslib.sim import simulator as _simulator
 from dslib.sim.clients import Client
 from dslib.sim.history import History
 from dslib.sim.nemesis import ClockSkew, Crash, Heal, Restart
@@ -276,24 +275,10 @@ STEP_KINDS = (
 SKEWS = ((-20.0, 1.0), (20.0, 1.0), (0.0, 0.5), (0.0, 2.0), (0.0, 1.0))
 """The clock skews a ``skew`` step chooses from: (offset, rate); the last sets the clock right."""
 
-_TIMER_KIND = getattr(_simulator, "_TIMER", 3)
-
 
 def _timers_due(sim: Simulation) -> dict[tuple[str, Hashable], float]:
-    """When each set timer is due, read from the simulator's event queue.
-
-    (The simulator has no public way to say this yet; without it every set
-    timer counts as due at once.)
-    """
-    timers = getattr(sim, "_timers", None)
-    queue = getattr(sim, "_queue", None)
-    if not isinstance(timers, dict) or not isinstance(queue, list):
-        return {}
-    due: dict[tuple[str, Hashable], float] = {}
-    for ev in queue:
-        if ev[2] == _TIMER_KIND and ev[3] in timers and timers[ev[3]].get(ev[4]) == ev[5]:
-            due[(ev[3], ev[4])] = ev[0]
-    return due
+    """When each set timer is due (``Simulation.timers_due``)."""
+    return sim.timers_due()
 
 
 class Stepper:
