@@ -632,6 +632,11 @@ def test_manual_steps_deliver_fire_drop_duplicate() -> None:
         sim.deliver("tx", "rx", Msg(0))
     with pytest.raises(ValueError, match="timer 'nope' is not set on node 'tx'"):
         sim.fire("tx", "nope")
+    sim.fire("tx", "tick")
+    sim.drop("tx", "rx", Msg(2), reason="partition")
+    assert sim.trace.of_kind("drop")[-1].detail == "partition"
+    with pytest.raises(ValueError, match="reason='gremlins'; allowed: 'loss', 'partition'"):
+        sim.drop("tx", "rx", Msg(1), reason="gremlins")
 
 
 def test_manual_fire_with_fixed_choices() -> None:

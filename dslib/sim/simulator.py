@@ -340,13 +340,20 @@ class Simulation:
             self._fire(node, timer)
         return self.trace[start:]
 
-    def drop(self, src: str, dst: str, msg: Any) -> list[Any]:
-        """Lose one in-flight message now (a manual step)."""
+    def drop(self, src: str, dst: str, msg: Any, reason: str = "loss") -> list[Any]:
+        """Lose one in-flight message now (a manual step), recorded with ``reason``.
+
+        ``reason`` is ``"loss"`` (the network lost it) or ``"partition"`` (it could
+        not cross a partition); manual ``deliver`` itself ignores partitions, so a
+        driver that honours them drops what cannot cross.
+        """
+        if reason not in ("loss", "partition"):
+            raise ValueError(f"drop: reason={reason!r}; allowed: 'loss', 'partition'")
         ev = self._take(src, dst, msg)
         self.now += self.step_time
         self.events += 1
         start = len(self.trace)
-        self._trace((self.now, "drop", dst, src, msg, ev[6], "loss"))
+        self._trace((self.now, "drop", dst, src, msg, ev[6], reason))
         return self.trace[start:]
 
     def duplicate(self, src: str, dst: str, msg: Any) -> list[Any]:

@@ -573,7 +573,7 @@ class Stepper:
         # What crosses a partition is lost, as in the simulator's own runs.
         for src, dst, msg in self.sim.in_flight():
             if not self.sim.connected(src, dst):
-                self.sim.drop(src, dst, msg)
+                self.sim.drop(src, dst, msg, reason="partition")
         self._memo.clear()
 
     def settle(self, limit: int = SETTLE_LIMIT) -> list[Step]:
