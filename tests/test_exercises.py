@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import quiet_check
 
 import dslib.exercises as ex
 from dslib import Context, Node
@@ -23,20 +24,6 @@ from dslib.exercises.progress import ProgressFileError, load_progress, progress_
 from dslib.sim import Reply
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(autouse=True)
-def progress_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "data" / "progress.json"
-    monkeypatch.setenv("DSLIB_PROGRESS_FILE", str(path))
-    return path
-
-
-def quiet_check(exercise_id: str, answer: Any, capsys: pytest.CaptureFixture[str]) -> Any:
-    result = ex.check(exercise_id, answer, record=False)
-    out = capsys.readouterr().out
-    assert out.strip() == result.text.strip()
-    return result
 
 
 # -- the registry and the reference solutions -----------------------------------------------------

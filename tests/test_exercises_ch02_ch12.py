@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import quiet_check
 
 import dslib.exercises as ex
 import dslib.exercises.ch02
@@ -15,20 +16,6 @@ import dslib.exercises.ch12  # noqa: F401  (registers the exercises)
 
 ROOT = Path(__file__).resolve().parent.parent
 IDS = ["ch02.compare_vector_clocks", "ch12.or_set_merge", "ch12.abd_read"]
-
-
-@pytest.fixture(autouse=True)
-def progress_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "data" / "progress.json"
-    monkeypatch.setenv("DSLIB_PROGRESS_FILE", str(path))
-    return path
-
-
-def quiet_check(exercise_id: str, answer: Any, capsys: pytest.CaptureFixture[str]) -> Any:
-    result = ex.check(exercise_id, answer, record=False)
-    out = capsys.readouterr().out
-    assert out.strip() == result.text.strip()
-    return result
 
 
 def test_the_exercises_are_registered_in_their_chapters() -> None:

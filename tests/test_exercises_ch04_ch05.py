@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import quiet_check
 
 import dslib.exercises as ex
 import dslib.exercises.ch04
@@ -21,24 +22,11 @@ ROOT = Path(__file__).resolve().parent.parent
 IDS = ["ch04.phi", "ch05.backoff", "ch05.gossip_round", "ch05.circuit_breaker"]
 
 
-@pytest.fixture(autouse=True)
-def progress_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "progress.json"
-    monkeypatch.setenv("DSLIB_PROGRESS_FILE", str(path))
-    return path
-
-
-def run(exercise_id: str, answer: Any, capsys: pytest.CaptureFixture[str]) -> Any:
-    result = ex.check(exercise_id, answer, record=False)
-    assert capsys.readouterr().out.strip() == result.text.strip()
-    return result
-
-
 @pytest.mark.parametrize("exercise_id", IDS)
 def test_reference_solution_passes(exercise_id: str, capsys: pytest.CaptureFixture[str]) -> None:
     exercise = ex.get_exercise(exercise_id)
     assert (ROOT / exercise.solution.split(":")[0]).is_file()
-    result = run(exercise_id, ex.load_solution(exercise_id), capsys)
+    result = quiet_check(exercise_id, ex.load_solution(exercise_id), capsys)
     assert result.passed, result.text
     assert [s.stage for s in result.stages] == [s.name for s in exercise.stages]
 
@@ -48,7 +36,7 @@ def test_stub_is_not_attempted(exercise_id: str, capsys: pytest.CaptureFixture[s
     exercise = ex.get_exercise(exercise_id)
     namespace: dict[str, Any] = {}
     exec(exercise.stub, namespace)
-    result = run(exercise_id, namespace[exercise.answer.name], capsys)  # type: ignore[union-attr]
+    result = quiet_check(exercise_id, namespace[exercise.answer.name], capsys)  # type: ignore[union-attr]
     assert not result.attempted and "not attempted yet" in result.text
     ex.statement(exercise_id)
     assert "raise NotImplementedError" in capsys.readouterr().out
@@ -159,7 +147,7 @@ WRONG = [
 def test_wrong_answer_is_rejected_with_the_right_stage_and_hint(
     exercise_id: str, answer: Any, stage: str, hint: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    result = run(exercise_id, answer, capsys)
+    result = quiet_check(exercise_id, answer, capsys)
     assert result.attempted and not result.passed
     assert result.stage == stage, result.text
     assert result.hint is not None and hint in result.hint, result.text
@@ -175,7 +163,7 @@ def test_mutating_the_input_set_is_caught(capsys: pytest.CaptureFixture[str]) ->
         informed |= {p for n, p in choices.items() if n in set(informed)}
         return informed
 
-    result = run("ch05.gossip_round", gossip_round, capsys)
+    result = quiet_check("ch05.gossip_round", gossip_round, capsys)
     assert result.stage == "examples" and "changed its input" in result.message
 
 
@@ -187,6 +175,6 @@ def test_a_subtle_breaker_bug_is_found_by_the_property(capsys: pytest.CaptureFix
             return replace(b, opened_at=now)  # a late result restarts the cool-down
         return solution(b, event, now, threshold, cooldown)
 
-    result = run("ch05.circuit_breaker", transition, capsys)
+    result = quiet_check("ch05.circuit_breaker", transition, capsys)
     assert result.stage == "examples"
     assert result.hint is not None and "belongs to a call made before" in result.hint

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import quiet_check
 
 import dslib.exercises as ex
 import dslib.exercises.ch06
@@ -17,20 +18,6 @@ from dslib.sharding import rendezvous_score, stable_hash
 ROOT = Path(__file__).resolve().parent.parent
 IDS = ["ch06.least_connections", "ch13.jump_hash", "ch13.rendezvous", "ch13.rebalance"]
 MASK = 0xFFFFFFFFFFFFFFFF
-
-
-@pytest.fixture(autouse=True)
-def progress_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "data" / "progress.json"
-    monkeypatch.setenv("DSLIB_PROGRESS_FILE", str(path))
-    return path
-
-
-def quiet_check(exercise_id: str, answer: Any, capsys: pytest.CaptureFixture[str]) -> Any:
-    result = ex.check(exercise_id, answer, record=False)
-    out = capsys.readouterr().out
-    assert out.strip() == result.text.strip()
-    return result
 
 
 def test_the_exercises_are_registered_in_their_chapters() -> None:
