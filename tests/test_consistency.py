@@ -126,10 +126,13 @@ def weakened_except(h: History, keep: set[int]) -> History:
 def _random_op(draw: Any, model: str) -> tuple[str, Hashable, Any, Any]:
     """(f, key, value, result) with a random (often wrong) result."""
     if model == "kv":
-        f = draw(st.sampled_from(["get", "put", "append"]))
+        f = draw(st.sampled_from(["get", "put", "append", "cas"]))
         key = draw(st.sampled_from("ab"))
         if f == "get":
             return f, key, None, draw(st.sampled_from(["", "x", "y", "xy"]))
+        if f == "cas":
+            pair = (draw(st.sampled_from(["", "x"])), draw(st.sampled_from(["x", "y"])))
+            return f, key, pair, draw(st.booleans())
         return f, key, draw(st.sampled_from(["x", "y"])), None
     if model == "counter":
         if draw(st.booleans()):
@@ -218,6 +221,11 @@ class _Reference:
         if self.model == "kv":
             if f == "get":
                 return True, self.map.get(key, "")
+            if f == "cas":
+                if self.map.get(key, "") != value[0]:
+                    return True, False
+                self.map[key] = value[1]
+                return True, True
             self.map[key] = value if f == "put" else self.map.get(key, "") + value
             return True, None
         if self.model == "counter":
@@ -258,7 +266,7 @@ def atomic_histories(draw: Any) -> tuple[str, History]:
             f, key, value, _ = _random_op(draw, model)
             if f in ("write", "enqueue"):
                 value = next(fresh)
-            if f == "cas":
+            if f == "cas" and model != "kv":
                 value = (value[0], next(fresh))
             fate = draw(st.sampled_from(["ok"] * 6 + ["fail", "info-applied", "info-lost"]))
             ops.append([point, f"p{p}", k, f, key, value, start, end, fate])

@@ -15,6 +15,7 @@ from dslib.raft import (
     AppendEntries,
     AppendEntriesReply,
     Entry,
+    NoOp,
     RaftConfig,
     RaftNode,
     RaftState,
@@ -93,7 +94,9 @@ def test_config_and_system_validation() -> None:
         raft_system(0)
     with pytest.raises(TypeError, match="RaftConfig"):
         RaftNode("fast")  # type: ignore[arg-type]
-    assert set(MUTANTS) == {"vote_without_log_check", "commit_old_terms"}
+    assert {"vote_without_log_check", "commit_old_terms", "forget_vote", "keep_conflicts"} <= set(
+        MUTANTS
+    )
 
 
 def test_unknown_message_is_a_protocol_error() -> None:
@@ -113,7 +116,7 @@ def test_election_timeout_starts_an_election_and_persists() -> None:
     node = RaftNode(RaftConfig(election_timeout=(10, 20)))
     s = node.on_timer(c, node.init(c), "election")
     assert (s.role, s.current_term, s.voted_for) == ("candidate", 1, "s1")
-    assert c.persisted == (1, "s1", ())
+    assert c.persisted == (1, "s1", (), None)
     assert ("election", (10, 20)) in c.timers_set
     assert [dst for dst, m in c.sent if isinstance(m, RequestVote)] == ["s2", "s3"]
 
@@ -137,7 +140,7 @@ def test_vote_granted_once_per_term() -> None:
     c = ctx("s2")
     s = node.on_message(c, RaftState(), "s1", RequestVote(1, "s1", 0, 0))
     assert s.voted_for == "s1" and c.sent == [("s1", RequestVoteReply(1, True))]
-    assert c.persisted == (1, "s1", ())
+    assert c.persisted == (1, "s1", (), None)
     c = ctx("s2")
     s = node.on_message(c, s, "s3", RequestVote(1, "s3", 0, 0))
     assert s.voted_for == "s1" and c.sent == [("s3", RequestVoteReply(1, False))]
@@ -165,7 +168,7 @@ def test_vote_refused_for_stale_term_and_stale_log() -> None:
 
 
 def test_candidate_becomes_leader_on_majority_and_sends_heartbeats() -> None:
-    node = RaftNode(RaftConfig(heartbeat_interval=7))
+    node = RaftNode(RaftConfig(heartbeat_interval=7, noop=False))
     c = ctx()
     s = node.on_timer(c, RaftState(log=(Entry(0, "x"),)), "election")
     c = ctx()
@@ -219,7 +222,7 @@ def test_append_truncates_only_conflicting_entries() -> None:
     assert s.log == (Entry(1, "a"), Entry(3, "z"))
     assert s.commit_index == 2 and s.last_applied == 2 and s.applied == ("a", "z")
     assert c.sent == [("s1", AppendEntriesReply(3, True, 2))]
-    assert c.persisted == (3, None, s.log)
+    assert c.persisted == (3, None, s.log, None)
     # A stale (reordered) AppendEntries with a prefix of what is there cuts nothing.
     c = ctx("s2")
     s2 = node.on_message(c, follower, "s1", AppendEntries(3, "s1", 0, 0, (Entry(1, "a"),), 0))
@@ -269,7 +272,7 @@ def test_propose_appends_next_command_and_replicates() -> None:
     c = ctx()
     s = node.on_timer(c, leader_state(1, (Entry(1, "x"),)), "propose")
     assert s.log == (Entry(1, "x"), Entry(1, "y"))
-    assert c.persisted == (1, "s1", s.log)
+    assert c.persisted == (1, "s1", s.log, None)
     assert [m.entries for _, m in c.sent if isinstance(m, AppendEntries)] == [(Entry(1, "y"),)] * 2
     follower = RaftState()
     assert node.on_timer(ctx(), follower, "propose") == follower
@@ -278,7 +281,7 @@ def test_propose_appends_next_command_and_replicates() -> None:
 def test_recover_restores_persistent_state_only() -> None:
     node = RaftNode()
     log = (Entry(1, "a"),)
-    s = node.on_recover(ctx(), (2, "s3", log))
+    s = node.on_recover(ctx(), (2, "s3", log, None))
     assert s == RaftState(current_term=2, voted_for="s3", log=log)
     assert node.on_recover(ctx(), NOTHING_PERSISTED) == RaftState()
 
@@ -306,8 +309,13 @@ def test_one_leader_emerges_and_commands_commit() -> None:
     [(term, (leader,))] = leaders(states).items()
     assert all(s.current_term == term for s in states.values())
     assert all(s.applied == states[leader].applied for s in states.values())
-    assert sorted(states[leader].applied) == ["a", "b", "c"]
+    assert sorted(commands(states[leader].applied)) == ["a", "b", "c"]
+    assert states[leader].log[0] == Entry(term, NoOp())  # the first leader's no-op
     assert all(check_all(states))
+
+
+def commands(applied: tuple[object, ...]) -> list[object]:
+    return [c for c in applied if not isinstance(c, NoOp)]
 
 
 def check_all(states: dict[str, RaftState]) -> list[bool]:
@@ -333,8 +341,8 @@ def test_leader_crash_new_leader_keeps_committed_entries() -> None:
     cfg = RaftConfig(commands=("a", "b"))
     sim = Simulation(raft_system(3, cfg), seed=1).run(until=1000)
     [(_, (old,))] = leaders(sim.states).items()
-    committed = sim.states[old].applied
-    assert len(committed) == 2
+    committed = commands(sim.states[old].applied)
+    assert committed == ["a", "b"]
     sim.crash(old)
     sim.run(until=2000)
     [(_, (new,))] = leaders(sim.states).items()
@@ -342,7 +350,7 @@ def test_leader_crash_new_leader_keeps_committed_entries() -> None:
     sim.restart(old)
     sim.run(until=3000)
     states = sim.states
-    assert all(s.applied == committed for s in states.values())
+    assert all(commands(s.applied) == committed for s in states.values())
     assert states[old].role == "follower"
     assert all(check_all(states))
 
@@ -374,7 +382,7 @@ def test_model_checker_catches_vote_without_log_check() -> None:
     result = check(model(cfg), invariants=INVARIANTS, max_states=30000)
     assert not result.ok
     assert result.property == "leader_completeness"
-    assert result.counterexample is not None and len(result.counterexample.actions) == 9
+    assert result.counterexample is not None and len(result.counterexample.actions) == 8
 
 
 # -- Figure 8, scripted --------------------------------------------------------------------
@@ -427,7 +435,8 @@ class Harness:
 
 def figure8(mutant: str | None) -> Harness:
     """The scenario of Figure 8 of the paper, ending with S5 leader of term 5."""
-    h = Harness(RaftNode(RaftConfig(commands=("a", "b", "c", "d"), mutant=mutant)), 5)
+    cfg = RaftConfig(commands=("a", "b", "c", "d"), noop=False, mutant=mutant)
+    h = Harness(RaftNode(cfg), 5)
     everyone = ("s2", "s3", "s4", "s5")
     h.elect("s1", ("s2", "s3"), 1)  # term 1: "a" everywhere, committed
     h.fire("s1", "propose")

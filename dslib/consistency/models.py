@@ -366,11 +366,15 @@ def _assign(
 
 
 class KeyValue(Model):
-    """A key-value map: ``get(k) -> v``, ``put(k, v)``, ``append(k, v)``; one group per key.
+    """A key-value map: ``get(k) -> v``, ``put(k, v)``, ``append(k, v)``, ``cas(k, (old, new))``.
+
+    One independent group per key.
 
     The state is a frozenset of ``(key, value)`` pairs; a key that was never
     written reads as ``initial``. ``append`` concatenates: ``old + value``
-    for strings or tuples (``initial`` ``None`` counts as empty).
+    for strings or tuples (``initial`` ``None`` counts as empty). ``cas``
+    takes the pair ``(expected, new)``: it sets ``new`` if the key holds
+    ``expected``; its result says whether it did (``True``/``False``).
 
     Parameters
     ----------
@@ -386,10 +390,14 @@ class KeyValue(Model):
     >>> ok, s = m.step(s, Operation(1, "c", "append", "c", None, "ok", 2, 3, "k"))
     >>> m.step(s, Operation(2, "c", "get", None, "abc", "ok", 4, 5, "k"))[0]
     True
+    >>> m.step(s, Operation(3, "c", "cas", ("abc", "z"), True, "ok", 6, 7, "k"))[0]
+    True
+    >>> m.step(s, Operation(3, "c", "cas", ("abc", "z"), False, "ok", 6, 7, "k"))[0]
+    False
     """
 
     name = "key-value"
-    operations = ("get", "put", "append")
+    operations = ("get", "put", "append", "cas")
     observations_complete = True
 
     def __init__(self, initial: Hashable = None) -> None:
@@ -406,6 +414,11 @@ class KeyValue(Model):
         if f == "put":
             return True, _assign(state, op.key, op.value)
         old = _lookup(state, op.key, self.initial)
+        if f == "cas":
+            expected, new = op.value
+            if op.status == "ok" and op.result is False:
+                return old != expected, state
+            return old == expected, _assign(state, op.key, new)
         return True, _assign(state, op.key, op.value if old is None else old + op.value)
 
     def partition_key(self, op: Operation) -> Hashable:
@@ -414,8 +427,8 @@ class KeyValue(Model):
     def prune_info(
         self, info_ops: Sequence[Operation], ok_ops: Sequence[Operation]
     ) -> list[Operation]:
-        # A put nobody read is never needed, unless appends build on it.
-        appended = {op.key for op in (*ok_ops, *info_ops) if op.f == "append"}
+        # A put nobody read is never needed, unless appends build on it or a cas looks at it.
+        appended = {op.key for op in (*ok_ops, *info_ops) if op.f in ("append", "cas")}
         seen = {(op.key, op.result) for op in ok_ops if op.f == "get"}
         return [
             op
@@ -432,6 +445,8 @@ class KeyValue(Model):
     def written(self, op: Operation) -> tuple[Hashable, Any] | None:
         if op.f == "get":
             return None
+        # An append, and a cas (whose legality depends on the value, matched or not),
+        # make the key opaque to the search's pruning, which stays sound.
         return (op.key, op.value if op.f == "put" else UNKNOWN)
 
     def holds(self, state: Any, slot: Hashable) -> Any:
@@ -442,6 +457,12 @@ class KeyValue(Model):
         _check_hashable(self, op.key, f"the key of {op}")
         if op.f == "put":
             _check_hashable(self, op.value, f"the value of {op}")
+        if op.f == "cas":
+            if not (isinstance(op.value, (tuple, list)) and len(op.value) == 2):
+                raise ValueError(
+                    f"a cas takes the pair (expected, new) as its value; {op} has {op.value!r}"
+                )
+            _check_hashable(self, op.value[1], f"the new value of {op}")
         if op.f == "append":
             ok_types = (str, tuple)
             if not isinstance(op.value, ok_types) or not (
