@@ -430,10 +430,27 @@ class KeyValue(Model):
         # A put nobody read is never needed, unless appends build on it or a cas looks at it.
         appended = {op.key for op in (*ok_ops, *info_ops) if op.f in ("append", "cas")}
         seen = {(op.key, op.result) for op in ok_ops if op.f == "get"}
+        # An append of a tuple whose first element no get ever saw can be dropped:
+        # if it took effect, it did so after every read of its key.
+        read_elements = {
+            (op.key, x)
+            for op in ok_ops
+            if op.f == "get" and isinstance(op.result, tuple)
+            for x in op.result
+        }
         return [
             op
             for op in info_ops
-            if op.f != "put" or op.key in appended or (op.key, op.value) in seen
+            if (op.f == "put" and (op.key in appended or (op.key, op.value) in seen))
+            or (
+                op.f == "append"
+                and not (
+                    isinstance(op.value, tuple)
+                    and op.value
+                    and (op.key, op.value[0]) not in read_elements
+                )
+            )
+            or op.f not in ("put", "append")
         ]
 
     def read_only(self, op: Operation) -> bool:

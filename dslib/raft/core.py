@@ -1407,10 +1407,16 @@ def log_matching(state: Any) -> bool:
             common = _overlap(a, b, a.last_index, b.last_index)
             for k in reversed(common):
                 if a.term(k) == b.term(k):
-                    if any(a.entry(j) != b.entry(j) for j in range(common.start, k + 1)):
+                    if _slice(a, common.start, k) != _slice(b, common.start, k):
                         return False
                     break
     return True
+
+
+def _slice(s: RaftState, lo: int, hi: int) -> Log:
+    """The entries at indices ``lo..hi`` (all in the log, none in the snapshot)."""
+    base = s.snapshot_index
+    return s.log[lo - base - 1 : hi - base]
 
 
 def state_machine_safety(state: Any) -> bool:
@@ -1427,11 +1433,15 @@ def state_machine_safety(state: Any) -> bool:
     (True, False)
     """
     states = [s for _, s in sorted(_node_states(state).items())]
+    if any(s.commit_index > s.last_index for s in states):
+        return False  # a committed entry was cut from a log
     for i, a in enumerate(states):
         for b in states[i + 1 :]:
-            for k in _overlap(a, b, a.commit_index, b.commit_index):
-                if a.entry(k) != b.entry(k):
-                    return False
+            common = _overlap(a, b, a.commit_index, b.commit_index)
+            if common and _slice(a, common.start, common.stop - 1) != _slice(
+                b, common.start, common.stop - 1
+            ):
+                return False
             if a.last_applied == b.last_applied and a.machine != b.machine:
                 return False
     return True
@@ -1454,10 +1464,13 @@ def leader_completeness(state: Any) -> bool:
         if s.role != LEADER:
             continue
         for other in states.values():
-            for k in range(other.snapshot_index + 1, other.commit_index + 1):
-                e = other.entry(k)
-                if e.term > s.current_term or k <= s.snapshot_index:
-                    continue
-                if k > s.last_index or s.entry(k) != e:
-                    return False
+            # The committed entries of terms up to the leader's, from where both hold entries.
+            lo = max(other.snapshot_index, s.snapshot_index) + 1
+            hi = min(other.commit_index, other.last_index)
+            while hi >= lo and other.term(hi) > s.current_term:
+                hi -= 1
+            if hi < lo:
+                continue
+            if hi > s.last_index or _slice(s, lo, hi) != _slice(other, lo, hi):
+                return False
     return True
