@@ -87,7 +87,7 @@ def test_config_validation() -> None:
     with pytest.raises(ValueError, match="snapshot_every"):
         RaftConfig(snapshot_every=0)
     with pytest.raises(ValueError, match="not an operation"):
-        RaftClient(["s1"], [("incr", "x", 1)])  # type: ignore[list-item]
+        RaftClient(["s1"], [("incr", "x", 1)])
     with pytest.raises(ValueError, match="timeout"):
         RaftClient(["s1"], [], timeout=0)
     from dslib.errors import ProtocolError
