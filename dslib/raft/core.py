@@ -893,8 +893,9 @@ class RaftNode(Node[RaftState]):
         """Adopt a higher ``term`` (or a same-term leader) and become a follower."""
         if state.role == LEADER:
             ctx.cancel_timer(HEARTBEAT)
-        if state.role != FOLLOWER or term > state.current_term:
-            self._arm_election(ctx)
+            self._arm_election(ctx)  # a leader has no election timer running
+        # A follower or candidate keeps its timer running: Figure 2 restarts it only when
+        # it grants a vote or hears from the current leader (see Ongaro's dissertation 9.5).
         newer = term > state.current_term
         return replace(
             state,
@@ -1152,8 +1153,7 @@ class RaftNode(Node[RaftState]):
             return state
         if state.role != FOLLOWER:  # a candidate of the same term steps down
             state = self._step_down(ctx, state, msg.term)
-        else:
-            self._arm_election(ctx)
+        self._arm_election(ctx)  # heard from the current leader (Figure 2)
         state = replace(state, leader=msg.leader_id)
         new_log = self.append_rule(state, msg)
         if new_log is None:
@@ -1221,8 +1221,7 @@ class RaftNode(Node[RaftState]):
             return state
         if state.role != FOLLOWER:
             state = self._step_down(ctx, state, msg.term)
-        else:
-            self._arm_election(ctx)
+        self._arm_election(ctx)  # heard from the current leader
         state = replace(state, leader=msg.leader_id)
         snap = msg.snapshot
         if snap.last_index > state.commit_index:

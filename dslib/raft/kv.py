@@ -434,6 +434,7 @@ def run_kv(
     isolate_leader: float | None = None,
     check_every: float | None = 20.0,
     time_limit: float | None = 60.0,
+    shrink: bool = True,
     **client_options: Any,
 ) -> KVRun:
     """Run a key-value cluster with clients under ``nemesis``, then judge it.
@@ -466,6 +467,8 @@ def run_kv(
         on the servers' states this often; None: only at the end.
     time_limit : float or None
         Seconds the linearizability check may take before it says ``unknown``.
+    shrink : bool, default True
+        Shrink a linearizability violation to a minimal core (slower).
     **client_options
         Passed to every ``RaftClient`` (timeout, retry_delay, give_up, think).
     """
@@ -489,7 +492,7 @@ def run_kv(
     sim.run(until=duration + settle)
     _check_properties(sim, violations)
     history = sim.history
-    result = check_linearizable(history, KeyValue(), time_limit=time_limit)
+    result = check_linearizable(history, KeyValue(), time_limit=time_limit, shrink=shrink)
     final = _final_store(sim)
     lost, doubled = _lost_and_doubled(history, final)
     counts = {"ok": 0, "info": 0, "fail": 0}

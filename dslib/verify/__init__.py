@@ -14,7 +14,7 @@ Three tools, each on z3 (de Moura and Bjørner, TACAS 2008):
 Examples, each with its inductive invariant and a deliberately broken variant:
 :mod:`~dslib.verify.lock_server`, :mod:`~dslib.verify.toy_consensus`,
 :mod:`~dslib.verify.two_phase_commit`, :mod:`~dslib.verify.raft_election`,
-:mod:`~dslib.verify.water_jug`.
+:mod:`~dslib.verify.raft_log`, :mod:`~dslib.verify.water_jug`.
 
 This package depends on z3 only (pandas for tables), not on the simulator.
 

@@ -7,6 +7,7 @@ Importing this module under IPython registers a PNG renderer for such figures.
 
 from dslib.viz.history import linearization_points, plot_history
 from dslib.viz.plots import latency_cdf, latency_histogram, topology
+from dslib.viz.raft import raft_figure, raft_logs, raft_ring, raft_view
 from dslib.viz.spacetime import message_label, space_time_diagram
 
 __all__ = [
@@ -15,6 +16,10 @@ __all__ = [
     "linearization_points",
     "message_label",
     "plot_history",
+    "raft_figure",
+    "raft_logs",
+    "raft_ring",
+    "raft_view",
     "space_time_diagram",
     "topology",
 ]

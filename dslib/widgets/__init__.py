@@ -15,6 +15,7 @@ from dslib.widgets.navigator import Navigator, steps_from_json, steps_to_json
 from dslib.widgets.network import NetworkExplorer, network_figure, network_scenario
 from dslib.widgets.quorums import QuorumExplorer, quorum_figure, quorum_scenario
 from dslib.widgets.race import LoadBalancerRace, race, race_figure, race_table
+from dslib.widgets.raft import RaftController, RaftPlayground
 from dslib.widgets.ring import RingExplorer, ring_figure, ring_scenario
 
 __all__ = [
@@ -25,6 +26,8 @@ __all__ = [
     "Navigator",
     "NetworkExplorer",
     "QuorumExplorer",
+    "RaftController",
+    "RaftPlayground",
     "RingExplorer",
     "architecture_figure",
     "architecture_results",
