@@ -26,16 +26,18 @@ def test_every_mutant_is_caught_by_its_checks_and_the_table_says_so() -> None:
     table = mutant_table(report)
     assert list(table["mutant"]) == ["correct version", *MUTANTS]
     caught = dict(zip(table["mutant"], table["caught by"], strict=True))
-    assert caught["correct version"] == "none: passes all 5 checks"
-    assert caught["vote_without_log_check"] == "model checking, KV store under faults"
+    assert caught["correct version"] == "none: passes all 6 checks"
+    assert caught["vote_without_log_check"] == (
+        "model checking, KV store under faults, hypothesis fault schedules"
+    )
     assert caught["commit_old_terms"] == "Figure 8 by hand"
     assert caught["forget_vote"] == "model checking, z3 induction"
     assert caught["keep_conflicts"] == "z3 induction, stale tail by hand"
     assert caught["stale_reads"] == "KV store under faults"
-    assert caught["no_sessions"] == "KV store under faults"
+    assert caught["no_sessions"] == "KV store under faults, hypothesis fault schedules"
     lengths = dict(zip(table["mutant"], table["counterexample length"], strict=True))
     assert lengths["vote_without_log_check"] == "8"  # steps of the model checker
-    assert lengths["forget_vote"] == "1"  # the shortest: z3's one-step counterexample
+    assert lengths["forget_vote"] == "8" and lengths["stale_reads"] == "—"
 
 
 def test_every_mutant_of_the_module_is_in_the_table() -> None:

@@ -16,7 +16,13 @@ and returns an ``Outcome`` from ``dslib.mutants``:
   loss, duplication and reordering, with the leader and a client cut off from
   the rest for 700 ms; linearizability, lost and doubled appends, and the
   Figure 3 properties every 20 ms, for each of 16 seeds (it stops at the first
-  that fails, and says which in ``detail``).
+  that fails, and says which in ``detail``);
+- ``search_schedules``: hypothesis draws fault schedules (crashes, partitions
+  of every shape, loss and duplication bursts) for a smaller store, looking for
+  one under which it fails (``detail`` shows the schedule).
+
+The table's "counterexample length" is the shortest *execution* that shows a
+bug: model-checker steps, or the events of a scripted scenario.
 
 ``MUTANTS_TABLE`` lists the mutants of ``dslib.raft.MUTANTS`` with the checks
 that must catch them; ``mutant_report()`` runs everything (about 30 s).
@@ -58,11 +64,14 @@ __all__ = [
     "INVARIANTS",
     "MUTANTS_TABLE",
     "Scripted",
+    "fault_schedule_strategy",
     "figure8",
     "figure8_run",
     "model_check",
     "mutant_report",
     "nemesis_runs",
+    "run_schedule",
+    "search_schedules",
     "stale_tail",
     "stale_tail_run",
     "z3_proof",
@@ -247,9 +256,9 @@ def z3_proof(config: RaftConfig) -> Outcome:
     ``keep_conflicts``) is proved with its bug; any other is proved as correct Raft
     (the models abstract the rest away, so they cannot catch it).
 
-    A counterexample to induction is one step (from a state where every
-    conjunct holds to one where one fails), so its length is 1; ``detail``
-    names every (conjunct, action) check that fails.
+    A counterexample to induction is one step from a state that need not be
+    reachable, not an execution, so the outcome has no counterexample length;
+    ``detail`` names every (conjunct, action) check that fails.
     """
     from dslib.verify import check_inductive
     from dslib.verify import raft_election as election
@@ -265,7 +274,7 @@ def z3_proof(config: RaftConfig) -> Outcome:
         failing += check_inductive(system, invariant).failing
     if not failing:
         return Outcome(True)
-    return Outcome(False, 1, "fails: " + ", ".join(f"{c} after {a}" for c, a in failing))
+    return Outcome(False, None, "fails: " + ", ".join(f"{c} after {a}" for c, a in failing))
 
 
 # -- the store under faults ----------------------------------------------------------------
@@ -302,6 +311,79 @@ NEMESIS_OPTIONS: dict[str, Any] = {
 """The faults and client settings of ``nemesis_runs`` (and of the long sweep)."""
 
 
+# -- hypothesis ----------------------------------------------------------------------------
+HYPOTHESIS_IDS = ("c1", "c2", "s1", "s2", "s3")
+
+
+def fault_schedule_strategy() -> Any:
+    """Fault schedules for 3 servers and 2 clients (``dslib.testing.fault_schedules``).
+
+    Up to four episodes in the first 600 ms, each up to 400 ms long: a server
+    crashes and restarts, a partition of any shape (clients included), a burst
+    of message loss, or a burst of duplication.
+    """
+    from dslib.testing.strategies import fault_schedules
+
+    return fault_schedules(
+        HYPOTHESIS_IDS,
+        kinds=("crash", "partition", "loss", "duplication"),
+        max_episodes=4,
+        horizon=600,
+        max_duration=400,
+        crashable=("s1", "s2", "s3"),
+    )
+
+
+def run_schedule(config: RaftConfig, schedule: Sequence[tuple[float, Any]]) -> Any:
+    """The key-value store (3 servers, 2 clients, 15 operations each) under ``schedule``."""
+    from dslib.sim import Nemesis
+
+    return run_kv(
+        0,
+        servers=3,
+        clients=2,
+        ops=15,
+        nemesis=Nemesis(list(schedule)),
+        config=config,
+        network=Network(latency=uniform(1.0, 5.0)),
+        think=20.0,
+        give_up=200.0,
+        timeout=40.0,
+        shrink=False,
+        check_every=None,
+    )
+
+
+def search_schedules(config: RaftConfig, max_examples: int = 150, shrink: bool = False) -> Outcome:
+    """Let hypothesis look for a fault schedule under which the store fails.
+
+    Examples are drawn deterministically (``derandomize``), so the result is the
+    same on every run. With ``shrink``, hypothesis then shrinks the schedule it
+    found to a minimal one (this can take a minute); ``detail`` shows it.
+    """
+    from hypothesis import HealthCheck, Phase, find, settings
+    from hypothesis.errors import NoSuchExample
+
+    phases = (Phase.generate, Phase.shrink) if shrink else (Phase.generate,)
+    opts = settings(
+        max_examples=max_examples,
+        database=None,
+        derandomize=True,
+        deadline=None,
+        phases=phases,
+        suppress_health_check=list(HealthCheck),
+    )
+    try:
+        found = find(
+            fault_schedule_strategy(),
+            lambda sched: run_schedule(config, sched).verdict != "ok",
+            settings=opts,
+        )
+    except NoSuchExample:
+        return Outcome(True)
+    return Outcome(False, None, f"faults: {found}")
+
+
 # -- the mutant table ----------------------------------------------------------------------
 CHECKS: dict[str, Callable[[RaftConfig], Any]] = {
     "model checking": model_check,
@@ -309,6 +391,7 @@ CHECKS: dict[str, Callable[[RaftConfig], Any]] = {
     "Figure 8 by hand": figure8,
     "stale tail by hand": stale_tail,
     "KV store under faults": nemesis_runs,
+    "hypothesis fault schedules": search_schedules,
 }
 """The checks of the mutant table, by name, in the table's order."""
 
@@ -323,13 +406,17 @@ MUTANTS_TABLE: list[Mutant[RaftConfig]] = [
         (
             "vote_without_log_check",
             MUTANTS["vote_without_log_check"],
-            ("model checking", "KV store under faults"),
+            ("model checking", "KV store under faults", "hypothesis fault schedules"),
         ),
         ("commit_old_terms", MUTANTS["commit_old_terms"], ("Figure 8 by hand",)),
         ("forget_vote", MUTANTS["forget_vote"], ("model checking", "z3 induction")),
         ("keep_conflicts", MUTANTS["keep_conflicts"], ("stale tail by hand", "z3 induction")),
         ("stale_reads", MUTANTS["stale_reads"], ("KV store under faults",)),
-        ("no_sessions", MUTANTS["no_sessions"], ("KV store under faults",)),
+        (
+            "no_sessions",
+            MUTANTS["no_sessions"],
+            ("KV store under faults", "hypothesis fault schedules"),
+        ),
     ]
 ]
 """Every mutant of ``MUTANTS`` with the checks that must catch it."""
