@@ -139,6 +139,29 @@ class Entry:
     term: int
     command: Hashable
 
+    def __hash__(self) -> int:
+        # Logs are hashed whole on every persist and by the model checker; entries never
+        # change, so each computes its hash once.
+        return _cached_hash(self, (self.term, self.command))
+
+    def __getstate__(self) -> dict[str, Any]:
+        return _without_hash(self)
+
+
+def _cached_hash(obj: object, fields: tuple[Any, ...]) -> int:
+    """``hash(fields)``, computed once per object (string hashes differ between processes,
+    so the cache is never pickled: see ``_without_hash``)."""
+    try:
+        return obj.__dict__["_hash"]
+    except KeyError:
+        h = hash(fields)
+        object.__setattr__(obj, "_hash", h)
+        return h
+
+
+def _without_hash(obj: object) -> dict[str, Any]:
+    return {k: v for k, v in obj.__dict__.items() if k != "_hash"}
+
 
 Log = tuple[Entry, ...]
 
@@ -341,6 +364,12 @@ class Snapshot:
     last_term: int
     machine: Hashable = None
     sessions: tuple[tuple[str, int, Hashable], ...] = ()
+
+    def __hash__(self) -> int:
+        return _cached_hash(self, (self.last_index, self.last_term, self.machine, self.sessions))
+
+    def __getstate__(self) -> dict[str, Any]:
+        return _without_hash(self)
 
 
 class StateMachine:
@@ -1193,8 +1222,8 @@ class RaftNode(Node[RaftState]):
                 match_index=_put(state.match_index, src, match),
                 next_index=_put(state.next_index, src, nxt),
             )
-            if nxt <= state.last_index and msg.match_index > old_match:
-                self._send_append(ctx, state, src)  # catching up: send the next entries
+            if nxt <= state.last_index and msg.match_index - old_match >= MAX_BATCH:
+                self._send_append(ctx, state, src)  # a full batch: send the next one now
             return self._advance_commit(ctx, state)
         if self.config.fast_backoff:
             nxt = msg.conflict_index
