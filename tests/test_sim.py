@@ -262,6 +262,21 @@ def test_message_in_flight_when_partition_starts_is_dropped() -> None:
     assert sim.trace.of_kind("drop")[0].detail == "partition"
 
 
+def test_messages_in_flight_say_when_they_arrive_and_what_becomes_of_them() -> None:
+    sim = Simulation(pair(3, period=0.5), network=Network(latency=5.0))
+    sim.run(until=0.1)
+    [(msg_id, src, dst, _msg, arrival, fate)] = sim.messages_in_flight()
+    assert (src, dst, arrival, fate) == ("tx", "rx", 5.0, "deliver")
+    assert sim.trace.of_kind("send")[0].ref == msg_id
+    sim.partition(["tx"], ["rx"])
+    sim.run(until=0.6)
+    assert [m[5] for m in sim.messages_in_flight()] == ["partition", "partition"]
+    assert len(sim.in_flight()) == 2
+    lossy = Simulation(pair(1), network=Network(latency=5.0, loss=1.0))
+    lossy.run(until=0.1)
+    assert [m[5] for m in lossy.messages_in_flight()] == ["lost"]
+
+
 @pytest.mark.parametrize(
     ("groups", "match"),
     [

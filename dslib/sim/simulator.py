@@ -191,6 +191,29 @@ class Simulation:
             out += [(e[4], e[3], e[5]) for e in buffered if e[2] == _DELIVER]
         return out
 
+    def messages_in_flight(self) -> list[tuple[int, str, str, Any, float, str]]:
+        """The messages in flight as ``(msg_id, src, dst, msg, arrival, fate)``, by arrival.
+
+        ``arrival`` is when the message arrives or is dropped; ``fate`` is what
+        happens to it if nothing changes before then: ``"deliver"``, ``"lost"``
+        (the network loses it), ``"partition"`` (a partition or cut link lies
+        between its ends) or ``"crashed"`` (its destination is down). ``msg_id``
+        is the id the trace gives the send. Messages held for a paused node are
+        not included.
+        """
+        fates = {_DELIVER: "deliver", _LOST: "lost", _BLOCKED: "partition"}
+        out = []
+        for e in sorted(self._queue):
+            if e[2] not in fates:
+                continue
+            fate = fates[e[2]]
+            if fate == "deliver" and not self.connected(e[4], e[3]):
+                fate = "partition"
+            elif fate == "deliver" and e[3] in self.crashed:
+                fate = "crashed"
+            out.append((e[6], e[4], e[3], e[5], e[0], fate))
+        return out
+
     def __repr__(self) -> str:
         return f"Simulation(now={self.now!r}, events={self.events}, pending={len(self._queue)})"
 

@@ -276,18 +276,6 @@ def _natural(node_id: str) -> tuple[str, int, str]:
     return (stem, int(digits) if digits else -1, node_id)
 
 
-def _in_flight(sim: Simulation) -> list[tuple[int, float, int, str, str, Any]]:
-    """``(msg_id, arrival, kind, src, dst, msg)`` of every message in flight, by arrival.
-
-    Reads the simulation's event queue (the public ``in_flight()`` gives neither
-    the arrival time nor the message id).
-    """
-    from dslib.sim.simulator import _BLOCKED, _DELIVER, _LOST
-
-    kinds = (_DELIVER, _LOST, _BLOCKED)
-    return [(e[6], e[0], e[2], e[4], e[3], e[5]) for e in sorted(sim._queue) if e[2] in kinds]
-
-
 def _send_times(sim: Simulation, ids: set[int]) -> dict[int, float]:
     """When each message of ``ids`` was sent, from the end of the trace backwards."""
     out: dict[int, float] = {}
@@ -372,18 +360,10 @@ def raft_view(
         )
         for c in client_ids
     )
-    flight = _in_flight(sim)
+    flight = sim.messages_in_flight()
     sent = _send_times(sim, {f[0] for f in flight}) if sim.record_trace else {}
     messages = []
-    for msg_id, arrival, kind, src, dst, msg in flight:
-        if kind == 1:
-            fate = "lost"
-        elif kind == 2 or not sim.connected(src, dst):
-            fate = "partition"
-        elif dst in crashed:
-            fate = "crashed"
-        else:
-            fate = "deliver"
+    for msg_id, src, dst, msg, arrival, fate in flight:
         messages.append(MessageView(msg_id, src, dst, msg, sent.get(msg_id), arrival, fate))
     everyone = sorted(server_ids + client_ids)
     cut = tuple(
