@@ -21,9 +21,9 @@ from __future__ import annotations
 import argparse
 import itertools
 import random
-import statistics
-import time
 from typing import Any
+
+from timing import timed
 
 from dslib.consistency import KeyValue, Model, Register, check_linearizable, history_from_intervals
 from dslib.sim.history import History
@@ -105,16 +105,6 @@ def naive(history: History, model: Model) -> bool:
         else:
             return True
     return False
-
-
-def timed(fn: Any, reps: int) -> tuple[float, Any]:
-    times = []
-    result = None
-    for _ in range(reps):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
 
 
 def main() -> None:

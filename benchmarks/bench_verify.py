@@ -13,10 +13,9 @@ Run: ``python benchmarks/bench_verify.py [--repeat 3]``
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-from collections.abc import Callable
 from typing import Any
+
+from timing import timed
 
 from dslib.verify import (
     bmc,
@@ -40,17 +39,6 @@ EXAMPLES = [
     ("two-phase commit", two_phase_commit, two_phase_commit.two_phase_commit, "commit_early"),
     ("raft election", raft_election, raft_election.raft_election, "forget_votes"),
 ]
-
-
-def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    """Median seconds of ``repeat`` calls, and the last result."""
-    times = []
-    result = None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
 
 
 def main() -> None:

@@ -18,12 +18,11 @@ Run: ``python benchmarks/bench_verify_raft.py [--repeat 3] [--bmc]``
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from collections.abc import Callable
 from functools import partial
 from types import ModuleType
-from typing import Any
+
+from timing import timed
 
 from dslib.verify import bmc, check_inductive, raft_election, raft_log
 from dslib.verify.transition import TransitionSystem, text_table
@@ -46,17 +45,6 @@ EXAMPLES: list[tuple[str, ModuleType, Callable[..., TransitionSystem], str, list
         6,
     ),
 ]
-
-
-def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    """Median seconds of ``repeat`` calls, and the last result."""
-    times = []
-    result = None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
 
 
 def main() -> None:
