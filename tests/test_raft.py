@@ -386,6 +386,23 @@ def test_model_checker_catches_vote_without_log_check() -> None:
 
 
 # -- Figure 8, scripted --------------------------------------------------------------------
+def test_leader_completeness_allows_a_stale_leader() -> None:
+    stale = RaftState(
+        current_term=4, role="leader", log=(Entry(1, "a"), Entry(2, "b")), commit_index=1
+    )
+    new = RaftState(
+        current_term=5,
+        role="leader",
+        log=(Entry(1, "a"), Entry(3, "c"), Entry(5, "b")),
+        commit_index=3,
+    )
+    assert leader_completeness({"s1": stale, "s5": new})
+    assert leader_completeness(figure8_run(RaftConfig()).states)
+    # A follower of the stale leader's own term that knows 3:c committed: a violation.
+    knows = replace(new, current_term=4, role="follower")
+    assert not leader_completeness({"s1": stale, "s5": knows})
+
+
 @pytest.mark.parametrize("mutant", [None, "commit_old_terms"])
 def test_figure8(mutant: str | None) -> None:
     h = figure8_run(RaftConfig(mutant=mutant))

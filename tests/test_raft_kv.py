@@ -326,3 +326,15 @@ def test_workload_is_seeded_and_validated() -> None:
     assert len({op[2] for op in appends}) == len(appends)  # unique elements
     with pytest.raises(ValueError, match="n="):
         kv_workload(1, -1)
+
+
+def test_a_refused_append_is_not_resent_at_once_unless_next_index_moved() -> None:
+    # The vote mutant lets two logs disagree inside their snapshots; the follower refuses
+    # the leader's AppendEntries forever. Resending at every refusal (with duplication)
+    # once made the number of messages grow without bound; the heartbeat retries instead.
+    from dslib.raft.checks import NEMESIS_OPTIONS
+
+    cfg = RaftConfig(mutant="vote_without_log_check", snapshot_every=10)
+    run = run_kv(7, ops=40, config=cfg, shrink=False, **NEMESIS_OPTIONS)
+    assert run.verdict.startswith("broke")
+    assert run.sim.events < 20_000  # a correct run of this size takes about 3,000

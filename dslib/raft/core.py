@@ -1237,9 +1237,11 @@ class RaftNode(Node[RaftState]):
                     nxt = last[-1] + 1
         else:
             nxt = _get(state.next_index, src) - 1
+        old_next = _get(state.next_index, src)
         nxt = max(1, _get(state.match_index, src) + 1, min(nxt, state.last_index + 1))
         state = replace(state, next_index=_put(state.next_index, src, nxt))
-        self._send_append(ctx, state, src)
+        if nxt != old_next:  # else the same request would fail again: the heartbeat retries
+            self._send_append(ctx, state, src)
         return self._serve_reads(ctx, state)
 
     def _on_install_snapshot(
@@ -1478,7 +1480,9 @@ def state_machine_safety(state: Any) -> bool:
 def leader_completeness(state: Any) -> bool:
     """Every leader's log holds every entry committed (in an earlier or its own term).
 
-    Checked against the committed entries the servers hold now.
+    Checked against the committed entries known to servers that are not in a
+    later term than the leader: a server of a later term may know of entries
+    committed after the leader's term, which a stale leader rightly lacks.
 
     Examples
     --------
@@ -1492,6 +1496,8 @@ def leader_completeness(state: Any) -> bool:
         if s.role != LEADER:
             continue
         for other in states.values():
+            if other.current_term > s.current_term:
+                continue  # it may know of entries committed after s's term (s is stale)
             # The committed entries of terms up to the leader's, from where both hold entries.
             lo = max(other.snapshot_index, s.snapshot_index) + 1
             hi = min(other.commit_index, other.last_index)

@@ -48,6 +48,7 @@ from dslib.raft.core import (
 )
 from dslib.sim import Nemesis, Network, RandomNemesis, Simulation, uniform
 from dslib.sim.history import History
+from dslib.sim.nemesis import ClockSkew, Cut, NetworkChange, Partition
 
 __all__ = [
     "APPEND_KEYS",
@@ -57,6 +58,7 @@ __all__ = [
     "RaftClient",
     "RaftClientState",
     "appended_elements",
+    "count_faults",
     "kv_system",
     "kv_workload",
     "run_kv",
@@ -485,7 +487,7 @@ def run_kv(
     if check_every is not None:
         _schedule_checks(sim, check_every, duration + settle, violations)
     sim.run(until=duration)
-    faults = sim.trace.count("fault")
+    faults = count_faults(sim)
     sim.heal()
     for node in sorted(sim.crashed):
         sim.restart(node)
@@ -500,6 +502,29 @@ def run_kv(
         counts[op.status] = counts.get(op.status, 0) + 1
     broken = tuple(sorted(((t, name) for name, t in violations.items())))
     return KVRun(sim, history, result, final, lost, doubled, counts, faults, broken)
+
+
+def count_faults(sim: Simulation) -> int:
+    """How many faults a run has seen so far: crashes, pauses, partitions, cut links,
+    clock skews and bursts of loss or duplication (restarts, heals and the ends of
+    bursts undo faults and are not counted).
+
+    Examples
+    --------
+    >>> from dslib.sim import Crash, Restart
+    >>> run = run_kv(0, servers=3, clients=1, ops=5,
+    ...              nemesis=Nemesis([(100.0, Crash("s1")), (300.0, Restart("s1"))]))
+    >>> run.faults
+    1
+    """
+    n = 0
+    for e in sim.trace.of_kind("crash", "pause", "fault"):
+        burst = isinstance(e.data, NetworkChange) and (
+            e.data.loss is not None or e.data.duplication is not None
+        )
+        if e.kind != "fault" or burst or isinstance(e.data, (Partition, Cut, ClockSkew)):
+            n += 1
+    return n
 
 
 PROPERTIES = (election_safety, log_matching, state_machine_safety, leader_completeness)
