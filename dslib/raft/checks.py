@@ -61,12 +61,18 @@ from dslib.sim import Network, RandomNemesis, uniform
 
 __all__ = [
     "CHECKS",
+    "FIGURE8_CONFIG",
     "INVARIANTS",
     "MUTANTS_TABLE",
     "Scripted",
     "fault_schedule_strategy",
     "figure8",
+    "figure8_a",
+    "figure8_b",
+    "figure8_c",
+    "figure8_d",
     "figure8_run",
+    "figure8_start",
     "model_check",
     "mutant_report",
     "nemesis_runs",
@@ -177,38 +183,64 @@ class Scripted:
         self.steps += 1
 
 
+FIGURE8_CONFIG = RaftConfig(commands=("a", "b", "c", "d"), noop=False)
+"""Figure 8's servers: no no-op (so the indices are the paper's); ``commands`` stand in for
+clients (a leader proposes the next one its log lacks when its ``propose`` timer fires)."""
+
+
+def figure8_start(h: Scripted) -> None:
+    """Term 1: S1 leads and copies "a" everywhere."""
+    h.elect("s1", ("s2", "s3"), term=1)
+    h.fire("s1", "propose")
+    h.replicate("s1", ("s2", "s3", "s4", "s5"))
+
+
+def figure8_a(h: Scripted) -> None:
+    """(a) S1 leads term 2 and copies its entry 2 to S2 only."""
+    h.elect("s1", ("s2", "s3"), term=2)
+    h.fire("s1", "propose")
+    h.replicate("s1", ("s2",))
+
+
+def figure8_b(h: Scripted) -> None:
+    """(b) S1 crashes; S5 wins term 3 with the votes of S3 and S4 and appends entry 2."""
+    h.up.discard("s1")
+    h.elect("s5", ("s3", "s4"), term=3)
+    h.append("s5", "c")
+
+
+def figure8_c(h: Scripted) -> None:
+    """(c) S5 crashes; S1 restarts, wins term 4 and copies its entry 2 to S3."""
+    h.up.discard("s5")
+    h.up.add("s1")
+    h.elect("s1", ("s2", "s3"), term=4)
+    h.replicate("s1", ("s2", "s3"))
+
+
+def figure8_d(h: Scripted) -> None:
+    """(d) S1 crashes; S5 restarts and wins term 5 with the votes of S2, S3 and S4."""
+    h.up.discard("s1")
+    h.up.add("s5")
+    h.elect("s5", ("s2", "s3", "s4"), term=5)
+    h.fire("s5", "propose")
+    h.replicate("s5", ("s2", "s3", "s4"))
+
+
 def figure8_run(config: RaftConfig) -> Scripted:
     """The scenario of Figure 8 of the paper, ending with S5 leader of term 5.
 
-    (a) S1 leads term 2 and copies entry 2 to S2 only. (b) S1 crashes; S5 wins
-    term 3 with the votes of S3, S4 and itself, and appends an entry at index 2.
-    (c) S5 crashes; S1 restarts, wins term 4 and copies its term-2 entry to S3:
-    it is on a majority now. (d) S1 crashes; S5 wins term 5 (S2, S3 and S4
-    vote: its last term, 3, beats their 2) and overwrites index 2 everywhere.
-    If S1 had committed the term-2 entry in (c) by counting replicas, it would
-    now be applied at S1 and replaced at the others.
+    ``config`` gives the mutant; the stages are ``figure8_start`` and
+    ``figure8_a`` to ``figure8_d``. (a) S1 leads term 2 and copies entry 2 to
+    S2 only. (b) S1 crashes; S5 wins term 3 with the votes of S3, S4 and itself,
+    and appends an entry at index 2. (c) S5 crashes; S1 restarts, wins term 4
+    and copies its term-2 entry to S3: it is on a majority now. (d) S1 crashes;
+    S5 wins term 5 (S2, S3 and S4 vote: its last term, 3, beats their 2) and
+    overwrites index 2 everywhere. If S1 had committed the term-2 entry in (c)
+    by counting replicas, it would now be applied at S1 and replaced at the others.
     """
-    cfg = replace(config, commands=("a", "b", "c", "d"), noop=False)
-    h = Scripted(RaftNode(cfg), 5)
-    everyone = ("s2", "s3", "s4", "s5")
-    h.elect("s1", ("s2", "s3"), 1)  # term 1: "a" everywhere, committed
-    h.fire("s1", "propose")
-    h.replicate("s1", everyone)
-    h.elect("s1", ("s2", "s3"), 2)  # (a)
-    h.fire("s1", "propose")
-    h.replicate("s1", ("s2",))
-    h.up.discard("s1")  # (b)
-    h.elect("s5", ("s3", "s4"), 3)
-    h.append("s5", "c")
-    h.up.discard("s5")  # (c)
-    h.up.add("s1")
-    h.elect("s1", ("s2", "s3"), 4)
-    h.replicate("s1", ("s2", "s3"))
-    h.up.discard("s1")  # (d)
-    h.up.add("s5")
-    h.elect("s5", ("s2", "s3", "s4"), 5)
-    h.fire("s5", "propose")
-    h.replicate("s5", ("s2", "s3", "s4"))
+    h = Scripted(RaftNode(replace(FIGURE8_CONFIG, mutant=config.mutant)), 5)
+    for stage in (figure8_start, figure8_a, figure8_b, figure8_c, figure8_d):
+        stage(h)
     return h
 
 
