@@ -55,6 +55,7 @@ from dslib.exercises.stages import (
     call_answer,
 )
 from dslib.raft import (
+    SAFETY_PROPERTIES,
     AppendEntries,
     AppendEntriesReply,
     Entry,
@@ -64,12 +65,8 @@ from dslib.raft import (
     RaftState,
     RequestVote,
     RequestVoteReply,
-    election_safety,
-    leader_completeness,
-    log_matching,
     log_up_to_date,
     merge_entries,
-    state_machine_safety,
 )
 
 __all__ = ["RaftModelCheck", "acknowledged_entries_kept", "model_checking_stage"]
@@ -261,7 +258,7 @@ def _judge(answer: Any, args: tuple[Any, ...], want: Any, table: _Cases) -> Fail
 
 
 # == the model-checking stage ==================================================================
-INVARIANTS = (election_safety, log_matching, state_machine_safety, leader_completeness)
+INVARIANTS = SAFETY_PROPERTIES
 
 
 def acknowledged_entries_kept(state: Any) -> bool:

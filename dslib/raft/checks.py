@@ -44,14 +44,13 @@ from dslib.core import Context
 from dslib.mutants import Mutant, MutantReport, Outcome, run_mutants
 from dslib.raft.core import (
     MUTANTS,
+    SAFETY_PROPERTIES,
     AppendEntries,
     Entry,
     RaftConfig,
     RaftNode,
     RaftState,
     RequestVote,
-    election_safety,
-    leader_completeness,
     log_matching,
     raft_system,
     state_machine_safety,
@@ -83,7 +82,7 @@ __all__ = [
     "z3_proof",
 ]
 
-INVARIANTS = (election_safety, log_matching, state_machine_safety, leader_completeness)
+INVARIANTS = SAFETY_PROPERTIES
 """The properties of Figure 3, as functions of a global state."""
 
 

@@ -74,6 +74,7 @@ from dslib.errors import ProtocolError
 
 __all__ = [
     "MUTANTS",
+    "SAFETY_PROPERTIES",
     "AppendEntries",
     "AppendEntriesReply",
     "ClientReply",
@@ -1508,3 +1509,7 @@ def leader_completeness(state: Any) -> bool:
             if hi > s.last_index or _slice(s, lo, hi) != _slice(other, lo, hi):
                 return False
     return True
+
+
+SAFETY_PROPERTIES = (election_safety, log_matching, state_machine_safety, leader_completeness)
+"""The safety properties of Figure 3, each a function of a global state."""

@@ -34,17 +34,14 @@ from typing import Any
 from dslib.consistency import CheckResult, KeyValue, check_linearizable
 from dslib.core import Context, Node, System, stable_repr
 from dslib.raft.core import (
+    SAFETY_PROPERTIES,
     ClientReply,
     ClientRequest,
     RaftConfig,
     RaftNode,
-    RaftState,
     StateMachine,
-    election_safety,
-    leader_completeness,
+    _node_states,
     leaders,
-    log_matching,
-    state_machine_safety,
 )
 from dslib.sim import Nemesis, Network, RandomNemesis, Simulation, uniform
 from dslib.sim.history import History
@@ -527,12 +524,9 @@ def count_faults(sim: Simulation) -> int:
     return n
 
 
-PROPERTIES = (election_safety, log_matching, state_machine_safety, leader_completeness)
-
-
 def _check_properties(sim: Simulation, violations: dict[str, float]) -> None:
-    states = {k: v for k, v in sim.states.items() if isinstance(v, RaftState)}
-    for prop in PROPERTIES:
+    states = _node_states(sim.states)
+    for prop in SAFETY_PROPERTIES:
         if prop.__name__ not in violations and not prop(states):
             violations[prop.__name__] = sim.now
 
@@ -553,7 +547,7 @@ def _schedule_isolation(sim: Simulation, period: float, until: float) -> None:
         raise ValueError(f"run_kv: isolate_leader={period!r} must be a number > 0 or None")
 
     def isolate(s: Simulation) -> None:
-        current = leaders({k: v for k, v in s.states.items() if isinstance(v, RaftState)})
+        current = leaders(s.states)
         if not current:
             return
         leader = current[max(current)][0]
@@ -578,7 +572,7 @@ def _fault_horizon(nemesis: Nemesis | None) -> float:
 
 
 def _final_store(sim: Simulation) -> dict[Hashable, Any]:
-    states = {k: v for k, v in sim.states.items() if isinstance(v, RaftState)}
+    states = _node_states(sim.states)
     current = leaders(states)
     if current:
         term = max(current)

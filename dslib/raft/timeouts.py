@@ -346,8 +346,7 @@ class _TrialServer(RaftNode):
         granted = isinstance(msg, RequestVote) and new.voted_for == msg.candidate_id
         if from_leader or granted:
             return new  # Figure 2's reasons to reset: the core has done so
-        # Neither: Figure 2 keeps the election timer running as it was.
-        ctx.timers_set = [(t, d) for t, d in ctx.timers_set if t != ELECTION]
+        # Neither: the core (Figure 2) kept the election timer running as it was.
         if self.timer_rule == "any_new_term" and new.current_term > state.current_term:
             ctx.set_timer(ELECTION, self.config.election_timeout)
         return new
