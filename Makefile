@@ -8,7 +8,7 @@ LAB_ARGS   ?=
 # JupyterLab refuses to run as root unless told; containers and CI often are root.
 ROOT_ARGS  := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test book bench lint typecheck pytest nbval clean
+.PHONY: lab test soak book bench lint typecheck pytest nbval clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "dslib needs Python 3.11 or newer, this is " + sys.version' 
@@ -26,8 +26,8 @@ lab: $(STAMP)
 test: lint typecheck pytest
 
 lint: $(STAMP)
-	$(PY) -m ruff check dslib tests benchmarks tools solutions
-	$(PY) -m ruff format --check dslib tests benchmarks tools solutions
+	$(PY) -m ruff check conftest.py dslib tests benchmarks tools solutions
+	$(PY) -m ruff format --check conftest.py dslib tests benchmarks tools solutions
 
 typecheck: $(STAMP)
 	$(PY) -m mypy
@@ -35,6 +35,13 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	MPLBACKEND=Agg $(PY) -m pytest -n 2 --dist loadfile --doctest-modules dslib tests \
 	    --nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout 120
+
+## make soak: the suite's properties with fresh randomness and many more examples, plus the
+## seeded sweeps on fresh seeds, for SOAK_MINUTES (not part of make test; prints how to
+## reproduce every failure)
+SOAK_MINUTES ?= 60
+soak: $(STAMP)
+	MPLBACKEND=Agg $(PY) tools/soak.py --minutes $(SOAK_MINUTES)
 
 ## make book: re-execute every notebook in place, top to bottom, in a fresh kernel
 book: $(STAMP)

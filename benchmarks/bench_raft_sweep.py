@@ -94,6 +94,9 @@ def main() -> None:
     parser.add_argument("--ops", type=int, default=400, help="operations per client")
     parser.add_argument("--clients", type=int, default=5)
     parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument(
+        "--no-throughput", action="store_true", help="skip the fault-free throughput runs"
+    )
     args = parser.parse_args()
 
     totals = {"ok": 0, "info": 0, "fail": 0}
@@ -145,6 +148,8 @@ def main() -> None:
     width = max(len(k) for k, _ in rows)
     for k, v in rows:
         print(f"{k:<{width}}  {v}")
+    if args.no_throughput:
+        return
     per_wall, per_sim, done = throughput(args.ops, args.clients)
     print()
     print(

@@ -1,7 +1,8 @@
 """Execute notebooks in place, top to bottom, each in a fresh kernel (``make book``).
 
-Usage: ``python tools/run_notebooks.py [PATH ...]`` where each PATH is a
-notebook or a folder of notebooks (default: ``notebooks``). Widget state is
+Usage: ``python tools/run_notebooks.py [--time-only] [PATH ...]`` where each PATH is a
+notebook or a folder of notebooks (default: ``notebooks``); ``--time-only`` executes
+without writing, to measure. Widget state is
 dropped (DESIGN.md section 6) and the execution time of each notebook is
 printed, so that the 60-second budget is visible.
 """
@@ -29,8 +30,25 @@ def notebooks(paths: list[str]) -> list[Path]:
     return sorted(found)
 
 
-def execute(path: Path) -> float:
-    """Execute ``path`` in place in a fresh kernel; return the seconds it took."""
+SLOW_CELL_SECONDS = 10.0  # DESIGN.md section 6: no cell over about 10 s on a quiet machine
+
+
+def cell_seconds(cell: nbformat.NotebookNode) -> float:
+    """Seconds a just-executed code cell took, from nbclient's timing metadata (0 if none)."""
+    timing = cell.get("metadata", {}).get("execution", {})
+    start, end = timing.get("iopub.execute_input"), timing.get("shell.execute_reply")
+    if not (start and end):
+        return 0.0
+    from datetime import datetime
+
+    return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
+
+
+def execute(path: Path, write: bool = True) -> float:
+    """Execute ``path`` in place in a fresh kernel; return the seconds it took.
+
+    Prints each code cell that took longer than ``SLOW_CELL_SECONDS``.
+    """
     nb = nbformat.read(path, as_version=4)
     nb.metadata.pop("widgets", None)
     nb.metadata["kernelspec"] = {
@@ -45,16 +63,22 @@ def execute(path: Path) -> float:
     client.execute()
     elapsed = time.perf_counter() - start
     nb.metadata.pop("widgets", None)
-    for cell in nb.cells:
+    for index, cell in enumerate(nb.cells):
+        seconds = cell_seconds(cell)
+        if seconds > SLOW_CELL_SECONDS:
+            print(f"  slow cell: {path} cell {index} took {seconds:.1f} s", flush=True)
         cell.metadata.pop("execution", None)
-    nbformat.write(nb, path)
+    if write:
+        nbformat.write(nb, path)
     return elapsed
 
 
 def main(argv: list[str]) -> int:
+    write = "--time-only" not in argv
+    argv = [a for a in argv if a != "--time-only"]
     total = 0.0
     for path in notebooks(argv or ["notebooks"]):
-        seconds = execute(path)
+        seconds = execute(path, write=write)
         total += seconds
         print(f"{seconds:7.1f} s  {path}", flush=True)
     print(f"{total:7.1f} s  in all")
