@@ -41,8 +41,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from fractions import Fraction
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from dslib.basics import LoadGenerator, QueueServer, QueueState
@@ -54,6 +53,7 @@ from dslib.sim.nemesis import Crash, Nemesis, Restart
 from dslib.sim.network import Network, constant
 from dslib.sim.simulator import Simulation
 from dslib.sim.trace import Trace
+from dslib.stats import is_number, percentile
 
 __all__ = [
     "BALANCER_CHECKS",
@@ -63,6 +63,7 @@ __all__ = [
     "BalancerRun",
     "BalancerState",
     "ConsistentHashPolicy",
+    "Dispatch",
     "HealthCheck",
     "KeyedLoadGenerator",
     "LeastConnections",
@@ -83,7 +84,6 @@ __all__ = [
     "max_load_d_choices",
     "max_load_gonnet",
     "max_load_one_choice",
-    "percentile",
     "power_of_two_choices",
     "readmits_recovered_backend",
     "response_times",
@@ -152,25 +152,48 @@ def power_of_two_choices(
 
 
 # -- policies -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Dispatch:
+    """What a policy may look at to place one request.
+
+    Attributes
+    ----------
+    healthy : tuple of str
+        The healthy backends, in the configured order (never empty).
+    outstanding : mapping of str to int
+        The requests sent to each backend and not answered yet.
+    key : hashable, optional
+        The request's key (its client if it has none): what consistent hashing hashes.
+    dispatched : int
+        How many requests were dispatched before this one.
+    rng : random.Random
+        The balancer's seeded random generator (default: seed 0).
+
+    Examples
+    --------
+    >>> RoundRobin().choose(Dispatch(("a", "b", "c"), dispatched=4))
+    'b'
+    """
+
+    healthy: tuple[str, ...]
+    outstanding: Mapping[str, int] = field(default_factory=dict)
+    key: Hashable = None
+    dispatched: int = 0
+    rng: random.Random = field(default_factory=lambda: random.Random(0), compare=False)
+
+
 class Policy:
     """How a balancer picks a backend. Configuration only: it holds no state.
 
-    ``choose`` receives the healthy backends (in the configured order), the
-    outstanding requests of each, the request's key, how many requests were
-    dispatched before this one, and the balancer's seeded random generator.
+    ``choose`` receives a ``Dispatch``: the healthy backends, the outstanding
+    requests of each, the request's key, how many requests were dispatched
+    before this one, and the balancer's seeded random generator.
     """
 
     name = "policy"
 
-    def choose(
-        self,
-        healthy: tuple[str, ...],
-        outstanding: Mapping[str, int],
-        key: Hashable,
-        dispatched: int,
-        rng: random.Random,
-    ) -> str:
-        """Return one of ``healthy`` (never empty)."""
+    def choose(self, request: Dispatch) -> str:
+        """Return one of ``request.healthy``."""
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -180,41 +203,27 @@ class Policy:
 class RoundRobin(Policy):
     """Each healthy backend in turn.
 
-    >>> [RoundRobin().choose(("a", "b", "c"), {}, None, i, random.Random(0)) for i in range(4)]
+    >>> [RoundRobin().choose(Dispatch(("a", "b", "c"), dispatched=i)) for i in range(4)]
     ['a', 'b', 'c', 'a']
     """
 
     name = "round robin"
 
-    def choose(
-        self,
-        healthy: tuple[str, ...],
-        outstanding: Mapping[str, int],
-        key: Hashable,
-        dispatched: int,
-        rng: random.Random,
-    ) -> str:
-        return healthy[dispatched % len(healthy)]
+    def choose(self, request: Dispatch) -> str:
+        return request.healthy[request.dispatched % len(request.healthy)]
 
 
 class RandomChoice(Policy):
     """A healthy backend uniformly at random.
 
-    >>> RandomChoice().choose(("a", "b", "c"), {}, None, 0, random.Random(1))
+    >>> RandomChoice().choose(Dispatch(("a", "b", "c"), rng=random.Random(1)))
     'a'
     """
 
     name = "random"
 
-    def choose(
-        self,
-        healthy: tuple[str, ...],
-        outstanding: Mapping[str, int],
-        key: Hashable,
-        dispatched: int,
-        rng: random.Random,
-    ) -> str:
-        return healthy[rng.randrange(len(healthy))]
+    def choose(self, request: Dispatch) -> str:
+        return request.healthy[request.rng.randrange(len(request.healthy))]
 
 
 class LeastConnections(Policy):
@@ -224,23 +233,15 @@ class LeastConnections(Policy):
     ``least_connections`` picks the first of the least loaded, so that at low
     load (every count 0) the backends still take turns.
 
-    >>> LeastConnections().choose(("a", "b", "c"), {"a": 1, "b": 1, "c": 3}, None, 1,
-    ...                           random.Random(0))
+    >>> LeastConnections().choose(Dispatch(("a", "b", "c"), {"a": 1, "b": 1, "c": 3}, dispatched=1))
     'b'
     """
 
     name = "least connections"
 
-    def choose(
-        self,
-        healthy: tuple[str, ...],
-        outstanding: Mapping[str, int],
-        key: Hashable,
-        dispatched: int,
-        rng: random.Random,
-    ) -> str:
-        k = dispatched % len(healthy)
-        choice = least_connections(healthy[k:] + healthy[:k], outstanding, healthy)
+    def choose(self, request: Dispatch) -> str:
+        healthy, k = request.healthy, request.dispatched % len(request.healthy)
+        choice = least_connections(healthy[k:] + healthy[:k], request.outstanding, healthy)
         assert choice is not None
         return choice
 
@@ -250,7 +251,8 @@ class PowerOfTwoChoices(Policy):
     """Sample ``d`` healthy backends at random, take the least loaded (``d = 2``: the power
     of two choices).
 
-    >>> PowerOfTwoChoices().choose(("a", "b", "c"), {"a": 3, "b": 0}, None, 0, random.Random(2))
+    >>> request = Dispatch(("a", "b", "c"), {"a": 3, "b": 0}, rng=random.Random(2))
+    >>> PowerOfTwoChoices().choose(request)
     'c'
     """
 
@@ -260,15 +262,8 @@ class PowerOfTwoChoices(Policy):
     def name(self) -> str:  # type: ignore[override]
         return "power of two" if self.d == 2 else f"power of {self.d} choices"
 
-    def choose(
-        self,
-        healthy: tuple[str, ...],
-        outstanding: Mapping[str, int],
-        key: Hashable,
-        dispatched: int,
-        rng: random.Random,
-    ) -> str:
-        return power_of_two_choices(healthy, outstanding, rng, self.d)
+    def choose(self, request: Dispatch) -> str:
+        return power_of_two_choices(request.healthy, request.outstanding, request.rng, self.d)
 
     def __repr__(self) -> str:
         return f"PowerOfTwoChoices(d={self.d})"
@@ -286,9 +281,9 @@ class ConsistentHashPolicy(Policy):
     Examples
     --------
     >>> p = ConsistentHashPolicy(["a", "b", "c"])
-    >>> p.choose(("a", "b", "c"), {}, "user42", 0, random.Random(0))
+    >>> p.choose(Dispatch(("a", "b", "c"), key="user42"))
     'c'
-    >>> p.choose(("a", "b"), {}, "user42", 0, random.Random(0))  # c is down: the next one
+    >>> p.choose(Dispatch(("a", "b"), key="user42"))  # c is down: the next one
     'b'
     """
 
@@ -297,20 +292,12 @@ class ConsistentHashPolicy(Policy):
     def __init__(self, backends: Sequence[str], vnodes: int = 64) -> None:
         self.ring = ConsistentHashRing(backends, vnodes)
 
-    def choose(
-        self,
-        healthy: tuple[str, ...],
-        outstanding: Mapping[str, int],
-        key: Hashable,
-        dispatched: int,
-        rng: random.Random,
-    ) -> str:
-        if not isinstance(key, (str, bytes, int)):
-            key = repr(key)
+    def choose(self, request: Dispatch) -> str:
+        key = request.key if isinstance(request.key, (str, bytes, int)) else repr(request.key)
         for node in self.ring.successors(key):
-            if node in healthy:
+            if node in request.healthy:
                 return node
-        return healthy[0]  # a healthy backend the ring does not know (not configured)
+        return request.healthy[0]  # a healthy backend the ring does not know (not configured)
 
     def __repr__(self) -> str:
         return f"ConsistentHashPolicy({len(self.ring.nodes)} backends)"
@@ -426,7 +413,7 @@ class HealthCheck:
     rise: int = 2
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.interval, (int, float)) and self.interval > 0):
+        if not (is_number(self.interval) and self.interval > 0):
             raise ValueError(f"HealthCheck: interval={self.interval!r} must be > 0")
         for name in ("fall", "rise"):
             value = getattr(self, name)
@@ -589,7 +576,7 @@ class LoadBalancer(Node[BalancerState]):
             return replace(state, refused=state.refused + 1)
         outstanding = {b: state.outstanding[i] for i, b in enumerate(self.backends)}
         key = req.key if req.key is not None else src
-        backend = self.policy.choose(healthy, outstanding, key, state.dispatched, ctx.rng)
+        backend = self.policy.choose(Dispatch(healthy, outstanding, key, state.dispatched, ctx.rng))
         i = self.index[backend]
         route: Any = (src, req.request_id, i, state.epoch[i])  # echoed back by the backend
         ctx.send(backend, Request(ctx.id, route, req.f, req.key, req.value))
@@ -641,25 +628,6 @@ class LoadBalancer(Node[BalancerState]):
 
 
 # -- measuring ----------------------------------------------------------------------------
-def percentile(values: Sequence[float], q: float) -> float:
-    """The nearest-rank ``q``-th percentile (``q`` may be fractional: 99.9).
-
-    The rank ``ceil(q n / 100)`` (at least 1) is computed exactly.
-
-    Examples
-    --------
-    >>> percentile([15, 20, 35, 40, 50], 30), percentile(list(range(1, 1001)), 99.9)
-    (20, 999)
-    """
-    if not values:
-        raise ValueError("percentile of an empty list")
-    if not (isinstance(q, (int, float)) and 0 <= q <= 100):
-        raise ValueError(f"percentile: q={q!r} must be a number from 0 to 100")
-    s = sorted(values)
-    rank = max(1, math.ceil(Fraction(str(q)) * len(s) / 100))
-    return s[rank - 1]
-
-
 def response_times(trace: Trace, client: str) -> tuple[list[float], int]:
     """The response time of each request ``client`` sent that was answered ``ok``, in
     completion order, and the number answered not ok (refused).
@@ -903,7 +871,7 @@ def load_tail_theory(choices: int, levels: int, balls_per_bin: float = 1.0) -> l
         raise ValueError(f"load_tail_theory: choices={choices!r} must be an int >= 1")
     if not (isinstance(levels, int) and levels >= 1):
         raise ValueError(f"load_tail_theory: levels={levels!r} must be an int >= 1")
-    if not (isinstance(balls_per_bin, (int, float)) and balls_per_bin >= 0):
+    if not (is_number(balls_per_bin) and balls_per_bin >= 0):
         raise ValueError(f"load_tail_theory: balls_per_bin={balls_per_bin!r} must be >= 0")
     d = choices
 

@@ -49,6 +49,7 @@ from typing import Any
 from dslib.core import Context, Node, System
 from dslib.sim.network import Latency, Network, as_latency, exponential
 from dslib.sim.simulator import Simulation
+from dslib.stats import is_number, percentile
 
 __all__ = [
     "LEGS",
@@ -61,7 +62,6 @@ __all__ = [
     "intersection",
     "k_staleness",
     "k_staleness_monte_carlo",
-    "percentile",
     "simulate_t_visibility",
     "standard_error",
     "t_visibility",
@@ -188,21 +188,6 @@ def _legs(legs: Mapping[str, Any] | None) -> dict[str, Latency]:
     for name, lat in legs.items():
         out[name] = as_latency(lat)
     return out
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """The ``q``-th percentile by nearest rank (``0 <= q <= 100``).
-
-    >>> percentile([15, 20, 35, 40, 50], 30), percentile([3.0], 99.9)
-    (20, 3.0)
-    """
-    if not values:
-        raise ValueError("percentile of an empty list")
-    if not 0 <= q <= 100:
-        raise ValueError(f"percentile: q={q!r} must be between 0 and 100")
-    s = sorted(values)
-    rank = max(1, math.ceil(q * len(s) / 100 - 1e-12))
-    return s[rank - 1]
 
 
 @dataclass(frozen=True)
@@ -482,7 +467,7 @@ def simulate_t_visibility(
     _check_nrw(n, r, w, "simulate_t_visibility")
     if not (isinstance(trials, int) and trials >= 1):
         raise ValueError(f"simulate_t_visibility: trials={trials!r} must be an int >= 1")
-    if not (isinstance(delay, (int, float)) and delay >= 0):
+    if not (is_number(delay) and delay >= 0):
         raise ValueError(f"simulate_t_visibility: delay={delay!r} must be a number >= 0")
     lat = _legs(legs)
     ids = [f"n{i}" for i in range(1, n + 1)]

@@ -7,7 +7,6 @@ import pytest
 from dslib.architectures.compare import (
     ARCHITECTURES,
     compare_architectures,
-    percentile,
     run_architecture,
 )
 from dslib.widgets.architectures import (
@@ -15,10 +14,6 @@ from dslib.widgets.architectures import (
     architecture_figure,
     architecture_results,
 )
-
-
-def test_percentile() -> None:
-    assert percentile([5.0, 1.0, 3.0], 0) == 1.0 and percentile([5.0, 1.0, 3.0], 100) == 5.0
 
 
 def test_every_architecture_completes_the_workload_without_failures() -> None:

@@ -19,6 +19,7 @@ from dslib.balancing import (
     POLICIES,
     Backend,
     ConsistentHashPolicy,
+    Dispatch,
     HealthCheck,
     LeastConnections,
     LoadBalancer,
@@ -35,7 +36,6 @@ from dslib.balancing import (
     max_load_d_choices,
     max_load_gonnet,
     max_load_one_choice,
-    percentile,
     power_of_two_choices,
     run_balancer,
 )
@@ -81,25 +81,27 @@ def test_policies_choose_among_the_healthy() -> None:
     rng = random.Random(0)
     healthy = ("a", "c")
     for policy in (RoundRobin(), RandomChoice(), LeastConnections(), PowerOfTwoChoices()):
-        picks = {policy.choose(healthy, {"a": 1, "b": 0, "c": 1}, "k", i, rng) for i in range(50)}
+        picks = {
+            policy.choose(Dispatch(healthy, {"a": 1, "b": 0, "c": 1}, "k", i, rng))
+            for i in range(50)
+        }
         assert picks == {"a", "c"}, policy
-    assert [RoundRobin().choose(("a", "b", "c"), {}, None, i, rng) for i in range(4)] == [
+    assert [RoundRobin().choose(Dispatch(("a", "b", "c"), dispatched=i)) for i in range(4)] == [
         "a",
         "b",
         "c",
         "a",
     ]
     # least connections takes turns on ties
-    tied = [LeastConnections().choose(("a", "b", "c"), {}, None, i, rng) for i in range(3)]
+    tied = [LeastConnections().choose(Dispatch(("a", "b", "c"), dispatched=i)) for i in range(3)]
     assert tied == ["a", "b", "c"]
 
 
 def test_consistent_hash_policy_keeps_keys_and_moves_only_those_of_a_dead_backend() -> None:
     policy = ConsistentHashPolicy(["a", "b", "c", "d"])
-    rng = random.Random(0)
     keys = [f"user{i}" for i in range(400)]
-    before = {k: policy.choose(("a", "b", "c", "d"), {}, k, 0, rng) for k in keys}
-    after = {k: policy.choose(("a", "b", "d"), {}, k, 0, rng) for k in keys}
+    before = {k: policy.choose(Dispatch(("a", "b", "c", "d"), key=k)) for k in keys}
+    after = {k: policy.choose(Dispatch(("a", "b", "d"), key=k)) for k in keys}
     assert set(before.values()) == {"a", "b", "c", "d"}
     assert all(before[k] == after[k] for k in keys if before[k] != "c")
     assert all(after[k] != "c" for k in keys)
@@ -220,17 +222,6 @@ def test_results_do_not_depend_on_the_hash_seed() -> None:
         for seed in ("0", "7")
     }
     assert len(outputs) == 1
-
-
-def test_percentile_is_nearest_rank_and_exact() -> None:
-    values = list(range(1, 1001))
-    assert percentile(values, 99.9) == 999 and percentile(values, 50) == 500
-    assert percentile([3.0, 1.0, 2.0], 0) == 1.0 and percentile([5], 100) == 5
-    assert percentile(list(range(1, 101)), 99) == 99  # not 100: 99 * 100 / 100 is exact
-    with pytest.raises(ValueError, match="empty"):
-        percentile([], 50)
-    with pytest.raises(ValueError, match="from 0 to 100"):
-        percentile([1], 101)
 
 
 # -- health checks and the mutants --------------------------------------------------------------

@@ -18,7 +18,6 @@ from dslib.pbs import (
     intersection,
     k_staleness,
     k_staleness_monte_carlo,
-    percentile,
     simulate_t_visibility,
     standard_error,
     t_visibility,
@@ -148,9 +147,6 @@ def test_validation() -> None:
         t_visibility(3, 1, 1, {"flight": 1.0})
     with pytest.raises(ValueError, match="f="):
         availability(3, 1, 1, 4)
-    with pytest.raises(ValueError, match="empty"):
-        percentile([], 50)
-    assert percentile([5, 1, 3], 50) == 3
 
 
 def test_quorum_explorer_reacts_to_its_controls() -> None:

@@ -43,13 +43,13 @@ from dslib.sim.clients import Reply, Request
 from dslib.sim.nemesis import Crash, Nemesis, Restart
 from dslib.sim.network import Network, uniform
 from dslib.sim.simulator import Simulation
+from dslib.stats import is_number, percentile
 
 __all__ = [
     "ARCHITECTURES",
     "OpenLoopSource",
     "SourceState",
     "compare_architectures",
-    "percentile",
     "run_architecture",
 ]
 
@@ -60,18 +60,6 @@ ARCHITECTURES = (
     "event-driven",
     "service-oriented",
 )
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The nearest-rank ``q``-th percentile (``nan`` for no values).
-
-    >>> percentile([4.0, 1.0, 3.0, 2.0], 50), percentile([], 99)
-    (2.0, nan)
-    """
-    if not values:
-        return math.nan
-    s = sorted(values)
-    return s[max(1, math.ceil(q * len(s) / 100)) - 1]
 
 
 @dataclass(frozen=True)
@@ -242,7 +230,7 @@ def run_architecture(
         raise ValueError(f"run_architecture: {name!r}; allowed: {', '.join(ARCHITECTURES)}")
     if not (isinstance(requests, int) and requests >= 1):
         raise ValueError(f"run_architecture: requests={requests!r} must be an int >= 1")
-    if not (isinstance(rate, (int, float)) and rate > 0):
+    if not (is_number(rate) and rate > 0):
         raise ValueError(f"run_architecture: rate={rate!r} must be > 0")
     nodes, victim, restarts = _build(name, requests, rate)
     span = requests / rate
@@ -284,13 +272,17 @@ def run_architecture(
                 latencies.append(t - st.sent[i - 1])
         completed = len(latencies)
     messages = sim.trace.count("send")
+
+    def pct(q: int) -> float:  # nan when no request completed
+        return round(percentile(latencies, q), 3) if latencies else math.nan
+
     return {
         "architecture": name,
         "requests": requests,
         "completed": completed,
-        "p50": round(percentile(latencies, 50), 3),
-        "p95": round(percentile(latencies, 95), 3),
-        "p99": round(percentile(latencies, 99), 3),
+        "p50": pct(50),
+        "p95": pct(95),
+        "p99": pct(99),
         "throughput": round(completed / span, 3),
         "messages per request": round(messages / requests, 2),
         "failed node": (f"{victim} (restarts)" if restarts else victim) if fail else "none",

@@ -20,7 +20,7 @@ from typing import Any
 import hypothesis.strategies as st
 
 from dslib.core import Context, Node, System
-from dslib.exercises.registry import Exercise, FunctionAnswer, register
+from dslib.exercises.registry import FunctionAnswer, add_exercise
 from dslib.exercises.stages import (
     Example,
     Examples,
@@ -210,51 +210,41 @@ The examples are runs of a tiny system: a talker sends a few notes to a listener
 thanks the sender for each one. Run one yourself: print(dslib.exercises.ch00.run_chat(
 seed=1, notes=2, loss=0.5).trace)."""
 
-STUB = """\
-def count_deliveries(trace):
-    raise NotImplementedError
-"""
-
-COUNT_DELIVERIES = register(
-    Exercise(
-        id="ch00.count_deliveries",
-        chapter=0,
-        title="Count the messages delivered",
-        statement=STATEMENT,
-        answer=FunctionAnswer("count_deliveries", ("trace",)),
-        stages=(
-            Examples(
-                "examples",
-                _examples,
-                call_text=lambda args: "count_deliveries(trace)",
-                diagnose=_diagnose,
-                default_hint="Print the trace of the example and count its deliver lines "
-                "by hand; then compare with what your function counts.",
-                expected_type=int,
-            ),
-            Properties(
-                "properties",
-                [
-                    Property(
-                        "equals the number of deliver entries",
-                        st.tuples(
-                            st.integers(0, 1000),
-                            st.integers(1, 4),
-                            st.sampled_from([0.0, 0.3, 0.6]),
-                            st.sampled_from([0.0, 0.3, 0.6]),
-                        ),
-                        _prop_check,
-                        _prop_show,
-                        max_examples=60,
-                    )
-                ],
-            ),
+COUNT_DELIVERIES = add_exercise(
+    id="ch00.count_deliveries",
+    title="Count the messages delivered",
+    statement=STATEMENT,
+    answer=FunctionAnswer("count_deliveries", ("trace",)),
+    stages=(
+        Examples(
+            "examples",
+            _examples,
+            call_text=lambda args: "count_deliveries(trace)",
+            diagnose=_diagnose,
+            default_hint="Print the trace of the example and count its deliver lines "
+            "by hand; then compare with what your function counts.",
+            expected_type=int,
         ),
-        stub=STUB,
-        solution="solutions/ch00.py:count_deliveries",
-        hints=(
-            "A trace entry has a kind; print(trace) shows it in the third column.",
-            "Not every message sent is delivered, and a duplicated message is delivered twice.",
+        Properties(
+            "properties",
+            [
+                Property(
+                    "equals the number of deliver entries",
+                    st.tuples(
+                        st.integers(0, 1000),
+                        st.integers(1, 4),
+                        st.sampled_from([0.0, 0.3, 0.6]),
+                        st.sampled_from([0.0, 0.3, 0.6]),
+                    ),
+                    _prop_check,
+                    _prop_show,
+                    max_examples=60,
+                )
+            ],
         ),
-    )
+    ),
+    hints=(
+        "A trace entry has a kind; print(trace) shows it in the third column.",
+        "Not every message sent is delivered, and a duplicated message is delivered twice.",
+    ),
 )

@@ -25,7 +25,7 @@ import hypothesis.strategies as st
 
 from dslib.basics import Ping, Pong
 from dslib.core import Context, Node, System, stable_repr
-from dslib.exercises.registry import Exercise, FunctionAnswer, NodeAnswer, register
+from dslib.exercises.registry import FunctionAnswer, NodeAnswer, add_exercise
 from dslib.exercises.stages import (
     Example,
     Examples,
@@ -253,39 +253,35 @@ class Ponger(Node[PongerState]):
         raise NotImplementedError
 """
 
-PONG = register(
-    Exercise(
-        id="ch01.pong",
-        chapter=1,
-        title="Reply to every ping",
-        statement=PONG_STATEMENT,
-        answer=NodeAnswer("Ponger"),
-        stages=(
-            HandlerExamples(
-                "examples",
-                _PONG_SCENARIOS,
-                observe=lambda s: s,
-                observed_text=lambda s: f"state {stable_repr(s)}",
-                diagnose=_pong_diagnose,
-                default_hint="Reply with ctx.send(src, Pong(msg.seq)) and return "
-                "replace(state, pings=state.pings + 1).",
-            ),
-            Purity("purity", _PONG_PURITY),
-            SimulationStage(
-                "simulation",
-                _pong_runs,
-                _pong_build,
-                _pong_judge,
-                "loss 0.2, duplication 0.3",
-            ),
+PONG = add_exercise(
+    id="ch01.pong",
+    title="Reply to every ping",
+    statement=PONG_STATEMENT,
+    answer=NodeAnswer("Ponger"),
+    stages=(
+        HandlerExamples(
+            "examples",
+            _PONG_SCENARIOS,
+            observe=lambda s: s,
+            observed_text=lambda s: f"state {stable_repr(s)}",
+            diagnose=_pong_diagnose,
+            default_hint="Reply with ctx.send(src, Pong(msg.seq)) and return "
+            "replace(state, pings=state.pings + 1).",
         ),
-        stub=PONG_STUB,
-        solution="solutions/ch01.py:Ponger",
-        hints=(
-            "The reply goes to src, the node that sent the ping.",
-            "State is a value: return a new PongerState, never change the old one.",
+        Purity("purity", _PONG_PURITY),
+        SimulationStage(
+            "simulation",
+            _pong_runs,
+            _pong_build,
+            _pong_judge,
+            "loss 0.2, duplication 0.3",
         ),
-    )
+    ),
+    hints=(
+        "The reply goes to src, the node that sent the ping.",
+        "State is a value: return a new PongerState, never change the old one.",
+    ),
+    stub=PONG_STUB,
 )
 
 
@@ -482,62 +478,52 @@ the nearest-rank definition.
 The check runs examples, then three hypothesis properties on random lists: the answer is
 one of the values, it never decreases when q grows, and it agrees with the definition."""
 
-PCT_STUB = """\
-def percentile(latencies, q):
-    raise NotImplementedError
-"""
-
-PERCENTILE = register(
-    Exercise(
-        id="ch01.percentile",
-        chapter=1,
-        title="Percentiles by nearest rank",
-        statement=PCT_STATEMENT,
-        answer=FunctionAnswer("percentile", ("latencies", "q")),
-        stages=(
-            Examples(
-                "examples",
-                _pct_examples,
-                call_text=_pct_call,
-                params=("latencies", "q"),
-                diagnose=_pct_diagnose,
-                default_hint="Work the example by hand: sort, compute r = ceil(q * n / 100) "
-                "(at least 1), take the r-th value counting from 1.",
-            ),
-            Properties(
-                "properties",
-                [
-                    Property(
-                        "one of the values",
-                        st.tuples(_LATENCIES, st.integers(0, 100)),
-                        _check_range,
-                        lambda c: f"latencies={c[0]!r}, q={c[1]!r}",
-                        max_examples=100,
-                    ),
-                    Property(
-                        "monotone in q",
-                        st.tuples(_LATENCIES, st.integers(0, 100), st.integers(0, 100)),
-                        _check_monotone,
-                        lambda c: f"latencies={c[0]!r}, q={min(c[1], c[2])} and {max(c[1], c[2])}",
-                        max_examples=100,
-                    ),
-                    Property(
-                        "agrees with the definition",
-                        st.tuples(_LATENCIES, st.integers(0, 100)),
-                        _check_definition,
-                        lambda c: f"latencies={c[0]!r}, q={c[1]!r}",
-                        max_examples=200,
-                    ),
-                ],
-            ),
+PERCENTILE = add_exercise(
+    id="ch01.percentile",
+    title="Percentiles by nearest rank",
+    statement=PCT_STATEMENT,
+    answer=FunctionAnswer("percentile", ("latencies", "q")),
+    stages=(
+        Examples(
+            "examples",
+            _pct_examples,
+            call_text=_pct_call,
+            params=("latencies", "q"),
+            diagnose=_pct_diagnose,
+            default_hint="Work the example by hand: sort, compute r = ceil(q * n / 100) "
+            "(at least 1), take the r-th value counting from 1.",
         ),
-        stub=PCT_STUB,
-        solution="solutions/ch01.py:percentile",
-        hints=(
-            "sorted(latencies) gives a new sorted list.",
-            "Rank r counts from 1; Python indexes from 0.",
+        Properties(
+            "properties",
+            [
+                Property(
+                    "one of the values",
+                    st.tuples(_LATENCIES, st.integers(0, 100)),
+                    _check_range,
+                    lambda c: f"latencies={c[0]!r}, q={c[1]!r}",
+                    max_examples=100,
+                ),
+                Property(
+                    "monotone in q",
+                    st.tuples(_LATENCIES, st.integers(0, 100), st.integers(0, 100)),
+                    _check_monotone,
+                    lambda c: f"latencies={c[0]!r}, q={min(c[1], c[2])} and {max(c[1], c[2])}",
+                    max_examples=100,
+                ),
+                Property(
+                    "agrees with the definition",
+                    st.tuples(_LATENCIES, st.integers(0, 100)),
+                    _check_definition,
+                    lambda c: f"latencies={c[0]!r}, q={c[1]!r}",
+                    max_examples=200,
+                ),
+            ],
         ),
-    )
+    ),
+    hints=(
+        "sorted(latencies) gives a new sorted list.",
+        "Rank r counts from 1; Python indexes from 0.",
+    ),
 )
 
 
@@ -779,51 +765,47 @@ class CounterServer(Node[ServerState]):
         raise NotImplementedError
 """
 
-DEDUP_SERVER = register(
-    Exercise(
-        id="ch01.dedup_server",
-        chapter=1,
-        title="Apply each request once",
-        statement=DEDUP_STATEMENT,
-        answer=NodeAnswer("CounterServer"),
-        stages=(
-            HandlerExamples(
-                "examples",
-                _DEDUP_SCENARIOS,
-                observe=lambda s: s.counter,
-                observed_text=lambda c: f"counter {c!r}",
-                diagnose=_dedup_diagnose,
-                default_hint="Apply a new request (counter + req.value) and reply "
-                "Reply(req.request_id, True, new counter) to src.",
-            ),
-            Purity("purity", _DEDUP_PURITY),
-            SimulationStage(
-                "duplicates",
-                _dedup_runs(1, 0.0, 0.5, (1, 2, 3), 6),
-                _dedup_build,
-                _dedup_judge,
-                "1 client, duplication 0.5",
-            ),
-            SimulationStage(
-                "loss and retries",
-                _dedup_runs(1, 0.3, 0.0, (2, 4), 6),
-                _dedup_build,
-                _dedup_judge,
-                "1 client, loss 0.3, the client retries",
-            ),
-            SimulationStage(
-                "two clients",
-                _dedup_runs(2, 0.2, 0.3, (2, 4), 6),
-                _dedup_build,
-                _dedup_judge,
-                "2 clients, loss 0.2, duplication 0.3",
-            ),
+DEDUP_SERVER = add_exercise(
+    id="ch01.dedup_server",
+    title="Apply each request once",
+    statement=DEDUP_STATEMENT,
+    answer=NodeAnswer("CounterServer"),
+    stages=(
+        HandlerExamples(
+            "examples",
+            _DEDUP_SCENARIOS,
+            observe=lambda s: s.counter,
+            observed_text=lambda c: f"counter {c!r}",
+            diagnose=_dedup_diagnose,
+            default_hint="Apply a new request (counter + req.value) and reply "
+            "Reply(req.request_id, True, new counter) to src.",
         ),
-        stub=DEDUP_STUB,
-        solution="solutions/ch01.py:CounterServer",
-        hints=(
-            "A request is identified by (client, request_id): request ids are per client.",
-            "Keep the reply you sent for each request; a retry gets the same reply.",
+        Purity("purity", _DEDUP_PURITY),
+        SimulationStage(
+            "duplicates",
+            _dedup_runs(1, 0.0, 0.5, (1, 2, 3), 6),
+            _dedup_build,
+            _dedup_judge,
+            "1 client, duplication 0.5",
         ),
-    )
+        SimulationStage(
+            "loss and retries",
+            _dedup_runs(1, 0.3, 0.0, (2, 4), 6),
+            _dedup_build,
+            _dedup_judge,
+            "1 client, loss 0.3, the client retries",
+        ),
+        SimulationStage(
+            "two clients",
+            _dedup_runs(2, 0.2, 0.3, (2, 4), 6),
+            _dedup_build,
+            _dedup_judge,
+            "2 clients, loss 0.2, duplication 0.3",
+        ),
+    ),
+    hints=(
+        "A request is identified by (client, request_id): request ids are per client.",
+        "Keep the reply you sent for each request; a retry gets the same reply.",
+    ),
+    stub=DEDUP_STUB,
 )

@@ -18,7 +18,7 @@ from typing import Any
 import hypothesis.strategies as st
 
 from dslib.clocks import ORDERINGS, clock_events, clock_run, compare_vectors, happens_before
-from dslib.exercises.registry import Exercise, FunctionAnswer, register
+from dslib.exercises.registry import FunctionAnswer, add_exercise
 from dslib.exercises.stages import (
     Example,
     Examples,
@@ -174,64 +174,54 @@ Do not change a or b. The check runs examples, then hypothesis properties on ran
 compares your answer with the true happens-before relation of simulated runs
 (dslib.clocks.clock_run)."""
 
-STUB = """\
-def compare(a, b):
-    raise NotImplementedError
-"""
-
-COMPARE = register(
-    Exercise(
-        id="ch02.compare_vector_clocks",
-        chapter=2,
-        title="Compare two vector clocks",
-        statement=STATEMENT,
-        answer=FunctionAnswer("compare", ("a", "b")),
-        stages=(
-            Examples(
-                "examples",
-                _examples,
-                call_text=_call,
-                diagnose=_diagnose,
-                params=("a", "b"),
-                default_hint="Compare entry by entry over the nodes of both clocks.",
-            ),
-            Properties(
-                "properties",
-                [
-                    Property(
-                        "agrees with the definition",
-                        st.tuples(_CLOCKS, _CLOCKS),
-                        _check_definition,
-                        lambda c: f"a={c[0]!r}, b={c[1]!r}",
-                        max_examples=150,
-                    ),
-                    Property(
-                        "antisymmetric",
-                        st.tuples(_CLOCKS, _CLOCKS),
-                        _check_antisymmetry,
-                        lambda c: f"a={c[0]!r}, b={c[1]!r}",
-                        max_examples=100,
-                    ),
-                ],
-            ),
-            Properties(
-                "causality",
-                [
-                    Property(
-                        "before exactly when happened-before",
-                        st.tuples(st.integers(0, 10_000), st.integers(2, 4)),
-                        _check_causality,
-                        lambda c: f"clock_run(nodes={c[1]}, steps=3, seed={c[0]})",
-                        max_examples=15,
-                    )
-                ],
-            ),
+COMPARE = add_exercise(
+    id="ch02.compare_vector_clocks",
+    title="Compare two vector clocks",
+    statement=STATEMENT,
+    answer=FunctionAnswer("compare", ("a", "b")),
+    stages=(
+        Examples(
+            "examples",
+            _examples,
+            call_text=_call,
+            diagnose=_diagnose,
+            params=("a", "b"),
+            default_hint="Compare entry by entry over the nodes of both clocks.",
         ),
-        stub=STUB,
-        solution="solutions/ch02.py:compare",
-        hints=(
-            "a <= b means: for every node n, a.get(n, 0) <= b.get(n, 0).",
-            "Look at set(a) | set(b): a node may appear in only one of the clocks.",
+        Properties(
+            "properties",
+            [
+                Property(
+                    "agrees with the definition",
+                    st.tuples(_CLOCKS, _CLOCKS),
+                    _check_definition,
+                    lambda c: f"a={c[0]!r}, b={c[1]!r}",
+                    max_examples=150,
+                ),
+                Property(
+                    "antisymmetric",
+                    st.tuples(_CLOCKS, _CLOCKS),
+                    _check_antisymmetry,
+                    lambda c: f"a={c[0]!r}, b={c[1]!r}",
+                    max_examples=100,
+                ),
+            ],
         ),
-    )
+        Properties(
+            "causality",
+            [
+                Property(
+                    "before exactly when happened-before",
+                    st.tuples(st.integers(0, 10_000), st.integers(2, 4)),
+                    _check_causality,
+                    lambda c: f"clock_run(nodes={c[1]}, steps=3, seed={c[0]})",
+                    max_examples=15,
+                )
+            ],
+        ),
+    ),
+    hints=(
+        "a <= b means: for every node n, a.get(n, 0) <= b.get(n, 0).",
+        "Look at set(a) | set(b): a node may appear in only one of the clocks.",
+    ),
 )

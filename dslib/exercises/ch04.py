@@ -20,7 +20,7 @@ from typing import Any
 
 import hypothesis.strategies as st
 
-from dslib.exercises.registry import Exercise, FunctionAnswer, register
+from dslib.exercises.registry import FunctionAnswer, add_exercise
 from dslib.exercises.stages import (
     Example,
     Examples,
@@ -237,75 +237,63 @@ The check runs examples, then checks precision far in the tail (15 and 30 standa
 deviations late, where 1 - F(t) computed naively rounds to 0), then two hypothesis
 properties: agreement with the definition, and phi never decreases as the silence grows."""
 
-PHI_STUB = """\
-import math
-import statistics
-
-def phi(elapsed, intervals, min_std):
-    raise NotImplementedError
-"""
-
-PHI = register(
-    Exercise(
-        id="ch04.phi",
-        chapter=4,
-        title="The phi of an accrual failure detector",
-        statement=PHI_STATEMENT,
-        answer=FunctionAnswer("phi", ("elapsed", "intervals", "min_std")),
-        stages=(
-            Examples(
-                "examples",
-                _phi_examples,
-                call_text=_call_text,
-                params=("elapsed", "intervals", "min_std"),
-                diagnose=_diagnose,
-                default_hint="Work it by hand: mean, std = max(pstdev, min_std), z = "
-                "(elapsed - mean) / (std * sqrt(2)), P_later = erfc(z) / 2, phi = -log10(P_later).",
-            ),
-            Examples(
-                "tail precision",
-                _precision_examples,
-                call_text=_call_text,
-                params=("elapsed", "intervals", "min_std"),
-                diagnose=_diagnose,
-                default_hint="Far in the tail, compute P_later with math.erfc, not as 1 - F.",
-            ),
-            Properties(
-                "properties",
-                [
-                    Property(
-                        "agrees with the definition",
-                        st.tuples(
-                            st.floats(0.0, 4.0, allow_nan=False),
-                            _INTERVALS,
-                            st.sampled_from([0.01, 0.1, 0.3]),
-                        ),
-                        _check_reference,
-                        lambda c: f"elapsed={c[0]!r}, intervals={c[1]!r}, min_std={c[2]!r}",
-                        max_examples=150,
-                    ),
-                    Property(
-                        "never decreases with the silence",
-                        st.tuples(
-                            st.floats(0.0, 3.0, allow_nan=False),
-                            st.floats(0.0, 3.0, allow_nan=False),
-                            _INTERVALS,
-                        ),
-                        _check_monotone,
-                        lambda c: (
-                            f"elapsed={min(c[0], c[1])!r} and {max(c[0], c[1])!r}, "
-                            f"intervals={c[2]!r}, min_std=0.1"
-                        ),
-                        max_examples=100,
-                    ),
-                ],
-            ),
+PHI = add_exercise(
+    id="ch04.phi",
+    title="The phi of an accrual failure detector",
+    statement=PHI_STATEMENT,
+    answer=FunctionAnswer("phi", ("elapsed", "intervals", "min_std")),
+    stages=(
+        Examples(
+            "examples",
+            _phi_examples,
+            call_text=_call_text,
+            params=("elapsed", "intervals", "min_std"),
+            diagnose=_diagnose,
+            default_hint="Work it by hand: mean, std = max(pstdev, min_std), z = "
+            "(elapsed - mean) / (std * sqrt(2)), P_later = erfc(z) / 2, phi = -log10(P_later).",
         ),
-        stub=PHI_STUB,
-        solution="solutions/ch04.py:phi",
-        hints=(
-            "math.erfc(x) is 1 - erf(x), computed precisely even when it is tiny.",
-            "statistics.fmean and statistics.pstdev do the averaging.",
+        Examples(
+            "tail precision",
+            _precision_examples,
+            call_text=_call_text,
+            params=("elapsed", "intervals", "min_std"),
+            diagnose=_diagnose,
+            default_hint="Far in the tail, compute P_later with math.erfc, not as 1 - F.",
         ),
-    )
+        Properties(
+            "properties",
+            [
+                Property(
+                    "agrees with the definition",
+                    st.tuples(
+                        st.floats(0.0, 4.0, allow_nan=False),
+                        _INTERVALS,
+                        st.sampled_from([0.01, 0.1, 0.3]),
+                    ),
+                    _check_reference,
+                    lambda c: f"elapsed={c[0]!r}, intervals={c[1]!r}, min_std={c[2]!r}",
+                    max_examples=150,
+                ),
+                Property(
+                    "never decreases with the silence",
+                    st.tuples(
+                        st.floats(0.0, 3.0, allow_nan=False),
+                        st.floats(0.0, 3.0, allow_nan=False),
+                        _INTERVALS,
+                    ),
+                    _check_monotone,
+                    lambda c: (
+                        f"elapsed={min(c[0], c[1])!r} and {max(c[0], c[1])!r}, "
+                        f"intervals={c[2]!r}, min_std=0.1"
+                    ),
+                    max_examples=100,
+                ),
+            ],
+        ),
+    ),
+    hints=(
+        "math.erfc(x) is 1 - erf(x), computed precisely even when it is tiny.",
+        "statistics.fmean and statistics.pstdev do the averaging.",
+    ),
+    imports="import math\nimport statistics",
 )

@@ -25,7 +25,7 @@ from dslib.architectures.client_server import backoff_delay
 from dslib.architectures.microservices import BreakerState, breaker_transition
 from dslib.architectures.p2p import gossip_round as _gossip_reference
 from dslib.exercises.ch04 import Approx
-from dslib.exercises.registry import Exercise, FunctionAnswer, register
+from dslib.exercises.registry import FunctionAnswer, add_exercise
 from dslib.exercises.stages import (
     Example,
     Examples,
@@ -140,60 +140,48 @@ instants, and keep a recovering server overloaded (section 5.1 measures it).
 The check runs examples, then large attempts, then a hypothesis property comparing your
 function with the definition on random inputs."""
 
-BACKOFF_STUB = """\
-def backoff(attempt, base, cap, u):
-    raise NotImplementedError
-"""
-
-BACKOFF = register(
-    Exercise(
-        id="ch05.backoff",
-        chapter=5,
-        title="Exponential backoff with full jitter",
-        statement=BACKOFF_STATEMENT,
-        answer=FunctionAnswer("backoff", ("attempt", "base", "cap", "u")),
-        stages=(
-            Examples(
-                "examples",
-                _backoff_examples,
-                call_text=_backoff_text,
-                diagnose=_backoff_diagnose,
-                default_hint="wait = u * min(cap, base * 2**attempt).",
-            ),
-            Examples(
-                "large attempts",
-                _backoff_large,
-                call_text=_backoff_text,
-                diagnose=_backoff_diagnose,
-                default_hint="For a large attempt the ceiling is cap: wait = u * cap.",
-            ),
-            Properties(
-                "properties",
-                [
-                    Property(
-                        "agrees with the definition",
-                        st.tuples(
-                            st.integers(0, 80),
-                            st.sampled_from([0.1, 0.5, 1.0, 2.0]),
-                            st.sampled_from([1.0, 10.0, 30.0, 1000.0]),
-                            st.floats(0.0, 0.999, allow_nan=False),
-                        ),
-                        _check_backoff,
-                        lambda c: (
-                            f"attempt={c[0]}, base={c[1]!r}, cap={max(c[1], c[2])!r}, u={c[3]!r}"
-                        ),
-                        max_examples=150,
-                    )
-                ],
-            ),
+BACKOFF = add_exercise(
+    id="ch05.backoff",
+    title="Exponential backoff with full jitter",
+    statement=BACKOFF_STATEMENT,
+    answer=FunctionAnswer("backoff", ("attempt", "base", "cap", "u")),
+    stages=(
+        Examples(
+            "examples",
+            _backoff_examples,
+            call_text=_backoff_text,
+            diagnose=_backoff_diagnose,
+            default_hint="wait = u * min(cap, base * 2**attempt).",
         ),
-        stub=BACKOFF_STUB,
-        solution="solutions/ch05.py:backoff",
-        hints=(
-            "The first retry is attempt 0: its ceiling is base.",
-            "Cap the ceiling, then multiply by u.",
+        Examples(
+            "large attempts",
+            _backoff_large,
+            call_text=_backoff_text,
+            diagnose=_backoff_diagnose,
+            default_hint="For a large attempt the ceiling is cap: wait = u * cap.",
         ),
-    )
+        Properties(
+            "properties",
+            [
+                Property(
+                    "agrees with the definition",
+                    st.tuples(
+                        st.integers(0, 80),
+                        st.sampled_from([0.1, 0.5, 1.0, 2.0]),
+                        st.sampled_from([1.0, 10.0, 30.0, 1000.0]),
+                        st.floats(0.0, 0.999, allow_nan=False),
+                    ),
+                    _check_backoff,
+                    lambda c: f"attempt={c[0]}, base={c[1]!r}, cap={max(c[1], c[2])!r}, u={c[3]!r}",
+                    max_examples=150,
+                )
+            ],
+        ),
+    ),
+    hints=(
+        "The first retry is attempt 0: its ceiling is base.",
+        "Cap the ceiling, then multiply by u.",
+    ),
 )
 
 
@@ -302,48 +290,38 @@ push gives {"a", "b"}; pull gives {"a", "c", "d"}; push-pull gives all four.
 
 The check runs examples, then a hypothesis property on random groups of 2 to 7 nodes."""
 
-GOSSIP_STUB = """\
-def gossip_round(informed, choices, mode):
-    raise NotImplementedError
-"""
-
-GOSSIP_ROUND = register(
-    Exercise(
-        id="ch05.gossip_round",
-        chapter=5,
-        title="One round of gossip",
-        statement=GOSSIP_STATEMENT,
-        answer=FunctionAnswer("gossip_round", ("informed", "choices", "mode")),
-        stages=(
-            Examples(
-                "examples",
-                _gossip_examples,
-                call_text=_gossip_text,
-                params=("informed", "choices", "mode"),
-                diagnose=_gossip_diagnose,
-                default_hint="Start from a copy of informed; for each (i, peer) in choices, "
-                "decide with the OLD set whether i informs peer (push) or learns (pull).",
-            ),
-            Properties(
-                "properties",
-                [
-                    Property(
-                        "agrees with the definition",
-                        _gossip_case(),
-                        _check_gossip,
-                        _gossip_text,
-                        max_examples=200,
-                    )
-                ],
-            ),
+GOSSIP_ROUND = add_exercise(
+    id="ch05.gossip_round",
+    title="One round of gossip",
+    statement=GOSSIP_STATEMENT,
+    answer=FunctionAnswer("gossip_round", ("informed", "choices", "mode")),
+    stages=(
+        Examples(
+            "examples",
+            _gossip_examples,
+            call_text=_gossip_text,
+            params=("informed", "choices", "mode"),
+            diagnose=_gossip_diagnose,
+            default_hint="Start from a copy of informed; for each (i, peer) in choices, "
+            "decide with the OLD set whether i informs peer (push) or learns (pull).",
         ),
-        stub=GOSSIP_STUB,
-        solution="solutions/ch05.py:gossip_round",
-        hints=(
-            "Keep the set from the start of the round unchanged while you build the new one.",
-            "In push-pull a node may both learn (pull) and be told (push) in the same round.",
+        Properties(
+            "properties",
+            [
+                Property(
+                    "agrees with the definition",
+                    _gossip_case(),
+                    _check_gossip,
+                    _gossip_text,
+                    max_examples=200,
+                )
+            ],
         ),
-    )
+    ),
+    hints=(
+        "Keep the set from the start of the round unchanged while you build the new one.",
+        "In push-pull a node may both learn (pull) and be told (push) in the same round.",
+    ),
 )
 
 
@@ -481,47 +459,38 @@ Return a new BreakerState (it is frozen: use dataclasses.replace or the construc
 The check runs examples of every transition, then a hypothesis property: random sequences
 of events, compared step by step with the definition."""
 
-BREAKER_STUB = """\
-from dataclasses import replace
-from dslib.architectures.microservices import BreakerState
-
-def transition(breaker, event, now, threshold, cooldown):
-    raise NotImplementedError
-"""
-
-CIRCUIT_BREAKER = register(
-    Exercise(
-        id="ch05.circuit_breaker",
-        chapter=5,
-        title="A circuit breaker's state machine",
-        statement=BREAKER_STATEMENT,
-        answer=FunctionAnswer("transition", ("breaker", "event", "now", "threshold", "cooldown")),
-        stages=(
-            Examples(
-                "examples",
-                _breaker_examples,
-                call_text=_breaker_text,
-                diagnose=_breaker_diagnose,
-                default_hint="Write one branch per mode, and in each one per event.",
-            ),
-            Properties(
-                "properties",
-                [
-                    Property(
-                        "follows the definition on random event sequences",
-                        _EVENTS,
-                        _check_breaker,
-                        lambda c: ", ".join(f"{e} after {g}" for e, g in c),
-                        max_examples=200,
-                    )
-                ],
-            ),
+CIRCUIT_BREAKER = add_exercise(
+    id="ch05.circuit_breaker",
+    title="A circuit breaker's state machine",
+    statement=BREAKER_STATEMENT,
+    answer=FunctionAnswer("transition", ("breaker", "event", "now", "threshold", "cooldown")),
+    stages=(
+        Examples(
+            "examples",
+            _breaker_examples,
+            call_text=_breaker_text,
+            diagnose=_breaker_diagnose,
+            default_hint="Write one branch per mode, and in each one per event.",
         ),
-        stub=BREAKER_STUB,
-        solution="solutions/ch05.py:transition",
-        hints=(
-            "Only consecutive failures count: a success in between starts again from 0.",
-            "The cool-down is measured from opened_at, which is set each time it opens.",
+        Properties(
+            "properties",
+            [
+                Property(
+                    "follows the definition on random event sequences",
+                    _EVENTS,
+                    _check_breaker,
+                    lambda c: ", ".join(f"{e} after {g}" for e, g in c),
+                    max_examples=200,
+                )
+            ],
         ),
-    )
+    ),
+    hints=(
+        "Only consecutive failures count: a success in between starts again from 0.",
+        "The cool-down is measured from opened_at, which is set each time it opens.",
+    ),
+    imports=(
+        "from dataclasses import replace\n"
+        "from dslib.architectures.microservices import BreakerState"
+    ),
 )

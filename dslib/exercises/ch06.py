@@ -14,15 +14,14 @@ Examples
 
 from __future__ import annotations
 
-import random
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import hypothesis.strategies as st
 
-from dslib.balancing import HealthCheck, Policy, least_connections, run_balancer
+from dslib.balancing import Dispatch, HealthCheck, Policy, least_connections, run_balancer
 from dslib.core import stable_repr
-from dslib.exercises.registry import Exercise, FunctionAnswer, register
+from dslib.exercises.registry import FunctionAnswer, add_exercise
 from dslib.exercises.stages import (
     AnswerRaised,
     Example,
@@ -158,7 +157,7 @@ class ReaderPolicy(Policy):
     correct one so the run goes on.
 
     >>> policy = ReaderPolicy(lambda b, o, h: b[0], ["b1", "b2"])
-    >>> policy.choose(("b2",), {"b1": 0, "b2": 3}, None, 0, random.Random(0))
+    >>> policy.choose(Dispatch(("b2",), {"b1": 0, "b2": 3}))
     'b2'
     >>> policy.problems[0][3]
     'b1'
@@ -171,17 +170,10 @@ class ReaderPolicy(Policy):
         self.backends = list(backends)
         self.problems: list[tuple[list[str], dict[str, int], set[str], Any, Any]] = []
 
-    def choose(
-        self,
-        healthy: tuple[str, ...],
-        outstanding: Mapping[str, int],
-        key: Hashable,
-        dispatched: int,
-        rng: random.Random,
-    ) -> str:
-        k = dispatched % len(self.backends)
+    def choose(self, request: Dispatch) -> str:
+        k = request.dispatched % len(self.backends)
         rotated = self.backends[k:] + self.backends[:k]
-        counts, ok = dict(outstanding), set(healthy)
+        counts, ok = dict(request.outstanding), set(request.healthy)
         got = call_answer(self.function, list(rotated), dict(counts), set(ok))
         right = least_connections(rotated, counts, ok)
         if got != right and len(self.problems) < 5:
@@ -277,48 +269,38 @@ definition on random cases), then runs your function inside the simulator's Load
 in front of four backends, one five times slower than the others and one that crashes for a
 while: the slow backend must get less than half of an equal share of the requests."""
 
-STUB = """\
-def least_connections(backends, outstanding, healthy):
-    raise NotImplementedError
-"""
-
-LEAST_CONNECTIONS = register(
-    Exercise(
-        id="ch06.least_connections",
-        chapter=6,
-        title="The least-connections choice",
-        statement=STATEMENT,
-        answer=FunctionAnswer("least_connections", ("backends", "outstanding", "healthy")),
-        stages=(
-            Examples(
-                "examples",
-                _examples,
-                call_text=_call,
-                diagnose=_diagnose,
-                params=("backends", "outstanding", "healthy"),
-                default_hint="Go through backends in order; among those in healthy, keep the one "
-                "with the smallest outstanding.get(b, 0) (the first one on a tie).",
-            ),
-            Properties(
-                "properties",
-                [
-                    Property(
-                        "agrees with the definition",
-                        _cases(),
-                        _check_definition,
-                        _call,
-                        on_error=_on_error,
-                        max_examples=150,
-                    )
-                ],
-            ),
-            BalancerStage(),
+LEAST_CONNECTIONS = add_exercise(
+    id="ch06.least_connections",
+    title="The least-connections choice",
+    statement=STATEMENT,
+    answer=FunctionAnswer("least_connections", ("backends", "outstanding", "healthy")),
+    stages=(
+        Examples(
+            "examples",
+            _examples,
+            call_text=_call,
+            diagnose=_diagnose,
+            params=("backends", "outstanding", "healthy"),
+            default_hint="Go through backends in order; among those in healthy, keep the one "
+            "with the smallest outstanding.get(b, 0) (the first one on a tie).",
         ),
-        stub=STUB,
-        solution="solutions/ch06.py:least_connections",
-        hints=(
-            "outstanding.get(b, 0) is the count of b, 0 if it is missing.",
-            "Keep the best so far; replace it only by a strictly smaller count.",
+        Properties(
+            "properties",
+            [
+                Property(
+                    "agrees with the definition",
+                    _cases(),
+                    _check_definition,
+                    _call,
+                    on_error=_on_error,
+                    max_examples=150,
+                )
+            ],
         ),
-    )
+        BalancerStage(),
+    ),
+    hints=(
+        "outstanding.get(b, 0) is the count of b, 0 if it is missing.",
+        "Keep the best so far; replace it only by a strictly smaller count.",
+    ),
 )

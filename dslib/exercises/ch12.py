@@ -23,7 +23,7 @@ import hypothesis.strategies as st
 
 from dslib.consistency import Register, check_linearizable
 from dslib.core import stable_repr
-from dslib.exercises.registry import Exercise, FunctionAnswer, register
+from dslib.exercises.registry import FunctionAnswer, add_exercise
 from dslib.exercises.stages import (
     AnswerRaised,
     Example,
@@ -253,82 +253,71 @@ The check runs examples, then the CRDT laws (commutative, associative, idempoten
 reachable states drawn by hypothesis, then simulations: three replicas that gossip their
 states through a partition must converge to the value a correct merge gives."""
 
-ORSET_STUB = """\
-def merge(a, b):
-    entries_a, tombstones_a = a
-    entries_b, tombstones_b = b
-    raise NotImplementedError
-"""
-
 _STATES = random_crdt_states("or-set")
 
-OR_SET_MERGE = register(
-    Exercise(
-        id="ch12.or_set_merge",
-        chapter=12,
-        title="Merge two OR-set replicas",
-        statement=ORSET_STATEMENT,
-        answer=FunctionAnswer("merge", ("a", "b")),
-        stages=(
-            Examples(
-                "examples",
-                _orset_examples,
-                call_text=_orset_call,
-                diagnose=_orset_diagnose,
-                params=("a", "b"),
-                default_hint="Union both parts; then drop the entries whose tag is tombstoned.",
-            ),
-            Properties(
-                "laws",
-                [
-                    Property(
-                        "idempotent",
-                        _STATES,
-                        _orset_law("idempotent"),
-                        _orset_show,
-                        max_examples=60,
-                    ),
-                    Property(
-                        "commutative",
-                        _STATES,
-                        _orset_law("commutative"),
-                        _orset_show,
-                        max_examples=60,
-                    ),
-                    Property(
-                        "associative",
-                        _STATES,
-                        _orset_law("associative"),
-                        _orset_show,
-                        max_examples=60,
-                    ),
-                    Property(
-                        "agrees with the definition",
-                        _STATES,
-                        _orset_law("definition"),
-                        _orset_show,
-                        max_examples=60,
-                    ),
-                ],
-            ),
-            SimulationStage(
-                "convergence",
-                [
-                    SimRun(f"3 replicas, partition 10-60, seed {seed}", {"seed": seed})
-                    for seed in range(4)
-                ],
-                _orset_build,
-                _orset_judge,
-                "3 replicas gossiping through a partition",
-            ),
+OR_SET_MERGE = add_exercise(
+    id="ch12.or_set_merge",
+    title="Merge two OR-set replicas",
+    statement=ORSET_STATEMENT,
+    answer=FunctionAnswer("merge", ("a", "b")),
+    stages=(
+        Examples(
+            "examples",
+            _orset_examples,
+            call_text=_orset_call,
+            diagnose=_orset_diagnose,
+            params=("a", "b"),
+            default_hint="Union both parts; then drop the entries whose tag is tombstoned.",
         ),
-        stub=ORSET_STUB,
-        solution="solutions/ch12.py:merge",
-        hints=(
-            "The merged tombstones: tombstones_a | tombstones_b.",
-            "The merged entries: those of entries_a | entries_b whose tag is not tombstoned.",
+        Properties(
+            "laws",
+            [
+                Property(
+                    "idempotent",
+                    _STATES,
+                    _orset_law("idempotent"),
+                    _orset_show,
+                    max_examples=60,
+                ),
+                Property(
+                    "commutative",
+                    _STATES,
+                    _orset_law("commutative"),
+                    _orset_show,
+                    max_examples=60,
+                ),
+                Property(
+                    "associative",
+                    _STATES,
+                    _orset_law("associative"),
+                    _orset_show,
+                    max_examples=60,
+                ),
+                Property(
+                    "agrees with the definition",
+                    _STATES,
+                    _orset_law("definition"),
+                    _orset_show,
+                    max_examples=60,
+                ),
+            ],
         ),
-    )
+        SimulationStage(
+            "convergence",
+            [
+                SimRun(f"3 replicas, partition 10-60, seed {seed}", {"seed": seed})
+                for seed in range(4)
+            ],
+            _orset_build,
+            _orset_judge,
+            "3 replicas gossiping through a partition",
+        ),
+    ),
+    hints=(
+        "The merged tombstones: tombstones_a | tombstones_b.",
+        "The merged entries: those of entries_a | entries_b whose tag is not tombstoned.",
+    ),
+    body="entries_a, tombstones_a = a\nentries_b, tombstones_b = b",
 )
 
 
@@ -484,60 +473,50 @@ random replies, then runs ABD in the simulator with your read: the new-old inver
 scenario (dslib.replication.abd.inversion_scenario) and random partitions and crashes, each
 checked for linearizability."""
 
-ABD_STUB = """\
-def abd_read(replies, n):
-    raise NotImplementedError
-"""
-
-ABD_READ = register(
-    Exercise(
-        id="ch12.abd_read",
-        chapter=12,
-        title="The read phase of ABD",
-        statement=ABD_STATEMENT,
-        answer=FunctionAnswer("abd_read", ("replies", "n")),
-        stages=(
-            Examples(
-                "examples",
-                _abd_examples,
-                call_text=_abd_call,
-                diagnose=_abd_diagnose,
-                params=("replies", "n"),
-                default_hint="Wait for a majority; take the largest tag; write back unless a "
-                "majority already has it.",
-            ),
-            Properties(
-                "properties",
-                [
-                    Property(
-                        "agrees with the specification",
-                        _replies(),
-                        _abd_property,
-                        lambda c: f"replies={stable_repr(c[0])}, n={c[1]}",
-                        max_examples=150,
-                    )
-                ],
-            ),
-            SimulationStage(
-                "simulation",
-                [SimRun("the new-old inversion scenario", {"kind": "inversion"})]
-                + [
-                    SimRun(
-                        f"3 replicas, 3 clients, partitions and crashes, seed {seed}",
-                        {"kind": "random", "seed": seed},
-                    )
-                    for seed in range(6)
-                ],
-                _abd_build,
-                _abd_judge,
-                "the inversion scenario and random faults, checked for linearizability",
-            ),
+ABD_READ = add_exercise(
+    id="ch12.abd_read",
+    title="The read phase of ABD",
+    statement=ABD_STATEMENT,
+    answer=FunctionAnswer("abd_read", ("replies", "n")),
+    stages=(
+        Examples(
+            "examples",
+            _abd_examples,
+            call_text=_abd_call,
+            diagnose=_abd_diagnose,
+            params=("replies", "n"),
+            default_hint="Wait for a majority; take the largest tag; write back unless a "
+            "majority already has it.",
         ),
-        stub=ABD_STUB,
-        solution="solutions/ch12.py:abd_read",
-        hints=(
-            "max(replies.values(), key=lambda tv: tv[0]) is the reply with the largest tag.",
-            "Count how many replies carry that tag; compare with n // 2 + 1.",
+        Properties(
+            "properties",
+            [
+                Property(
+                    "agrees with the specification",
+                    _replies(),
+                    _abd_property,
+                    lambda c: f"replies={stable_repr(c[0])}, n={c[1]}",
+                    max_examples=150,
+                )
+            ],
         ),
-    )
+        SimulationStage(
+            "simulation",
+            [SimRun("the new-old inversion scenario", {"kind": "inversion"})]
+            + [
+                SimRun(
+                    f"3 replicas, 3 clients, partitions and crashes, seed {seed}",
+                    {"kind": "random", "seed": seed},
+                )
+                for seed in range(6)
+            ],
+            _abd_build,
+            _abd_judge,
+            "the inversion scenario and random faults, checked for linearizability",
+        ),
+    ),
+    hints=(
+        "max(replies.values(), key=lambda tv: tv[0]) is the reply with the largest tag.",
+        "Count how many replies carry that tag; compare with n // 2 + 1.",
+    ),
 )

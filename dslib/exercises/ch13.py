@@ -28,7 +28,7 @@ from typing import Any
 
 import hypothesis.strategies as st
 
-from dslib.exercises.registry import Exercise, FunctionAnswer, register
+from dslib.exercises.registry import FunctionAnswer, add_exercise
 from dslib.exercises.stages import (
     Example,
     Examples,
@@ -271,64 +271,54 @@ hypothesis properties: the bucket is in range; adding a bucket moves a key only 
 bucket (that is what "consistent" means); and the answer agrees with the algorithm on random
 64-bit keys. Answers run under a step limit, so a loop that never ends is reported."""
 
-JUMP_STUB = """\
-def jump_hash(key, num_buckets):
-    raise NotImplementedError
-"""
-
-JUMP_HASH = register(
-    Exercise(
-        id="ch13.jump_hash",
-        chapter=13,
-        title="Jump consistent hash",
-        statement=JUMP_STATEMENT,
-        answer=BoundedFunctionAnswer("jump_hash", ("key", "num_buckets")),
-        stages=(
-            Examples(
-                "examples",
-                _jump_examples,
-                call_text=_jump_call,
-                diagnose=_jump_diagnose,
-                expected_type=int,
-                default_hint="Follow the three lines of the loop exactly; return b.",
-            ),
-            Properties(
-                "properties",
-                [
-                    Property(
-                        "a bucket in range",
-                        st.tuples(_KEYS, st.integers(1, 10_000)),
-                        _jump_range,
-                        lambda c: f"key={c[0]}, num_buckets={c[1]}",
-                        on_error=_jump_on_error,
-                        max_examples=100,
-                    ),
-                    Property(
-                        "consistent when a bucket is added",
-                        st.tuples(_KEYS, st.integers(1, 1000)),
-                        _jump_consistent,
-                        lambda c: f"key={c[0]}, num_buckets={c[1]} then {c[1] + 1}",
-                        on_error=_jump_on_error,
-                        max_examples=100,
-                    ),
-                    Property(
-                        "agrees with the algorithm",
-                        st.tuples(_KEYS, st.integers(1, 1 << 20)),
-                        _jump_definition,
-                        lambda c: f"key={c[0]}, num_buckets={c[1]}",
-                        on_error=_jump_on_error,
-                        max_examples=150,
-                    ),
-                ],
-            ),
+JUMP_HASH = add_exercise(
+    id="ch13.jump_hash",
+    title="Jump consistent hash",
+    statement=JUMP_STATEMENT,
+    answer=BoundedFunctionAnswer("jump_hash", ("key", "num_buckets")),
+    stages=(
+        Examples(
+            "examples",
+            _jump_examples,
+            call_text=_jump_call,
+            diagnose=_jump_diagnose,
+            expected_type=int,
+            default_hint="Follow the three lines of the loop exactly; return b.",
         ),
-        stub=JUMP_STUB,
-        solution="solutions/ch13.py:jump_hash",
-        hints=(
-            "key = (key * 2862933555777941757 + 1) & 0xFFFFFFFFFFFFFFFF",
-            "j = int((b + 1) * (float(1 << 31) / float((key >> 33) + 1)))",
+        Properties(
+            "properties",
+            [
+                Property(
+                    "a bucket in range",
+                    st.tuples(_KEYS, st.integers(1, 10_000)),
+                    _jump_range,
+                    lambda c: f"key={c[0]}, num_buckets={c[1]}",
+                    on_error=_jump_on_error,
+                    max_examples=100,
+                ),
+                Property(
+                    "consistent when a bucket is added",
+                    st.tuples(_KEYS, st.integers(1, 1000)),
+                    _jump_consistent,
+                    lambda c: f"key={c[0]}, num_buckets={c[1]} then {c[1] + 1}",
+                    on_error=_jump_on_error,
+                    max_examples=100,
+                ),
+                Property(
+                    "agrees with the algorithm",
+                    st.tuples(_KEYS, st.integers(1, 1 << 20)),
+                    _jump_definition,
+                    lambda c: f"key={c[0]}, num_buckets={c[1]}",
+                    on_error=_jump_on_error,
+                    max_examples=150,
+                ),
+            ],
         ),
-    )
+    ),
+    hints=(
+        "key = (key * 2862933555777941757 + 1) & 0xFFFFFFFFFFFFFFFF",
+        "j = int((b + 1) * (float(1 << 31) / float((key >> 33) + 1)))",
+    ),
 )
 
 
@@ -474,57 +464,46 @@ The check runs examples, then two hypothesis properties on random keys and node 
 answer agrees with the definition, and removing the first node of a list moves every other
 node up by one."""
 
-RDV_STUB = """\
-from dslib.sharding import rendezvous_score
-
-def rendezvous(key, nodes, replicas):
-    raise NotImplementedError
-"""
-
-RENDEZVOUS = register(
-    Exercise(
-        id="ch13.rendezvous",
-        chapter=13,
-        title="A rendezvous lookup",
-        statement=RDV_STATEMENT,
-        answer=FunctionAnswer("rendezvous", ("key", "nodes", "replicas")),
-        stages=(
-            Examples(
-                "examples",
-                _rdv_examples,
-                call_text=_rdv_call,
-                diagnose=_rdv_diagnose,
-                params=("key", "nodes", "replicas"),
-                default_hint="Rank: sorted(nodes, key=lambda n: (-rendezvous_score(n, key), n)); "
-                "keep the first replicas.",
-            ),
-            Properties(
-                "properties",
-                [
-                    Property(
-                        "agrees with the definition",
-                        _rdv_cases(),
-                        _rdv_definition,
-                        _rdv_call,
-                        max_examples=120,
-                    ),
-                    Property(
-                        "a node leaving moves the others up one",
-                        _rdv_cases(),
-                        _rdv_disruption,
-                        _rdv_call,
-                        max_examples=80,
-                    ),
-                ],
-            ),
+RENDEZVOUS = add_exercise(
+    id="ch13.rendezvous",
+    title="A rendezvous lookup",
+    statement=RDV_STATEMENT,
+    answer=FunctionAnswer("rendezvous", ("key", "nodes", "replicas")),
+    stages=(
+        Examples(
+            "examples",
+            _rdv_examples,
+            call_text=_rdv_call,
+            diagnose=_rdv_diagnose,
+            params=("key", "nodes", "replicas"),
+            default_hint="Rank: sorted(nodes, key=lambda n: (-rendezvous_score(n, key), n)); "
+            "keep the first replicas.",
         ),
-        stub=RDV_STUB,
-        solution="solutions/ch13.py:rendezvous",
-        hints=(
-            "Score each node: rendezvous_score(node, key).",
-            "The highest score comes first: sort by minus the score.",
+        Properties(
+            "properties",
+            [
+                Property(
+                    "agrees with the definition",
+                    _rdv_cases(),
+                    _rdv_definition,
+                    _rdv_call,
+                    max_examples=120,
+                ),
+                Property(
+                    "a node leaving moves the others up one",
+                    _rdv_cases(),
+                    _rdv_disruption,
+                    _rdv_call,
+                    max_examples=80,
+                ),
+            ],
         ),
-    )
+    ),
+    hints=(
+        "Score each node: rendezvous_score(node, key).",
+        "The highest score comes first: sort by minus the score.",
+    ),
+    imports="from dslib.sharding import rendezvous_score",
 )
 
 
@@ -687,38 +666,28 @@ Do not change the arguments. Any assignment that meets all three is accepted (th
 several); the check knows the fewest moves possible for each case. A shard of a group that
 is no longer in groups, and an unassigned shard, must move."""
 
-REBALANCE_STUB = """\
-def rebalance(assignment, groups):
-    raise NotImplementedError
-"""
-
-REBALANCE = register(
-    Exercise(
-        id="ch13.rebalance",
-        chapter=13,
-        title="A shard-assignment rebalance",
-        statement=REBALANCE_STATEMENT,
-        answer=FunctionAnswer("rebalance", ("assignment", "groups")),
-        stages=(
-            JudgedCases("examples", _RB_CASES, _judge_rebalance),
-            Properties(
-                "properties",
-                [
-                    Property(
-                        "valid, balanced, minimal",
-                        _rb_cases(),
-                        _judge_rebalance,
-                        _rb_call,
-                        max_examples=200,
-                    )
-                ],
-            ),
+REBALANCE = add_exercise(
+    id="ch13.rebalance",
+    title="A shard-assignment rebalance",
+    statement=REBALANCE_STATEMENT,
+    answer=FunctionAnswer("rebalance", ("assignment", "groups")),
+    stages=(
+        JudgedCases("examples", _RB_CASES, _judge_rebalance),
+        Properties(
+            "properties",
+            [
+                Property(
+                    "valid, balanced, minimal",
+                    _rb_cases(),
+                    _judge_rebalance,
+                    _rb_call,
+                    max_examples=200,
+                )
+            ],
         ),
-        stub=REBALANCE_STUB,
-        solution="solutions/ch13.py:rebalance",
-        hints=(
-            "Targets first: S // G each, plus one for S % G groups.",
-            "Keep what each group already has, up to its target; move only the rest.",
-        ),
-    )
+    ),
+    hints=(
+        "Targets first: S // G each, plus one for S % G groups.",
+        "Keep what each group already has, up to its target; move only the rest.",
+    ),
 )

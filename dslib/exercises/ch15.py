@@ -41,7 +41,7 @@ from dslib.check import Action, ActorModel, ActorState, CheckResult, Counterexam
 from dslib.check.counterexample import text_table
 from dslib.core import Context, System
 from dslib.errors import HandlerError
-from dslib.exercises.registry import Exercise, FunctionAnswer, register
+from dslib.exercises.registry import FunctionAnswer, add_exercise
 from dslib.exercises.stages import (
     AnswerRaised,
     Example,
@@ -829,69 +829,58 @@ state machine safety and leader completeness (Figure 3), and for progress (a lea
 elected, an entry committed). The cluster's logs hold no-op entries (a new leader appends
 one, section 8) and a client command "x"."""
 
-VOTE_STUB = """\
-from dslib.raft import Entry, RequestVote
-
-def grant_vote(current_term, voted_for, log, msg):
-    raise NotImplementedError
-"""
-
-REQUEST_VOTE = register(
-    Exercise(
-        id="ch15.request_vote",
-        chapter=15,
-        title="Grant a vote (RequestVote)",
-        statement=VOTE_STATEMENT,
-        answer=FunctionAnswer("grant_vote", ("current_term", "voted_for", "log", "msg")),
-        stages=(
-            _Cases(
-                "examples",
-                _vote_examples(),
-                _vote_call,
-                _vote_code,
-                repr,
-                _vote_type,
-                _vote_diagnose,
-            ),
-            Properties(
-                "properties",
-                [
-                    Property(
-                        "agrees with Figure 2",
-                        _vote_cases(),
-                        _vote_property,
-                        _vote_code,
-                        max_examples=200,
-                    )
-                ],
-            ),
-            RaftModelCheck(
-                "model checking",
-                _VoteNode,
-                _vote_args,
-                _vote_type,
-                _vote_reference,
-                _vote_call,
-                _vote_diagnose,
-                goal_hints={
-                    "a_leader_is_elected": "A candidate needs a majority of votes. Grant the "
-                    "vote when the three rules allow it: in a fresh cluster every log is empty, "
-                    "and an empty log is as up-to-date as another empty log.",
-                    "an_entry_is_committed": "No entry was committed although leaders were "
-                    "elected: check that your function grants votes to candidates whose logs "
-                    "are up-to-date.",
-                },
-            ),
+REQUEST_VOTE = add_exercise(
+    id="ch15.request_vote",
+    title="Grant a vote (RequestVote)",
+    statement=VOTE_STATEMENT,
+    answer=FunctionAnswer("grant_vote", ("current_term", "voted_for", "log", "msg")),
+    stages=(
+        _Cases(
+            "examples",
+            _vote_examples(),
+            _vote_call,
+            _vote_code,
+            repr,
+            _vote_type,
+            _vote_diagnose,
         ),
-        stub=VOTE_STUB,
-        solution="solutions/ch15.py:grant_vote",
-        hints=(
-            "Three conditions, all needed: msg.term == current_term; voted_for in "
-            "(None, msg.candidate_id); the candidate's log is at least as up-to-date.",
-            "Your last term and index: log[-1].term if log else 0, and len(log). Compare "
-            "(msg.last_log_term, msg.last_log_index) with them: term first, then length.",
+        Properties(
+            "properties",
+            [
+                Property(
+                    "agrees with Figure 2",
+                    _vote_cases(),
+                    _vote_property,
+                    _vote_code,
+                    max_examples=200,
+                )
+            ],
         ),
-    )
+        RaftModelCheck(
+            "model checking",
+            _VoteNode,
+            _vote_args,
+            _vote_type,
+            _vote_reference,
+            _vote_call,
+            _vote_diagnose,
+            goal_hints={
+                "a_leader_is_elected": "A candidate needs a majority of votes. Grant the "
+                "vote when the three rules allow it: in a fresh cluster every log is empty, "
+                "and an empty log is as up-to-date as another empty log.",
+                "an_entry_is_committed": "No entry was committed although leaders were "
+                "elected: check that your function grants votes to candidates whose logs "
+                "are up-to-date.",
+            },
+        ),
+    ),
+    hints=(
+        "Three conditions, all needed: msg.term == current_term; voted_for in "
+        "(None, msg.candidate_id); the candidate's log is at least as up-to-date.",
+        "Your last term and index: log[-1].term if log else 0, and len(log). Compare "
+        "(msg.last_log_term, msg.last_log_index) with them: term first, then length.",
+    ),
+    imports="from dslib.raft import Entry, RequestVote",
 )
 
 
@@ -1091,72 +1080,59 @@ duplicated, up to 5,000 distinct states, for the four properties of Figure 3 and
 counts those acknowledgements), and for progress. The cluster's logs hold no-op entries
 (a new leader appends one, section 8) and a client command "x"."""
 
-APPEND_STUB = """\
-from dslib.raft import Entry
-
-def append_entries(log, prev_log_index, prev_log_term, entries):
-    raise NotImplementedError
-"""
-
-APPEND_ENTRIES = register(
-    Exercise(
-        id="ch15.append_entries",
-        chapter=15,
-        title="The AppendEntries consistency check",
-        statement=APPEND_STATEMENT,
-        answer=FunctionAnswer(
-            "append_entries", ("log", "prev_log_index", "prev_log_term", "entries")
+APPEND_ENTRIES = add_exercise(
+    id="ch15.append_entries",
+    title="The AppendEntries consistency check",
+    statement=APPEND_STATEMENT,
+    answer=FunctionAnswer("append_entries", ("log", "prev_log_index", "prev_log_term", "entries")),
+    stages=(
+        _Cases(
+            "examples",
+            _append_examples(),
+            _append_call,
+            _append_code,
+            _append_show,
+            _append_type,
+            _append_diagnose,
         ),
-        stages=(
-            _Cases(
-                "examples",
-                _append_examples(),
-                _append_call,
-                _append_code,
-                _append_show,
-                _append_type,
-                _append_diagnose,
-            ),
-            Properties(
-                "properties",
-                [
-                    Property(
-                        "agrees with Figure 2",
-                        _append_cases(),
-                        _append_property,
-                        _append_code,
-                        max_examples=200,
-                    )
-                ],
-            ),
-            RaftModelCheck(
-                "model checking",
-                _AppendNode,
-                _append_args,
-                _append_type,
-                _append_reference,
-                _append_call,
-                _append_diagnose,
-                invariants=(*INVARIANTS, acknowledged_entries_kept),
-                goal_hints={
-                    "an_entry_is_committed": "Followers must accept an AppendEntries that "
-                    "passes the consistency check (return the new log), or the leader never "
-                    "hears from a majority.",
-                    "a_leader_is_elected": "No leader: this should not depend on your "
-                    "function; check that it returns without raising.",
-                },
-            ),
+        Properties(
+            "properties",
+            [
+                Property(
+                    "agrees with Figure 2",
+                    _append_cases(),
+                    _append_property,
+                    _append_code,
+                    max_examples=200,
+                )
+            ],
         ),
-        stub=APPEND_STUB,
-        solution="solutions/ch15.py:append_entries",
-        hints=(
-            "First the check: prev_log_index > len(log), or log[prev_log_index - 1].term != "
-            "prev_log_term (when prev_log_index > 0), means reject.",
-            "Then walk the entries with their index prev_log_index + 1 + i: skip an entry "
-            "already there (same term); at the first conflict, cut the log there and append "
-            "the rest.",
+        RaftModelCheck(
+            "model checking",
+            _AppendNode,
+            _append_args,
+            _append_type,
+            _append_reference,
+            _append_call,
+            _append_diagnose,
+            invariants=(*INVARIANTS, acknowledged_entries_kept),
+            goal_hints={
+                "an_entry_is_committed": "Followers must accept an AppendEntries that "
+                "passes the consistency check (return the new log), or the leader never "
+                "hears from a majority.",
+                "a_leader_is_elected": "No leader: this should not depend on your "
+                "function; check that it returns without raising.",
+            },
         ),
-    )
+    ),
+    hints=(
+        "First the check: prev_log_index > len(log), or log[prev_log_index - 1].term != "
+        "prev_log_term (when prev_log_index > 0), means reject.",
+        "Then walk the entries with their index prev_log_index + 1 + i: skip an entry "
+        "already there (same term); at the first conflict, cut the log there and append "
+        "the rest.",
+    ),
+    imports="from dslib.raft import Entry",
 )
 
 
@@ -1325,67 +1301,56 @@ terms and about 18 steps, far beyond the bound), so only the examples and proper
 the current-term condition. The cluster's logs hold no-op entries (a new leader appends
 one, section 8) and a client command "x"."""
 
-COMMIT_STUB = """\
-from dslib.raft import Entry
-
-def new_commit_index(log, current_term, commit_index, match_indexes):
-    raise NotImplementedError
-"""
-
-COMMIT_INDEX = register(
-    Exercise(
-        id="ch15.commit_index",
-        chapter=15,
-        title="Advance the commit index",
-        statement=COMMIT_STATEMENT,
-        answer=FunctionAnswer(
-            "new_commit_index", ("log", "current_term", "commit_index", "match_indexes")
+COMMIT_INDEX = add_exercise(
+    id="ch15.commit_index",
+    title="Advance the commit index",
+    statement=COMMIT_STATEMENT,
+    answer=FunctionAnswer(
+        "new_commit_index", ("log", "current_term", "commit_index", "match_indexes")
+    ),
+    stages=(
+        _Cases(
+            "examples",
+            _commit_examples(),
+            _commit_call,
+            _commit_code,
+            repr,
+            _commit_type,
+            _commit_diagnose,
         ),
-        stages=(
-            _Cases(
-                "examples",
-                _commit_examples(),
-                _commit_call,
-                _commit_code,
-                repr,
-                _commit_type,
-                _commit_diagnose,
-            ),
-            Properties(
-                "properties",
-                [
-                    Property(
-                        "agrees with Figure 2",
-                        _commit_cases(),
-                        _commit_property,
-                        _commit_code,
-                        max_examples=200,
-                    )
-                ],
-            ),
-            RaftModelCheck(
-                "model checking",
-                _CommitNode,
-                _commit_args,
-                _commit_type,
-                _commit_reference,
-                _commit_call,
-                _commit_diagnose,
-                goal_hints={
-                    "an_entry_is_committed": "Return the largest N above commit_index that a "
-                    "majority of match_indexes reach and whose entry is of the current term. A "
-                    "new leader's no-op is of its term: once a majority holds it, it commits.",
-                    "a_leader_is_elected": "No leader: this should not depend on your "
-                    "function; check that it returns without raising.",
-                },
-            ),
+        Properties(
+            "properties",
+            [
+                Property(
+                    "agrees with Figure 2",
+                    _commit_cases(),
+                    _commit_property,
+                    _commit_code,
+                    max_examples=200,
+                )
+            ],
         ),
-        stub=COMMIT_STUB,
-        solution="solutions/ch15.py:new_commit_index",
-        hints=(
-            "A majority of n servers is n // 2 + 1; count sum(1 for m in match_indexes if m >= N).",
-            "Try N = len(log), len(log) - 1, ..., commit_index + 1; the first that qualifies is "
-            "the answer.",
+        RaftModelCheck(
+            "model checking",
+            _CommitNode,
+            _commit_args,
+            _commit_type,
+            _commit_reference,
+            _commit_call,
+            _commit_diagnose,
+            goal_hints={
+                "an_entry_is_committed": "Return the largest N above commit_index that a "
+                "majority of match_indexes reach and whose entry is of the current term. A "
+                "new leader's no-op is of its term: once a majority holds it, it commits.",
+                "a_leader_is_elected": "No leader: this should not depend on your "
+                "function; check that it returns without raising.",
+            },
         ),
-    )
+    ),
+    hints=(
+        "A majority of n servers is n // 2 + 1; count sum(1 for m in match_indexes if m >= N).",
+        "Try N = len(log), len(log) - 1, ..., commit_index + 1; the first that qualifies is "
+        "the answer.",
+    ),
+    imports="from dslib.raft import Entry",
 )

@@ -26,7 +26,7 @@ import importlib.util
 import inspect
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ __all__ = [
     "Exercise",
     "FunctionAnswer",
     "NodeAnswer",
+    "add_exercise",
     "all_exercises",
     "get_exercise",
     "load_solution",
@@ -94,6 +95,31 @@ class FunctionAnswer:
     def describe(self) -> str:
         """What the reader must write, in words."""
         return f"a function {self.name}({', '.join(self.params)})"
+
+    def stub(self, imports: str = "", body: str = "") -> str:
+        """The code the reader starts from: the ``def`` line, then ``raise NotImplementedError``.
+
+        Parameters
+        ----------
+        imports : str, optional
+            Lines put above the function (the names the answer will need).
+        body : str, optional
+            Lines put before the ``raise``, indented by four spaces (a start the
+            statement asks for, such as unpacking the arguments).
+
+        Examples
+        --------
+        >>> print(FunctionAnswer("percentile", ("latencies", "q")).stub("import math"), end="")
+        import math
+        <BLANKLINE>
+        def percentile(latencies, q):
+            raise NotImplementedError
+        """
+        lines = [f"def {self.name}({', '.join(self.params)}):"]
+        lines += [f"    {line}" for line in body.splitlines()]
+        lines.append("    raise NotImplementedError")
+        code = "\n".join(lines) + "\n"
+        return f"{imports.rstrip()}\n\n{code}" if imports.strip() else code
 
     def prepare(self, answer: Any) -> Callable[..., Any]:
         """Check that ``answer`` is such a function and return it.
@@ -241,6 +267,91 @@ class Exercise:
 
 
 _REGISTRY: dict[str, Exercise] = {}
+
+
+def add_exercise(
+    id: str,
+    title: str,
+    statement: str,
+    answer: FunctionAnswer | NodeAnswer,
+    stages: Sequence[Stage],
+    *,
+    hints: Sequence[str] = (),
+    stub: str | None = None,
+    imports: str = "",
+    body: str = "",
+) -> Exercise:
+    """Build an exercise from its parts and register it: what every chapter module calls.
+
+    What can be derived is: the chapter (from the id), the solution's place
+    (``solutions/chNN.py``, under the answer's name) and, for a function, the
+    stub (its ``def`` line from ``answer``, as nbgrader derives a stub from the
+    solution; ``tests/test_exercises.py`` checks that each solution's parameters
+    are the answer's).
+
+    Parameters
+    ----------
+    id, title, statement
+        As for ``Exercise``.
+    answer : FunctionAnswer or NodeAnswer
+        The kind of answer expected.
+    stages : sequence of Stage
+        The checks, in order.
+    hints : sequence of str, optional
+        General hints.
+    stub : str, optional
+        The code the reader starts from; required for a ``NodeAnswer``, derived
+        for a ``FunctionAnswer`` (with ``imports`` and ``body``, see
+        ``FunctionAnswer.stub``).
+    imports, body : str, optional
+        For a derived stub.
+
+    Returns
+    -------
+    Exercise
+        The registered exercise.
+
+    Raises
+    ------
+    ValueError
+        If the id is taken or malformed, or a ``NodeAnswer`` comes without a stub.
+
+    Examples
+    --------
+    >>> from dslib.exercises.stages import Example, Examples
+    >>> ex = add_exercise(
+    ...     "ch99.double", "Double it", "Write double(x).", FunctionAnswer("double", ("x",)),
+    ...     [Examples("examples", lambda: [Example((2,), 4)], lambda a: f"double({a[0]})")],
+    ... )
+    >>> ex.chapter, ex.solution
+    (99, 'solutions/ch99.py:double')
+    >>> print(ex.stub, end="")
+    def double(x):
+        raise NotImplementedError
+    >>> _ = _REGISTRY.pop("ch99.double")  # (not a real exercise)
+    """
+    if not _ID.match(str(id)):
+        raise ValueError(f"exercise id {id!r} must look like 'ch01.name'")
+    if isinstance(answer, FunctionAnswer):
+        name = answer.name
+        if stub is None:
+            stub = answer.stub(imports, body)
+    else:
+        name = answer.class_name
+        if stub is None:
+            raise ValueError(f"exercise {id!r}: a Node answer needs its stub written out")
+    exercise = Exercise(
+        id=id,
+        chapter=int(id[2:4]),
+        title=title,
+        statement=statement,
+        answer=answer,
+        stages=tuple(stages),
+        stub=stub,
+        solution=f"solutions/{id[:4]}.py:{name}",
+        hints=tuple(hints),
+    )
+    return register(exercise)
 
 
 def register(exercise: Exercise) -> Exercise:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from dslib.architectures.compare import ARCHITECTURES, run_architecture
-from dslib.widgets.base import Explorer, figure_png
+from dslib.widgets.base import Explorer, figure_png, parameters
 
 __all__ = ["ArchitectureExplorer", "architecture_figure", "architecture_results"]
 
@@ -110,12 +110,7 @@ class ArchitectureExplorer(Explorer):
             "fail": False,
             "seed": 0,
         }
-        unknown = sorted(set(initial) - set(params))
-        if unknown:
-            raise TypeError(
-                f"ArchitectureExplorer: unknown parameters {unknown}; known: {sorted(params)}"
-            )
-        params.update(initial)
+        params = parameters("ArchitectureExplorer", params, initial)
         style = {"description_width": "80px"}
         self.controls: dict[str, Any] = {
             "requests": w.IntSlider(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-__all__ = ["Explorer", "figure_png"]
+__all__ = ["Explorer", "figure_png", "parameters"]
 
 
 def figure_png(figure: Any, dpi: int = 80, fast: bool = False) -> bytes:
@@ -24,6 +24,29 @@ def figure_png(figure: Any, dpi: int = 80, fast: bool = False) -> bytes:
     extra = {"pil_kwargs": {"compress_level": 1}} if fast else {}
     figure.savefig(buffer, format="png", dpi=dpi, **extra)
     return buffer.getvalue()
+
+
+def parameters(owner: str, defaults: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """The explorer's starting values: ``defaults`` with what the reader ``given`` replacing them.
+
+    Raises
+    ------
+    TypeError
+        For a parameter the explorer does not have (a typo must not be ignored).
+
+    Examples
+    --------
+    >>> parameters("Demo", {"n": 3, "seed": 0}, {"seed": 7})
+    {'n': 3, 'seed': 7}
+    >>> parameters("Demo", {"n": 3}, {"N": 5})
+    Traceback (most recent call last):
+    ...
+    TypeError: Demo: unknown parameters ['N']; known: ['n']
+    """
+    unknown = sorted(set(given) - set(defaults))
+    if unknown:
+        raise TypeError(f"{owner}: unknown parameters {unknown}; known: {sorted(defaults)}")
+    return {**defaults, **given}
 
 
 class Explorer:

@@ -13,7 +13,7 @@ from typing import Any
 
 import dslib.viz  # noqa: F401  (registers the PNG renderer of bare figures)
 from dslib.cap import CONFIGURATIONS, CapResult, cap_compare, stale_reads
-from dslib.widgets.base import Explorer, figure_png
+from dslib.widgets.base import Explorer, figure_png, parameters
 
 __all__ = ["CapPlayground", "cap_figure", "cap_scenario", "isolation_options"]
 
@@ -201,10 +201,7 @@ class CapPlayground(Explorer):
             "latency": 2.0,
             "seed": 0,
         }
-        unknown = sorted(set(initial) - set(params))
-        if unknown:
-            raise TypeError(f"CapPlayground: unknown parameters {unknown}; known: {sorted(params)}")
-        params.update(initial)
+        params = parameters("CapPlayground", params, initial)
         style = {"description_width": "80px"}
         options = [label for label, _ in isolation_options(params["servers"])]
         self.controls: dict[str, Any] = {

@@ -30,17 +30,13 @@ Debugger(step 1 of 1: p1: timer 'want'; 7 events enabled)
 from __future__ import annotations
 
 import html
-import io
-from collections.abc import Iterable, Sequence
 from typing import Any
 
-from dslib.check.counterexample import Counterexample, Lasso
-from dslib.check.search import CheckResult, PropertySpec
+from dslib.check.search import PropertySpec
 from dslib.core import System
 from dslib.errors import DslibError
-from dslib.sim.simulator import Simulation
-from dslib.sim.trace import Trace
-from dslib.widgets.navigator import Navigator
+from dslib.widgets.base import figure_png
+from dslib.widgets.navigator import Navigator, steps_from_json
 
 __all__ = ["Debugger"]
 
@@ -171,34 +167,21 @@ class Debugger:
         )
         self.update()
 
-    # -- other sources --------------------------------------------------------------------
+    # -- other sources: each builds a Navigator the same way and shows it ------------------
     @classmethod
     def from_steps(
-        cls,
-        system: System,
-        steps: Iterable[Sequence[Any]],
-        step: int | None = None,
-        invariants: PropertySpec = None,
-        *,
-        diagram: bool = True,
-        **options: Any,
+        cls, system: System, *args: Any, diagram: bool = True, **options: Any
     ) -> Debugger:
-        """A debugger on a list of steps (see ``Navigator.from_steps``)."""
-        nav = Navigator.from_steps(system, steps, step, invariants, **options)
-        return cls(nav, diagram=diagram)
+        """A debugger on a list of steps: ``Navigator.from_steps(system, steps, step,
+        invariants, **options)``, shown (``diagram`` as for ``Debugger``)."""
+        return cls(Navigator.from_steps(system, *args, **options), diagram=diagram)
 
     @classmethod
     def from_counterexample(
-        cls,
-        system: System,
-        counterexample: Counterexample | Lasso | CheckResult,
-        step: int | None = None,
-        invariants: PropertySpec = None,
-        *,
-        diagram: bool = True,
-        **options: Any,
+        cls, system: System, *args: Any, diagram: bool = True, **options: Any
     ) -> Debugger:
-        """A debugger on a model-checker counterexample (see ``Navigator.from_counterexample``).
+        """A debugger on a model-checker counterexample: ``Navigator.from_counterexample(system,
+        counterexample, step, invariants, **options)``, shown.
 
         >>> from dslib.check import ActorModel, check
         >>> from dslib.mutex import at_most_one_critical, ricart_agrawala
@@ -207,40 +190,23 @@ class Debugger:
         >>> Debugger.from_counterexample(system, result, 4, [at_most_one_critical], diagram=False)
         Debugger(step 4 of 6: p2 → p1: LockRequest(ts=1); 9 events enabled)
         """
-        nav = Navigator.from_counterexample(system, counterexample, step, invariants, **options)
-        return cls(nav, diagram=diagram)
+        return cls(Navigator.from_counterexample(system, *args, **options), diagram=diagram)
 
     @classmethod
     def from_trace(
-        cls,
-        system: System,
-        trace: Trace | Simulation,
-        step: int | None = None,
-        invariants: PropertySpec = None,
-        *,
-        time: float | None = None,
-        diagram: bool = True,
-        **options: Any,
+        cls, system: System, *args: Any, diagram: bool = True, **options: Any
     ) -> Debugger:
-        """A debugger on a simulation's trace (see ``Navigator.from_trace``)."""
-        nav = Navigator.from_trace(system, trace, step, invariants, time=time, **options)
-        return cls(nav, diagram=diagram)
+        """A debugger on a simulation's trace: ``Navigator.from_trace(system, trace, step,
+        invariants, time=..., **options)``, shown."""
+        return cls(Navigator.from_trace(system, *args, **options), diagram=diagram)
 
     @classmethod
     def from_json(
-        cls,
-        system: System,
-        text: str,
-        step: int | None = None,
-        invariants: PropertySpec = None,
-        *,
-        types: Sequence[type] = (),
-        diagram: bool = True,
-        **options: Any,
+        cls, system: System, *args: Any, diagram: bool = True, **options: Any
     ) -> Debugger:
-        """A debugger on a path saved as JSON (see ``Navigator.from_json``)."""
-        nav = Navigator.from_json(system, text, step, invariants, types, **options)
-        return cls(nav, diagram=diagram)
+        """A debugger on a path saved as JSON: ``Navigator.from_json(system, text, step,
+        invariants, types, **options)``, shown."""
+        return cls(Navigator.from_json(system, *args, **options), diagram=diagram)
 
     # -- actions ----------------------------------------------------------------------------
     def _act(self, action: Any, *args: Any) -> bool:
@@ -292,8 +258,6 @@ class Debugger:
         return text
 
     def _load(self) -> None:
-        from dslib.widgets.navigator import steps_from_json
-
         def load(text: str) -> None:
             nav = self.navigator
             nav.load(steps_from_json(text, nodes=nav.system.ids))
@@ -362,10 +326,8 @@ class Debugger:
                 f"{html.escape(str(exc))}</span>"
             )
             return
-        buffer = io.BytesIO()
         # fast compression: the image is redrawn on every click and never stored
-        self.figure.savefig(buffer, format="png", dpi=80, pil_kwargs={"compress_level": 1})
-        self.image.value = buffer.getvalue()
+        self.image.value = figure_png(self.figure, fast=True)
         note = nav.divergence()
         if note:
             self.message.value = f"<span style='color:#e65100'>{html.escape(note)}</span>"

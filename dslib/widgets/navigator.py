@@ -61,10 +61,7 @@ PingerState(sent=1, acked=0)
 from __future__ import annotations
 
 import dataclasses
-import enum
 import html
-import importlib
-import json
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -74,6 +71,7 @@ from dslib.check.actor import Action, ActorModel, ActorState
 from dslib.check.counterexample import Counterexample, Lasso, text_table
 from dslib.check.model import ModelError, short_repr
 from dslib.check.search import CheckResult, PropertySpec, properties
+from dslib.codec import decode_value, dump_document, encode_value, load_document
 from dslib.core import System, stable_repr
 from dslib.sim.nemesis import Heal, Partition
 from dslib.sim.simulator import Simulation
@@ -85,9 +83,7 @@ __all__ = [
     "Branch",
     "InvariantStatus",
     "Navigator",
-    "decode_value",
     "describe_step",
-    "encode_value",
     "steps_from_json",
     "steps_to_json",
 ]
@@ -235,190 +231,7 @@ def _connected(groups: Groups | None, a: str, b: str) -> bool:
     return groups is None or a == b or any(a in g and b in g for g in groups)
 
 
-# -- JSON ---------------------------------------------------------------------------------
-def _class_path(cls: type) -> tuple[str, str]:
-    return cls.__module__, cls.__qualname__
-
-
-def encode_value(value: Any) -> Any:
-    """Encode a message, timer name or choice as JSON-compatible data (a tagged encoding).
-
-    ``None``, booleans, finite numbers and strings are themselves; lists are JSON
-    arrays; everything else is an object with a ``"$type"`` tag: ``tuple`` and
-    ``frozenset`` (``items``), ``float`` (``inf``, ``-inf``, ``nan``),
-    ``dataclass`` and ``namedtuple`` (``module``, ``class``, ``fields``, recursively)
-    and ``enum`` (``module``, ``class``, ``name``). ``decode_value`` inverts it.
-
-    Parameters
-    ----------
-    value : any
-        The value to encode.
-
-    Returns
-    -------
-    JSON-compatible data (dict, list, str, int, float, bool or None).
-
-    Raises
-    ------
-    TypeError
-        For a value of another type (a dict, a set, an arbitrary object), or a
-        class defined inside a function (it could not be imported to decode it).
-
-    Examples
-    --------
-    >>> from dslib.basics import Ping
-    >>> encode_value(Ping(3))
-    {'$type': 'dataclass', 'module': 'dslib.basics', 'class': 'Ping', 'fields': {'seq': 3}}
-    >>> encode_value(("timeout", 1))
-    {'$type': 'tuple', 'items': ['timeout', 1]}
-    >>> encode_value({"a": 1})  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    TypeError: cannot encode a dict ({'a': 1}) as a step's value; allowed: None, bool, ...
-    """
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        if math.isfinite(value):
-            return value
-        return {"$type": "float", "value": repr(value)}
-    if isinstance(value, enum.Enum):
-        module, name = _importable(type(value))
-        return {"$type": "enum", "module": module, "class": name, "name": value.name}
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        module, name = _importable(type(value))
-        fields = {f.name: encode_value(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        return {"$type": "dataclass", "module": module, "class": name, "fields": fields}
-    if isinstance(value, tuple) and hasattr(value, "_fields"):
-        module, name = _importable(type(value))
-        fields = {f: encode_value(v) for f, v in zip(value._fields, value, strict=True)}
-        return {"$type": "namedtuple", "module": module, "class": name, "fields": fields}
-    if isinstance(value, tuple):
-        return {"$type": "tuple", "items": [encode_value(v) for v in value]}
-    if isinstance(value, frozenset):
-        items = sorted(value, key=stable_repr)
-        return {"$type": "frozenset", "items": [encode_value(v) for v in items]}
-    if isinstance(value, list):
-        return [encode_value(v) for v in value]
-    raise TypeError(
-        f"cannot encode a {type(value).__name__} ({short_repr(value, 60)}) as a step's value; "
-        "allowed: None, bool, int, float, str, list, tuple, frozenset, enums, dataclasses and "
-        "named tuples of these"
-    )
-
-
-def _importable(cls: type) -> tuple[str, str]:
-    module, name = _class_path(cls)
-    if "<locals>" in name:
-        raise TypeError(
-            f"cannot encode an instance of {name}: the class is defined inside a function, so "
-            "it could not be imported to decode it; define it at the top level of a module"
-        )
-    return module, name
-
-
-def _allowed(module: str, name: str, types: Sequence[type]) -> type:
-    """The class ``module.name``, if it may be loaded: a dslib class or one of ``types``."""
-    for cls in types:
-        if _class_path(cls) == (module, name):
-            return cls
-    if not (module == "dslib" or module.startswith("dslib.")):
-        raise ValueError(
-            f"refusing to load class {module}.{name}: only classes of dslib are loaded "
-            f"by default; if you trust this file, pass it: types=[{name}]"
-        )
-    try:
-        obj: Any = importlib.import_module(module)
-        for part in name.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError):
-        raise ValueError(f"cannot load class {module}.{name}: there is no such class") from None
-    if not isinstance(obj, type):
-        raise ValueError(f"cannot load {module}.{name}: it is not a class")
-    return obj
-
-
-def decode_value(data: Any, types: Sequence[type] = ()) -> Any:
-    """Decode what ``encode_value`` produced.
-
-    Classes are imported by module and name. Only classes of ``dslib`` are
-    loaded unless others are passed in ``types`` (a JSON file from someone
-    else must not make you import arbitrary modules).
-
-    Parameters
-    ----------
-    data : JSON-compatible data
-        From ``encode_value`` (or ``json.loads`` of it).
-    types : sequence of type, optional
-        Further classes that may be loaded (for example messages defined in a notebook).
-
-    Returns
-    -------
-    The value.
-
-    Raises
-    ------
-    ValueError
-        For an unknown tag, a class that is not allowed or does not exist, or a
-        class of the wrong kind.
-
-    Examples
-    --------
-    >>> from dslib.mutex import LockRequest
-    >>> value = (LockRequest(2), frozenset({"b", "a"}))
-    >>> decode_value(encode_value(value)) == value
-    True
-    >>> bad = {"$type": "dataclass", "module": "os", "class": "X", "fields": {}}
-    >>> decode_value(bad)  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    ValueError: refusing to load class os.X: only classes of dslib are loaded by default; ...
-    """
-    if data is None or isinstance(data, (bool, str, int, float)):
-        return data
-    if isinstance(data, list):
-        return [decode_value(v, types) for v in data]
-    if not isinstance(data, dict) or "$type" not in data:
-        raise ValueError(f"cannot decode {short_repr(data, 80)}: not an encoded value")
-    tag = data["$type"]
-    try:
-        if tag == "tuple":
-            return tuple(decode_value(v, types) for v in data["items"])
-        if tag == "frozenset":
-            return frozenset(decode_value(v, types) for v in data["items"])
-        if tag == "float":
-            if data["value"] not in ("inf", "-inf", "nan"):
-                raise ValueError(f"cannot decode float {data['value']!r}")
-            return float(data["value"])
-        if tag in ("dataclass", "namedtuple", "enum"):
-            cls = _allowed(str(data["module"]), str(data["class"]), types)
-            if tag == "enum":
-                if not issubclass(cls, enum.Enum):
-                    raise ValueError(f"cannot decode: {cls.__qualname__} is not an Enum")
-                return cls[data["name"]]
-            fields = {k: decode_value(v, types) for k, v in data["fields"].items()}
-            if tag == "namedtuple":
-                if not (issubclass(cls, tuple) and hasattr(cls, "_fields")):
-                    raise ValueError(f"cannot decode: {cls.__qualname__} is not a named tuple")
-                return cls(**fields)
-            if not dataclasses.is_dataclass(cls):
-                raise ValueError(f"cannot decode: {cls.__qualname__} is not a dataclass")
-            init = {f.name for f in dataclasses.fields(cls) if f.init}
-            obj = cls(**{k: v for k, v in fields.items() if k in init})
-            for k, v in fields.items():
-                if k not in init:
-                    object.__setattr__(obj, k, v)
-            return obj
-    except KeyError as exc:
-        raise ValueError(f"cannot decode {short_repr(data, 80)}: missing {exc}") from None
-    raise ValueError(
-        f"cannot decode a value tagged {tag!r}; known tags: tuple, frozenset, float, "
-        "dataclass, namedtuple, enum"
-    )
-
-
+# -- JSON: the documents of dslib.codec ---------------------------------------------------
 def steps_to_json(
     steps: Iterable[Sequence[Any]], nodes: Sequence[str] | None = None, indent: int | None = None
 ) -> str:
@@ -442,7 +255,7 @@ def steps_to_json(
     ValueError
         If a step is not a step.
     TypeError
-        If a value in a step cannot be encoded (see ``encode_value``).
+        If a value in a step cannot be encoded (see ``dslib.codec.encode_value``).
 
     Examples
     --------
@@ -458,13 +271,8 @@ def steps_to_json(
         except ValueError as exc:
             raise ValueError(f"steps_to_json: step {i + 1}: {exc}") from None
         encoded.append([kind, *(encode_value(a) for a in args)])
-    payload = {
-        "format": _FORMAT,
-        "version": 1,
-        "nodes": list(nodes) if nodes is not None else None,
-        "steps": encoded,
-    }
-    return json.dumps(payload, indent=indent, ensure_ascii=False, allow_nan=False)
+    body = {"nodes": list(nodes) if nodes is not None else None, "steps": encoded}
+    return dump_document(_FORMAT, body, indent)
 
 
 def steps_from_json(
@@ -477,7 +285,7 @@ def steps_from_json(
     text : str
         The JSON text.
     types : sequence of type, optional
-        Classes outside ``dslib`` that the steps may contain (see ``decode_value``).
+        Classes outside ``dslib`` that the steps may contain (see ``dslib.codec.decode_value``).
     nodes : sequence of str, optional
         The node ids of the system the steps are for; if the file names others, it is refused.
 
@@ -498,20 +306,9 @@ def steps_from_json(
     >>> steps_from_json("[1, 2]")
     Traceback (most recent call last):
     ...
-    ValueError: steps_from_json: not a saved path (expected an object with "format": "dslib.steps")
+    ValueError: steps_from_json: expected an object with "format": "dslib.steps"
     """
-    if not isinstance(text, str):
-        raise TypeError(f"steps_from_json takes the JSON text (a str), got {type(text).__name__}")
-    try:
-        payload = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"steps_from_json: not JSON: {exc}") from None
-    if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
-        raise ValueError(
-            f'steps_from_json: not a saved path (expected an object with "format": "{_FORMAT}")'
-        )
-    if payload.get("version") != 1:
-        raise ValueError(f"steps_from_json: unknown version {payload.get('version')!r}")
+    payload = load_document(text, _FORMAT, "steps_from_json")
     saved = payload.get("nodes")
     if nodes is not None and saved is not None and list(saved) != list(nodes):
         raise ValueError(

@@ -19,7 +19,7 @@ from dslib.sim.network import Latency, Network, constant, exponential, lognormal
 from dslib.sim.simulator import Simulation
 from dslib.viz.plots import latency_cdf
 from dslib.viz.spacetime import space_time_diagram
-from dslib.widgets.base import Explorer, figure_png
+from dslib.widgets.base import Explorer, figure_png, parameters
 
 __all__ = ["DISTRIBUTIONS", "NetworkExplorer", "network_figure", "network_scenario"]
 
@@ -160,12 +160,7 @@ class NetworkExplorer(Explorer):
             "retries": 2,
             "seed": 0,
         }
-        unknown = sorted(set(initial) - set(params))
-        if unknown:
-            raise TypeError(
-                f"NetworkExplorer: unknown parameters {unknown}; known: {sorted(params)}"
-            )
-        params.update(initial)
+        params = parameters("NetworkExplorer", params, initial)
         style = {"description_width": "90px"}
         self.controls: dict[str, Any] = {
             "distribution": w.Dropdown(

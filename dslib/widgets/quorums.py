@@ -25,7 +25,7 @@ from dslib.pbs import (
     t_visibility,
 )
 from dslib.sim.network import Latency, constant, exponential, lognormal, uniform
-from dslib.widgets.base import Explorer, figure_png
+from dslib.widgets.base import Explorer, figure_png, parameters
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -308,12 +308,7 @@ class QuorumExplorer(Explorer):
             "response": 2.0,
             "seed": 0,
         }
-        unknown = sorted(set(initial) - set(params))
-        if unknown:
-            raise TypeError(
-                f"QuorumExplorer: unknown parameters {unknown}; known: {sorted(params)}"
-            )
-        params.update(initial)
+        params = parameters("QuorumExplorer", params, initial)
         style = {"description_width": "70px"}
 
         def slider(name: str, lo: int, hi: int) -> Any:

@@ -16,7 +16,7 @@ from typing import Any
 
 import dslib.viz  # noqa: F401  (registers the PNG renderer of bare figures)
 from dslib.balancing import POLICIES, BalancerRun, HealthCheck, run_balancer
-from dslib.widgets.base import Explorer, figure_png
+from dslib.widgets.base import Explorer, figure_png, parameters
 
 __all__ = ["LoadBalancerRace", "race", "race_figure", "race_table", "service_times"]
 
@@ -198,12 +198,7 @@ class LoadBalancerRace(Explorer):
             "health": False,
             "crash": False,
         }
-        unknown = sorted(set(initial) - set(params))
-        if unknown:
-            raise TypeError(
-                f"LoadBalancerRace: unknown parameters {unknown}; known: {sorted(params)}"
-            )
-        params.update(initial)
+        params = parameters("LoadBalancerRace", params, initial)
         style = {"description_width": "80px"}
         self.controls: dict[str, Any] = {
             "backends": w.IntSlider(

@@ -23,7 +23,7 @@ from dslib.sharding.partitioning import (
     moved_keys,
     stable_hash,
 )
-from dslib.widgets.base import Explorer, figure_png
+from dslib.widgets.base import Explorer, figure_png, parameters
 
 __all__ = ["CHANGES", "RingExplorer", "RingScenario", "ring_figure", "ring_scenario"]
 
@@ -276,10 +276,7 @@ class RingExplorer(Explorer):
         import ipywidgets as w
 
         params: dict[str, Any] = {"nodes": 4, "vnodes": 1, "keys": 200, "change": "join"}
-        unknown = sorted(set(initial) - set(params))
-        if unknown:
-            raise TypeError(f"RingExplorer: unknown parameters {unknown}; known: {sorted(params)}")
-        params.update(initial)
+        params = parameters("RingExplorer", params, initial)
         style = {"description_width": "70px"}
         self.controls: dict[str, Any] = {
             "nodes": w.IntSlider(
