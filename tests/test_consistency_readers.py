@@ -7,6 +7,7 @@ import pytest
 from dslib.consistency import (
     CASRegister,
     EDNError,
+    EDNRaw,
     KeyValue,
     check_linearizable,
     parse_edn,
@@ -152,7 +153,7 @@ def test_jepsen_log():
 
 
 def test_jepsen_log_errors():
-    with pytest.raises(EDNError, match="line 2: a jepsen.util operation line needs"):
+    with pytest.raises(EDNError, match="line 2, column 35: a jepsen.util operation line needs"):
         parse_jepsen_log("INFO  jepsen.core - start\nINFO  jepsen.util - 3\t:invoke\t:cas")
     with pytest.raises(EDNError, match="line 1, column"):
         parse_jepsen_log("INFO  jepsen.util - 3\t:invoke\t:cas\t[1 4")
@@ -174,3 +175,97 @@ def test_read_files(tmp_path):
         read_jepsen_edn(tmp_path / "missing.edn")
     with pytest.raises(TypeError):
         parse_edn(b"nil")  # type: ignore[arg-type]
+
+
+# -- files as real test runs write them ----------------------------------------------------------
+REAL_LOG = """\
+2017-03-20 13:48:21,577{GMT}\tINFO\t[jepsen worker 3] jepsen.util: 3\t:invoke\t:read\tnil
+INFO  jepsen.util - 3\t:ok\t:read\tnil
+INFO  jepsen.util - Relative time begins now
+INFO  jepsen.util - 2  :invoke  :write  4
+INFO  jepsen.util - :nemesis\t:info\t:start\tnil
+INFO  jepsen.util - :nemesis\t:info\t:start\t[:isolated {"n1" #{"n2" "n3"}}]
+INFO  jepsen.util - 2   :ok     :write  4
+INFO  jepsen.util - :nemesis :info :kill {"n1" #object[java.lang.Process 0x1f2b "Process[pid=123, \
+exitValue=137]"]}
+INFO  jepsen.util - 7\t:invoke\t:cas\t[1 2]
+INFO  jepsen.util - 7\t:info\t:cas\t[1 2]\tindeterminate: Read timed out
+INFO  jepsen.util - 3 :invoke :cas [4 0]
+INFO  jepsen.util - 3 :fail :cas [4 0]
+INFO  jepsen.util - 4\t:invoke\t:read\tnil
+INFO  jepsen.util - 4\t:ok\t:read\t4
+"""
+
+
+def test_jepsen_log_with_tabs_or_spaces_and_unreadable_nemesis_values():
+    ops = parse_jepsen_log(REAL_LOG).operations()
+    assert [(op.process, op.f, op.value, op.status) for op in ops] == [
+        (3, "read", None, "ok"),
+        (2, "write", 4, "ok"),
+        (7, "cas", (1, 2), "info"),
+        (3, "cas", (4, 0), "fail"),
+        (4, "read", None, "ok"),
+    ]
+    assert ops[-1].result == 4
+    assert check_linearizable(parse_jepsen_log(REAL_LOG), CASRegister()).ok
+    # the same lines with every tab a run of spaces, and every run of spaces a tab
+    assert parse_jepsen_log(REAL_LOG.replace("\t", "   ")).operations() == ops
+    tabbed = REAL_LOG.replace(
+        "jepsen.util - 2  :invoke  :write  4", "jepsen.util - 2\t:invoke\t:write\t4"
+    )
+    assert parse_jepsen_log(tabbed).operations() == ops
+
+
+def test_jepsen_log_error_columns_count_from_the_start_of_the_line():
+    line = "INFO  jepsen.util - 3\t:invoke\t:cas\t[1 4"
+    with pytest.raises(EDNError, match=f"line 1, column {len(line) + 1}: unexpected end"):
+        parse_jepsen_log(line)
+    line = "INFO  jepsen.util - 3  :invoke  :cas  [1 \\"
+    with pytest.raises(EDNError, match="line 1, column"):
+        parse_jepsen_log(line)
+    bad = 'INFO  jepsen.util - 3\t:invoke\t:cas\t"a\\q"'
+    with pytest.raises(EDNError, match=f"line 1, column {bad.index(chr(92)) + 1}: unsupported"):
+        parse_jepsen_log(bad)
+
+
+EXCEPTION = (
+    ':exception {:via [{:type java.net.SocketTimeoutException, :message "Read timed out", '
+    ':at [sun.nio.ch.SocketChannelImpl read "SocketChannelImpl.java" 410]}], '
+    ':trace [[java.lang.Thread run "Thread.java" 833]], :cause "Read timed out"}'
+)
+
+
+def test_jepsen_edn_keeps_what_it_cannot_read_as_raw_text():
+    lines = [
+        "{:type :invoke, :f :write, :value 3, :process 0, :time 10, :index 0}",
+        "{:type :info, :f :start, :value nil, :process :nemesis, :time 15, :index 1}",
+        '{:type :info, :f :kill, :value {"n1" #object[java.lang.Process 0x1f2b "Process[pid=1]"]},'
+        " :process :nemesis, :time 16, :index 2}",
+        f"{{:type :info, :f :write, :value 3, :process 0, :time 20, {EXCEPTION}, "
+        ':error "indeterminate: Read timed out", :index 3}',
+        "{:type :invoke, :f :read, :value nil, :process 1, :time 30, :index 4}",
+        "#jepsen.history.Op{:index 5, :time 40, :type :ok, :process 1, :f :read, :value 3}",
+        '{:type :invoke, :f :read, :value nil, :process 2, :time 50, :at #inst "2023-01-01"}',
+        "{:type :ok, :f :read, :value 3, :process 2, :time 60}",
+    ]
+    h = parse_jepsen_edn(lines)
+    ops = h.operations()
+    assert [(op.process, op.f, op.status) for op in ops] == [
+        (0, "write", "info"),
+        (1, "read", "ok"),
+        (2, "read", "ok"),
+    ]
+    assert [e.time for e in h.events][:2] == [10.0, 20.0]
+    assert check_linearizable(h, CASRegister()).ok
+    exc = parse_edn("{" + EXCEPTION + "}", lenient=True)["exception"]
+    assert exc["via"][0]["type"] == EDNRaw("java.net.SocketTimeoutException")
+    assert exc["cause"] == "Read timed out"
+    with pytest.raises(EDNError, match="cannot read 'java.net"):
+        parse_edn("{" + EXCEPTION + "}")  # strict by default
+    # what the history needs must still be readable
+    with pytest.raises(EDNError, match="line 1: :f is"):
+        parse_jepsen_edn("{:type :invoke, :f #object[x], :process 0}")
+    with pytest.raises(EDNError, match="line 1, column 2: expected a tag"):
+        parse_edn("[# 1]", lenient=True)
+    assert parse_edn('"caf\\u00e9"') == "café"
+    assert parse_edn("[\\a \\( x/y]", lenient=True) == (EDNRaw("\\a"), EDNRaw("\\("), EDNRaw("x/y"))

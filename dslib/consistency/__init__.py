@@ -52,6 +52,7 @@ from dslib.consistency.models import (
 )
 from dslib.consistency.readers import (
     EDNError,
+    EDNRaw,
     parse_edn,
     parse_jepsen_edn,
     parse_jepsen_log,
@@ -65,6 +66,7 @@ from dslib.consistency.sessions import (
     SessionResult,
     SessionViolation,
     check_sessions,
+    sessions_by_enumeration,
 )
 
 __all__ = [
@@ -75,6 +77,7 @@ __all__ = [
     "ConvergenceResult",
     "Counter",
     "EDNError",
+    "EDNRaw",
     "FIFOQueue",
     "KeyValue",
     "Model",
@@ -95,6 +98,7 @@ __all__ = [
     "parse_jepsen_log",
     "read_jepsen_edn",
     "read_jepsen_log",
+    "sessions_by_enumeration",
     "subhistory",
     "timeline",
 ]

@@ -10,6 +10,11 @@ module checks that promise two ways:
   had stopped and replication had time to finish; every such read of a key
   must return the same value.
 
+"Writes had stopped" means every write has completed by ``after``: a write
+still running then (invoked before ``after``, completed after it, or never)
+may take effect between two final reads, which would then rightly disagree;
+such a history is refused rather than judged.
+
 Examples
 --------
 >>> r = check_convergence({"r1": 3, "r2": 3, "r3": 2})
@@ -23,6 +28,7 @@ diverged: the replicas hold 2 different values
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +37,8 @@ from dslib.core import stable_repr
 from dslib.sim.history import History
 
 __all__ = ["ConvergenceResult", "check_convergence"]
+
+_WRITES = ("write", "put", "append", "cas")
 
 
 @dataclass(frozen=True)
@@ -112,7 +120,9 @@ def check_convergence(
         If ``source`` is neither a mapping nor a History.
     ValueError
         If ``after`` is missing with a history, given with a mapping, or if a
-        write was still invoked after ``after`` (the system was not quiet).
+        write (``write``, ``put``, ``append``, ``cas``, any status but
+        ``fail``) was invoked at or after ``after`` or completed after it, or
+        never (the system was not quiet).
 
     Examples
     --------
@@ -124,6 +134,17 @@ def check_convergence(
     ... ])
     >>> check_convergence(h, after=10).diverged
     [None]
+
+    A write still running at ``after`` is refused (its effect may land
+    between the reads):
+
+    >>> h = history_from_intervals([
+    ...     ("a", "write", 1, None, 9, 15), ("b", "read", None, 1, 10, 11),
+    ...     ("c", "read", None, None, 10, 12)])
+    >>> check_convergence(h, after=10)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: check_convergence: ... was still running at after=10; ... (here after=15 or later)
     """
     if isinstance(source, History):
         if after is None:
@@ -154,14 +175,24 @@ def _final_reads(history: History, after: float) -> ConvergenceResult:
     if not isinstance(after, (int, float)) or isinstance(after, bool):
         raise ValueError(f"check_convergence: after={after!r} must be a number")
     per_key: dict[Hashable, dict[str, tuple[Any, list[str]]]] = {}
-    for op in history.operations():
-        if op.invoke_time < after:
-            continue
-        if op.f in ("write", "put", "append", "cas"):
+    ops = history.operations()
+    writes = [op for op in ops if op.f in _WRITES and op.status != "fail"]
+    for op in writes:
+        if op.invoke_time >= after:
             raise ValueError(
                 f"check_convergence: {op} was invoked after after={after}; the final reads must "
                 "come after the last write"
             )
+        if op.complete_time > after:
+            last = max(w.complete_time for w in writes)
+            hint = f"here after={last:g} or later" if math.isfinite(last) else "it never did"
+            raise ValueError(
+                f"check_convergence: {op} was still running at after={after:g}; the final reads "
+                f"must come after every write has completed ({hint})"
+            )
+    for op in ops:
+        if op.invoke_time < after:
+            continue
         if op.f not in ("read", "get") or op.status != "ok":
             continue
         values = per_key.setdefault(op.key, {})

@@ -115,12 +115,12 @@ def _points(seq: Sequence[TimedOperation]) -> list[float]:
 
 
 def _run_groups(
-    model: Model,
+    models: list[Model],
     groups: list[list[TimedOperation]],
     deadline: float,
 ) -> tuple[list[LinearizationSearch], int | None, bool]:
     """Round-robin over the groups' searches; (searches, index of a violating one, timed out)."""
-    searches = [LinearizationSearch(model, g) for g in groups]
+    searches = [LinearizationSearch(m, g) for m, g in zip(models, groups, strict=True)]
     pending = [i for i, s in enumerate(searches) if s.outcome is None]
     budget = _FIRST_BUDGET
     while pending:
@@ -166,7 +166,10 @@ def check_linearizable(
     shrink : bool, default True
         Shrink a violation to a minimal set of operations (turn off to get a
         violation faster, with ``minimal`` every operation of the violating
-        group).
+        group). Shrinking may take about as many search steps as the verdict
+        did (``search.SHRINK_FLOOR`` more); if that is not enough, the
+        result holds the smallest violating set found, with ``minimized``
+        ``False`` (and ``explain()`` says so).
 
     Returns
     -------
@@ -227,7 +230,8 @@ def check_linearizable(
         info = [t for t in timed if t.op.status != "ok"]
         keys.append(key)
         groups.append(relevant(model, ok, info))
-    searches, bad, timed_out = _run_groups(model, groups, deadline)
+    models = [model.group_model(key) for key in keys] if partition else [model] * len(groups)
+    searches, bad, timed_out = _run_groups(models, groups, deadline)
     common: dict[str, Any] = {
         "criterion": "linearizability",
         "model": model,
@@ -253,11 +257,11 @@ def check_linearizable(
             stuck = [t for i, t in enumerate(search.timed) if i not in placed and _is_ok(t)]
             focus = min(stuck, key=lambda t: t.complete) if stuck else None
             core, context, minimized = minimize(
-                model,
+                models[bad],
                 definite,
                 violating,
                 deadline,
-                search.steps,
+                sum(s.steps for s in searches),
                 LinearizationSearch,
                 focus=focus,
             )

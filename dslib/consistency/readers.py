@@ -15,25 +15,38 @@ these functions read into a ``History``:
 - **the lines a test run logs** (``jepsen.log``)::
 
       INFO  jepsen.util - 3<TAB>:invoke<TAB>:cas<TAB>[1 4]
+      INFO  jepsen.util - 7  :info  :cas  [1 2]  indeterminate: Read timed out
 
-  process, type, f and value separated by tabs after ``jepsen.util``
-  (extra fields, such as an error, are ignored). Lines that do not mention
-  ``jepsen.util`` are other log output and are skipped; the operations happen
-  at their line numbers.
+  process, type, f and value after ``jepsen.util`` (then ``-`` or ``:``),
+  separated by tabs or by runs of spaces (both occur in real logs). What
+  follows the value (an error message) is ignored. A line is an operation
+  when it starts, after ``jepsen.util``, with a process (a number or a
+  keyword such as ``:nemesis``) and one of ``:invoke``, ``:ok``, ``:fail``,
+  ``:info``; other lines are other log output and are skipped. The
+  operations happen at their line numbers.
 
 Operations of the ``:nemesis`` process (fault injection, not a client) are
 skipped. EDN vectors and lists become tuples (so ``[1 4]`` is the pair a
 ``cas`` expects), keywords become strings without the colon (``:ok`` ->
 ``"ok"``).
 
+Real files hold values that only Clojure can read back: a nemesis's
+``#object[java.lang.Process 0x1f2b "..."]``, an ``:exception`` map whose
+``:type`` is a Java class name (a symbol), ``#inst`` timestamps. The readers
+read such a value as an ``EDNRaw`` that keeps its text, so a file is readable
+whenever the fields the history needs are (a record such as
+``#jepsen.history.Op{...}`` is read as its map).
+
 The EDN subset parsed by ``parse_edn``: ``nil``, ``true``, ``false``;
 integers (``42``, ``-7``, ``42N``); decimal numbers (``1.5``, ``-2e3``,
 ``1.5M``); strings in double quotes with the escapes ``\\"``, ``\\\\``,
-``\\n``, ``\\t``, ``\\r``; keywords (``:ok``, ``:jepsen/info``); vectors
-``[...]``, lists ``(...)``, maps ``{...}`` and sets ``#{...}``. Commas are
-whitespace and ``;`` starts a comment to the end of the line. Anything else
-(symbols, characters such as ``\\a``, tagged literals such as ``#inst``,
-metadata) is an error that names the line and column.
+``\\n``, ``\\t``, ``\\r``, ``\\b``, ``\\f``, ``\\uXXXX``; keywords (``:ok``,
+``:jepsen/info``); vectors ``[...]``, lists ``(...)``, maps ``{...}`` and
+sets ``#{...}``. Commas are whitespace and ``;`` starts a comment to the end
+of the line. Anything else (symbols, characters such as ``\\a``, tagged
+literals such as ``#inst``, metadata) is an error that names the line and the
+column (counted from the start of the line), unless ``lenient``: then
+symbols, characters and tagged literals become ``EDNRaw``.
 
 Examples
 --------
@@ -54,6 +67,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +76,7 @@ from dslib.sim.history import Event, History
 
 __all__ = [
     "EDNError",
+    "EDNRaw",
     "parse_edn",
     "parse_jepsen_edn",
     "parse_jepsen_log",
@@ -74,17 +89,47 @@ class EDNError(ValueError):
     """A line of a history file that cannot be read; the message names the line (and column)."""
 
 
+@dataclass(frozen=True)
+class EDNRaw:
+    """An EDN value outside the subset, kept as its text (read with ``lenient=True``).
+
+    Attributes
+    ----------
+    text : str
+        The value as it appears in the file.
+    tag : str or None
+        For a tagged literal ``#tag form``, the tag.
+    form : any
+        For a tagged literal, the form after the tag, read leniently (not
+        compared: two raw values are equal when their texts are).
+
+    Examples
+    --------
+    >>> v = parse_edn('#object[java.lang.Process 0x1f2b "pid=123"]', lenient=True)
+    >>> v.text, v.tag, v.form[2]
+    ('#object[java.lang.Process 0x1f2b "pid=123"]', 'object', 'pid=123')
+    >>> parse_edn("java.net.SocketTimeoutException", lenient=True)
+    EDNRaw(text='java.net.SocketTimeoutException', tag=None)
+    """
+
+    text: str
+    tag: str | None = None
+    form: Any = field(default=None, compare=False, repr=False)
+
+
 _DELIMITERS = set(' \t\r\n,;()[]{}"')
 _INT = re.compile(r"[+-]?\d+N?\Z")
 _FLOAT = re.compile(r"[+-]?\d+(\.\d+)?([eE][+-]?\d+)?M?\Z")
-_ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t", "r": "\r"}
+_HEX = set("0123456789abcdefABCDEF")
+_ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f"}
 
 
 class _Parser:
-    def __init__(self, text: str, line: int) -> None:
+    def __init__(self, text: str, line: int, lenient: bool = False, pos: int = 0) -> None:
         self.text = text
-        self.pos = 0
+        self.pos = pos
         self.line = line
+        self.lenient = lenient
 
     def error(self, message: str) -> EDNError:
         return EDNError(f"line {self.line}, column {self.pos + 1}: {message}")
@@ -131,7 +176,16 @@ class _Parser:
                     return frozenset(self.sequence("}"))
                 except TypeError:
                     raise self.error("a set element must be hashable") from None
-            raise self.error("tagged literals (#inst, #uuid, #error...) are not supported")
+            if not self.lenient:
+                raise self.error("tagged literals (#inst, #uuid, #error...) are not supported")
+            start = self.pos
+            self.pos += 1
+            tag = self.token()
+            if not tag or tag.startswith(("#", "_")):
+                self.pos = start
+                raise self.error("expected a tag after '#' (as in #inst)")
+            form = self.value()
+            return EDNRaw(self.text[start : self.pos], tag, form)
         if c == '"':
             return self.string()
         if c in ")]}":
@@ -160,6 +214,11 @@ class _Parser:
                 return "".join(out)
             if c == "\\":
                 nxt = text[self.pos + 1 : self.pos + 2]
+                code = text[self.pos + 2 : self.pos + 6]
+                if nxt == "u" and len(code) == 4 and all(c in _HEX for c in code):
+                    out.append(chr(int(code, 16)))
+                    self.pos += 6
+                    continue
                 if nxt not in _ESCAPES:
                     raise self.error(f"unsupported string escape \\{nxt}")
                 out.append(_ESCAPES[nxt])
@@ -169,12 +228,18 @@ class _Parser:
                 self.pos += 1
         raise self.error("unterminated string")
 
-    def atom(self) -> Any:
+    def token(self) -> str:
         start = self.pos
         text = self.text
+        if text.startswith("\\", start) and start + 1 < len(text):
+            self.pos += 2  # a character: its first char may be a delimiter, as in \\(
         while self.pos < len(text) and text[self.pos] not in _DELIMITERS:
             self.pos += 1
-        token = text[start : self.pos]
+        return text[start : self.pos]
+
+    def atom(self) -> Any:
+        start = self.pos
+        token = self.token()
         if token == "nil":
             return None
         if token == "true":
@@ -187,11 +252,13 @@ class _Parser:
             return int(token.rstrip("N"))
         if _FLOAT.match(token):
             return float(token.rstrip("M"))
+        if self.lenient and token:
+            return EDNRaw(token)
         self.pos = start
         raise self.error(f"cannot read {token!r} (symbols and characters are not supported)")
 
 
-def parse_edn(text: str, line: int = 1) -> Any:
+def parse_edn(text: str, line: int = 1, *, lenient: bool = False) -> Any:
     """Parse one EDN value (the subset described in the module docstring).
 
     Parameters
@@ -200,12 +267,16 @@ def parse_edn(text: str, line: int = 1) -> Any:
         Exactly one value, with optional whitespace and comments around it.
     line : int, default 1
         The line number to put in error messages.
+    lenient : bool, default False
+        Read symbols, characters and tagged literals as ``EDNRaw`` (their
+        text) instead of refusing them.
 
     Returns
     -------
     any
         ``None``, ``bool``, ``int``, ``float``, ``str`` (strings and
-        keywords), ``tuple`` (vectors and lists), ``dict`` or ``frozenset``.
+        keywords), ``tuple`` (vectors and lists), ``dict`` or ``frozenset``
+        (and, when ``lenient``, ``EDNRaw``).
 
     Raises
     ------
@@ -223,7 +294,7 @@ def parse_edn(text: str, line: int = 1) -> Any:
     """
     if not isinstance(text, str):
         raise TypeError(f"parse_edn takes a str, got {type(text).__name__}")
-    p = _Parser(text, line)
+    p = _Parser(text, line, lenient)
     value = p.value()
     p.skip()
     if p.pos != len(text):
@@ -292,7 +363,7 @@ def parse_jepsen_edn(source: str | Iterable[str]) -> History:
     """
     records: list[tuple[int, dict[Any, Any]]] = []
     for n, line in _lines(source):
-        p = _Parser(line, n)
+        p = _Parser(line, n, lenient=True)
         p.skip()
         if p.pos == len(line):
             continue
@@ -300,6 +371,8 @@ def parse_jepsen_edn(source: str | Iterable[str]) -> History:
         p.skip()
         if p.pos != len(line):
             raise p.error("more than one value on a line")
+        if isinstance(value, EDNRaw) and isinstance(value.form, dict):
+            value = value.form  # a record, such as #jepsen.history.Op{...}
         if not isinstance(value, dict):
             raise EDNError(f"line {n}: expected an operation map {{:process ..}}, got {value!r}")
         missing = [k for k in ("process", "type", "f") if k not in value]
@@ -344,7 +417,8 @@ def read_jepsen_edn(path: str | os.PathLike[str]) -> History:
         return parse_jepsen_edn(f.read())
 
 
-_LOG = re.compile(r"jepsen\.util\b\s*-?\s*(?P<rest>.*)$")
+_LOG = re.compile(r"jepsen\.util\b[\s:-]*(?P<rest>.*)$")
+_OPERATION = re.compile(r"(-?\d+|:\S+)\s+:(invoke|ok|fail|info)(\s|$)")
 
 
 def parse_jepsen_log(source: str | Iterable[str]) -> History:
@@ -354,8 +428,9 @@ def parse_jepsen_log(source: str | Iterable[str]) -> History:
     ----------
     source : str or iterable of str
         The log text or its lines. Operation lines look like
-        ``INFO  jepsen.util - 3<TAB>:invoke<TAB>:cas<TAB>[1 4]``; lines that
-        do not mention ``jepsen.util`` are skipped.
+        ``INFO  jepsen.util - 3<TAB>:invoke<TAB>:cas<TAB>[1 4]``, with tabs or
+        runs of spaces between the fields; other lines are skipped (see the
+        module docstring).
 
     Returns
     -------
@@ -365,8 +440,8 @@ def parse_jepsen_log(source: str | Iterable[str]) -> History:
     Raises
     ------
     EDNError
-        If an operation line has fewer than four tab-separated fields, or a
-        field is not EDN.
+        If an operation line has no value after its process, type and f, or
+        a field is not EDN (the column counts from the start of the line).
     HistoryError
         If the operations do not pair up; the message names the line.
 
@@ -375,24 +450,33 @@ def parse_jepsen_log(source: str | Iterable[str]) -> History:
     >>> log = '''INFO  jepsen.core - Running test
     ... INFO  jepsen.util - 3\\t:invoke\\t:cas\\t[1 4]
     ... INFO  jepsen.util - :nemesis\\t:info\\t:start\\tnil
-    ... INFO  jepsen.util - 3\\t:fail\\t:cas\\t[1 4]'''
-    >>> print(parse_jepsen_log(log).operations()[0])
+    ... INFO  jepsen.util - 3\\t:fail\\t:cas\\t[1 4]
+    ... INFO  jepsen.util - 5  :invoke  :write  2
+    ... INFO  jepsen.util - 5  :info    :write  2   indeterminate: Read timed out'''
+    >>> for op in parse_jepsen_log(log).operations():
+    ...     print(op)
     3 cas((1, 4)) -> fail (1, 4)  [2.0, 4.0]
+    5 write(2) -> info 2  [5.0, 6.0]
     """
     history = History()
     for n, line in _lines(source):
         m = _LOG.search(line)
-        if m is None:
+        if m is None or not _OPERATION.match(m.group("rest")):
             continue
-        fields = m.group("rest").split("\t")
-        if len(fields) < 4:
-            raise EDNError(
-                f"line {n}: a jepsen.util operation line needs process, type, f and value "
-                f"separated by tabs; got {len(fields)} field(s): {m.group('rest')!r}"
-            )
-        process, type_, f, value = (parse_edn(x, n) for x in fields[:4])
+        p = _Parser(line, n, lenient=True, pos=m.start("rest"))
+        process = p.value()
         if process == "nemesis":
-            continue
+            continue  # its value may be anything: a partition, a Java object
+        fields = [process]
+        for _ in range(3):
+            p.skip()
+            if p.pos == len(line):
+                raise p.error(
+                    "a jepsen.util operation line needs process, type, f and value separated "
+                    f"by tabs or spaces; got {len(fields)} field(s)"
+                )
+            fields.append(p.value())
+        _, type_, f, value = fields
         _add(history, n, process, type_, f, value, float(n), None)
     return history
 

@@ -41,13 +41,12 @@ import itertools
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from typing import Any, Protocol
 
 from dslib.consistency.histories import TimedOperation, timeline
 from dslib.consistency.models import UNKNOWN, Model
 from dslib.consistency.results import shrink
-from dslib.sim.history import History
+from dslib.sim.history import History, Operation
 
 __all__ = [
     "DONE_OK",
@@ -66,7 +65,10 @@ __all__ = [
 DONE_OK, DONE_VIOLATION, OUT_OF_STEPS, OUT_OF_TIME = range(4)
 # What ``run`` returns: finished (orderable / not), or stopped (steps / time ran out).
 
-SHRINK_BUDGET = 2_000_000  # steps for all the checks made while shrinking a violation
+SHRINK_FLOOR = 100_000
+# Shrinking a violation may take as many steps as the verdict took, plus this many: the
+# explanation then costs about as much as the verdict. (A check's steps include the
+# operations it is built from.)
 
 
 class _Garbage:
@@ -637,7 +639,11 @@ def weaken(t: TimedOperation) -> TimedOperation:
     >>> t.op.status, t.op.result, t.complete
     ('info', None, 1)
     """
-    return TimedOperation(replace(t.op, status="info", result=None), t.invoke, t.complete)
+    op = t.op  # (built directly: dataclasses.replace costs more than the search it feeds)
+    weak = Operation(
+        op.index, op.process, op.f, op.value, None, "info", op.invoke_time, op.complete_time, op.key
+    )
+    return TimedOperation(weak, t.invoke, t.complete)
 
 
 def relevant(
@@ -696,8 +702,16 @@ def minimize(
     makes the group orderable.
 
     ``focus`` is an operation the search could not place (with real time):
-    the contradiction is near it, so windows of growing size that end at it
-    are tried first, which keeps every check small even in a long history.
+    the contradiction is near it, so windows of the 2, 4, 8, ... operations
+    closest to it among those that real time orders before or after it (then
+    those overlapping it) are tried first, which keeps every check small even
+    in a long history with many clients.
+
+    The checks share a budget of ``steps`` (what the verdict cost) plus
+    ``SHRINK_FLOOR`` search steps, so that explaining costs about as much as
+    deciding; when it runs out, the smallest violating set found so far is
+    returned, not known to be minimal. The budget counts steps, not seconds,
+    so the explanation is the same on every machine.
 
     Returns the core, the operations outside it that the last check could
     still use to explain it (the writes whose values the core's reads saw,
@@ -713,7 +727,7 @@ def minimize(
     >>> [t.op.index for t in core], [t.op.index for t in context], done
     ([1], [], True)
     """
-    budget = [SHRINK_BUDGET + 4 * steps]
+    budget = [SHRINK_FLOOR + steps]
     exhausted = [False]
     # Everything that may be weakened, once, in invocation order.
     others = sorted(
@@ -730,8 +744,10 @@ def minimize(
         inside = {t.op.index for t in core}
         last = max(t.complete for t in core) if realtime else math.inf
         around = [t for t in others[: bisect.bisect_left(starts, last)] if t.op.index not in inside]
-        search = make_search(model, relevant(model, core, around, realtime))
-        outcome = search.run(budget[0], deadline)
+        members = relevant(model, core, around, realtime)
+        budget[0] -= len(members)
+        search = make_search(model, members)
+        outcome = search.run(max(1, budget[0]), deadline)
         budget[0] -= search.steps
         if outcome == OUT_OF_TIME:
             exhausted[0] = True
@@ -740,30 +756,43 @@ def minimize(
             return None
         return outcome == DONE_VIOLATION
 
-    def window(span: float) -> list[TimedOperation]:
-        assert focus is not None
-        lo = focus.invoke - span
-        return [t for t in ok if t.complete >= lo and t.invoke <= focus.complete]
-
     start = ok
-    try:
-        if focus is not None and realtime:
-            span = 16
-            hit = violates(window(span)) is True
-            while not hit and span <= focus.invoke:
-                span *= 2
-                hit = violates(window(span)) is True
+    if focus is not None and realtime:
+        # The operations nearest the focus first: those that real time orders before or
+        # after it, closest first, then those that overlap it. Windows of 2, 4, 8... of
+        # them, then the smallest that still violates.
+        def nearness(t: TimedOperation) -> tuple[int, float]:
+            assert focus is not None
+            if t.complete < focus.invoke:
+                return (0, focus.invoke - t.complete)  # before it in real time
+            if t.invoke > focus.complete:
+                return (0, t.invoke - focus.complete)  # after it
+            return (1, -t.complete)  # overlapping it: no real-time order, so last
+
+        near = sorted((t for t in ok if t.op.index != focus.op.index), key=nearness)
+
+        def window(k: int) -> list[TimedOperation]:
+            assert focus is not None
+            return sorted([*near[:k], focus], key=lambda t: t.invoke)
+
+        try:
+            k = 2
+            hit = violates(window(k)) is True
+            while not hit and k < len(near):
+                k *= 2
+                hit = violates(window(k)) is True
             if hit:
-                low, high = span // 2, span  # window(high) violates
-                while high - low > 1 and len(window(low)) < len(window(high)):
+                start = window(k)
+                low, high = k // 2, k  # window(high) violates
+                while high - low > 1:
                     mid = (low + high) // 2
                     if violates(window(mid)) is True:
                         high = mid
+                        start = window(high)
                     else:
                         low = mid
-                start = window(high)
-    except StopIteration:
-        return ok, [], False
+        except StopIteration:
+            return start, [], False
     found, complete = shrink(start, violates)
     inside = {t.op.index for t in found}
     last = max(t.complete for t in found) if realtime else math.inf
