@@ -229,3 +229,35 @@ def test_plot_history_sessions_keys_and_errors():
         plot_history([1, 2])  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="result"):
         plot_history(h, result="ok")  # type: ignore[arg-type]
+
+
+def test_a_version_order_that_leaves_out_a_write_is_refused() -> None:
+    """An unranked write would leave its pairs unchecked: that must not read as ok."""
+    from dslib.consistency import history_from_intervals
+
+    h = history_from_intervals(
+        [
+            ("p1", "write", "a", None, 0, 10),
+            ("p2", "write", "b", None, 0, 10),
+            ("c", "read", None, "a", 1, 2),
+            ("c", "read", None, "b", 3, 4),
+            ("c", "read", None, "a", 5, 6),
+        ]
+    )
+    with pytest.raises(ValueError, match="leaves out 1 write"):
+        check_sessions(h, ["monotonic-reads"], version_order=["a"])
+    assert not check_sessions(h, ["monotonic-reads"], version_order=["a", "b"]).ok
+    assert not check_sessions(h, ["monotonic-reads"], version_order=["b", "a"]).ok
+
+
+def test_an_unread_write_that_never_completed_may_be_left_out_of_the_order() -> None:
+    from dslib.consistency import history_from_intervals
+
+    h = history_from_intervals(
+        [
+            ("p1", "write", "a", None, 0, 1),
+            ("p2", "write", "b", None, 0, None),
+            ("c", "read", None, "a", 2, 3),
+        ]
+    )
+    assert check_sessions(h, ["monotonic-reads"], version_order=["a"]).ok

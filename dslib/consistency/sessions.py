@@ -323,6 +323,8 @@ def check_sessions(
             return w
         return _INITIAL if t.op.result == initial else None
 
+    if ranks is not None:
+        _require_ranked(writers, ranks, timed, observed)
     sessions: dict[Hashable, list[TimedOperation]] = {}
     for t in timed:
         sessions.setdefault(t.op.process, []).append(t)
@@ -578,6 +580,33 @@ def _why(older: Any, newer: Any, why: _Need | str, initial: Any) -> str:
         )
     assert isinstance(why, _Need)
     return f"{a} is no newer than {b}, as {why.text(initial)} ({why.guarantee})"
+
+
+def _require_ranked(
+    writers: dict[tuple[Hashable, Any], TimedOperation],
+    ranks: dict[tuple[Hashable, Any], int],
+    timed: list[TimedOperation],
+    observed: Any,
+) -> None:
+    """Refuse a version order that leaves out a write the guarantees must place.
+
+    Every ``ok`` write, and every write some read saw, must be in the order: a pair with
+    an unranked write could not be checked, and an unchecked pair must not count as ok.
+    A write that never completed and was never read may be left out (it may not exist).
+    """
+    seen = {id(observed(t)) for t in timed if t.op.f in _READS and t.op.status == "ok"}
+    missing = [
+        w.op
+        for key_value, w in writers.items()
+        if key_value not in ranks and (w.op.status == "ok" or id(w) in seen)
+    ]
+    if missing:
+        shown = ", ".join(str(op) for op in missing[:3]) + (" ..." if len(missing) > 3 else "")
+        raise ValueError(
+            f"check_sessions: version_order leaves out {len(missing)} write(s) that completed "
+            f"or were read: {shown}; list every such written value (oldest first), or pass "
+            "version_order=None to decide over every order of the writes"
+        )
 
 
 def _ranks(
