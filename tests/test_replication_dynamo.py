@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from dslib import Simulation
 from dslib.clocks import VectorClock
+from dslib.replication.checks import faulty_run, faulty_run_verdict
 from dslib.replication.dynamo import (
     DynamoNode,
     MerkleTree,
@@ -146,6 +147,17 @@ def test_a_stale_replica_is_repaired(mechanism: str) -> None:
     assert sim.states["n3"].versions("x") == ()
     sim.run(until=300.0)
     assert [v.value for v in sim.states["n3"].versions("x")] == [2]
+
+
+@pytest.mark.parametrize("resolve", ["siblings", "lww"])
+def test_replicas_converge_for_fixed_seeds(resolve: str) -> None:
+    # What section 12.4 claims: eventual consistency, not linearizability.
+    failed = []
+    for seed in range(60):
+        sim = faulty_run("dynamo", seed, ("partition", "crash"), resolve=resolve)
+        if not faulty_run_verdict("dynamo", sim).ok:
+            failed.append(seed)
+    assert failed == []
 
 
 @settings(max_examples=15, deadline=None, database=None)

@@ -1,6 +1,6 @@
 """Tests of primary-backup with a view service and of chain replication: linearizable under
-crashes and partitions, fail-over happens, and the primary that acknowledges too early is
-caught."""
+crashes and partitions (a fixed list of seeds, then hypothesis), fail-over happens, the
+schedules of two bugs found by seeded sweeps replay as regressions, and the mutants are caught."""
 
 from __future__ import annotations
 
@@ -13,27 +13,55 @@ from hypothesis import strategies as st
 from dslib import Simulation
 from dslib.consistency import KeyValue, check_linearizable
 from dslib.replication.chain import ChainServer, chain_system, lease_scenario
+from dslib.replication.checks import (
+    FAULT_KINDS,
+    faulty_run,
+    faulty_run_verdict,
+    pb_schedule_run,
+)
 from dslib.replication.primary_backup import (
+    MUTANTS,
+    PBServer,
+    Ping,
     View,
+    ViewReply,
     ViewService,
     default_kv_workloads,
     partition_scenario,
     primary_backup_system,
 )
-from dslib.sim import Network, RandomNemesis, exponential
+from dslib.sim import Network, exponential
+from dslib.testing import Crash, Deliver, Fire, Restart, Step, replay
 
-KINDS = st.sampled_from([("crash",), ("partition",), ("crash", "partition")])
+KINDS = st.sampled_from(list(FAULT_KINDS))
+
+# Runs that broke an earlier version (benchmarks/sweep_replication.py): (seed, fault kinds).
+PB_REGRESSIONS = [
+    (144, ("partition",)),  # a resent Transfer erased the backup's newer writes
+    (342, ("crash",)),  # the same
+    (342, ("crash", "partition")),
+    (370, ("crash",)),  # a restarted view-1 primary served an empty store
+    (589, ("crash",)),  # the same (the issue's run)
+]
+SEEDS = range(200)  # and every fault kind: 600 runs, a few seconds
 
 
-def pb_run(seed: int, kinds: tuple[str, ...], bug: bool = False) -> Simulation:
-    system = primary_backup_system(
-        clients=3, workloads=default_kv_workloads(3, 10), ack_before_backup=bug, think=(5.0, 20.0)
-    )
-    nemesis = RandomNemesis(
-        until=250, kinds=kinds, mean_interval=30, duration=50, nodes=("s1", "s2", "s3")
-    )
-    network = Network(latency=exponential(2.0))
-    return Simulation(system, seed=seed, network=network, nemesis=nemesis).run(until=800)
+def pb_run(seed: int, kinds: tuple[str, ...], mutant: str | None = None) -> Simulation:
+    return faulty_run("primary-backup", seed, kinds, mutant=mutant)
+
+
+def failing_seeds(store: str, kinds: tuple[str, ...], seeds: range) -> list[int]:
+    return [s for s in seeds if not faulty_run_verdict(store, faulty_run(store, s, kinds)).ok]
+
+
+@pytest.mark.parametrize(("seed", "kinds"), PB_REGRESSIONS)
+def test_primary_backup_regression_runs_are_linearizable(seed: int, kinds: tuple[str, ...]) -> None:
+    assert check_linearizable(pb_run(seed, kinds).history, KeyValue()).ok
+
+
+@pytest.mark.parametrize("kinds", FAULT_KINDS)
+def test_primary_backup_is_linearizable_for_fixed_seeds(kinds: tuple[str, ...]) -> None:
+    assert failing_seeds("primary-backup", kinds, SEEDS) == []
 
 
 @settings(max_examples=20, deadline=None, database=None)
@@ -47,16 +75,82 @@ def test_random_partitions_catch_the_early_acknowledgement() -> None:
     caught = [
         s
         for s in range(30)
-        if not check_linearizable(pb_run(s, ("partition",), bug=True).history, KeyValue()).ok
+        if not check_linearizable(
+            pb_run(s, ("partition",), mutant="ack_before_backup").history, KeyValue()
+        ).ok
     ]
     assert caught
+
+
+# -- the two bugs of the sweep: their shrunk schedules (checks.PB_SCHEDULES) -------------------
+def test_a_restarted_first_primary_serving_an_empty_store_is_caught() -> None:
+    sim = pb_schedule_run("restart", mutant="restart_amnesia")
+    assert [op.result for op in sim.history.operations()] == [1, None]
+    assert not check_linearizable(sim.history, KeyValue()).ok
+
+
+def test_a_restarted_server_takes_no_part_in_a_view_it_may_have_forgotten() -> None:
+    sim = pb_schedule_run("restart")
+    assert sim.states["s1"].forgotten == 1  # read from its disk: it knew view 1
+    assert sim.states["s1"].view.num == 0  # so it refused to be primary of view 1 again
+    assert sim.states["vs"].rebooted == frozenset({"s1"})  # and the view service knows why
+    assert [op.status for op in sim.history.operations()] == ["ok", "info"]
+    assert check_linearizable(sim.history, KeyValue()).ok
+
+
+def test_a_resent_transfer_does_not_erase_the_backups_writes() -> None:
+    good = pb_schedule_run("resent-transfer")
+    bad = pb_schedule_run("resent-transfer", mutant="stale_transfer")
+    for sim in (good, bad):
+        assert sim.states["vs"].view == View(3, "s2", None)  # s2 took over from s1
+    assert [op.result for op in good.history.operations()] == [1, 1]
+    assert [op.result for op in bad.history.operations()] == [1, None]
+    assert check_linearizable(good.history, KeyValue()).ok
+    assert not check_linearizable(bad.history, KeyValue()).ok
+
+
+def test_a_late_ping_from_before_a_view_does_not_look_like_a_restart() -> None:
+    # s1 pings twice before it hears of view 1; one Ping(0) arrives after its Ping(1).
+    steps: list[Step] = [
+        Deliver("s1", "vs", Ping(0)),
+        Deliver("s2", "vs", Ping(0)),
+        Fire("vs", "tick"),  # view 1: s1 primary
+        Fire("s1", "ping"),
+        Fire("s1", "ping"),  # two Ping(0) in flight
+        Deliver("s1", "vs", Ping(0)),
+        Deliver("vs", "s1", ViewReply(View(1, "s1", None))),
+        Fire("s1", "ping"),
+        Deliver("s1", "vs", Ping(1)),  # s1 acknowledges view 1
+    ]
+    system = primary_backup_system(servers=2, clients=1)
+    sim = replay(system, steps, timers="any")
+    assert sim.states["vs"].acked and not sim.states["vs"].rebooted
+    # The old rule (a Ping(0) after a larger one means a restart) was fooled here, and the
+    # view service then never gave s1 a backup (seed 589 ran with a single copy).
+    late = replay(system, [*steps, Deliver("s1", "vs", Ping(0))], timers="any")
+    assert not late.states["vs"].rebooted
+    late.run(until=60.0)
+    assert late.states["vs"].view == View(2, "s1", "s2")
+    # A real restart is announced: s1 read view 1 from its disk.
+    restart = [Crash("s1"), Restart("s1"), Deliver("s1", "vs", Ping(0, forgotten=1))]
+    restarted = replay(system, [*steps, *restart], timers="any")
+    assert restarted.states["vs"].rebooted == frozenset({"s1"})
+
+
+def test_server_validation_and_repr() -> None:
+    with pytest.raises(ValueError, match="unknown mutant"):
+        PBServer(mutant="ack-early")
+    assert [repr(PBServer(mutant=m)) for m in sorted(MUTANTS)] == [
+        f"PBServer[{m}]" for m in sorted(MUTANTS)
+    ]
+    assert repr(PBServer()) == "PBServer"
 
 
 def test_partition_scenario() -> None:
     good = partition_scenario().run(until=400.0)
     assert check_linearizable(good.history, KeyValue()).ok
     assert good.states["vs"].view.primary == "s2"  # the backup took over
-    bad = partition_scenario(ack_before_backup=True).run(until=400.0)
+    bad = partition_scenario(mutant="ack_before_backup").run(until=400.0)
     assert not check_linearizable(bad.history, KeyValue()).ok
 
 
@@ -93,15 +187,16 @@ def test_view_service_validation() -> None:
         primary_backup_system(servers=0)
 
 
+CHAIN_SEEDS = range(60)  # and every fault kind
+
+
 def chain_run(seed: int, kinds: tuple[str, ...], lease: float = 10.0) -> Simulation:
-    system = chain_system(
-        clients=3, workloads=default_kv_workloads(3, 10), think=(5.0, 20.0), lease=lease
-    )
-    nemesis = RandomNemesis(
-        until=250, kinds=kinds, mean_interval=40, duration=30, nodes=("s1", "s2", "s3")
-    )
-    network = Network(latency=exponential(2.0))
-    return Simulation(system, seed=seed, network=network, nemesis=nemesis).run(until=800)
+    return faulty_run("chain", seed, kinds, lease=lease)
+
+
+@pytest.mark.parametrize("kinds", FAULT_KINDS)
+def test_chain_replication_is_linearizable_for_fixed_seeds(kinds: tuple[str, ...]) -> None:
+    assert failing_seeds("chain", kinds, CHAIN_SEEDS) == []
 
 
 @settings(max_examples=20, deadline=None, database=None)

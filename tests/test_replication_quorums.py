@@ -9,11 +9,11 @@ from hypothesis import strategies as st
 
 from dslib import Simulation
 from dslib.consistency import KeyValue, Register, check_linearizable
+from dslib.replication import checks
 from dslib.replication.abd import (
     ABDReplica,
     abd_read_decision,
     abd_system,
-    default_register_workloads,
     inversion_scenario,
     majority,
     no_write_back,
@@ -23,20 +23,22 @@ from dslib.replication.checks import (
     replication_checks,
     replication_mutant_report,
 )
-from dslib.sim import Network, RandomNemesis, exponential
+from dslib.sim import Network, exponential
+
+SEEDS = range(300)  # with 3 and with 5 replicas: 600 runs, a few seconds
 
 
 def faulty_run(seed: int, replicas: int = 3, **kwargs: object) -> Simulation:
-    system = abd_system(replicas, 3, default_register_workloads(3, 8), **kwargs)  # type: ignore[arg-type]
-    nemesis = RandomNemesis(
-        until=150,
-        kinds=("partition", "crash"),
-        mean_interval=30,
-        duration=20,
-        nodes=tuple(f"s{i}" for i in range(1, replicas + 1)),
-    )
-    network = Network(latency=exponential(3.0), loss=0.05)
-    return Simulation(system, seed=seed, network=network, nemesis=nemesis).run(until=400)
+    """The chapter's ABD run: partitions, crashes and 5% loss (``checks.faulty_run``)."""
+    return checks.faulty_run("abd", seed, ("partition", "crash"), replicas=replicas, **kwargs)
+
+
+@pytest.mark.parametrize("replicas", [3, 5])
+def test_abd_is_linearizable_for_fixed_seeds(replicas: int) -> None:
+    failed = [
+        s for s in SEEDS if not check_linearizable(faulty_run(s, replicas).history, Register()).ok
+    ]
+    assert failed == []
 
 
 @settings(max_examples=25, deadline=None, database=None)
@@ -124,4 +126,6 @@ def test_the_chapter_mutant_table_catches_every_mutant() -> None:
         "CRDT: replicas converge",
     }
     assert caught["ack-before-backup"] == ("primary-backup: partition scenario",)
+    assert caught["restart-amnesia"] == ("primary-backup: restart schedule",)
+    assert caught["stale-transfer"] == ("primary-backup: resent-transfer schedule",)
     assert caught["no-lease"] == ("chain: partition isolates the tail",)

@@ -38,14 +38,14 @@ SWEEPS: tuple[tuple[str, str, int, str], ...] = (
         "raft kv (5 servers, nemesis)",
         "{python} benchmarks/bench_raft_sweep.py --first-seed {first} --seeds {count} "
         "--ops 100 --no-throughput",
-        6,
+        30,
         r"^BAD seed (\d+)",
     ),
     (
         "replication stores (primary-backup, chain, ABD, Dynamo)",
-        "{python} benchmarks/sweep_replication.py --first-seed {first} --seeds {count}",
-        100,
-        r"^BAD .*seed (\d+)",
+        "{python} benchmarks/sweep_replication.py --first {first} --seeds {count}",
+        40,
+        r"^FAIL .*seed (\d+)",
     ),
 )
 

@@ -9,7 +9,8 @@ runs and the scenario that catches its deliberate bug:
 - ``dynamo``: leaderless replication, sloppy quorums, hinted handoff, read
   repair, Merkle-tree anti-entropy, vector-clock siblings;
 - ``crdts``: G-counter, PN-counter, LWW-register, OR-set, merge laws;
-- ``checks``: the chapter's checks and its mutant table.
+- ``checks``: the chapter's checks and its mutant table; the seeded runs under
+  random faults of the tests and of ``benchmarks/sweep_replication.py``.
 
 Examples
 --------
@@ -29,6 +30,9 @@ from dslib.replication.abd import (
 from dslib.replication.chain import ChainMaster, ChainServer, chain_system, lease_scenario
 from dslib.replication.checks import (
     ReplicationVariant,
+    faulty_run,
+    faulty_run_verdict,
+    pb_schedule_run,
     replication_checks,
     replication_mutant_report,
     replication_mutants,
@@ -90,11 +94,14 @@ __all__ = [
     "crdt_values",
     "dynamo_convergence",
     "dynamo_system",
+    "faulty_run",
+    "faulty_run_verdict",
     "inversion_scenario",
     "lease_scenario",
     "majority",
     "no_write_back",
     "partition_scenario",
+    "pb_schedule_run",
     "preference_list",
     "primary_backup_system",
     "reconcile",

@@ -1,15 +1,29 @@
 """The checks of chapter 12, and the broken variants they must catch (the mutant table).
 
 A ``ReplicationVariant`` names one version of each protocol of the chapter:
-the ABD read decision, the quorum sizes, whether the primary acknowledges
-before its backup has a write, and the CRDT counter. The correct variant is
-``ReplicationVariant()``; each mutant changes one thing:
+the ABD read decision, the quorum sizes, the primary-backup server (a mutant of
+``primary_backup.MUTANTS`` or none), the CRDT counter and the chain's lease. The
+correct variant is ``ReplicationVariant()``; each mutant changes one thing:
 
 - ``no-write-back``: ABD reads return without writing back (``no_write_back``);
 - ``R+W<=N``: quorums of 1 out of 3 presented as strong consistency;
 - ``summing-merge``: a G-counter whose merge adds (not idempotent);
 - ``ack-before-backup``: the primary acknowledges before the backup has the write;
+- ``restart-amnesia``: a restarted server cannot tell that it ran before, and
+  serves the first view again from an empty store;
+- ``stale-transfer``: the backup installs a resent, stale copy of the state;
 - ``no-lease``: the chain's tail answers reads without a lease.
+
+The last two primary-backup mutants are bugs that a seeded sweep
+(``benchmarks/sweep_replication.py``) found in an earlier version. Their
+minimal schedules are ``PB_SCHEDULES``, replayed by ``pb_schedule_run``: the
+restart schedule as ``dslib.testing.find_bug`` shrank it; the resent-transfer
+schedule cut by hand from the trace of seed 342 (``find_bug`` did not reach it
+in 3,000 runs: it needs some 30 steps in one order), each step checked with
+``dslib.testing.Stepper``.
+
+``faulty_run`` makes the seeded runs under random faults that the tests and the
+sweep use, and ``faulty_run_verdict`` checks what the chapter claims of each store.
 
 ``replication_checks()`` returns the checks by name, each a function of a
 variant returning an ``Outcome``; ``replication_mutant_report()`` runs them all
@@ -49,7 +63,13 @@ from dslib.sim.network import Network, exponential
 from dslib.sim.simulator import Simulation
 
 __all__ = [
+    "FAULT_KINDS",
+    "PB_SCHEDULES",
+    "STORES",
     "ReplicationVariant",
+    "faulty_run",
+    "faulty_run_verdict",
+    "pb_schedule_run",
     "replication_checks",
     "replication_mutant_report",
     "replication_mutants",
@@ -68,7 +88,7 @@ class ReplicationVariant:
 
     read_decision: ReadDecision = abd_read_decision
     quorums: tuple[int, int, int] = (3, 2, 2)
-    ack_before_backup: bool = False
+    pb_mutant: str | None = None
     counter: str = "g-counter"
     chain_lease: float = 10.0
 
@@ -110,18 +130,15 @@ def replication_checks(seeds: int = 20) -> dict[str, Callable[[ReplicationVarian
     def random_faults(v: ReplicationVariant) -> Outcome:
         n, r, w = v.quorums
         for seed in range(seeds):
-            system = abd_system(
-                n, 3, default_register_workloads(3, 8), r, w, read_decision=v.read_decision
+            sim = faulty_run(
+                "abd",
+                seed,
+                ("partition", "crash"),
+                replicas=n,
+                read_quorum=r,
+                write_quorum=w,
+                read_decision=v.read_decision,
             )
-            nemesis = RandomNemesis(
-                until=150,
-                kinds=("partition", "crash"),
-                mean_interval=30,
-                duration=20,
-                nodes=tuple(f"s{i}" for i in range(1, n + 1)),
-            )
-            network = Network(latency=exponential(3.0), loss=0.05)
-            sim = Simulation(system, seed=seed, network=network, nemesis=nemesis).run(until=400)
             out = _linearizable(sim.history, Register())
             if not out.ok:
                 return Outcome(False, out.counterexample_length, f"seed {seed}")
@@ -138,8 +155,14 @@ def replication_checks(seeds: int = 20) -> dict[str, Callable[[ReplicationVarian
         return Outcome(False, len(a) + len(b), repr(result))
 
     def pb_partition(v: ReplicationVariant) -> Outcome:
-        sim = partition_scenario(v.ack_before_backup).run(until=400.0)
+        sim = partition_scenario(v.pb_mutant).run(until=400.0)
         return _linearizable(sim.history, KeyValue())
+
+    def pb_restart(v: ReplicationVariant) -> Outcome:
+        return _linearizable(pb_schedule_run("restart", v.pb_mutant).history, KeyValue())
+
+    def pb_resent_transfer(v: ReplicationVariant) -> Outcome:
+        return _linearizable(pb_schedule_run("resent-transfer", v.pb_mutant).history, KeyValue())
 
     def chain_partition(v: ReplicationVariant) -> Outcome:
         sim = lease_scenario(v.chain_lease).run(until=300.0)
@@ -159,6 +182,8 @@ def replication_checks(seeds: int = 20) -> dict[str, Callable[[ReplicationVarian
         "ABD: linearizable under random faults": random_faults,
         "z3: read and write quorums intersect": quorums_intersect,
         "primary-backup: partition scenario": pb_partition,
+        "primary-backup: restart schedule": pb_restart,
+        "primary-backup: resent-transfer schedule": pb_resent_transfer,
         "chain: partition isolates the tail": chain_partition,
         "CRDT: merge laws (hypothesis)": merge_laws,
         "CRDT: replicas converge": converge,
@@ -169,7 +194,8 @@ def replication_mutants() -> list[Mutant[ReplicationVariant]]:
     """The mutants of chapter 12, each with the checks that must catch it.
 
     >>> [m.name for m in replication_mutants()]
-    ['no-write-back', 'R+W<=N', 'summing-merge', 'ack-before-backup', 'no-lease']
+    ['no-write-back', 'R+W<=N', 'summing-merge', 'ack-before-backup', 'restart-amnesia', \
+'stale-transfer', 'no-lease']
     """
     return [
         Mutant(
@@ -193,8 +219,20 @@ def replication_mutants() -> list[Mutant[ReplicationVariant]]:
         Mutant(
             "ack-before-backup",
             "the primary acknowledges a write before the backup has it",
-            lambda: ReplicationVariant(ack_before_backup=True),
+            lambda: ReplicationVariant(pb_mutant="ack_before_backup"),
             ("primary-backup: partition scenario",),
+        ),
+        Mutant(
+            "restart-amnesia",
+            "a restarted server, unaware that it ran before, serves view 1 from an empty store",
+            lambda: ReplicationVariant(pb_mutant="restart_amnesia"),
+            ("primary-backup: restart schedule",),
+        ),
+        Mutant(
+            "stale-transfer",
+            "the backup installs a resent copy of the state older than the writes it applied since",
+            lambda: ReplicationVariant(pb_mutant="stale_transfer"),
+            ("primary-backup: resent-transfer schedule",),
         ),
         Mutant(
             "no-lease",
@@ -213,3 +251,298 @@ def replication_mutant_report(seeds: int = 20) -> MutantReport:
     True
     """
     return run_mutants(ReplicationVariant, replication_mutants(), replication_checks(seeds))
+
+
+# == seeded runs under random faults (the tests and benchmarks/sweep_replication.py) ============
+STORES: tuple[str, ...] = ("primary-backup", "chain", "abd", "dynamo")
+"""The stores ``faulty_run`` knows, in the chapter's order."""
+
+FAULT_KINDS: tuple[tuple[str, ...], ...] = (("crash",), ("partition",), ("crash", "partition"))
+"""The fault kinds of the chapter's randomized tests (``RandomNemesis`` kinds)."""
+
+
+def faulty_run(
+    store: str, seed: int, kinds: tuple[str, ...] = ("crash", "partition"), **options: Any
+) -> Simulation:
+    """One seeded run of a chapter-12 store under random faults, as the tests make it.
+
+    Three clients (five nodes for Dynamo, three servers otherwise); faults
+    (``RandomNemesis``) hit the servers only, each undone after a while (a
+    crashed server restarts with what it persisted). Primary-backup and chain
+    run ten key-value operations per client with exponential latencies; ABD
+    eight register operations over a network that also loses 5 % of messages;
+    Dynamo its default workload.
+
+    Parameters
+    ----------
+    store : {"primary-backup", "chain", "abd", "dynamo"}
+    seed : int
+        The simulation's seed: the same seed, the same run.
+    kinds : tuple of str, default ("crash", "partition")
+        The nemesis' fault kinds (see ``FAULT_KINDS``).
+    **options
+        Passed to the store's system builder (``mutant=`` for primary-backup,
+        ``lease=`` for chain, ``read_quorum=``/``write_quorum=`` for ABD,
+        ``resolve=`` for Dynamo, ...).
+
+    Returns
+    -------
+    Simulation
+        The finished run; judge it with ``faulty_run_verdict``.
+
+    Raises
+    ------
+    ValueError
+        If ``store`` is not one of ``STORES``.
+
+    Examples
+    --------
+    >>> sim = faulty_run("chain", seed=3, kinds=("crash",))
+    >>> faulty_run_verdict("chain", sim).ok
+    True
+    """
+    from dslib.replication.chain import chain_system
+    from dslib.replication.dynamo import dynamo_system
+    from dslib.replication.primary_backup import default_kv_workloads, primary_backup_system
+
+    servers = ("s1", "s2", "s3")
+    if store == "primary-backup":
+        system = primary_backup_system(
+            clients=3, workloads=default_kv_workloads(3, 10), think=(5.0, 20.0), **options
+        )
+        nemesis = RandomNemesis(
+            until=250, kinds=kinds, mean_interval=30, duration=50, nodes=servers
+        )
+        network, until = Network(latency=exponential(2.0)), 800.0
+    elif store == "chain":
+        system = chain_system(
+            clients=3, workloads=default_kv_workloads(3, 10), think=(5.0, 20.0), **options
+        )
+        nemesis = RandomNemesis(
+            until=250, kinds=kinds, mean_interval=40, duration=30, nodes=servers
+        )
+        network, until = Network(latency=exponential(2.0)), 800.0
+    elif store == "abd":
+        replicas = options.pop("replicas", 3)
+        system = abd_system(replicas, 3, default_register_workloads(3, 8), **options)
+        nodes = tuple(f"s{i}" for i in range(1, replicas + 1))
+        nemesis = RandomNemesis(until=150, kinds=kinds, mean_interval=30, duration=20, nodes=nodes)
+        network, until = Network(latency=exponential(3.0), loss=0.05), 400.0
+    elif store == "dynamo":
+        system = dynamo_system(nodes=5, clients=3, **options)
+        nodes = tuple(f"n{i}" for i in range(1, 6))
+        nemesis = RandomNemesis(until=150, kinds=kinds, mean_interval=30, duration=25, nodes=nodes)
+        network, until = Network(latency=exponential(2.0)), 700.0
+    else:
+        raise ValueError(f"faulty_run: unknown store {store!r}; allowed: {list(STORES)}")
+    sim = Simulation(system, seed=seed, network=network, nemesis=nemesis)
+    return sim.run(until=until)
+
+
+def _show(op: Any) -> str:
+    """``c2 put('x', 5) -> 5``: an operation of a history, in one short line."""
+    args = [repr(op.key)] if op.key is not None else []
+    if op.f in ("put", "write"):
+        args.append(repr(op.value))
+    return f"{op.process} {op.f}({', '.join(args)}) -> {op.result!r}"
+
+
+def faulty_run_verdict(store: str, sim: Simulation) -> Outcome:
+    """What the chapter claims for ``store``, checked on a finished run.
+
+    Primary-backup, chain and ABD claim linearizability (a key-value model;
+    a register for ABD). The Dynamo-style store claims only eventual
+    consistency: once faults stop and replication finishes, every home
+    replica of a key holds the same versions and no hint is left over
+    (``dynamo_convergence``); it makes no linearizability claim.
+
+    Parameters
+    ----------
+    store : {"primary-backup", "chain", "abd", "dynamo"}
+    sim : Simulation
+        A finished run (``faulty_run``).
+
+    Returns
+    -------
+    Outcome
+        ``ok``, and a counterexample length and detail when not.
+
+    Raises
+    ------
+    ValueError
+        If ``store`` is not one of ``STORES``.
+
+    Examples
+    --------
+    >>> faulty_run_verdict("abd", faulty_run("abd", seed=1)).ok
+    True
+    """
+    from dslib.consistency import KeyValue, Register, check_linearizable
+
+    if store in ("primary-backup", "chain", "abd"):
+        result = check_linearizable(sim.history, Register() if store == "abd" else KeyValue())
+        if result.ok:
+            return Outcome(True)
+        ops = result.minimal or ()
+        return Outcome(False, len(ops) or None, "not linearizable: " + "; ".join(map(_show, ops)))
+    if store == "dynamo":
+        from dslib.replication.dynamo import dynamo_convergence
+
+        if sim.crashed:
+            return Outcome(False, None, f"still crashed at the end: {sorted(sim.crashed)}")
+        return dynamo_convergence(sim)
+    raise ValueError(f"faulty_run_verdict: unknown store {store!r}; allowed: {list(STORES)}")
+
+
+# == the schedules of two primary-backup bugs (see the module docstring) =======================
+def _restart_schedule() -> list[Any]:
+    """One server: view 1 makes s1 primary; put(x, 1) is answered; s1 crashes and restarts
+    empty; asked again, the view service still says view 1; get(x) goes to s1."""
+    from dslib.replication.primary_backup import Ping, View, ViewReply
+    from dslib.sim.clients import Reply, Request
+    from dslib.testing import Crash, Deliver, Fire, Invoke, Restart
+
+    view_1 = ViewReply(View(1, "s1", None))
+    return [
+        Deliver("s1", "vs", Ping(0)),  # the view service learns that s1 is alive
+        Crash("s1"),  # find_bug's detour: a restart before any view is harmless
+        Fire("vs", "tick"),  # view 1: s1 primary, no backup yet
+        Restart("s1"),
+        Deliver("s1", "vs", Ping(0)),  # answered with view 1
+        Invoke("c1"),
+        Deliver("vs", "s1", view_1),  # s1 is primary of view 1 (and writes 1 to its disk)
+        Deliver("c1", "s1", Request("c1", 1, "put", "x", 1)),
+        Deliver("s1", "c1", Reply(1, True, 1)),  # put(x, 1) is acknowledged
+        Crash("s1"),  # its store is lost
+        Invoke("c1"),
+        Restart("s1"),
+        Deliver("s1", "vs", Ping(0)),  # the correct s1 says Ping(0, forgotten=1)
+        Deliver("vs", "s1", view_1),  # view 1 again: the broken s1 takes it, empty
+        Deliver("c1", "s1", Request("c1", 2, "get", "x", None)),
+        Deliver("s1", "c1", Reply(2, True, None)),  # the broken s1 answers get(x) -> None
+    ]
+
+
+def _resent_transfer_schedule() -> list[Any]:
+    """Two servers: view 2 makes s2 the backup of s1; s1 sends its state (Transfer), and
+    resends it at its next ping before TransferOk is back; s2 installs the first copy, then
+    applies put(x, 1), which is acknowledged; the resent copy arrives; s1 crashes."""
+    from dslib.replication.primary_backup import (
+        Forward,
+        ForwardOk,
+        Ping,
+        Transfer,
+        TransferOk,
+        View,
+        ViewReply,
+    )
+    from dslib.sim.clients import Reply, Request
+    from dslib.testing import Crash, Deliver, Fire, Invoke
+
+    view_2 = View(2, "s1", "s2")
+    put = Request("c1", 1, "put", "x", 1)
+    return [
+        Deliver("s1", "vs", Ping(0)),
+        Deliver("s2", "vs", Ping(0)),
+        Fire("vs", "tick"),  # view 1: s1 primary, no backup
+        Fire("s1", "ping"),
+        Fire("s2", "ping"),
+        Deliver("s1", "vs", Ping(0)),
+        Deliver("vs", "s1", ViewReply(View(1, "s1", None))),
+        Fire("vs", "tick"),
+        Fire("s1", "ping"),
+        Fire("s2", "ping"),
+        Deliver("s1", "vs", Ping(1)),  # s1 acknowledges view 1
+        Fire("vs", "tick"),  # view 2: s2 becomes the backup
+        Fire("s1", "ping"),
+        Fire("s2", "ping"),
+        Deliver("s1", "vs", Ping(1)),
+        Deliver("vs", "s1", ViewReply(view_2)),  # s1 sends Transfer (copy 1)
+        Invoke("c1"),
+        Deliver("c1", "s1", put),  # queued: the backup has no state yet
+        Fire("vs", "tick"),
+        Fire("s1", "ping"),  # no TransferOk yet: s1 resends Transfer (copy 2)
+        Deliver("s1", "s2", Transfer(view_2, (), ())),  # s2 installs copy 1
+        Deliver("s2", "s1", TransferOk(2)),
+        Deliver("s1", "s2", Forward(2, put)),  # s2 applies put(x, 1)
+        Deliver("s2", "s1", ForwardOk(2, "c1", 1)),
+        Deliver("s1", "c1", Reply(1, True, 1)),  # put(x, 1) is acknowledged
+        Deliver("s1", "s2", Transfer(view_2, (), ())),  # copy 2, late: the broken s2 installs it
+        Fire("s1", "ping"),
+        Deliver("s1", "vs", Ping(2)),  # s1 acknowledges view 2
+        Crash("s1"),  # then the view service promotes s2, and c1 reads x from it
+    ]
+
+
+PB_SCHEDULES: dict[str, tuple[str, Callable[[], list[Any]]]] = {
+    "restart": ("one server, one client: the primary of view 1 restarts", _restart_schedule),
+    "resent-transfer": ("two servers: a resent Transfer arrives late", _resent_transfer_schedule),
+}
+"""The schedules of the two bugs a seeded sweep found, by name: a description and the steps."""
+
+
+def pb_schedule_run(name: str, mutant: str | None = None, until: float = 200.0) -> Simulation:
+    """Replay a schedule of ``PB_SCHEDULES`` step by step, then let the run go on to ``until``.
+
+    A step the version at hand makes impossible is adapted or skipped: a
+    message that is not in flight is replaced by the one of the same type on
+    the same link (the correct server's ``Ping`` after a restart carries
+    ``forgotten=1``), and a step with no such message is skipped (the
+    correct server never sends the stale answer). Then the simulation runs on
+    with the default network until ``until``, so that fail-over and retries
+    happen.
+
+    Parameters
+    ----------
+    name : {"restart", "resent-transfer"}
+    mutant : str or None, default None
+        Run the servers as this broken version (``primary_backup.MUTANTS``).
+    until : float, default 200
+        Simulated time at which the run stops.
+
+    Returns
+    -------
+    Simulation
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a schedule of ``PB_SCHEDULES``.
+
+    Examples
+    --------
+    >>> from dslib.consistency import KeyValue, check_linearizable
+    >>> sim = pb_schedule_run("restart", mutant="restart_amnesia")
+    >>> [op.result for op in sim.history.operations()]
+    [1, None]
+    >>> check_linearizable(sim.history, KeyValue()).ok
+    False
+    >>> sim = pb_schedule_run("restart")
+    >>> [op.status for op in sim.history.operations()]
+    ['ok', 'info']
+    """
+    from dslib.replication.primary_backup import primary_backup_system
+    from dslib.testing import Deliver, Stepper
+
+    if name not in PB_SCHEDULES:
+        raise ValueError(
+            f"pb_schedule_run: unknown schedule {name!r}; allowed: {sorted(PB_SCHEDULES)}"
+        )
+    servers = 1 if name == "restart" else 2
+    workload = [("put", "x", 1), ("get", "x", None)]
+    system = primary_backup_system(servers=servers, clients=1, workloads=[workload], mutant=mutant)
+    stepper = Stepper(system, timers="any")
+    for step in PB_SCHEDULES[name][1]():
+        if not stepper.allowed(step) and isinstance(step, Deliver):
+            step = next(
+                (
+                    option
+                    for option in stepper.options("deliver")
+                    if (option.src, option.dst) == (step.src, step.dst)
+                    and type(option.msg) is type(step.msg)
+                ),
+                step,
+            )
+        if stepper.allowed(step):
+            stepper.apply(step)
+    return stepper.sim.run(until=until)

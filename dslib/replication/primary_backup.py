@@ -20,16 +20,31 @@ the Harp File System", SOSP 1991; Alsberg and Day 1976 for the scheme itself):
   every write the old primary acknowledged;
 - the primary forwards every operation, reads too, to the backup, and the
   backup refuses operations of a view it has left: a primary that has been
-  replaced (but does not know it yet) cannot answer anyone.
+  replaced (but does not know it yet) cannot answer anyone;
+- a server that crashes loses its store, but it writes to disk the number of
+  every view it learns. After a restart it takes part in none of the views up
+  to that number, because it may have answered clients in them, and it says
+  so in its pings (``forgotten``): the view service counts it as dead in them.
+  Without the disk, a restarted server could not tell a first start from a
+  restart, and the primary of view 1 (which starts from an empty store) would
+  serve an empty store again after a restart (the mutant ``restart_amnesia``);
+- the new backup installs the primary's state (``Transfer``) once per view.
+  The primary resends it until it hears ``TransferOk``, so a copy may arrive
+  after the backup has already applied operations of the view; installing
+  that stale copy would erase them (the mutant ``stale_transfer``).
 
 Consistency comes at the price of availability: while the view service
 waits for an acknowledgement, or while the primary cannot reach its backup,
 nothing is answered. The view service itself is a single point of failure;
 chapter 15 replaces it with Raft.
 
-The mutant ``ack_before_backup=True`` answers the client as soon as the
-primary has applied the write, and sends it to the backup without waiting:
-faster, and wrong as soon as the primary is cut off from the backup.
+``MUTANTS`` names the deliberately broken versions (``PBServer(mutant=...)``).
+``ack_before_backup`` answers the client as soon as the primary has applied the
+write, and sends it to the backup without waiting: faster, and wrong as soon as
+the primary is cut off from the backup. ``restart_amnesia`` and
+``stale_transfer`` are the two bugs a long seeded sweep found in an earlier
+version of this module (``benchmarks/sweep_replication.py``); each sits one line
+from the rule it breaks.
 
 Examples
 --------
@@ -57,6 +72,7 @@ from dslib.sim.network import Network
 from dslib.sim.simulator import Simulation
 
 __all__ = [
+    "MUTANTS",
     "Forward",
     "ForwardOk",
     "PBServer",
@@ -72,6 +88,17 @@ __all__ = [
     "partition_scenario",
     "primary_backup_system",
 ]
+
+
+MUTANTS: dict[str, str] = {
+    "ack_before_backup": "the primary answers a write once it has applied it, before its "
+    "backup has it",
+    "restart_amnesia": "a server keeps nothing on disk: after a restart it cannot tell that it "
+    "ran before, and takes the first view as primary with an empty store",
+    "stale_transfer": "the backup installs every copy of the primary's state for its view, "
+    "even a resent one older than the operations it has applied since",
+}
+"""Broken versions of primary-backup, by name, with what is wrong."""
 
 
 @dataclass(frozen=True)
@@ -93,13 +120,18 @@ class View:
 class Ping:
     """Server to view service: I am alive and I have seen (as primary: I acknowledge) ``num``.
 
+    ``forgotten``: after a restart, the last view the server knew before it
+    crashed (it lost its store: it has no state of any view up to this one);
+    0 if it never restarted.
+
     Examples
     --------
     >>> Ping(3)
-    Ping(num=3)
+    Ping(num=3, forgotten=0)
     """
 
     num: int
+    forgotten: int = 0
 
 
 @dataclass(frozen=True)
@@ -180,9 +212,8 @@ class ViewServiceState:
     """The current view, whether its primary acknowledged it, and each server's last ping.
 
     ``last_ping`` holds ``(server, time, view number)``. ``rebooted``: servers
-    of the current view that pinged with view number 0 after having pinged
-    with a larger one, which means they restarted and lost their state: they
-    count as dead.
+    of the current view that said (``Ping.forgotten``) they restarted, and so
+    lost their state, during this view or after it: they count as dead.
 
     Examples
     --------
@@ -229,13 +260,12 @@ class ViewService(Node[ViewServiceState]):
     def on_message(self, ctx: Context, state: ViewServiceState, src: str, msg: Any) -> Any:
         if not isinstance(msg, Ping):
             return state
-        before = {s: n for s, _, n in state.last_ping}
         pings = {s: (t, n) for s, t, n in state.last_ping}
         pings[src] = (ctx.now, msg.num)
         state = replace(state, last_ping=tuple(sorted((s, t, n) for s, (t, n) in pings.items())))
         view = state.view
-        if msg.num == 0 and before.get(src, 0) > 0 and src in (view.primary, view.backup):
-            # It knew a view and now knows none: it restarted and lost its state.
+        if view.num <= msg.forgotten and src in (view.primary, view.backup):
+            # It restarted since it learned this view: it lost the view's state.
             state = replace(state, rebooted=state.rebooted | {src})
         if src == view.primary and msg.num == view.num and src not in state.rebooted:
             state = replace(state, acked=True)
@@ -292,6 +322,9 @@ class PBServerState:
         As backup: the view whose state it received.
     queue : tuple of Request
         As primary: operations waiting; the first is at the backup.
+    forgotten : int
+        After a restart, the last view number it knew before (read from
+        disk): it lost its store, so it takes part in no view up to this one.
 
     Examples
     --------
@@ -304,6 +337,7 @@ class PBServerState:
     applied: tuple[tuple[str, int, Any], ...] = ()
     synced: int = 0
     queue: tuple[Request, ...] = ()
+    forgotten: int = 0
 
     def result_of(self, client: str, request_id: int) -> tuple[bool, Any]:
         """``(True, result)`` if the request was applied, else ``(False, None)``."""
@@ -345,31 +379,47 @@ class PBServer(Node[PBServerState]):
     view_service : str, default "vs"
     ping_interval : float, default 5
         How often it pings the view service (and resends what is unanswered).
-    ack_before_backup : bool, default False
-        The mutant: answer a write before the backup has it.
+    mutant : str or None, default None
+        A broken version from ``MUTANTS``.
+
+    Raises
+    ------
+    ValueError
+        If ``ping_interval`` is not positive or ``mutant`` is unknown.
 
     Examples
     --------
-    >>> PBServer(ack_before_backup=True)
-    PBServer(ack-before-backup)
+    >>> PBServer(mutant="stale_transfer")
+    PBServer[stale_transfer]
     """
 
     def __init__(
         self,
         view_service: str = "vs",
         ping_interval: float = 5.0,
-        ack_before_backup: bool = False,
+        mutant: str | None = None,
     ) -> None:
         if not (isinstance(ping_interval, (int, float)) and ping_interval > 0):
             raise ValueError(f"PBServer: ping_interval={ping_interval!r} must be > 0")
+        if mutant is not None and mutant not in MUTANTS:
+            raise ValueError(f"PBServer: unknown mutant {mutant!r}; allowed: {sorted(MUTANTS)}")
         self.view_service = view_service
         self.ping_interval = float(ping_interval)
-        self.ack_before_backup = bool(ack_before_backup)
+        self.mutant = mutant
 
     def init(self, ctx: Context) -> PBServerState:
         ctx.send(self.view_service, Ping(0))
         ctx.set_timer("ping", self.ping_interval)
         return PBServerState()
+
+    def on_recover(self, ctx: Context, durable: Any) -> PBServerState:
+        """Restart with an empty store, remembering only the last view number it knew."""
+        forgotten = durable if isinstance(durable, int) else 0
+        if self.mutant == "restart_amnesia":
+            forgotten = 0  # as if nothing were on disk: a restart looks like a first start
+        ctx.send(self.view_service, Ping(0, forgotten))
+        ctx.set_timer("ping", self.ping_interval)
+        return PBServerState(forgotten=forgotten)
 
     # -- helpers ---------------------------------------------------------------------------------
     def _is_primary(self, ctx: Context, state: PBServerState) -> bool:
@@ -405,9 +455,10 @@ class PBServer(Node[PBServerState]):
         if view.primary == ctx.id:
             was_primary = old.primary == ctx.id and old.num == view.num - 1
             was_backup = old.backup == ctx.id and state.synced == old.num == view.num - 1
-            if not (view.num == 1 or was_primary or was_backup):
-                # We lost our state (a restart) or missed a view: we cannot be primary with
-                # what we have. Wait; the view service will see that we never acknowledge.
+            if view.num <= state.forgotten or not (view.num == 1 or was_primary or was_backup):
+                # We lost this view's state (a restart: the mutant restart_amnesia forgets that)
+                # or missed a view: we cannot be primary with what we have. Wait; the view
+                # service sees in our pings that we restarted, or that we never acknowledge.
                 return state
             state = replace(state, view=view, synced=0 if view.backup else view.num)
             if view.backup is not None:
@@ -421,7 +472,7 @@ class PBServer(Node[PBServerState]):
         if timer != "ping":
             return state
         ctx.set_timer("ping", self.ping_interval)
-        ctx.send(self.view_service, Ping(self._ack_number(ctx, state)))
+        ctx.send(self.view_service, Ping(self._ack_number(ctx, state), state.forgotten))
         if self._is_primary(ctx, state) and state.view.backup is not None:
             if state.synced != state.view.num:
                 ctx.send(state.view.backup, Transfer(state.view, state.data, state.applied))
@@ -430,6 +481,12 @@ class PBServer(Node[PBServerState]):
         return state
 
     def on_message(self, ctx: Context, state: PBServerState, src: str, msg: Any) -> Any:
+        new = self._handle(ctx, state, src, msg)
+        if new.view.num > state.view.num:
+            ctx.persist(new.view.num)  # on disk before anything of the new view goes out
+        return new
+
+    def _handle(self, ctx: Context, state: PBServerState, src: str, msg: Any) -> PBServerState:
         if isinstance(msg, ViewReply):
             if msg.view.num > state.view.num:
                 state = self._adopt(ctx, state, msg.view)
@@ -459,7 +516,7 @@ class PBServer(Node[PBServerState]):
             return state
         if any(q.client == req.client and q.request_id == req.request_id for q in state.queue):
             return state
-        if self.ack_before_backup and self._ready(ctx, state):
+        if self.mutant == "ack_before_backup" and self._ready(ctx, state):
             state, result = _apply(state, req)
             ctx.send(req.client, Reply(req.request_id, True, result))
             if state.view.backup is not None:
@@ -471,10 +528,13 @@ class PBServer(Node[PBServerState]):
         return state
 
     def _transfer(self, ctx: Context, state: PBServerState, src: str, msg: Transfer) -> Any:
-        if msg.view.num < state.view.num or msg.view.backup != ctx.id:
+        num = msg.view.num
+        if num < state.view.num or num <= state.forgotten or msg.view.backup != ctx.id:
             return state
-        state = PBServerState(msg.view, msg.data, msg.applied, msg.view.num)
-        ctx.send(src, TransferOk(msg.view.num))
+        if state.synced != num or self.mutant == "stale_transfer":
+            # Install it only once per view: a resent copy is older than what we applied since.
+            state = PBServerState(msg.view, msg.data, msg.applied, num, (), state.forgotten)
+        ctx.send(src, TransferOk(num))
         return state
 
     def _forward(self, ctx: Context, state: PBServerState, src: str, msg: Forward) -> Any:
@@ -492,7 +552,7 @@ class PBServer(Node[PBServerState]):
 
     def _forward_ok(self, ctx: Context, state: PBServerState, msg: ForwardOk) -> Any:
         if (
-            self.ack_before_backup
+            self.mutant == "ack_before_backup"
             or not msg.ok
             or not self._is_primary(ctx, state)
             or msg.num != state.view.num
@@ -507,7 +567,7 @@ class PBServer(Node[PBServerState]):
         return self._push(ctx, replace(state, queue=state.queue[1:]))
 
     def __repr__(self) -> str:
-        return "PBServer(ack-before-backup)" if self.ack_before_backup else "PBServer"
+        return "PBServer" if self.mutant is None else f"PBServer[{self.mutant}]"
 
 
 def default_kv_workloads(
@@ -537,7 +597,7 @@ def primary_backup_system(
     servers: int = 3,
     clients: int = 2,
     workloads: Sequence[Sequence[Any]] | None = None,
-    ack_before_backup: bool = False,
+    mutant: str | None = None,
     ping_interval: float = 5.0,
     dead_time: float = 15.0,
     client_timeout: float = 20.0,
@@ -555,8 +615,8 @@ def primary_backup_system(
     servers, clients : int
     workloads : list of lists, optional
         One per client (default: ``default_kv_workloads``).
-    ack_before_backup : bool, default False
-        The mutant.
+    mutant : str or None, default None
+        Run every server as this broken version (``MUTANTS``).
     ping_interval, dead_time : float
         The failure detector's knobs.
     client_timeout : float, default 20
@@ -579,7 +639,7 @@ def primary_backup_system(
     ids = [f"s{i}" for i in range(1, servers + 1)]
     nodes: dict[str, Node[Any]] = {"vs": ViewService(ping_interval, dead_time)}
     for s in ids:
-        nodes[s] = PBServer("vs", ping_interval, ack_before_backup)
+        nodes[s] = PBServer("vs", ping_interval, mutant)
     for i, load in enumerate(loads, start=1):
         nodes[f"c{i}"] = Client(
             ids, load, timeout=client_timeout, retries=retries, think=think, start=start
@@ -587,7 +647,7 @@ def primary_backup_system(
     return System(nodes)
 
 
-def partition_scenario(ack_before_backup: bool = False) -> Simulation:
+def partition_scenario(mutant: str | None = None) -> Simulation:
     """The run that catches a primary that answers before its backup has the write.
 
     Servers ``s1`` (primary), ``s2`` (backup), ``s3``; a client ``c1`` that
@@ -600,6 +660,11 @@ def partition_scenario(ack_before_backup: bool = False) -> Simulation:
     gets; ``c2`` then reads, from the new primary, a value older than one
     ``c1`` had been told was written before ``c2`` asked.
 
+    Parameters
+    ----------
+    mutant : str or None, default None
+        Run the servers as this broken version (``MUTANTS``).
+
     Returns the simulation, not yet run (run it to about 400).
 
     Examples
@@ -607,7 +672,7 @@ def partition_scenario(ack_before_backup: bool = False) -> Simulation:
     >>> from dslib.consistency import KeyValue, check_linearizable
     >>> check_linearizable(partition_scenario().run(until=400.0).history, KeyValue()).ok
     True
-    >>> sim = partition_scenario(ack_before_backup=True).run(until=400.0)
+    >>> sim = partition_scenario(mutant="ack_before_backup").run(until=400.0)
     >>> check_linearizable(sim.history, KeyValue()).ok
     False
     """
@@ -615,7 +680,7 @@ def partition_scenario(ack_before_backup: bool = False) -> Simulation:
     for v in range(1, 13):
         writes += [("put", "x", v), ("get", "x", None)]
     system = primary_backup_system(
-        servers=3, clients=1, workloads=[writes], ack_before_backup=ack_before_backup, think=4.0
+        servers=3, clients=1, workloads=[writes], mutant=mutant, think=4.0
     )
     nodes = dict(system.nodes)
     reads = [("get", "x", None)] * 6
