@@ -118,7 +118,7 @@ def encode_value(value: Any) -> Any:
     --------
     >>> from dslib.basics import Ping
     >>> encode_value(Ping(3))
-    {'$type': 'dataclass', 'module': 'dslib.basics', 'class': 'Ping', 'fields': {'seq': 3}}
+    {'$type': 'dataclass', 'module': 'dslib.basics.pingpong', 'class': 'Ping', 'fields': {'seq': 3}}
     >>> encode_value(("timeout", 1))
     {'$type': 'tuple', 'items': ['timeout', 1]}
     >>> encode_value({"a", "b"})  # doctest: +ELLIPSIS
@@ -209,7 +209,7 @@ def decode_value(data: Any, types: Sequence[type] = ()) -> Any:
 
     Examples
     --------
-    >>> from dslib.mutex import LockRequest
+    >>> from dslib.small_systems.mutex import LockRequest
     >>> value = (LockRequest(2), frozenset({"b", "a"}), {1: [None]})
     >>> decode_value(encode_value(value)) == value
     True

@@ -15,15 +15,15 @@ from hypothesis import strategies as st
 from dslib import Context, Network, Node, Simulation, System
 from dslib.basics import CounterServer, Ping, Pinger, Pong, Ponger
 from dslib.check import ActorModel, Counterexample, check
-from dslib.mutex import (
+from dslib.sim import Client, Crash, Heal, Nemesis, Partition, Reply, Request, Restart
+from dslib.small_systems.mutex import (
     CheckThenSet,
     all_done,
     at_most_one_critical,
     mutual_exclusion,
     ricart_agrawala,
 )
-from dslib.sim import Client, Crash, Heal, Nemesis, Partition, Reply, Request, Restart
-from dslib.twophase import Prepared, system_consistent, two_phase_system
+from dslib.small_systems.twophase import Prepared, system_consistent, two_phase_system
 from dslib.widgets.debugger import Debugger
 from dslib.widgets.navigator import (
     Navigator,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dslib.check import ActorModel, check, replay
-from dslib.mutex import (
+from dslib.small_systems.mutex import (
     CheckThenSet,
     MutexState,
     Peterson,

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from dslib.check import ActorModel, check, state_graph
-from dslib.twophase import (
+from dslib.small_systems.twophase import (
     NODE_MUTANTS,
     SPEC_MUTANTS,
     TwoPhase,

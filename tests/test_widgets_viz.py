@@ -82,7 +82,7 @@ def test_message_label_cuts_long_messages() -> None:
 def test_show_returns_the_library_source() -> None:
     src = dslib.show(Ponger)
     assert "class Ponger(Node[int]):" in str(src)
-    assert repr(src).startswith("# dslib/basics.py  (dslib.basics.Ponger)")
+    assert repr(src).startswith("# dslib/basics/pingpong.py  (dslib.basics.pingpong.Ponger)")
     assert "<div" in src._repr_html_()
     part = dslib.show(Ponger, lines=(1, 2))
     assert str(part).count("\n") == 2

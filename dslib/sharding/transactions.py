@@ -2,8 +2,8 @@
 
 A transfer takes money from an account on one shard and gives it to an
 account on another. Both changes must happen, or neither: atomic commit,
-which is two-phase commit (``dslib.twophase`` holds the protocol as a
-specification and the model check of chapter 3). Here it carries data:
+which is two-phase commit (``dslib.small_systems.twophase`` holds the protocol as
+a specification and the model check of chapter 3). Here it carries data:
 
 - a ``TransferCoordinator`` (the transaction manager) sends each participant
   shard a ``PrepareTx`` with its changes;
@@ -27,7 +27,15 @@ could contradict a commit the coordinator had already decided.
 
 Atomicity is checked per transaction by projecting the participants' states
 onto the specification's state (``tx_spec_state``) and applying
-``dslib.twophase.consistent``; conservation of money by summing balances.
+``dslib.small_systems.twophase.consistent``; conservation of money by summing balances.
+
+See Also
+--------
+dslib.small_systems.twophase : The same protocol more abstract (chapter 3): the TLA+
+    ``TwoPhase`` specification, model-checked exhaustively for a few resource managers,
+    and the same protocol as bare nodes without data.
+dslib.verify.two_phase_commit : The most abstract level: a z3 transition system for
+    any number of participants, with atomicity proved by an inductive invariant.
 
 Examples
 --------
@@ -50,7 +58,7 @@ from dslib.mutants import Mutant, Outcome
 from dslib.sim.nemesis import Crash, Cut, Fault, Heal, Nemesis, Restart
 from dslib.sim.network import Network, uniform
 from dslib.sim.simulator import Simulation
-from dslib.twophase import TwoPhaseState, consistent
+from dslib.small_systems.twophase import TwoPhaseState, consistent
 
 __all__ = [
     "BANK_MUTANTS",
@@ -538,8 +546,9 @@ def run_bank(
 
 
 def tx_spec_state(run: BankRun, tx: str) -> TwoPhaseState:
-    """Project transaction ``tx`` of a run onto the state of ``dslib.twophase.TwoPhase``: each
-    participant's status and the coordinator's decision (messages left out).
+    """Project transaction ``tx`` of a run onto the state of the specification
+    ``dslib.small_systems.twophase.TwoPhase``: each participant's status and the
+    coordinator's decision (messages left out).
 
     >>> run = run_bank(seed=1, transfers=1)
     >>> tx_spec_state(run, "tm1:1").rm_state
@@ -561,8 +570,8 @@ def tx_spec_state(run: BankRun, tx: str) -> TwoPhaseState:
 
 def atomicity(run: BankRun) -> Outcome:
     """Every transaction is committed by all its participants or by none, and no participant's
-    outcome contradicts the coordinator's decision (``dslib.twophase.consistent`` on each
-    projected state, plus agreement with the decision).
+    outcome contradicts the coordinator's decision (``dslib.small_systems.twophase.consistent``
+    on each projected state, plus agreement with the decision).
 
     >>> atomicity(run_bank(seed=3)).ok
     True

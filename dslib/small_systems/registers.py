@@ -39,6 +39,18 @@ duplicated messages and partitions, every mutant is linearizable. That is
 what makes them good examples for ``dslib.testing``: a test that never
 injects faults passes them all.
 
+This is chapter 3's teaching copy of the two protocols: small, with its bugs as
+``bug=`` options, written to be tested, not to be built on. Chapter 12 builds them
+properly, in ``dslib.replication.primary_backup`` and ``dslib.replication.abd``.
+The plan (``docs/architecture.md``, section 3) is to keep only the chapter-12 versions,
+with the bugs of this module as their mutants, and to leave here only the chapter-3
+harness (workloads, checks); until then the two copies are kept apart on purpose.
+
+See Also
+--------
+dslib.replication.primary_backup : Chapter 12's primary-backup replication.
+dslib.replication.abd : Chapter 12's ABD register (Attiya, Bar-Noy and Dolev 1995).
+
 Examples
 --------
 >>> from dslib import Simulation

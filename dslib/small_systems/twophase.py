@@ -26,6 +26,15 @@ simulator and, through ``dslib.check.ActorModel``, in the model checker.
 Mutants, deliberately broken versions that the checks must catch, are listed
 in ``SPEC_MUTANTS`` and ``NODE_MUTANTS``.
 
+See Also
+--------
+dslib.verify.two_phase_commit : The same protocol one level more abstract: a z3
+    transition system for any number of participants, whose atomicity invariant is
+    proved inductive rather than checked state by state.
+dslib.sharding.transactions : The same protocol one level more concrete (chapter 13):
+    the commit of cross-shard transfers that carry data and locks, with the blocking
+    problem of a crashed coordinator; its atomicity check reuses ``consistent``.
+
 Examples
 --------
 >>> from dslib.check import check

@@ -19,7 +19,7 @@ call ``take_button.click()``.
 
 Examples
 --------
->>> from dslib.mutex import at_most_one_critical, ricart_agrawala
+>>> from dslib.small_systems.mutex import at_most_one_critical, ricart_agrawala
 >>> debugger = Debugger(ricart_agrawala(2), [at_most_one_critical], diagram=False)
 >>> debugger.events.value = 0
 >>> debugger.take_button.click()
@@ -184,7 +184,7 @@ class Debugger:
         counterexample, step, invariants, **options)``, shown.
 
         >>> from dslib.check import ActorModel, check
-        >>> from dslib.mutex import at_most_one_critical, ricart_agrawala
+        >>> from dslib.small_systems.mutex import at_most_one_critical, ricart_agrawala
         >>> system = ricart_agrawala(2, buggy=True)
         >>> result = check(ActorModel(system), invariants=[at_most_one_critical])
         >>> Debugger.from_counterexample(system, result, 4, [at_most_one_critical], diagram=False)
@@ -236,7 +236,7 @@ class Debugger:
 
         Examples
         --------
-        >>> from dslib.mutex import ricart_agrawala
+        >>> from dslib.small_systems.mutex import ricart_agrawala
         >>> debugger = Debugger(ricart_agrawala(2), diagram=False)
         >>> debugger.take(("crash", "p2"))
         >>> debugger.navigator.state.crashed, debugger.back_button.disabled
@@ -248,7 +248,7 @@ class Debugger:
     def export(self) -> str:
         """Write the path so far as JSON into ``path_text`` and return it.
 
-        >>> from dslib.mutex import ricart_agrawala
+        >>> from dslib.small_systems.mutex import ricart_agrawala
         >>> debugger = Debugger.from_steps(ricart_agrawala(2), [("crash", "p1")], diagram=False)
         >>> debugger.export() == debugger.path_text.value == debugger.navigator.to_json()
         True
@@ -276,7 +276,7 @@ class Debugger:
     def update(self) -> None:
         """Redraw every part from the navigator (after driving it from code).
 
-        >>> from dslib.mutex import ricart_agrawala
+        >>> from dslib.small_systems.mutex import ricart_agrawala
         >>> debugger = Debugger(ricart_agrawala(2), diagram=False)
         >>> _ = debugger.navigator.take(("crash", "p1"))
         >>> debugger.update()
@@ -336,7 +336,7 @@ class Debugger:
         """The current view as a matplotlib figure (``Navigator.render``), for readers without a
         live kernel: show it beside the live widget.
 
-        >>> from dslib.mutex import ricart_agrawala
+        >>> from dslib.small_systems.mutex import ricart_agrawala
         >>> len(Debugger(ricart_agrawala(2), diagram=False).static().axes)
         2
         """

@@ -560,7 +560,7 @@ class Navigator:
 
     Examples
     --------
-    >>> from dslib.mutex import at_most_one_critical, ricart_agrawala
+    >>> from dslib.small_systems.mutex import at_most_one_critical, ricart_agrawala
     >>> nav = Navigator(ricart_agrawala(2), [at_most_one_critical], faults=())
     >>> [describe_step(s) for s in nav.enabled()]
     ["p1: timer 'want'", "p2: timer 'want'"]
@@ -650,7 +650,7 @@ class Navigator:
 
         Examples
         --------
-        >>> from dslib.mutex import ricart_agrawala
+        >>> from dslib.small_systems.mutex import ricart_agrawala
         >>> nav = Navigator.from_steps(ricart_agrawala(2), [("fire", "p1", "want")], step=0)
         >>> nav.position, nav.length
         (0, 1)
@@ -673,7 +673,7 @@ class Navigator:
     ) -> Navigator:
         """A navigator on a path saved with ``to_json`` (see ``steps_from_json`` for ``types``).
 
-        >>> from dslib.mutex import ricart_agrawala
+        >>> from dslib.small_systems.mutex import ricart_agrawala
         >>> nav = Navigator(ricart_agrawala(2))
         >>> _ = nav.take(("fire", "p2", "want"))
         >>> Navigator.from_json(ricart_agrawala(2), nav.to_json()).export()
@@ -725,7 +725,7 @@ class Navigator:
         Examples
         --------
         >>> from dslib.check import ActorModel, check
-        >>> from dslib.mutex import at_most_one_critical, ricart_agrawala
+        >>> from dslib.small_systems.mutex import at_most_one_critical, ricart_agrawala
         >>> system = ricart_agrawala(2, buggy=True)
         >>> result = check(ActorModel(system), invariants=[at_most_one_critical])
         >>> nav = Navigator.from_counterexample(system, result, invariants=[at_most_one_critical])
@@ -1012,7 +1012,7 @@ class Navigator:
     def export(self) -> list[tuple[Any, ...]]:
         """The path from the initial state to the current one, as steps for ``Simulation.replay``.
 
-        >>> from dslib.mutex import ricart_agrawala
+        >>> from dslib.small_systems.mutex import ricart_agrawala
         >>> nav = Navigator(ricart_agrawala(2))
         >>> _ = nav.take(("fire", "p1", "want")); _ = nav.take(("crash", "p2"))
         >>> nav.export()
@@ -1023,7 +1023,7 @@ class Navigator:
     def to_json(self, indent: int | None = None) -> str:
         """The exported path as JSON (see ``steps_to_json``); load it with ``from_json``.
 
-        >>> from dslib.mutex import ricart_agrawala
+        >>> from dslib.small_systems.mutex import ricart_agrawala
         >>> Navigator.from_steps(ricart_agrawala(2), [("crash", "p1")]).to_json()
         '{"format": "dslib.steps", "version": 1, "nodes": ["p1", "p2"], "steps": [["crash", "p1"]]}'
         """
@@ -1079,7 +1079,7 @@ class Navigator:
     def enabled(self) -> list[tuple[Any, ...]]:
         """Every event that may happen next, as steps: deliveries, timers, then faults.
 
-        >>> from dslib.mutex import ricart_agrawala
+        >>> from dslib.small_systems.mutex import ricart_agrawala
         >>> Navigator(ricart_agrawala(2), faults=["crash"]).enabled()
         [('fire', 'p1', 'want'), ('fire', 'p2', 'want'), ('crash', 'p1'), ('crash', 'p2')]
         """
@@ -1088,7 +1088,7 @@ class Navigator:
     def labels(self) -> list[str]:
         """The enabled events, described (``describe_step``), with a note on lost deliveries.
 
-        >>> from dslib.mutex import ricart_agrawala
+        >>> from dslib.small_systems.mutex import ricart_agrawala
         >>> steps = [("fire", "p1", "want"), ("crash", "p2")]
         >>> Navigator.from_steps(ricart_agrawala(2), steps).labels()[0]
         'p1 → p2: LockRequest(ts=1) (lost: p2 is down)'
@@ -1188,7 +1188,7 @@ class Navigator:
 
         Examples
         --------
-        >>> from dslib.mutex import ricart_agrawala
+        >>> from dslib.small_systems.mutex import ricart_agrawala
         >>> nav = Navigator(ricart_agrawala(2))
         >>> nav.take(0).node("p1").status
         'wanting'
@@ -1219,7 +1219,7 @@ class Navigator:
         """Take ``steps`` from the initial state (a saved path): a new branch, unless the tree
         already has it; stand at its end.
 
-        >>> from dslib.mutex import ricart_agrawala
+        >>> from dslib.small_systems.mutex import ricart_agrawala
         >>> nav = Navigator(ricart_agrawala(2))
         >>> _ = nav.take(0)
         >>> _ = nav.load([("fire", "p2", "want")])
@@ -1267,7 +1267,7 @@ class Navigator:
 
         Examples
         --------
-        >>> from dslib.mutex import ricart_agrawala
+        >>> from dslib.small_systems.mutex import ricart_agrawala
         >>> nav = Navigator.from_steps(ricart_agrawala(2), [("fire", "p1", "want")])
         >>> nav.back().node("p1").status, nav.forward().node("p1").status
         ('idle', 'wanting')
@@ -1284,7 +1284,7 @@ class Navigator:
 
         Examples
         --------
-        >>> from dslib.mutex import ricart_agrawala
+        >>> from dslib.small_systems.mutex import ricart_agrawala
         >>> nav = Navigator.from_steps(ricart_agrawala(2), [("fire", "p1", "want")], step=0)
         >>> nav.forward().node("p1").status, nav.can_forward
         ('wanting', False)
@@ -1306,7 +1306,7 @@ class Navigator:
 
         Examples
         --------
-        >>> from dslib.mutex import ricart_agrawala
+        >>> from dslib.small_systems.mutex import ricart_agrawala
         >>> steps = [("fire", "p1", "want"), ("crash", "p2")]
         >>> nav = Navigator.from_steps(ricart_agrawala(2), steps)
         >>> nav.goto(0).crashed, nav.goto(2).crashed
@@ -1342,7 +1342,7 @@ class Navigator:
     def branches(self) -> list[Branch]:
         """The branches of the tree of visited paths, in the order they were started.
 
-        >>> from dslib.mutex import ricart_agrawala
+        >>> from dslib.small_systems.mutex import ricart_agrawala
         >>> nav = Navigator(ricart_agrawala(2))
         >>> _ = nav.take(("fire", "p1", "want")); _ = nav.back(); _ = nav.take(("crash", "p1"))
         >>> for b in nav.branches():
@@ -1369,7 +1369,7 @@ class Navigator:
 
         Examples
         --------
-        >>> from dslib.mutex import ricart_agrawala
+        >>> from dslib.small_systems.mutex import ricart_agrawala
         >>> nav = Navigator(ricart_agrawala(2))
         >>> _ = nav.take(("crash", "p1")); _ = nav.back(); _ = nav.take(("crash", "p2"))
         >>> nav.switch(1).crashed
@@ -1385,7 +1385,7 @@ class Navigator:
     def check_invariants(self, state: ActorState | None = None) -> list[InvariantStatus]:
         """The status of every invariant in ``state`` (default: the current state).
 
-        >>> from dslib.mutex import at_most_one_critical, ricart_agrawala
+        >>> from dslib.small_systems.mutex import at_most_one_critical, ricart_agrawala
         >>> nav = Navigator(ricart_agrawala(2), {"safe": at_most_one_critical})
         >>> [(s.name, s.ok) for s in nav.check_invariants()]
         [('safe', True)]
@@ -1413,7 +1413,7 @@ class Navigator:
     def changes(self) -> str:
         """What the last step changed, in words (``"initial state"`` at the start).
 
-        >>> from dslib.mutex import ricart_agrawala
+        >>> from dslib.small_systems.mutex import ricart_agrawala
         >>> nav = Navigator(ricart_agrawala(2))
         >>> _ = nav.take(("fire", "p1", "want"))
         >>> for part in nav.changes().split("; "):
@@ -1486,7 +1486,7 @@ class Navigator:
         """The current state as a pandas DataFrame: a row per node, a column per field of its
         state, and a column ``changed`` marking what the last step changed (``*`` for all).
 
-        >>> from dslib.mutex import ricart_agrawala
+        >>> from dslib.small_systems.mutex import ricart_agrawala
         >>> nav = Navigator(ricart_agrawala(2))
         >>> _ = nav.take(("fire", "p2", "want"))
         >>> frame = nav.state_frame()
@@ -1515,7 +1515,7 @@ class Navigator:
     def network_lines(self) -> list[str]:
         """The messages in flight, the timers set, the crashed nodes and the partition, as lines.
 
-        >>> from dslib.mutex import ricart_agrawala
+        >>> from dslib.small_systems.mutex import ricart_agrawala
         >>> for line in Navigator(ricart_agrawala(2)).network_lines():
         ...     print(line)
         in flight: none
@@ -1543,7 +1543,7 @@ class Navigator:
     def heading(self) -> str:
         """One line: where we are (step, branch) and the step that led here.
 
-        >>> from dslib.mutex import ricart_agrawala
+        >>> from dslib.small_systems.mutex import ricart_agrawala
         >>> Navigator.from_steps(ricart_agrawala(2), [("crash", "p1")]).heading()
         'step 1 of 1: crash p1'
         """
@@ -1559,7 +1559,7 @@ class Navigator:
         """Everything the debugger shows, as plain text (a static view); ``enabled=False``
         leaves out the list of enabled events.
 
-        >>> from dslib.mutex import ricart_agrawala
+        >>> from dslib.small_systems.mutex import ricart_agrawala
         >>> print(Navigator(ricart_agrawala(2), faults=()).text())
         step 0 of 0: initial state
         <BLANKLINE>
@@ -1623,7 +1623,7 @@ class Navigator:
     def state_html(self) -> str:
         """The state table as HTML, with what the last step changed highlighted.
 
-        >>> from dslib.mutex import ricart_agrawala
+        >>> from dslib.small_systems.mutex import ricart_agrawala
         >>> nav = Navigator.from_steps(ricart_agrawala(2), [("fire", "p1", "want")])
         >>> nav.state_html().count("background:#fff3cd")  # clock, status, request_ts
         3
@@ -1654,7 +1654,7 @@ class Navigator:
     def invariants_html(self) -> str:
         """The invariants' status as HTML (failing ones in red, with the values they read).
 
-        >>> from dslib.mutex import ricart_agrawala
+        >>> from dslib.small_systems.mutex import ricart_agrawala
         >>> Navigator(ricart_agrawala(2)).invariants_html()
         "<div style='color:#666'>no invariants given</div>"
         """
@@ -1670,7 +1670,7 @@ class Navigator:
         """The whole view as HTML: heading, changes, state, network, invariants, enabled events
         (what a notebook shows for a navigator).
 
-        >>> from dslib.mutex import ricart_agrawala
+        >>> from dslib.small_systems.mutex import ricart_agrawala
         >>> "p1: timer &#x27;want&#x27;" in Navigator(ricart_agrawala(2)).html()
         True
         """
@@ -1699,7 +1699,7 @@ class Navigator:
         Its trace draws as a space-time diagram; its history holds what clients
         recorded. The replay is kept, so a step forward costs one step.
 
-        >>> from dslib.mutex import ricart_agrawala
+        >>> from dslib.small_systems.mutex import ricart_agrawala
         >>> steps = [("fire", "p1", "want"), ("crash", "p2")]
         >>> sim = Navigator.from_steps(ricart_agrawala(2), steps).simulation()
         >>> sim.now, sim.crashed
@@ -1731,7 +1731,7 @@ class Navigator:
     def divergence(self) -> str:
         """Why the simulator's replay of the path differs from the navigator's states (or "").
 
-        >>> from dslib.mutex import ricart_agrawala
+        >>> from dslib.small_systems.mutex import ricart_agrawala
         >>> Navigator.from_steps(ricart_agrawala(2), [("fire", "p1", "want")]).divergence()
         ''
         """
@@ -1758,7 +1758,7 @@ class Navigator:
 
         Examples
         --------
-        >>> from dslib.mutex import ricart_agrawala
+        >>> from dslib.small_systems.mutex import ricart_agrawala
         >>> Navigator.from_steps(ricart_agrawala(2), [("fire", "p1", "want")]).diagram()
         <Figure size 700x180 with 1 Axes>
         """
@@ -1802,7 +1802,7 @@ class Navigator:
     def render(self, window: int | None = 30) -> Any:
         """A static picture of the whole view: the diagram above, the state and invariants below.
 
-        >>> from dslib.mutex import ricart_agrawala
+        >>> from dslib.small_systems.mutex import ricart_agrawala
         >>> Navigator(ricart_agrawala(2)).render()
         <Figure size 800x349 with 2 Axes>
         """
