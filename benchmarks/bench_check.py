@@ -18,7 +18,24 @@ million) of the two-phase commit specification with 8 resource managers, and
 reports the growth of its peak resident memory (``resource.getrusage``); the
 bare BFS, which keeps every state, is measured the same way for comparison.
 
+Graph construction (``state_graph``, used by liveness): a model with ``k``
+initial states, each one step from a final state (``2k`` states), for ``k`` =
+8,000 to 64,000: CPU time and time per state, which stays flat when the
+construction is linear (it was quadratic in the initial states).
+
+Liveness against safety: EWD 840 termination detection (``dslib.check.specs``)
+for N nodes, ``check(model, invariants=[termination_detection])`` against the
+same call with ``leads_to=`` its liveness property (safety search, then graph,
+then fair components); the ratio is liveness time over safety time.
+
+CONSTRAINT counting: LamportMutex with 3 processes and clocks up to 6
+(``dslib.check.specs``), with ``constraint=`` (TLC's semantics: states past the
+limit dropped) and with ``boundary=`` (states past the limit counted, not
+expanded), against TLC's count for the same instance, 724,274 distinct states
+(the figure quoted in the issue that asked for ``constraint=``).
+
 Run: ``python benchmarks/bench_check.py [--repeat 3] [--memory-states 1000000] [--quick]``
+(``--only graph``, ``--only liveness`` or ``--only constraint`` for one table).
 """
 
 from __future__ import annotations
@@ -32,9 +49,21 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from dslib.check import ActorModel, Model, check
-from dslib.mutex import at_most_one_critical, ricart_agrawala
-from dslib.twophase import TwoPhase, consistent, system_consistent, two_phase_system
+from dslib.check import ActorModel, Model, check, state_graph
+from dslib.check.specs import (
+    EWD840,
+    LamportMutex,
+    all_inactive,
+    clock_constraint,
+    mutex,
+    termination_detected,
+    termination_detection,
+)
+from dslib.small_systems.mutex import at_most_one_critical, ricart_agrawala
+from dslib.small_systems.twophase import TwoPhase, consistent, system_consistent, two_phase_system
+
+TLC_LAMPORT_MUTEX_3_6 = 724_274
+"""TLC's distinct states for LamportMutex, N = 3, maxClock = 6, CONSTRAINT ClockConstraint."""
 
 
 def bare_bfs(model: Model[Any], invariant: Callable[[Any], bool]) -> int:
@@ -108,10 +137,63 @@ def speed_rows(repeat: int, quick: bool) -> list[tuple[str, int, float, float]]:
     return rows
 
 
+def graph_rows(repeat: int, sizes: list[int]) -> list[tuple[int, int, float]]:
+    """``state_graph`` of a model with ``k`` initial states, each with one step to a final one."""
+    rows = []
+    for k in sizes:
+
+        def step(n: int, k: int = k) -> list[tuple[str, int]]:
+            return [("go", n + k)] if n < k else []
+
+        model: Model[int] = Model(init=range(k), actions=step)
+
+        def build(model: Model[int] = model) -> int:
+            return len(state_graph(model, max_states=None))
+
+        best = float("inf")
+        n = 0
+        for _ in range(repeat):
+            t, n = cpu_time(build)
+            best = min(best, t)
+        rows.append((k, n, best))
+    return rows
+
+
+def liveness_rows(repeat: int, sizes: list[int]) -> list[tuple[int, int, float, float]]:
+    """EWD 840: safety search alone, and with its liveness property (leads-to)."""
+    rows = []
+    for n in sizes:
+        model = EWD840(n)
+
+        def safety(model: EWD840 = model) -> int:
+            r = check(model, invariants=[termination_detection])
+            assert r.ok and r.complete
+            return r.distinct_states
+
+        def liveness(model: EWD840 = model) -> int:
+            r = check(
+                model,
+                invariants=[termination_detection],
+                leads_to={"Liveness": (all_inactive, termination_detected)},
+            )
+            assert r.ok and r.complete
+            return r.distinct_states
+
+        t_safe = t_live = float("inf")
+        for _ in range(repeat):
+            t, states = cpu_time(safety)
+            t_safe = min(t_safe, t)
+            t, states_live = cpu_time(liveness)
+            t_live = min(t_live, t)
+        assert states == states_live
+        rows.append((n, states, t_safe, t_live))
+    return rows
+
+
 MEMORY_CODE = """
 import resource, sys, time
 from dslib.check import check
-from dslib.twophase import TwoPhase, consistent
+from dslib.small_systems.twophase import TwoPhase, consistent
 sys.path.insert(0, {bench_dir!r})
 from bench_check import bare_bfs_limited
 model = TwoPhase(8)
@@ -166,18 +248,65 @@ def main(argv: list[str] | None = None) -> int:
         "--memory-states", type=int, default=1_000_000, help="distinct states for memory"
     )
     parser.add_argument("--quick", action="store_true", help="smaller runs, for a smoke test")
+    parser.add_argument(
+        "--only", choices=["speed", "memory", "graph", "liveness", "constraint"], default=None
+    )
     args = parser.parse_args(argv)
     repeat = 1 if args.quick else args.repeat
     limit = 50_000 if args.quick else args.memory_states
+    if args.only in (None, "graph"):
+        sizes = [2_000, 4_000] if args.quick else [8_000, 16_000, 32_000, 64_000]
+        print(f"Graph construction: k initial states, 2k states (best of {repeat}, CPU time)")
+        header = f"{'k':>8} {'states':>9} {'seconds':>8} {'us/state':>9}"
+        print(header)
+        print("-" * len(header))
+        for k, n, t in graph_rows(repeat, sizes):
+            print(f"{k:8,} {n:9,} {t:8.3f} {t / n * 1e6:9.2f}")
+        print()
+    if args.only in (None, "liveness"):
+        sizes = [3, 4, 5] if args.quick else [4, 5, 6, 7]
+        print(f"EWD 840: safety search vs. liveness (leads-to) check (best of {repeat}, CPU s)")
+        header = f"{'N':>3} {'states':>9} {'safety s':>9} {'liveness s':>11} {'ratio':>6}"
+        print(header)
+        print("-" * len(header))
+        for n, states, t_safe, t_live in liveness_rows(repeat, sizes):
+            print(f"{n:3} {states:9,} {t_safe:9.2f} {t_live:11.2f} {t_live / t_safe:6.2f}")
+        print()
+    if args.only in (None, "constraint") and not args.quick:
+        within = clock_constraint(6)
+        print("LamportMutex, 3 processes, clocks <= 6: distinct states (TLC: 724,274)")
+        header = f"{'search':36} {'states':>9} {'TLC':>9} {'CPU s':>6}"
+        print(header)
+        print("-" * len(header))
+        for name, kwargs in (
+            ("constraint= (dropped past the limit)", {"constraint": within}),
+            ("boundary= (counted past the limit)", {"boundary": lambda s: not within(s)}),
+        ):
 
+            def count(kwargs: dict[str, Any] = kwargs) -> int:
+                return check(LamportMutex(3), invariants=[mutex], **kwargs).distinct_states
+
+            t, n = cpu_time(count)
+            print(f"{name:36} {n:9,} {TLC_LAMPORT_MUTEX_3_6:9,} {t:6.1f}")
+        print()
+    if args.only is not None and args.only not in ("speed", "memory"):
+        return 0
+
+    if args.only == "memory":
+        return memory_table(limit)
     print(f"Speed: distinct states per CPU second (best of {repeat}), same model and invariant")
     header = f"{'model':32} {'states':>9} {'check/s':>10} {'bare BFS/s':>11} {'ratio':>6}"
     print(header)
     print("-" * len(header))
     for name, n, t_check, t_bare in speed_rows(repeat, args.quick):
         print(f"{name:32} {n:9,} {n / t_check:10,.0f} {n / t_bare:11,.0f} {t_check / t_bare:6.2f}")
-
+    if args.only == "speed":
+        return 0
     print()
+    return memory_table(limit)
+
+
+def memory_table(limit: int) -> int:
     print(f"Memory: spec 2PC with 8 RMs, first {limit:,} distinct states, fresh process")
     header = (
         f"{'search':32} {'states':>9} {'peak RSS growth':>16} {'bytes/state':>12} {'states/s':>9}"

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from dslib.check import CheckResult, Counterexample, Model, ModelError, check, state_graph
 from dslib.check.search import properties
-from dslib.puzzles import Jugs, WaterJugs
+from dslib.small_systems.puzzles import Jugs, WaterJugs
 
 # -- small models -----------------------------------------------------------------------
 
@@ -234,8 +234,8 @@ def test_output_is_the_same_under_any_hash_seed() -> None:
     code = textwrap.dedent(
         """
         from dslib.check import ActorModel, check
-        from dslib.twophase import two_phase_system, system_consistent
-        from dslib.mutex import ricart_agrawala, at_most_one_critical
+        from dslib.small_systems.twophase import two_phase_system, system_consistent
+        from dslib.small_systems.mutex import ricart_agrawala, at_most_one_critical
         m = ActorModel(two_phase_system(3, mutant="rm_gives_up"), symmetric=["rm1", "rm2", "rm3"])
         print(check(m, invariants=[system_consistent]))
         print(check(ActorModel(ricart_agrawala(3, buggy=True)), invariants=[at_most_one_critical]))

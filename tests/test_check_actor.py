@@ -19,9 +19,9 @@ from dslib.check import (
     state_graph,
 )
 from dslib.errors import HandlerError, ProtocolError
-from dslib.mutex import at_most_one_critical, ricart_agrawala
 from dslib.sim.clients import Reply
-from dslib.twophase import system_consistent, two_phase_system
+from dslib.small_systems.mutex import at_most_one_critical, ricart_agrawala
+from dslib.small_systems.twophase import system_consistent, two_phase_system
 
 # -- small systems --------------------------------------------------------------------------
 

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from dslib.check import ActorModel, Lasso, Model, check, check_eventually, state_graph
 from dslib.check.liveness import strongly_connected_components
-from dslib.mutex import Peterson, Polite, mutual_exclusion, someone_critical
-from dslib.twophase import two_phase_system
+from dslib.small_systems.mutex import Peterson, Polite, mutual_exclusion, someone_critical
+from dslib.small_systems.twophase import two_phase_system
 
 
 def table_model(edges: dict[int, list[tuple[str, int]]], init: int = 0) -> Model[int]:
@@ -34,9 +34,10 @@ def assert_valid_lasso(model: Model[Any], lasso: Lasso, goal: Any, fairness: Any
     loop_states = [s.state for s in lasso.cycle] or [lasso.prefix.final]
     enabled_everywhere = None
     for s in loop_states:
-        enabled = {fair(a) for a, _ in model.actions(s)} - {None}
+        enabled = {fair(a) for a, t in model.actions(s) if t != s} - {None}
         enabled_everywhere = enabled if enabled_everywhere is None else enabled_everywhere & enabled
-    taken = {fair(s.action) for s in lasso.cycle}
+    befores = [lasso.prefix.final] + [s.state for s in lasso.cycle]
+    taken = {fair(s.action) for s, b in zip(lasso.cycle, befores, strict=False) if s.state != b}
     assert enabled_everywhere is not None and enabled_everywhere <= taken
 
 
@@ -56,9 +57,10 @@ def test_weak_fairness_forces_a_continuously_enabled_exit() -> None:
     # (the self-loop at 1), so weak fairness forces it: no violation.
     m = table_model({0: [("go", 1)], 1: [("spin", 1), ("exit", 2)]})
     assert check_eventually(m, lambda s: s == 2) is None
-    # Unless exit needs no fairness: then spinning forever is fair.
+    # Unless exit needs no fairness: then staying at 1 forever is fair. A spin changes
+    # nothing (a stuttering step, as in TLA+), so the lasso simply stops there.
     lasso = check_eventually(m, lambda s: s == 2, fairness=lambda a: None if a == "exit" else a)
-    assert lasso is not None and [s.action for s in lasso.cycle] == ["spin"]
+    assert lasso is not None and lasso.stutters
     assert len(lasso.prefix) == 1
 
 
@@ -140,9 +142,20 @@ def test_two_phase_commit_blocks_when_the_tm_crashes() -> None:
 
 
 def test_eventually_is_not_checked_beyond_a_bound() -> None:
+    # The issue's example: a bounded search said "ok" about a liveness property it never
+    # checked. Every kind of bound now leaves it unknown, and not ok.
     m = Model(init=[0], actions=lambda n: [("inc", n + 1)])
-    r = check(m, eventually=lambda n: n > 1000, max_states=50)
-    assert r.ok and r.stop_reason == "bound" and r.lasso is None
+    for bound in ({"max_states": 50}, {"max_depth": 7}, {"strategy": "random", "walks": 3}):
+        r = check(m, eventually={"big": lambda n: n > 1000}, **bound)  # type: ignore[arg-type]
+        assert not r.ok and r.stop_reason == "bound" and r.lasso is None
+        assert r.unchecked == ("big",)
+        assert r.summary().startswith("unknown: liveness 'big' not checked")
+    r = check(m, leads_to={"p": (lambda n: n == 1, lambda n: n == 2)}, max_depth=3)
+    assert not r.ok and r.unchecked == ("p",)
+    # The same property on a finite model is checked (and holds).
+    finite = Model(init=[0], actions=lambda n: [("inc", n + 1)] if n < 20 else [])
+    r = check(finite, eventually={"big": lambda n: n == 20}, max_states=50)
+    assert r.ok and r.complete and r.unchecked == ()
 
 
 # -- an independent brute force on random graphs ---------------------------------------------------
@@ -153,8 +166,9 @@ def brute_force_violation(
 ) -> bool:
     """Is there a set S of non-goal states, reachable through non-goal states, strongly
     connected (a single state counts: it may stutter), where every fairness class enabled
-    at all states of S is taken by an edge inside S? (Checks every subset, not just the
-    maximal components: the claim that maximal components suffice is what is tested.)"""
+    at all states of S is taken by an edge inside S? Self-loops are stuttering steps.
+    (Checks every subset, not just the maximal components: the claim that maximal
+    components suffice is what is tested.)"""
     reach = set()
     todo = [0] if 0 not in goal else []
     while todo:
@@ -171,8 +185,12 @@ def brute_force_violation(
             g.add_edges_from((v, w) for v in members for _, w in edges[v] if w in members)
             if size > 1 and not nx.is_strongly_connected(g):
                 continue
-            always = set.intersection(*({fair(a) for a, _ in edges[v]} - {None} for v in members))
-            taken = {fair(a) for v in members for a, w in edges[v] if w in members} - {None}
+            # A step back to the same state stutters: it neither enables nor takes a class.
+            always = set.intersection(
+                *({fair(a) for a, w in edges[v] if w != v} - {None} for v in members)
+            )
+            taken = {fair(a) for v in members for a, w in edges[v] if w in members and w != v}
+            taken -= {None}
             if always <= taken:
                 return True
     return False

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from dslib.check import ActorModel, Model, Symmetry, check, rename, replay, state_graph
-from dslib.mutex import at_most_one_critical, ricart_agrawala
-from dslib.twophase import TwoPhase, consistent, system_consistent, two_phase_system
+from dslib.small_systems.mutex import at_most_one_critical, ricart_agrawala
+from dslib.small_systems.twophase import TwoPhase, consistent, system_consistent, two_phase_system
 
 
 def brute_force_orbits(model: Model[Any], permute: Any, perms: list[dict[Any, Any]]) -> int:

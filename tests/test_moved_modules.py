@@ -28,21 +28,7 @@ MOVED = {
 
 # Files that still import an old path because another piece of work is editing them; the
 # lead switches them over. An entry that no longer uses an old path must leave the list.
-PENDING: frozenset[str] = frozenset(
-    {
-        "dslib/check/__init__.py",
-        "dslib/check/actor.py",
-        "dslib/check/counterexample.py",
-        "dslib/check/graph.py",
-        "dslib/check/liveness.py",
-        "dslib/check/search.py",
-        "notebooks/03-how-do-we-know-it-works/03.02-state-explosion-symmetry-liveness.ipynb",
-        "tests/test_check.py",
-        "tests/test_check_actor.py",
-        "tests/test_check_liveness.py",
-        "tests/test_check_symmetry.py",
-    }
-)
+PENDING: frozenset[str] = frozenset()
 
 _OLD = "|".join(re.escape(old.removeprefix("dslib.")) for old in sorted(MOVED))
 # An import of an old path, in code or in a doctest: ``from dslib.mutex import``,

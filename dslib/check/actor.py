@@ -110,8 +110,10 @@ class Action(NamedTuple):
     kind : str
         ``"deliver"``, ``"fire"``, ``"drop"``, ``"crash"`` or ``"restart"``.
     node : str
-        The node that acts: the receiver of a delivered or dropped message, the
-        owner of a timer, the node that crashes or restarts.
+        The node that acts: the receiver of a delivered message, the owner of
+        a timer, the node that crashes or restarts. For a dropped message, the
+        receiver it was addressed to (the table's "node" column says
+        ``network``: the link lost it, see ``ActorModel.actor``).
     src : str or None
         The sender of a delivered or dropped message.
     msg : any
@@ -174,7 +176,7 @@ class ActorState(NamedTuple):
 
     Examples
     --------
-    >>> from dslib.twophase import two_phase_system
+    >>> from dslib.small_systems.twophase import two_phase_system
     >>> [s0] = ActorModel(two_phase_system(2)).init_states()
     >>> s0.node("rm1"), s0.crashed, s0.pending_timers()
     ('working', frozenset(), [('rm1', 'decide'), ('rm2', 'decide'), ('tm', 'timeout')])
@@ -380,7 +382,7 @@ class ActorModel(Model[ActorState]):
 
     Examples
     --------
-    >>> from dslib.twophase import two_phase_system
+    >>> from dslib.small_systems.twophase import two_phase_system
     >>> model = ActorModel(two_phase_system(2), duplicating=True)
     >>> model
     ActorModel('rm1, rm2, tm; duplicating')
@@ -742,8 +744,13 @@ class ActorModel(Model[ActorState]):
 
     # -- display, fairness, errors ------------------------------------------------------
     def actor(self, action: Any) -> str | None:
-        """The node that takes ``action``."""
-        return action.node if isinstance(action, Action) else None
+        """Who takes ``action``, for the "node" column: the receiver of a delivered
+        message, the owner of a timer, the node that crashes or restarts, and
+        ``"network"`` for a lost message (the link loses it; the receiver never
+        sees it, and ``action.src`` says who sent it)."""
+        if not isinstance(action, Action):
+            return None
+        return "network" if action.kind == "drop" else action.node
 
     def fairness(self, action: Any) -> Hashable | None:
         """Deliveries (per message and link) and timers (per node and name) are weakly fair;

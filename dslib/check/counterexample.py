@@ -203,6 +203,9 @@ class Lasso:
     cycle : sequence of Step
     property : str, optional
         The "eventually" property that the execution never satisfies.
+    trigger : int, optional
+        For a leads-to property ``P ~> Q``: the step where ``P`` holds, after
+        which ``Q`` never does (``None`` for an "eventually" property).
 
     Examples
     --------
@@ -223,10 +226,17 @@ class Lasso:
         prefix: Counterexample,
         cycle: Sequence[Step | tuple[Any, Any]],
         property: str | None = None,
+        *,
+        trigger: int | None = None,
     ) -> None:
         self.prefix = prefix
         self.cycle: tuple[Step, ...] = tuple(Step(*s) for s in cycle)
         self.property = property
+        if trigger is not None and not (isinstance(trigger, int) and 0 <= trigger <= len(prefix)):
+            raise ValueError(
+                f"Lasso: trigger={trigger!r} must be a step of the prefix (0 to {len(prefix)})"
+            )
+        self.trigger = trigger
         if self.cycle and self.cycle[-1].state != prefix.final:
             raise ValueError("Lasso: the cycle must end in the state where it starts")
 
@@ -260,10 +270,15 @@ class Lasso:
     def ending(self) -> str:
         """How the execution goes on after the table (the sentence under it)."""
         if self.cycle:
-            return f"then back to step {len(self.prefix)}, forever"
-        return (
-            f"then nothing fair is left to do: it stays in step {len(self.prefix)}'s state forever"
-        )
+            text = f"then back to step {len(self.prefix)}, forever"
+        else:
+            text = (
+                "then nothing fair is left to do: it stays in step "
+                f"{len(self.prefix)}'s state forever"
+            )
+        if self.trigger is not None:
+            text = f"the trigger holds at step {self.trigger}, the target never after it; {text}"
+        return text
 
     def __str__(self) -> str:
         rows = self.rows()
@@ -319,7 +334,7 @@ def replay(
     Examples
     --------
     >>> from dslib.check import ActorModel, check
-    >>> from dslib.mutex import at_most_one_critical, ricart_agrawala
+    >>> from dslib.small_systems.mutex import at_most_one_critical, ricart_agrawala
     >>> system = ricart_agrawala(2, buggy=True)
     >>> result = check(ActorModel(system), invariants=[at_most_one_critical])
     >>> sim = replay(system, result.counterexample)

@@ -49,10 +49,17 @@ class StateGraph:
         ``depth[i]``: the fewest steps from an initial state to state ``i``.
     at_boundary : set of int
         States not expanded because the boundary held there.
+    outside : set of int
+        States that a step leads to but the ``constraint`` excludes: kept
+        as endpoints of edges (so that liveness sees the step), never
+        expanded, and not counted by ``len``.
+    parent : list of int
+        ``parent[i]``: the state from which the search first reached ``i``
+        (-1 for an initial state), on a shortest path.
 
     Examples
     --------
-    >>> from dslib.puzzles import WaterJugs
+    >>> from dslib.small_systems.puzzles import WaterJugs
     >>> g = state_graph(WaterJugs())
     >>> len(g), g.edge_count, g.states[0], g.depth[:3]
     (16, 58, Jugs(small=0, big=0), [0, 1, 1])
@@ -66,9 +73,11 @@ class StateGraph:
         self.initial: list[int] = []
         self.depth: list[int] = []
         self.at_boundary: set[int] = set()
+        self.outside: set[int] = set()
+        self.parent: list[int] = []
 
     def __len__(self) -> int:
-        return len(self.states)
+        return len(self.states) - len(self.outside)
 
     @property
     def edge_count(self) -> int:
@@ -81,25 +90,31 @@ class StateGraph:
         import networkx as nx
 
         g = nx.MultiDiGraph()
+        initial = set(self.initial)
         for i, s in enumerate(self.states):
-            g.add_node(i, state=s, label=self.model.describe(s), initial=i in self.initial)
+            if i not in self.outside:
+                g.add_node(i, state=s, label=self.model.describe(s), initial=i in initial)
         for i, out in enumerate(self.edges):
             for label, j in out:
-                g.add_edge(i, j, label=str(label))
+                if j not in self.outside:
+                    g.add_edge(i, j, label=str(label))
         return g
 
     def __repr__(self) -> str:
-        return f"StateGraph({len(self.states)} states, {self.edge_count} edges)"
+        return f"StateGraph({len(self)} states, {self.edge_count} edges)"
 
 
-def _how(depth: int, label: Any, source: Any) -> str:
-    return "init_states()" if depth == 0 else f"action {label} from {short_repr(source)}"
+def _how(graph: StateGraph, depth: int, label: Any, source: int) -> str:
+    if depth == 0:
+        return "init_states()"
+    return f"action {label} from {short_repr(graph.states[source])}"
 
 
 def state_graph(
     model: Model[Any],
     *,
     boundary: Callable[[Any], Any] | None = None,
+    constraint: Callable[[Any], Any] | None = None,
     max_states: int | None = 200_000,
 ) -> StateGraph:
     """Build the graph of every state reachable in ``model`` (breadth first).
@@ -113,6 +128,11 @@ def state_graph(
     model : Model
     boundary : callable, optional
         States where it holds are kept but not expanded.
+    constraint : callable, optional
+        A TLA+ state constraint: a state where it is false is not part of
+        the model (not counted, not expanded); a step into such a state is
+        kept as an edge into ``outside``, so that liveness knows the step
+        leaves the model.
     max_states : int or None, default 200000
         Refuse to build a larger graph (``None``: no limit).
 
@@ -134,26 +154,42 @@ def state_graph(
     >>> g = state_graph(counter, boundary=lambda n: n >= 2)
     >>> g.states, sorted(g.at_boundary)
     ([0, 1, 2], [2])
+    >>> g = state_graph(counter, constraint=lambda n: n < 2)
+    >>> len(g), g.states, sorted(g.outside)
+    (2, [0, 1, 2], [2])
+
+    Notes
+    -----
+    Membership is a dictionary look-up, so building the graph takes time
+    linear in the number of states and edges (``benchmarks/bench_check.py``
+    measures it).
     """
     if max_states is not None and not (isinstance(max_states, int) and max_states >= 1):
         raise ValueError(f"state_graph: max_states={max_states!r} must be an int >= 1 or None")
+    for what, fn in (("boundary", boundary), ("constraint", constraint)):
+        if fn is not None and not callable(fn):
+            raise TypeError(f"state_graph: {what}={fn!r} must be a function of a state")
     g = StateGraph(model)
     index = g.index
     states = g.states
+    outside = g.outside
 
-    def add(s: Any, d: int, label: Any = None, source: Any = None) -> int:
+    def add(s: Any, d: int, label: Any = None, source: int = -1) -> int:
         if s is None:
-            raise ModelError(f"{model.name}: {_how(d, label, source)} produced None, not a state")
+            raise ModelError(
+                f"{model.name}: {_how(g, d, label, source)} produced None, not a state"
+            )
         try:
             i = index.get(s)
         except TypeError as exc:
             raise ModelError(
-                f"{model.name}: {_how(d, label, source)} produced a state that is not hashable "
+                f"{model.name}: {_how(g, d, label, source)} produced a state that is not hashable "
                 f"({exc}): {short_repr(s)}"
             ) from None
         if i is not None:
             return i
-        if max_states is not None and len(states) >= max_states:
+        out = constraint is not None and not constraint(s)
+        if max_states is not None and not out and len(states) - len(outside) >= max_states:
             raise ValueError(
                 f"state_graph: {model.name} has more than max_states={max_states:,} states; "
                 "raise the limit or add a boundary"
@@ -163,22 +199,30 @@ def state_graph(
         states.append(s)
         g.edges.append([])
         g.depth.append(d)
+        g.parent.append(source)
+        if out:
+            outside.add(i)
         return i
 
+    seen_initial: set[int] = set()
     for s0 in model.init_states():
         i = add(s0, 0)
-        if i not in g.initial:
+        if i not in seen_initial and i not in outside:
+            seen_initial.add(i)
             g.initial.append(i)
     k = 0
     while k < len(states):
         s = states[k]
+        if k in outside:
+            k += 1
+            continue
         if boundary is not None and boundary(s):
             g.at_boundary.add(k)
             k += 1
             continue
-        out = g.edges[k]
+        edges = g.edges[k]
         for item in model.actions(s):
             label, t = item
-            out.append((label, add(t, g.depth[k] + 1, label, s)))
+            edges.append((label, add(t, g.depth[k] + 1, label, k)))
         k += 1
     return g

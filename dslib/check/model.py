@@ -93,9 +93,11 @@ class Model(Generic[S]):
     Optional hooks that a subclass may override: ``describe(state)`` (how a
     state is printed), ``changes(before, after, action)`` (the "what changed"
     column of a counterexample), ``actor(action)`` (which node or process
-    acts, for the "node" column), ``fairness(action)`` (the weak-fairness class
-    of an action, for liveness) and ``validate(state, action)`` (called only to
-    explain an error, e.g. which node returned an unhashable state).
+    acts, for the "node" column), ``fairness(action)`` and
+    ``strong_fairness(action)`` (the weak- and strong-fairness classes of an
+    action, for liveness; see ``dslib.check.liveness``) and
+    ``validate(state, action)`` (called only to explain an error, e.g. which
+    node returned an unhashable state).
 
     Examples
     --------
@@ -170,10 +172,20 @@ class Model(Generic[S]):
         """The weak-fairness class of ``action``; ``None`` means no fairness.
 
         Liveness checking assumes weak fairness for every class: an action
-        class that stays enabled forever is taken infinitely often. By
+        class that stays enabled forever is taken infinitely often (a step
+        that leaves the state unchanged does not count, as in TLA+). By
         default every label is its own class (weak fairness on each action).
         """
         return action
+
+    def strong_fairness(self, action: Any) -> Hashable | None:
+        """The strong-fairness class of ``action``; ``None`` (the default) means none.
+
+        A strongly fair class that is enabled infinitely often, even with
+        gaps, is taken infinitely often (TLA+ ``SF``). By default no action is
+        strongly fair; pass ``strong_fairness=`` to the check, or override.
+        """
+        return None
 
     def validate(self, state: S, action: Any) -> None:
         """Raise an explanatory error if ``state`` is malformed (used to explain errors)."""

@@ -12,11 +12,19 @@ Properties:
   stops at the first state where one fails;
 - a **goal** ("sometimes") must hold in at least one reachable state; the
   result holds a *witness*, an execution that reaches it;
-- an **eventually** property must be reached by every fair execution
-  (liveness; see ``dslib.check.liveness``);
-- a **boundary** is not a property but a limit: states where it is true are
-  checked but not expanded (a TLA+ ``CONSTRAINT``), which keeps an infinite
-  model finite.
+- an **eventually** property must be reached by every fair execution, and
+  a **leads-to** property ``P ~> Q`` says that whenever ``P`` holds, ``Q``
+  holds then or later (liveness; see ``dslib.check.liveness``). Liveness is a
+  question about the whole state graph: a search cut by ``max_states``,
+  ``max_depth``, a time limit or random walks cannot confirm it, and then
+  ``ok`` is False and the summary says the property was not checked;
+- a **constraint** is a TLA+ state ``CONSTRAINT``: a state where it is false
+  is not part of the model (not counted, not checked, not expanded), which
+  keeps an infinite model finite, and the counts match TLC's;
+- a **boundary** is a limit of another kind: states where it is true are
+  counted and checked, but not expanded. It is *not* a TLA+ ``CONSTRAINT``:
+  with ``boundary=lambda s: not constraint(s)`` the states just past the
+  limit are counted too (``constraint=`` drops them).
 
 Memory. The search remembers a visited state by a 64-bit *fingerprint*, not by
 the state itself: Python's ``hash`` of the state (or, with symmetry, the
@@ -38,7 +46,7 @@ Examples
 The die-hard puzzle: with a 3-gallon and a 5-gallon jug, measure 4 gallons.
 Claim "the big jug never holds 4" and let the checker refute it:
 
->>> from dslib.puzzles import WaterJugs
+>>> from dslib.small_systems.puzzles import WaterJugs
 >>> result = check(WaterJugs(), invariants={"big != 4": lambda s: s.big != 4})
 >>> result.ok, len(result.counterexample)
 (False, 6)
@@ -59,7 +67,15 @@ from dslib.check.counterexample import Counterexample, Lasso, Step
 from dslib.check.model import Model, ModelError, short_repr
 from dslib.errors import HandlerError, ProtocolError
 
-__all__ = ["STOP_REASONS", "CheckResult", "PropertySpec", "check", "properties"]
+__all__ = [
+    "STOP_REASONS",
+    "CheckResult",
+    "LeadsToSpec",
+    "PropertySpec",
+    "check",
+    "leads_to_properties",
+    "properties",
+]
 
 PropertySpec = (
     Callable[[Any], Any]
@@ -130,6 +146,66 @@ def properties(
     return out
 
 
+LeadsToSpec = (
+    tuple[Callable[[Any], Any], Callable[[Any], Any]]
+    | Mapping[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]]
+    | Sequence[Any]
+    | None
+)
+"""Leads-to properties: a pair (P, Q), a dict name -> (P, Q), or a list of pairs or
+triples (name, P, Q)."""
+
+
+def leads_to_properties(spec: LeadsToSpec) -> list[tuple[str, Any, Callable[[Any], Any]]]:
+    """Normalise a leads-to specification into ``(name, P, Q)`` triples.
+
+    Examples
+    --------
+    >>> def p(n):
+    ...     return n == 1
+    >>> def q(n):
+    ...     return n == 2
+    >>> [name for name, _, _ in leads_to_properties([(p, q), ("mine", p, q)])]
+    ['p ~> q', 'mine']
+    >>> leads_to_properties({"x": p})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    TypeError: leads-to 'x' must be a pair (P, Q) of functions of a state, got ...
+    """
+    if spec is None:
+        return []
+    if isinstance(spec, Mapping):
+        items: list[tuple[str | None, Any]] = [(str(k), v) for k, v in spec.items()]
+    elif isinstance(spec, tuple) and len(spec) == 2 and all(callable(f) for f in spec):
+        items = [(None, spec)]
+    elif isinstance(spec, Sequence) and not isinstance(spec, (str, bytes)):
+        items = []
+        for item in spec:
+            if isinstance(item, tuple) and len(item) == 3 and isinstance(item[0], str):
+                items.append((item[0], item[1:]))
+            else:
+                items.append((None, item))
+    else:
+        raise TypeError(
+            f"leads_to={spec!r}: give a pair (P, Q), a dict name -> (P, Q), or a list of "
+            "pairs or of triples (name, P, Q)"
+        )
+    out: list[tuple[str, Any, Callable[[Any], Any]]] = []
+    for k, (name, pair) in enumerate(items, start=1):
+        label = name if name is not None else f"leads-to {k}"
+        if not (isinstance(pair, tuple) and len(pair) == 2 and all(callable(f) for f in pair)):
+            raise TypeError(
+                f"leads-to {label!r} must be a pair (P, Q) of functions of a state, "
+                f"got {short_repr(pair)}"
+            )
+        if name is None:
+            names = [getattr(f, "__name__", "<lambda>") for f in pair]
+            if "<lambda>" not in names:
+                label = f"{names[0]} ~> {names[1]}"
+        out.append((label, pair[0], pair[1]))
+    return out
+
+
 def _doc(fn: Callable[..., Any]) -> str:
     doc = getattr(fn, "__doc__", None)
     if not doc or getattr(fn, "__name__", "") == "<lambda>" or isinstance(fn, type):
@@ -151,7 +227,10 @@ class CheckResult:
     ----------
     ok : bool
         True when no invariant failed, every goal was reached, and every
-        "eventually" property held (within the bounds, see ``stop_reason``).
+        liveness property ("eventually", "leads-to") was checked and held.
+        Safety holds only within the bounds, see ``stop_reason``; liveness
+        is never taken as holding when a bound cut the search (see
+        ``unchecked``).
     stop_reason : str
         ``"exhausted"`` (every reachable state was seen), ``"bound"``
         (``max_states``, ``max_depth`` or the random walks cut the search, so
@@ -171,23 +250,28 @@ class CheckResult:
     property : str or None
         The name of the property that failed.
     kind : str or None
-        ``"invariant"``, ``"goal"``, ``"deadlock"`` or ``"eventually"``.
+        ``"invariant"``, ``"goal"``, ``"deadlock"``, ``"eventually"`` or ``"leads-to"``.
     description : str
         The first line of the failed property's docstring, if any.
     counterexample : Counterexample or None
         The execution that ends in the bad state (with BFS, a shortest one).
     lasso : Lasso or None
-        For a failed "eventually" property: the execution that never reaches it.
+        For a failed liveness property: the fair execution that never
+        reaches it.
     witnesses : dict of str to Counterexample
         For each goal reached, an execution that reaches it (shortest, with BFS).
     goals_missed : tuple of str
         The goals never reached.
+    unchecked : tuple of str
+        The liveness properties not checked because the search did not see
+        every reachable state (a bound, a time limit, random walks): their
+        answer is unknown, and ``ok`` is False.
     model : Model
         The model checked.
 
     Examples
     --------
-    >>> from dslib.twophase import TwoPhase, consistent
+    >>> from dslib.small_systems.twophase import TwoPhase, consistent
     >>> r = check(TwoPhase(2, mutant="tm_commits_early"), invariants=[consistent])
     >>> r
     CheckResult(ok=False, invariant='consistent', distinct_states=52, stop_reason='violation')
@@ -211,6 +295,7 @@ class CheckResult:
     witnesses: dict[str, Counterexample] = field(default_factory=dict)
     goals_missed: tuple[str, ...] = ()
     bound: str = ""
+    unchecked: tuple[str, ...] = ()
 
     # The field ``property`` hides the builtin in this class body, hence ``builtins.property``.
     @builtins.property
@@ -247,7 +332,7 @@ class CheckResult:
             if self.kind == "deadlock":
                 what = "a deadlock (a state where no action is enabled)"
             return f"{what} {verb} after {n} step{'s' * (n != 1)} ({self._counts()})"
-        if self.kind == "eventually" and self.lasso is not None:
+        if self.kind in ("eventually", "leads-to") and self.lasso is not None:
             shape = (
                 "comes to a halt"
                 if self.lasso.stutters
@@ -255,6 +340,13 @@ class CheckResult:
             )
             n = len(self.lasso.prefix)
             start = f"after {n} step{'s' * (n != 1)}" if n else "from an initial state"
+            if self.kind == "leads-to":
+                k = self.lasso.trigger
+                return (
+                    f"{what} violated: its trigger holds after {k} step{'s' * (k != 1)}, "
+                    f"and from there a fair execution {shape} without reaching its target "
+                    f"({self._counts()})"
+                )
             return (
                 f"{what} violated: {start} a fair execution {shape} without "
                 f"reaching it ({self._counts()})"
@@ -272,6 +364,13 @@ class CheckResult:
         if self.stop_reason == "goals reached":
             return f"ok: every goal reached ({self._counts()})"
         cut = self.bound or self.stop_reason
+        if self.unchecked:
+            names = ", ".join(repr(n) for n in self.unchecked)
+            return (
+                f"unknown: liveness {names} not checked, since a bounded search cannot "
+                f"confirm liveness; no safety violation found, but the search stopped at "
+                f"the {cut} ({self._counts()}{reached})"
+            )
         return (
             f"no violation found, but the search stopped at the {cut}: states beyond it "
             f"were not checked ({self._counts()}{reached})"
@@ -324,11 +423,13 @@ class _Search:
         max_depth: int | None,
         time_limit: float | None,
         progress: bool,
+        constraint: Callable[[Any], Any] | None = None,
     ) -> None:
         self.model = model
         self.invariants = invariants
         self.goals = list(goals)
         self.boundary = boundary
+        self.constraint = constraint
         self.deadlock = deadlock
         self.max_states = max_states if max_states is not None else 1 << 62
         self.max_depth = max_depth
@@ -409,6 +510,8 @@ class _Search:
                     ) from None
                 if f in parent:
                     continue
+                if self.constraint is not None and not self.constraint(s):
+                    continue
                 if len(parent) >= self.max_states:
                     self.bound = f"state bound (max_states={self.max_states:,})"
                     break
@@ -443,6 +546,7 @@ class _Search:
         fp_of = self.fp
         actions = self.model.actions
         boundary = self.boundary
+        constraint = self.constraint
         invariants = self.invariants
         max_states = self.max_states
         max_depth = self.max_depth
@@ -476,6 +580,8 @@ class _Search:
                             continue
                         if t is None:
                             self.none_state(label, fs, s)
+                        if constraint is not None and not constraint(t):
+                            continue
                         if len(parent) >= max_states:
                             self.generated += generated
                             self.depth = depth + 1
@@ -522,7 +628,9 @@ class _Search:
             if self.boundary is not None and self.boundary(s):
                 continue
             for _label, t in self.model.actions(s):
-                if self.fp(t) not in self.parent:
+                if self.fp(t) not in self.parent and (
+                    self.constraint is None or self.constraint(t)
+                ):
                     return True
         return False
 
@@ -539,6 +647,7 @@ class _Search:
         fp_of = self.fp
         actions = self.model.actions
         boundary = self.boundary
+        constraint = self.constraint
         invariants = self.invariants
         max_states = self.max_states
         max_depth = self.max_depth
@@ -579,6 +688,8 @@ class _Search:
                             stack_s.append(t)
                             stack_f.append(ft)
                             stack_d.append(d + 1)
+                        continue
+                    if constraint is not None and not constraint(t):
                         continue
                     if len(parent) >= max_states:
                         self.generated += generated
@@ -641,6 +752,9 @@ class _Search:
                         break
                     successors = list(actions(s))
                     self.generated += len(successors)
+                    if self.constraint is not None:
+                        constraint = self.constraint
+                        successors = [(a, t) for a, t in successors if constraint(t)]
                     if not successors:
                         if self.deadlock:
                             raise _Found("deadlock", "deadlock", s, fs)
@@ -754,13 +868,14 @@ class _Search:
             raise exc
         where = self.where(fs)
         desc = short_repr(s)
-        if self.boundary is not None:
-            try:
-                self.boundary(s)
-            except Exception as e:
-                raise ModelError(
-                    f"the boundary raised {type(e).__name__}: {e} on {where}: {desc}"
-                ) from e
+        for what, fn in (("boundary", self.boundary), ("constraint", self.constraint)):
+            if fn is not None:
+                try:
+                    fn(s)
+                except Exception as e:
+                    raise ModelError(
+                        f"the {what} raised {type(e).__name__}: {e} on {where}: {desc}"
+                    ) from e
         try:
             items = model.actions(s)
         except Exception as e:
@@ -815,6 +930,14 @@ class _Search:
                     f"{model.name}: computing the fingerprint of the state produced by action "
                     f"{label} from {where} raised {type(e).__name__}: {e}"
                 ) from e
+            if self.constraint is not None:
+                try:
+                    self.constraint(t)
+                except Exception as e:
+                    raise ModelError(
+                        f"the constraint raised {type(e).__name__}: {e} on the state reached by "
+                        f"action {label} from {where}: {short_repr(t)}"
+                    ) from e
             try:
                 for _name, fn in self.invariants + self.goals:
                     fn(t)
@@ -829,6 +952,8 @@ def check(
     goals: PropertySpec = None,
     *,
     eventually: PropertySpec = None,
+    leads_to: LeadsToSpec = None,
+    constraint: Callable[[Any], Any] | None = None,
     boundary: Callable[[Any], Any] | None = None,
     deadlock: bool = False,
     strategy: str = "bfs",
@@ -838,6 +963,7 @@ def check(
     seed: int = 0,
     walks: int = 100,
     fairness: Callable[[Any], Hashable | None] | None = None,
+    strong_fairness: Callable[[Any], Hashable | None] | None = None,
     progress: bool = False,
 ) -> CheckResult:
     """Explore the states of ``model`` and check properties on every one.
@@ -853,9 +979,20 @@ def check(
     eventually : callable, dict or list, optional
         Predicates that every fair execution must reach (liveness), checked
         after the rest on the whole state graph; see
-        ``dslib.check.liveness.check_eventually`` for the fairness assumed.
+        ``dslib.check.liveness`` for the fairness assumed.
+    leads_to : pair, dict or list, optional
+        Leads-to properties ``P ~> Q`` (whenever ``P`` holds, ``Q`` holds then
+        or later in every fair execution): a pair ``(P, Q)``, a dict name ->
+        ``(P, Q)``, or a list of pairs or of triples ``(name, P, Q)``; see
+        ``dslib.check.liveness.check_leads_to``.
+    constraint : callable, optional
+        A TLA+ state ``CONSTRAINT``: states where ``constraint(state)`` is
+        false are dropped (not counted, not checked, not expanded), as TLC
+        does. For liveness, a step out of the constraint counts as reaching
+        the goal: only executions that stay inside are judged.
     boundary : callable, optional
-        States where ``boundary(state)`` is true are checked but not expanded.
+        States where ``boundary(state)`` is true are counted and checked but
+        not expanded (unlike ``constraint``, which drops them).
     deadlock : bool, default False
         Also report a state where no action is enabled (a deadlock) as a violation.
     strategy : {"bfs", "dfs", "random"}, default "bfs"
@@ -874,8 +1011,11 @@ def check(
     walks : int, default 100
         How many random walks (``strategy="random"`` only).
     fairness : callable, optional
-        The weak-fairness class of an action, for ``eventually``
+        The weak-fairness class of an action, for liveness
         (default: ``model.fairness``).
+    strong_fairness : callable, optional
+        The strong-fairness class of an action, for liveness (default:
+        ``model.strong_fairness``, no action).
     progress : bool, default False
         Show a progress bar (``tqdm``); off by default so that stored notebook
         outputs stay the same from run to run.
@@ -904,6 +1044,29 @@ def check(
     (True, 'goals reached', ['add 1', 'double', 'double', 'add 1', 'double'])
     >>> check(m, invariants=lambda n: n < 5, boundary=lambda n: n > 10).summary()
     "invariant 'invariant 1' violated after 4 steps (bfs; 6 distinct states, 7 generated; depth 4)"
+
+    A constraint drops the states past it; a boundary keeps and counts them:
+
+    >>> check(m, constraint=lambda n: n <= 10).distinct_states
+    11
+    >>> check(m, boundary=lambda n: n > 10).distinct_states
+    17
+
+    Liveness needs the whole graph: a bounded search leaves it unknown.
+
+    >>> r = check(m, eventually={"reach 10": lambda n: n == 10}, max_depth=3)
+    >>> r.ok, r.unchecked
+    (False, ('reach 10',))
+    >>> print(r.summary())  # doctest: +NORMALIZE_WHITESPACE
+    unknown: liveness 'reach 10' not checked, since a bounded search cannot confirm
+    liveness; no safety violation found, but the search stopped at the depth bound
+    (max_depth=3) (bfs; 5 distinct states, 6 generated; depth 3)
+    >>> ring = Model(init=[0], actions=lambda n: [("next", (n + 1) % 3), ("halt", 3)] * (n < 3))
+    >>> r = check(ring, leads_to={"1 ~> 0": (lambda n: n == 1, lambda n: n == 0)})
+    >>> print(r.summary())  # doctest: +NORMALIZE_WHITESPACE
+    leads-to '1 ~> 0' violated: its trigger holds after 1 step, and from there a fair
+    execution comes to a halt without reaching its target (bfs; 4 distinct states,
+    6 generated; depth 2)
     """
     if not isinstance(model, Model):
         raise TypeError(
@@ -922,15 +1085,28 @@ def check(
         raise ValueError(f"check: time_limit={time_limit!r} must be a number of seconds > 0")
     if boundary is not None and not callable(boundary):
         raise TypeError(f"check: boundary={boundary!r} must be a function of a state")
-    if fairness is not None and not callable(fairness):
-        raise TypeError(f"check: fairness={fairness!r} must be a function of an action")
+    if constraint is not None and not callable(constraint):
+        raise TypeError(f"check: constraint={constraint!r} must be a function of a state")
+    for what, fn in (("fairness", fairness), ("strong_fairness", strong_fairness)):
+        if fn is not None and not callable(fn):
+            raise TypeError(f"check: {what}={fn!r} must be a function of an action")
     invs = properties(invariants, "invariant")
     gls = properties(goals, "goal")
     evs = properties(eventually, "eventually")
+    lts = leads_to_properties(leads_to)
     search = _Search(
-        model, invs, gls, boundary, bool(deadlock), max_states, max_depth, time_limit, progress
+        model,
+        invs,
+        gls,
+        boundary,
+        bool(deadlock),
+        max_states,
+        max_depth,
+        time_limit,
+        progress,
+        constraint,
     )
-    search.stop_at_goals = not evs
+    search.stop_at_goals = not (evs or lts)
     found: _Found | None = None
     try:
         if strategy == "bfs":
@@ -979,24 +1155,34 @@ def check(
         result.kind = "goal"
         result.description = _doc(dict(gls)[missed[0]])
         return result
-    if evs and reason == "exhausted":
-        from dslib.check.liveness import check_eventually
+    liveness = [(name, None, pred) for name, pred in evs] + lts
+    if liveness and reason != "exhausted":
+        # Liveness is about infinite executions, so about cycles of the whole graph: states
+        # the search did not see may hold the cycle that violates it, or the way out of one.
+        result.ok = False
+        result.unchecked = tuple(name for name, _, _ in liveness)
+    elif liveness:
+        from dslib.check.graph import state_graph
+        from dslib.check.liveness import check_eventually, check_leads_to
 
-        for name, pred in evs:
-            lasso = check_eventually(
-                model,
-                pred,
-                name=name,
-                fairness=fairness,
-                boundary=boundary,
-                max_states=max_states,
-            )
+        graph = state_graph(model, boundary=boundary, constraint=constraint, max_states=None)
+        for name, p, q in liveness:
+            common: dict[str, Any] = {
+                "name": name,
+                "fairness": fairness,
+                "strong_fairness": strong_fairness,
+                "graph": graph,
+            }
+            if p is None:
+                lasso = check_eventually(model, q, **common)
+            else:
+                lasso = check_leads_to(model, p, q, **common)
             if lasso is not None:
                 result.ok = False
                 result.stop_reason = "violation"
                 result.property = name
-                result.kind = "eventually"
-                result.description = _doc(pred)
+                result.kind = "eventually" if p is None else "leads-to"
+                result.description = _doc(q) if p is None else ""
                 result.lasso = lasso
                 break
         result.elapsed = time.perf_counter() - search.start
