@@ -7,12 +7,20 @@ and every weakened invariant (each conjunct removed). Then quorum-intersection
 proofs for growing systems, and the water-jug BMC. Each figure is the median
 wall time of ``--repeat`` runs (default 3), in seconds.
 
-Run: ``python benchmarks/bench_verify.py [--repeat 3]``
+Two tables compare the time to *decide* with the time to *explain*: for failing
+quorum systems of three shapes, one z3 query (``intersection_query``) against
+``prove_intersection`` with its canonical witness; for failing inductive checks
+of differently shaped transition systems, the whole ``check_inductive`` against
+the part spent building its canonical counterexamples. To compare two versions
+of the library, run the script once against each (``PYTHONPATH=old/tree``).
+
+Run: ``python benchmarks/bench_verify.py [--repeat 3] [--only explanations]``
 """
 
 from __future__ import annotations
 
 import argparse
+import time
 from typing import Any
 
 from timing import timed
@@ -21,15 +29,20 @@ from dslib.verify import (
     bmc,
     byzantine,
     check_inductive,
+    explicit,
     grid,
+    induction,
+    intersection_query,
     lock_server,
     majority,
     prove_intersection,
     raft_election,
+    raft_log,
     read_write,
     toy_consensus,
     two_phase_commit,
     water_jug,
+    weighted,
 )
 from dslib.verify.transition import text_table
 
@@ -44,8 +57,19 @@ EXAMPLES = [
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--only",
+        choices=["all", "explanations"],
+        default="all",
+        help="explanations: only the decide-vs-explain tables",
+    )
     args = parser.parse_args()
     r = args.repeat
+    if args.only == "explanations":
+        witness_table(r)
+        print()
+        counterexample_table(r)
+        return
 
     rows = []
     for name, module, build, mutant in EXAMPLES:
@@ -130,6 +154,106 @@ def main() -> None:
     )
     print("Water jugs: BMC for big == 4 (seconds)")
     print(text_table(["jugs", "depth", "shortest", "time"], rows))
+
+    print()
+    witness_table(r)
+    print()
+    counterexample_table(r)
+
+
+def rows_or_columns(n: int) -> Any:
+    """Quorums are the rows and the columns of an n x n grid: two rows never meet."""
+    cells = [[f"r{i}c{j}" for j in range(1, n + 1)] for i in range(1, n + 1)]
+    lines = [set(row) for row in cells] + [set(col) for col in zip(*cells, strict=True)]
+    return explicit(lines, nodes=[c for row in cells for c in row])
+
+
+def witness_table(r: int) -> None:
+    """Deciding a failing intersection vs. building its canonical witness."""
+    rows = []
+    for label, first in [
+        ("14 x 14 rows or columns (explicit)", rows_or_columns(14)),
+        (
+            "weighted, 64 nodes of 1..4 votes, half",
+            weighted({f"n{i}": 1 + i % 4 for i in range(1, 65)}, threshold=80),
+        ),
+        ("byzantine f=20, n=60", byzantine(60, 20)),
+    ]:
+        overlap = first.overlap
+
+        def decide(q: Any = first, o: int = overlap) -> Any:
+            return intersection_query(q, q, o)[0].check()
+
+        decide_s, verdict = timed(decide, r)
+        total_s, res = timed(lambda q=first: prove_intersection(q), r)
+        a, b = res.witness
+        rows.append(
+            [
+                label,
+                str(len(first.nodes)),
+                str(verdict),
+                f"{len(a)} + {len(b)}",
+                f"{decide_s:.3f}",
+                f"{total_s:.3f}",
+            ]
+        )
+    print("Failing quorum intersection: decide vs. canonical witness (seconds)")
+    print(text_table(["quorum system", "nodes", "z3", "witness", "decide", "total"], rows))
+
+
+def counterexample_table(r: int) -> None:
+    """Failing inductive checks: the whole check vs. the time spent on counterexamples."""
+    spent = [0.0]
+    build = induction._counterexample
+
+    def measured(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return build(*args, **kwargs)
+        finally:
+            spent[0] += time.perf_counter() - start
+
+    log_inv = raft_log.INVARIANT
+    lock_inv = lock_server.INVARIANT
+    cases = [
+        ("raft log, keep_conflicts mutant", raft_log.raft_log(keep_conflicts=True), log_inv),
+        (
+            "raft log, skip_consistency_check",
+            raft_log.raft_log(skip_consistency_check=True),
+            log_inv,
+        ),
+        (
+            "raft log, log_matching alone",
+            raft_log.raft_log(),
+            {"log_matching": log_inv["log_matching"]},
+        ),
+        ("lock server, each conjunct removed", lock_server.lock_server(), lock_inv),
+        (
+            "two-phase commit, commit_early",
+            two_phase_commit.two_phase_commit(commit_early=True),
+            two_phase_commit.INVARIANT,
+        ),
+    ]
+    rows = []
+    induction._counterexample = measured
+    try:
+        for label, system, inv in cases:
+            if label.endswith("each conjunct removed"):
+                invariants = [{n: f for n, f in inv.items() if n != k} for k in inv]
+            else:
+                invariants = [inv]
+
+            def run(s: Any = system, invs: list[Any] = invariants) -> int:
+                return sum(len(check_inductive(s, i).counterexamples) for i in invs)
+
+            spent[0] = 0.0
+            total_s, ctis = timed(run, r)
+            rows.append([label, str(ctis), f"{total_s:.3f}", f"{spent[0] / r:.3f}"])
+    finally:
+        induction._counterexample = build
+    print("Failing inductive checks: whole check vs. building the counterexamples (seconds;")
+    print("the second column is a mean over the runs)")
+    print(text_table(["transition system", "CTIs", "check_inductive", "of which CTIs"], rows))
 
 
 if __name__ == "__main__":

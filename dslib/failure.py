@@ -36,7 +36,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from dslib.core import Context, Node, System
@@ -164,25 +164,108 @@ class HeartbeatSender(Node[int]):
         return f"HeartbeatSender(every {self.period} to {', '.join(self.monitors)})"
 
 
+def _exact_moments(intervals: tuple[float, ...]) -> tuple[float, float]:
+    """Mean and sum of squared deviations, in two passes with exactly rounded sums."""
+    if not intervals:
+        return 0.0, 0.0
+    mean = math.fsum(intervals) / len(intervals)
+    return mean, math.fsum((x - mean) ** 2 for x in intervals)
+
+
 @dataclass(frozen=True)
 class ArrivalWindow:
     """When the last heartbeat arrived, and the last ``size`` inter-arrival times.
+
+    The window also keeps the mean of its intervals and the sum of their
+    squared deviations from it, updated as intervals come and go, so that
+    :attr:`mean` and :attr:`std` cost O(1) whatever the window's size
+    (the phi accrual detector asks for them at every check). Equality, hash
+    and ``repr`` depend only on ``last`` and ``intervals``.
 
     Examples
     --------
     >>> w = ArrivalWindow().add(1.0, 3).add(2.0, 3).add(3.5, 3)
     >>> w
     ArrivalWindow(last=3.5, intervals=(1.0, 1.5))
+    >>> w.mean, w.std
+    (1.25, 0.25)
+
+    Notes
+    -----
+    A new interval ``x`` joins with Welford's update; when the window is
+    full, ``x`` replaces the oldest interval ``y`` in one step:
+    ``mean' = mean + (x - y) / n`` and
+    ``M2' = M2 + (x - y) (x - mean' + y - mean)``, where ``M2`` is the sum of
+    squared deviations (Welford 1962; Knuth, TAOCP vol. 2, §4.2.2). Unlike
+    the textbook ``sum(x^2) / n - mean^2``, these work with deviations from
+    the mean, so they do not cancel catastrophically when the intervals are
+    large and nearly equal. Rounding errors still accumulate over many
+    updates, so each time the window has been replaced entirely the moments
+    are recomputed exactly (two passes, ``math.fsum``): O(size) once every
+    ``size`` heartbeats, O(1) on average. The window itself is an immutable
+    tuple (states in dslib are values), so an arrival copies it: a block
+    copy of ``size`` references, with no arithmetic.
+
+    Hayashibara et al. estimate the mean and the variance over such a
+    sliding window of the last arrivals (§3); the window here keeps them up
+    to date instead of recomputing them. ``benchmarks/bench_failure.py``
+    compares the two.
+
+    References
+    ----------
+    .. [1] N. Hayashibara, X. Défago, R. Yared and T. Katayama, "The phi
+       accrual failure detector", SRDS 2004, section 3.
+    .. [2] B. P. Welford, "Note on a method for calculating corrected sums of
+       squares and products", Technometrics 4(3), 1962.
     """
 
     last: float | None = None
     intervals: tuple[float, ...] = ()
+    # Running moments of ``intervals`` (computed from them when not given), and the number
+    # of updates since they were last computed exactly.
+    _mean: float | None = field(default=None, compare=False, repr=False)
+    _m2: float = field(default=0.0, compare=False, repr=False)
+    _updates: int = field(default=0, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self._mean is None:
+            mean, m2 = _exact_moments(self.intervals)
+            object.__setattr__(self, "_mean", mean)
+            object.__setattr__(self, "_m2", m2)
+
+    @property
+    def mean(self) -> float:
+        """The mean of the intervals (0.0 when there are none)."""
+        return self._mean if self._mean is not None else 0.0
+
+    @property
+    def std(self) -> float:
+        """The population standard deviation of the intervals (0.0 when there are none)."""
+        return math.sqrt(self._m2 / len(self.intervals)) if self.intervals else 0.0
 
     def add(self, now: float, size: int) -> ArrivalWindow:
         """The window after a heartbeat arriving at ``now``, keeping at most ``size`` intervals."""
         if self.last is None:
-            return ArrivalWindow(now, self.intervals)
-        return ArrivalWindow(now, (*self.intervals, now - self.last)[-size:])
+            return ArrivalWindow(now, self.intervals, self._mean, self._m2, self._updates)
+        x = now - self.last
+        n = len(self.intervals)
+        updates = self._updates + 1
+        if n < size:  # the window grows: Welford's update
+            delta = x - self.mean
+            mean = self.mean + delta / (n + 1)
+            m2 = self._m2 + delta * (x - mean)
+            intervals = (*self.intervals, x)
+        elif n == size:  # x replaces the oldest interval y
+            y = self.intervals[0]
+            mean = self.mean + (x - y) / n
+            m2 = max(0.0, self._m2 + (x - y) * (x - mean + y - self.mean))
+            intervals = (*self.intervals[1:], x)
+        else:  # a smaller size than before: recompute below
+            intervals, mean, m2, updates = (*self.intervals, x)[-size:], 0.0, 0.0, size
+        if updates >= size:
+            mean, m2 = _exact_moments(intervals)
+            updates = 0
+        return ArrivalWindow(now, intervals, mean, m2, updates)
 
 
 @dataclass(frozen=True)
@@ -219,7 +302,8 @@ class PhiAccrual:
 
     ``window`` inter-arrival times are kept; their standard deviation is
     floored at ``min_std``. Until two heartbeats have arrived there is no
-    estimate, and the node is not suspected.
+    estimate, and the node is not suspected. Each check costs O(1): the
+    window keeps its mean and deviation up to date (:class:`ArrivalWindow`).
 
     Examples
     --------
@@ -242,10 +326,14 @@ class PhiAccrual:
             raise ValueError(f"PhiAccrual: min_std={self.min_std!r} must be a number > 0")
 
     def level(self, window: ArrivalWindow, now: float) -> float:
-        """phi now (0 without an estimate)."""
+        """phi now (0 without an estimate): O(1), from the window's running mean and deviation.
+
+        The same value as ``phi_from_intervals(now - window.last,
+        window.intervals, min_std)``, up to rounding.
+        """
         if window.last is None or not window.intervals:
             return 0.0
-        return phi_from_intervals(now - window.last, window.intervals, self.min_std)
+        return phi_value(now - window.last, window.mean, max(window.std, float(self.min_std)))
 
     def suspects(self, window: ArrivalWindow, now: float) -> bool:
         """Whether phi is above the threshold."""
@@ -803,20 +891,49 @@ def swim_experiment(
     the period 1 (so that an indirect probe, four one-way trips after the
     direct probe's timeout, fits in a period).
 
+    Parameters
+    ----------
+    n : int
+        Members, at least 3.
+    loss : float
+        The probability that the network loses a message.
+    protocol, k, suspicion
+        As above.
+    duration : float
+        How long to run.
+    crash_at : float
+        When member ``n // 2`` crashes; ``period < crash_at < duration``.
+    seed : int
+        The simulation's seed.
+
     Returns
     -------
     dict
         ``first detection`` (from the crash until some member declares it
         dead), ``detected by all`` (every live member does, by the end),
         ``last detection``, ``false positives`` (live members declared dead
-        by someone: pairs (observer, member)), ``messages per member per period``.
+        by someone: pairs (observer, member)), ``messages per member per
+        period``: the messages sent from the end of the first period (each
+        member starts at a random moment within it) until the crash (which
+        changes the traffic), divided by ``n`` and by ``crash_at - period``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``protocol``, ``n < 3``, or a ``crash_at`` outside
+        ``(period, duration)``, which leaves no time to count messages in or
+        no time to detect the crash.
 
     Examples
     --------
     >>> r = swim_experiment(n=8, seed=2)
     >>> r["detected by all"], r["false positives"]
     (True, 0)
-    """
+    >>> swim_experiment(n=8, crash_at=0.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: swim_experiment: crash_at=0.5 must be in (period, duration) = (1, 200): messages are counted from the end of the first period to the crash
+    """  # noqa: E501
     if protocol not in ("swim", "all-to-all"):
         raise ValueError(f"swim_experiment: protocol={protocol!r}; allowed: 'swim', 'all-to-all'")
     if not (isinstance(n, int) and n >= 3):
@@ -825,7 +942,20 @@ def swim_experiment(
 
     ids = [f"m{i:02d}" for i in range(n)]
     victim = ids[n // 2]
-    node: Node[Any] = SwimNode(k=k, suspicion=suspicion) if protocol == "swim" else AllToAllMember()
+    node: SwimNode | AllToAllMember = (
+        SwimNode(k=k, suspicion=suspicion) if protocol == "swim" else AllToAllMember()
+    )
+    period = node.period
+    if not (
+        isinstance(duration, (int, float))
+        and isinstance(crash_at, (int, float))
+        and period < crash_at < duration
+    ):
+        raise ValueError(
+            f"swim_experiment: crash_at={crash_at!r} must be in (period, duration) = "
+            f"({period:g}, {duration:g}): messages are counted from the end of the first "
+            "period to the crash"
+        )
     system = System(dict.fromkeys(ids, node))
     sim = Simulation(
         system,
@@ -834,7 +964,7 @@ def swim_experiment(
         nemesis=Nemesis([(crash_at, Crash(victim))]),
     )
     sim.run(until=duration)
-    measured = sum(1 for e in sim.trace.entries if e[1] == "send" and 20.0 <= e[0] < crash_at)
+    measured = sum(1 for e in sim.trace.entries if e[1] == "send" and period <= e[0] < crash_at)
     states = sim.states
     detections = []
     false_positives = set()
@@ -855,5 +985,5 @@ def swim_experiment(
         "last detection": round(max(detections), 3) if len(detections) == live else math.nan,
         "detected by all": len(detections) == live,
         "false positives": len(false_positives),
-        "messages per member per period": round(measured / n / (crash_at - 20.0), 2),
+        "messages per member per period": round(measured / n / (crash_at - period), 2),
     }

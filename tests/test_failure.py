@@ -131,8 +131,123 @@ def test_swim_refutes_a_suspicion_with_a_higher_incarnation() -> None:
 
 
 def test_swim_experiment_is_deterministic() -> None:
-    a = swim_experiment(n=8, loss=0.1, seed=7, duration=80)
-    b = swim_experiment(n=8, loss=0.1, seed=7, duration=80)
+    a = swim_experiment(n=8, loss=0.1, seed=7, duration=80, crash_at=40)
+    b = swim_experiment(n=8, loss=0.1, seed=7, duration=80, crash_at=40)
     assert a == b
     network = Network(loss=0.1)
     assert network.loss == 0.1
+
+
+# -- SWIM's message count: the window [period, crash_at) ----------------------------------------
+@pytest.mark.parametrize("crash_at", [10.0, 20.0])
+def test_swim_counts_messages_for_an_early_crash(crash_at: float) -> None:
+    """The count once started at a fixed time 20: crash_at=10 gave -0.0, crash_at=20 divided
+    by zero. All-to-all sends exactly n - 1 per member per period over whole periods."""
+    swim = swim_experiment(n=8, duration=crash_at + 20, crash_at=crash_at, seed=1)
+    assert 1.5 < swim["messages per member per period"] < 3.0
+    baseline = swim_experiment(
+        n=8, protocol="all-to-all", duration=crash_at + 20, crash_at=crash_at, seed=1
+    )
+    assert baseline["messages per member per period"] == 7.0
+
+
+def test_swim_crash_time_boundaries() -> None:
+    swim_experiment(n=4, duration=5.0, crash_at=1.5, seed=0)  # just past the first period
+    for crash_at, duration in [(1.0, 5.0), (0.5, 5.0), (-3.0, 5.0), (5.0, 5.0), (6.0, 5.0)]:
+        with pytest.raises(ValueError, match=r"must be in \(period, duration\) = \(1, 5\)"):
+            swim_experiment(n=4, duration=duration, crash_at=crash_at)
+    with pytest.raises(ValueError, match="crash_at='x'"):
+        swim_experiment(n=4, crash_at="x")  # type: ignore[arg-type]
+
+
+def test_swim_message_rate_matches_a_hand_count() -> None:
+    """Rebuild a small run and count its messages by kind: without loss, every member pings
+    once per period and every ping is answered, and nothing else is sent before the crash."""
+    from dslib.failure import SwimAck, SwimPing
+    from dslib.sim.nemesis import Nemesis
+    from dslib.sim.network import uniform
+
+    n, crash_at, duration, seed = 4, 6.0, 10.0, 3
+    reported = swim_experiment(n=n, duration=duration, crash_at=crash_at, seed=seed)
+    ids = [f"m{i:02d}" for i in range(n)]
+    sim = Simulation(
+        System(dict.fromkeys(ids, SwimNode())),
+        seed=seed,
+        network=Network(uniform(0.02, 0.1)),
+        nemesis=Nemesis([(crash_at, Crash(ids[n // 2]))]),
+    )
+    sim.run(until=duration)
+    sent = [e for e in sim.trace.entries if e[1] == "send" and 1.0 <= e[0] < crash_at]
+    pings = [e for e in sent if isinstance(e[4], SwimPing)]
+    acks = [e for e in sent if isinstance(e[4], SwimAck)]
+    assert len(pings) + len(acks) == len(sent)
+    for member in ids:  # one probe per period: periods 1..5 each hold one
+        assert sum(1 for e in pings if e[2] == member) == crash_at - 1.0
+    assert abs(len(acks) - len(pings)) <= n  # acks straddle the window's two ends
+    by_hand = (len(pings) + len(acks)) / n / (crash_at - 1.0)
+    assert reported["messages per member per period"] == round(by_hand, 2)
+
+
+# -- the phi accrual detector's running moments ---------------------------------------------------
+def _oracle_phi(window: ArrivalWindow, now: float, min_std: float) -> float:
+    """The old formula: recompute mean and deviation over the whole window."""
+    assert window.last is not None
+    return phi_from_intervals(now - window.last, window.intervals, min_std)
+
+
+def _agree(fast: float, slow: float) -> bool:
+    if math.isinf(fast) or math.isinf(slow):  # the tail underflows near phi = 323
+        return min(fast, slow) > 300
+    return fast == pytest.approx(slow, rel=1e-9, abs=1e-9)
+
+
+@given(
+    st.sampled_from([0.0, 1e9]),
+    st.lists(st.floats(0.01, 5.0), min_size=1, max_size=60),
+    st.integers(1, 12),
+    st.floats(0.0, 8.0),
+    st.sampled_from([1e-3, 0.05, 0.5]),
+)
+@settings(max_examples=150, deadline=None)
+def test_running_phi_agrees_with_the_full_recomputation(
+    start: float, gaps: list[float], size: int, late: float, min_std: float
+) -> None:
+    detector = PhiAccrual(threshold=8.0, window=size, min_std=min_std)
+    window, now = ArrivalWindow().add(start, size), start
+    for gap in gaps:
+        now += gap
+        window = window.add(now, size)
+        assert window.mean == pytest.approx(statistics.fmean(window.intervals), rel=1e-12)
+        assert window.std == pytest.approx(statistics.pstdev(window.intervals), rel=1e-6, abs=1e-9)
+        for elapsed in (0.0, window.mean, late):
+            fast = detector.level(window, now + elapsed)
+            assert _agree(fast, _oracle_phi(window, now + elapsed, min_std)), (fast, elapsed)
+
+
+@pytest.mark.parametrize("interval", [1.0, 1e4])
+def test_running_moments_stay_accurate_over_a_long_run_at_large_timestamps(
+    interval: float,
+) -> None:
+    """10,000 heartbeats from t = 1e9, intervals near ``interval`` with a spread of 1e-3.
+    With intervals of 1e4, sum(x^2) / n - mean^2 would cancel all but a few digits of the
+    variance (1e8 against 1e-7); the running update works with deviations instead, and the
+    periodic exact recomputation keeps rounding from drifting."""
+    window, now, size = ArrivalWindow().add(1e9, 50), 1e9, 50
+    for k in range(10_000):
+        now += interval + 1e-3 * ((k * 7919) % 13 - 6) / 6
+        window = window.add(now, size)
+        if k % 997 == 0 or k > 9_990:
+            assert window.mean == pytest.approx(statistics.fmean(window.intervals), rel=1e-12)
+            assert window.std == pytest.approx(statistics.pstdev(window.intervals), rel=1e-6)
+
+
+def test_arrival_window_equality_ignores_the_running_moments() -> None:
+    built = ArrivalWindow(5.0, (0.1, 0.2, 0.3))
+    grown = ArrivalWindow().add(4.4, 3).add(4.5, 3).add(4.7, 3).add(5.0, 3)
+    assert grown.intervals == pytest.approx(built.intervals)
+    direct = ArrivalWindow(grown.last, grown.intervals)
+    assert grown == direct and hash(grown) == hash(direct)
+    assert repr(direct) == f"ArrivalWindow(last=5.0, intervals={grown.intervals})"
+    shrunk = ArrivalWindow(1.0, (1.0, 2.0, 3.0, 4.0)).add(2.5, 2)  # a smaller size
+    assert shrunk.intervals == (4.0, 1.5) and shrunk.mean == 2.75 and shrunk.std == 1.25
+    assert ArrivalWindow().mean == 0.0 and ArrivalWindow().std == 0.0

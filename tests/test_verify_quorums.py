@@ -220,3 +220,60 @@ def test_reprs() -> None:
         "proved: every two quorums (any 3 of the 4 nodes n1..n4) share at least 2 nodes"
     )
     assert repr(grid(2, 2)) == "QuorumSystem(quorums: a full row and a full column of a 2 x 2 grid)"
+
+
+def rows_or_columns(rows: int, cols: int) -> QuorumSystem:
+    """Quorums are the rows and the columns of a grid: two rows (or two columns) never meet."""
+    cells = [[f"r{i}c{j}" for j in range(1, cols + 1)] for i in range(1, rows + 1)]
+    lines = [set(row) for row in cells] + [set(col) for col in zip(*cells, strict=True)]
+    return explicit(lines, nodes=[c for row in cells for c in row])
+
+
+@pytest.mark.parametrize(("rows", "cols"), [(2, 3), (3, 3), (3, 4)])
+def test_rows_or_columns_witness_agrees_with_enumeration(rows: int, cols: int) -> None:
+    same_answer(rows_or_columns(rows, cols))
+
+
+def test_rows_or_columns_witness_on_a_large_grid() -> None:
+    """196 nodes, too many to enumerate. By hand: a pair of disjoint lines is two rows or
+    two columns; the smallest pairs hold 14 + 14 nodes, and the canonical one puts the
+    earliest nodes in A (row 1, which holds n1 = r1c1 and r1c2), then in B (row 2)."""
+    result = prove_intersection(rows_or_columns(14, 14))
+    assert result.witness == (
+        tuple(f"r1c{j}" for j in range(1, 15)),
+        tuple(f"r2c{j}" for j in range(1, 15)),
+    )
+    assert_witness_is_real(result)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.sets(st.sampled_from([f"v{i:02d}" for i in range(12)]), min_size=1, max_size=6),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_explicit_quorums_on_twelve_nodes_agree_with_enumeration(quorums: list[set[str]]) -> None:
+    same_answer(explicit(quorums, nodes=[f"v{i:02d}" for i in range(12)]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.one_of(
+        st.lists(st.integers(1, 5), min_size=1, max_size=7).flatmap(
+            lambda ws: st.integers(1, sum(ws)).map(
+                lambda t: weighted({f"w{i}": w for i, w in enumerate(ws)}, t)
+            )
+        ),
+        st.integers(1, 8).flatmap(lambda n: st.integers(1, n).map(lambda s: threshold(n, s))),
+        st.tuples(st.integers(1, 3), st.integers(1, 3)).map(lambda rc: grid(*rc)),
+        st.lists(st.sets(st.sampled_from("abcde"), min_size=1), min_size=1, max_size=5).map(
+            lambda qs: explicit(qs, nodes=list("abcde"))
+        ),
+    )
+)
+def test_smallest_quorum_bound_is_the_true_smallest(system: QuorumSystem) -> None:
+    """prove_intersection starts its witness search at two smallest quorums; a bound that
+    is too large would skip the true smallest witness."""
+    assert system._smallest() == len(system.minimal_quorums()[0])

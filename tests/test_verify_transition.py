@@ -4,10 +4,13 @@ concrete states, and the generic checks (check_inductive, check_implies, bmc) on
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
 import z3
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dslib.verify import (
     SpecificationError,
@@ -351,3 +354,60 @@ def test_tables_have_one_row_per_symbol_or_state() -> None:
     frame = cti.table()
     assert list(frame.index) == ["on", "count"]
     assert frame.loc["count", "after"] == "2" and frame.loc["count", "changed"] == "changed"
+
+
+# -- canonical choices: the galloping search against brute force ---------------------------------
+def _lexicographic_best(
+    clauses: list[list[int]], literals: list[int], nvars: int
+) -> tuple[bool, ...] | None:
+    """By enumeration: the greatest truth vector of ``literals`` (true > false, in order)
+    over all assignments satisfying ``clauses`` (a literal +v / -v is variable v, negated)."""
+    best = None
+    for bits in itertools.product((False, True), repeat=nvars):
+
+        def value(lit: int, bits: tuple[bool, ...] = bits) -> bool:
+            return bits[abs(lit) - 1] if lit > 0 else not bits[abs(lit) - 1]
+
+        if all(any(value(lit) for lit in clause) for clause in clauses):
+            vector = tuple(value(lit) for lit in literals)
+            best = vector if best is None or vector > best else best
+    return best
+
+
+signed = st.integers(1, 7).flatmap(lambda v: st.sampled_from([v, -v]))
+
+
+@given(
+    st.lists(st.lists(signed, min_size=1, max_size=3), max_size=14),
+    st.lists(signed, min_size=1, max_size=12),
+)
+@settings(max_examples=80, deadline=None)
+def test_prefer_in_order_finds_the_lexicographically_greatest_choice(
+    clauses: list[list[int]], literals: list[int]
+) -> None:
+    from dslib.verify._canonical import first_possible, prefer_in_order
+
+    xs = [z3.Bool(f"x{v}") for v in range(1, 8)]
+
+    def lit(v: int) -> Any:
+        return xs[abs(v) - 1] if v > 0 else z3.Not(xs[abs(v) - 1])
+
+    solver = z3.Solver()
+    solver.add(*[z3.Or([lit(v) for v in clause]) for clause in clauses])
+    expected = _lexicographic_best(clauses, literals, 7)
+    if solver.check() != z3.sat:
+        assert expected is None
+        return
+    assert expected is not None
+    zlits = [lit(v) for v in literals]
+    first = first_possible(solver, zlits)
+    possible = [
+        i
+        for i in range(len(literals))
+        if _lexicographic_best([*clauses, [literals[i]]], literals, 7) is not None
+    ]
+    assert first == (possible[0] if possible else None)
+    model = prefer_in_order(solver, zlits)
+    got = tuple(bool(z3.is_true(model.eval(x, model_completion=True))) for x in zlits)
+    assert got == expected
+    assert solver.check() == z3.sat  # the choices stay asserted and consistent

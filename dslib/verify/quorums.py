@@ -51,6 +51,8 @@ from dataclasses import dataclass
 
 import z3
 
+from dslib.verify._canonical import _possible, prefer_in_order
+
 __all__ = [
     "ExplicitQuorums",
     "GridQuorums",
@@ -166,6 +168,15 @@ class QuorumSystem(ABC):
         >>> s.check()
         unsat
         """
+
+    def _smallest(self) -> int:
+        """A lower bound on the size of a quorum (exact for the systems of this module).
+
+        :func:`prove_intersection` starts its search for the smallest witness
+        here: when two quorums this small already fail, no proof of
+        minimality is needed. Subclasses may keep this default of 1.
+        """
+        return 1
 
     def is_quorum(self, members: Iterable[str]) -> bool:
         """Whether the given set of nodes is a quorum (plain Python, no z3).
@@ -291,6 +302,9 @@ class ThresholdQuorums(QuorumSystem):
     def _is_quorum(self, members: frozenset[str]) -> bool:
         return len(members) >= self.size
 
+    def _smallest(self) -> int:
+        return self.size
+
     def constraint(self, member: Mapping[str, z3.ArithRef]) -> z3.BoolRef:
         return z3.Sum([member[n] for n in self.nodes]) >= self.size
 
@@ -340,6 +354,15 @@ class WeightedQuorums(QuorumSystem):
     def _is_quorum(self, members: frozenset[str]) -> bool:
         return sum(self.weights[n] for n in members) >= self.threshold
 
+    def _smallest(self) -> int:
+        # the heaviest nodes first reach the threshold with the fewest nodes
+        total = 0
+        for count, weight in enumerate(sorted(self.weights.values(), reverse=True), start=1):
+            total += weight
+            if total >= self.threshold:
+                return count
+        raise AssertionError("the threshold is at most the total weight")  # pragma: no cover
+
     def constraint(self, member: Mapping[str, z3.ArithRef]) -> z3.BoolRef:
         return z3.Sum([self.weights[n] * member[n] for n in self.nodes]) >= self.threshold
 
@@ -380,6 +403,9 @@ class GridQuorums(QuorumSystem):
         full_row = any(set(self._row(i)) <= members for i in range(1, self.rows + 1))
         full_col = any(set(self._col(j)) <= members for j in range(1, self.cols + 1))
         return full_row and full_col
+
+    def _smallest(self) -> int:
+        return self.rows + self.cols - 1
 
     def constraint(self, member: Mapping[str, z3.ArithRef]) -> z3.BoolRef:
         def full(nodes: list[str]) -> z3.BoolRef:
@@ -446,6 +472,9 @@ class ExplicitQuorums(QuorumSystem):
 
     def _is_quorum(self, members: frozenset[str]) -> bool:
         return any(set(q) <= members for q in self.quorums)
+
+    def _smallest(self) -> int:
+        return min(len(q) for q in self.quorums)
 
     def constraint(self, member: Mapping[str, z3.ArithRef]) -> z3.BoolRef:
         return z3.Or([z3.And([member[n] == 1 for n in q]) for q in self.quorums])
@@ -796,6 +825,16 @@ def intersection_query(
     return solver, in_a, in_b
 
 
+def _some_member(literals: Sequence[z3.BoolRef]) -> z3.BoolRef:
+    """One of the ``var == 1`` literals holds, said as a sum: ``var_1 + ... + var_k >= 1``.
+
+    z3 combines a sum with the size bound by linear arithmetic; the equivalent
+    disjunction makes it split cases, one per literal, which takes seconds on
+    hundreds of nodes.
+    """
+    return z3.Sum([lit.arg(0) for lit in literals]) >= 1
+
+
 def prove_intersection(
     first: QuorumSystem,
     second: QuorumSystem | None = None,
@@ -832,9 +871,16 @@ def prove_intersection(
     ``second.constraint(B)`` and ``|A ∩ B| < overlap``? *unsat* is the proof.
     Sets are 0/1 integer vectors, so the counting argument is linear arithmetic.
     On *sat*, the witness is made canonical without trusting z3's choice of
-    model: first the smallest ``|A| + |B|`` (found by asking z3 with a bound on
-    the size), then, node by node in order, "in A" is preferred to "not in A"
-    (then the same for B). Any two runs give the same witness.
+    model: first the smallest ``|A| + |B|`` (a binary search between the sizes
+    of two smallest quorums and the size of z3's first witness; proving that
+    no smaller pair exists is the expensive part, avoided when two smallest
+    quorums already fail), then, node by node in order, "in A" is preferred to
+    "not in A" (then the same for B). Any two runs give the same witness, the
+    one :func:`check_by_enumeration` picks. Most nodes of a large system end
+    up outside both quorums; a run of such nodes is settled by a binary search
+    ("could any of these be in?", :func:`dslib.verify._canonical.first_possible`),
+    so the witness costs a few dozen solver calls rather than one per node of
+    each quorum.
 
     Examples
     --------
@@ -847,28 +893,24 @@ def prove_intersection(
     if solver.check() == z3.unsat:
         return IntersectionResult(True, first, second, overlap, None)
     # Canonical witness: smallest total size, then earliest nodes first.
+    model = solver.model()
     size = z3.Sum([in_a[n] for n in nodes] + [in_b[n] for n in nodes])
-    lo, hi = 0, 2 * len(nodes)
+    lo = first._smallest() + second._smallest()
+    hi = model.eval(size, model_completion=True).as_long()  # the model has size hi
+    if lo < hi:  # two smallest quorums are the likeliest witness: ask once, no proof needed
+        if _possible(solver, size <= lo):
+            hi = lo
+        else:
+            lo += 1
     while lo < hi:
         mid = (lo + hi) // 2
-        solver.push()
-        solver.add(size <= mid)
-        if solver.check() == z3.sat:
+        if _possible(solver, size <= mid):
             hi = mid
         else:
             lo = mid + 1
-        solver.pop()
     solver.add(size <= lo)
-    for var in [in_a[n] for n in nodes] + [in_b[n] for n in nodes]:
-        solver.push()
-        solver.add(var == 1)
-        if solver.check() == z3.sat:
-            continue  # keep "in" (the push stays: the choice is fixed)
-        solver.pop()
-        solver.add(var == 0)
-    if solver.check() != z3.sat:  # pragma: no cover - the choices above keep it satisfiable
-        raise RuntimeError("prove_intersection: lost the witness while making it canonical")
-    model = solver.model()
+    wanted = [in_a[n] == 1 for n in nodes] + [in_b[n] == 1 for n in nodes]
+    model = prefer_in_order(solver, wanted, _some_member)
     a = tuple(n for n in nodes if model.eval(in_a[n], model_completion=True).as_long() == 1)
     b = tuple(n for n in nodes if model.eval(in_b[n], model_completion=True).as_long() == 1)
     return IntersectionResult(False, first, second, overlap, (a, b))
