@@ -171,6 +171,40 @@ class Context:
         self.persisted: Any = NOTHING_PERSISTED
         self.records: list[tuple[str, str, Any, Any]] = []
 
+    # -- what the runtime does --------------------------------------------------
+    def reset(self, event: tuple[Any, ...], now: float | None = None) -> None:
+        """Start collecting the effects of a new handler call (for runtimes, not handlers).
+
+        A runtime keeps one context per node and calls ``reset`` before each
+        handler call, so that the effects it reads afterwards are that call's
+        only. Each effect field gets a fresh value, never a cleared one: a
+        runtime may still hold the lists of an earlier call.
+
+        Parameters
+        ----------
+        event : tuple
+            The event about to be handled: ``("message", src, msg)``,
+            ``("timer", name)``, ``("init",)`` or ``("restart",)``.
+        now : float, optional
+            The node's local clock during the call (unchanged if not given).
+
+        Examples
+        --------
+        >>> ctx = Context("a", ("a", "b"))
+        >>> ctx.send("b", "hi")
+        >>> ctx.reset(("timer", "t"), now=2.0)
+        >>> ctx.sent, ctx.now, ctx.event
+        ([], 2.0, ('timer', 't'))
+        """
+        self.event = event
+        if now is not None:
+            self.now = now
+        self.sent = []
+        self.timers_set = []
+        self.timers_cancelled = []
+        self.persisted = NOTHING_PERSISTED
+        self.records = []
+
     # -- what a handler may do -------------------------------------------------
     def send(self, dst: str, msg: Hashable) -> None:
         """Send ``msg`` to node ``dst``. The network decides when (and whether) it arrives.

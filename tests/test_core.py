@@ -155,3 +155,23 @@ def test_stable_repr_of_dataclass_and_tuples() -> None:
     assert stable_repr(Ping(3)) == "Ping(seq=3)"
     assert stable_repr((1,)) == "(1,)"
     assert stable_repr(((), [1.5])) == "((), [1.5])"
+
+
+def test_reset_starts_a_fresh_call_and_leaves_earlier_effects_alone() -> None:
+    c = ctx()
+    c.send("b", Ping(1))
+    c.set_timer("t", 1.0)
+    c.cancel_timer("u")
+    c.persist(3)
+    c.record("invoke", "read")
+    earlier = (c.sent, c.timers_set, c.timers_cancelled, c.records)
+    c.reset(("timer", "t"), now=5.0)
+    assert (c.sent, c.timers_set, c.timers_cancelled, c.records) == ([], [], [], [])
+    assert c.persisted is NOTHING_PERSISTED
+    assert (c.event, c.now) == (("timer", "t"), 5.0)
+    c.send("c", Ping(2))
+    # A runtime that kept the earlier call's lists still sees them unchanged.
+    assert earlier == ([("b", Ping(1))], [("t", 1.0)], ["u"], [("invoke", "read", None, None)])
+    c.reset(("init",))
+    assert c.now == 5.0  # no clock given: unchanged
+    assert c.sent == []

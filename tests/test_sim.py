@@ -232,6 +232,19 @@ def test_custom_latency_returning_negative_is_an_error() -> None:
         Simulation(pair(1), network=Network(latency=Latency(lambda r: -1.0, "bad"))).run()
 
 
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -0.5, "1", None])
+def test_every_bad_custom_latency_is_caught(bad: Any) -> None:
+    # The check has a fast path for plain floats; every other value takes the full one.
+    with pytest.raises(ValueError, match="a latency must be a finite number >= 0"):
+        Simulation(pair(1), network=Network(latency=lambda r: bad)).run()
+
+
+@pytest.mark.parametrize("good", [0, 2, 0.0, 1.5, True])
+def test_custom_latency_accepts_numbers(good: Any) -> None:
+    sim = Simulation(pair(1), network=Network(latency=lambda r: good)).run()
+    assert sim.trace.latencies() and all(t == float(good) for t in sim.trace.latencies())
+
+
 # -- partitions ----------------------------------------------------------------------
 def test_partition_drops_between_groups_until_heal() -> None:
     sim = Simulation(pair(10), seed=1)
@@ -705,3 +718,19 @@ def test_replay_takes_exactly_the_given_steps() -> None:
         Simulation.replay(pair(3), [("deliver", "tx", "rx", Msg(5))])
     with pytest.raises(ValueError, match="unknown step \\('teleport',\\)"):
         Simulation.replay(pair(3), [("teleport",)])
+
+
+@dataclass(frozen=True)
+class SlowCrash(Crash):
+    """A subclass of a fault type is that fault."""
+
+
+def test_the_fault_table_takes_subclasses_and_rejects_other_values() -> None:
+    sim = Simulation(pair(3), seed=1)
+    sim.at(1.5, SlowCrash("rx"))
+    sim.run()
+    assert sim.crashed == frozenset({"rx"}) and sim.trace.count("crash") == 1
+    with pytest.raises(TypeError, match=r"'crash' is not a fault \(Crash, Restart, Pause"):
+        sim.at(10.0, "crash")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="Restart: node 'tx' is not crashed at time"):
+        sim.restart("tx")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from dslib.basics.sim_mutants import SIMULATOR_CHECKS, SIMULATOR_MUTANTS
 from dslib.mutants import assert_mutants_caught, mutant_table
 from dslib.sim import Simulation
-from dslib.sim_mutants import SIMULATOR_CHECKS, SIMULATOR_MUTANTS
 
 
 def test_every_simulator_mutant_is_caught_and_the_simulator_passes() -> None:

@@ -51,10 +51,23 @@ class Latency:
             )
         self._sampler = sampler
         self.description = description or getattr(sampler, "__name__", "custom")
+        # What the simulator calls once per message: ``sample``, which checks the
+        # delay, or for the built-in distributions (whose delays are valid by
+        # construction) the sampler itself.
+        self._draw: Callable[[random.Random], float] = self.sample
+
+    @classmethod
+    def _valid(cls, sampler: Callable[[random.Random], float], description: str) -> Latency:
+        """A ``Latency`` whose sampler always returns a finite delay >= 0."""
+        latency = cls(sampler, description)
+        latency._draw = sampler
+        return latency
 
     def sample(self, rng: random.Random) -> float:
         """Draw one delay. Raises ``ValueError`` if a custom sampler returns a bad delay."""
         d = self._sampler(rng)
+        if d.__class__ is float and 0.0 <= d < math.inf:  # the common case, checked fast
+            return d
         if not (isinstance(d, (int, float)) and d >= 0 and math.isfinite(d)):
             raise ValueError(
                 f"latency {self.description} returned {d!r}; a latency must be a finite number >= 0"
@@ -81,7 +94,7 @@ def constant(delay: float) -> Latency:
     """
     _check_positive("constant", delay=delay)
     d = float(delay)
-    return Latency(lambda rng: d, f"constant({d})")
+    return Latency._valid(lambda rng: d, f"constant({d})")
 
 
 def uniform(lo: float, hi: float) -> Latency:
@@ -90,7 +103,7 @@ def uniform(lo: float, hi: float) -> Latency:
     if lo > hi:
         raise ValueError(f"uniform: lo={lo} is greater than hi={hi}; need lo <= hi")
     lo_f, width = float(lo), float(hi) - float(lo)
-    return Latency(lambda rng: lo_f + width * rng.random(), f"uniform({lo}, {hi})")
+    return Latency._valid(lambda rng: lo_f + width * rng.random(), f"uniform({lo}, {hi})")
 
 
 def exponential(mean: float, minimum: float = 0.0) -> Latency:
@@ -105,7 +118,7 @@ def exponential(mean: float, minimum: float = 0.0) -> Latency:
     rate = 1.0 / mean
     m = float(minimum)
     desc = f"exponential(mean={mean}" + (f", minimum={minimum})" if minimum else ")")
-    return Latency(lambda rng: m + rng.expovariate(rate), desc)
+    return Latency._valid(lambda rng: m + rng.expovariate(rate), desc)
 
 
 def lognormal(median: float, sigma: float) -> Latency:
@@ -119,7 +132,7 @@ def lognormal(median: float, sigma: float) -> Latency:
         raise ValueError(f"lognormal: median={median} must be > 0")
     mu = math.log(median)
     s = float(sigma)
-    return Latency(
+    return Latency._valid(
         lambda rng: rng.lognormvariate(mu, s), f"lognormal(median={median}, sigma={sigma})"
     )
 

@@ -46,13 +46,14 @@ Simulation(now=2.0, events=2, pending=0)
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 import random
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from dslib.core import NOTHING_PERSISTED, Context, Node, System, check_state, describe_event
+from dslib.core import NOTHING_PERSISTED, Context, System, check_state, describe_event
 from dslib.errors import HandlerError, ProtocolError
 from dslib.sim.history import Event, History
 from dslib.sim.nemesis import (
@@ -72,8 +73,19 @@ from dslib.sim.trace import Trace
 
 __all__ = ["Simulation"]
 
-# Kinds of queued events. A queued event is (time, seq, kind, node, a, b, c).
+# A queued event is a tuple with one fixed layout, ordered by (time, seq):
+#
+#     (time, seq, kind, node, peer, data, ref)
+#
+# ``node`` is where the event happens (a message's destination), ``peer`` a
+# message's source, ``data`` the message, the timer's name, the fault or the
+# function to call, and ``ref`` the message id or the timer's token (the names
+# of a ``TraceEvent``'s fields). The fields that a kind does not use are None.
 _DELIVER, _LOST, _BLOCKED, _TIMER, _FAULT, _RESUME, _CALL = range(7)
+_MESSAGES = (_DELIVER, _LOST, _BLOCKED)
+_TIME, _REF = 0, 6  # the fields read by position
+
+_NO_STATE = object()  # the state of a node before init, and after a crash
 
 
 class Simulation:
@@ -141,13 +153,16 @@ class Simulation:
         self.history = History()
         self._trace = self.trace.entries.append if self.record_trace else _discard
         self._queue: list[tuple[Any, ...]] = []
-        self._seq = 0
-        self._msg_id = 0
+        self._seqs = itertools.count(1)  # breaks ties in the queue: first pushed, first out
+        self._msg_ids = itertools.count(1)
+        self._tokens = itertools.count(1)  # tell a timer's current setting from stale ones
         self._ids = frozenset(system.ids)
         self._net_rng = random.Random(f"{seed}:network")
         self._loss = network.loss
         self._duplication = network.duplication
-        self._latency = network.latency.sample
+        self._latency = network.latency._draw
+        self._fifo = network.fifo
+        self._nodes = system.nodes
         self._fifo_last: dict[tuple[str, str], float] = {}
         self._states: dict[str, Any] = {}
         self._durable: dict[str, Any] = {}
@@ -160,11 +175,11 @@ class Simulation:
         self._rngs = {i: random.Random(f"{seed}:node:{i}") for i in system.ids}
         self._ctx = {i: Context(i, self._ids, rng=self._rngs[i]) for i in system.ids}
         for node_id in system.ids:
-            self._start(node_id, "init")
+            self._call(node_id, ("init",), "init")
         if nemesis is not None:
             for t, fault in nemesis.schedule(system.ids, random.Random(f"{seed}:nemesis")):
                 self._check_fault(fault)
-                self._push(t, _FAULT, None, fault, None, None)
+                self._push(t, _FAULT, None, None, fault, None)
 
     # -- the public view --------------------------------------------------------
     @property
@@ -185,10 +200,16 @@ class Simulation:
     def in_flight(self) -> list[tuple[str, str, Any]]:
         """The messages sent but not yet delivered or dropped, as ``(src, dst, msg)``."""
         out = [
-            (e[4], e[3], e[5]) for e in sorted(self._queue) if e[2] in (_DELIVER, _LOST, _BLOCKED)
+            (src, dst, msg)
+            for _time, _seq, kind, dst, src, msg, _id in sorted(self._queue)
+            if kind in _MESSAGES
         ]
         for buffered in self._paused.values():
-            out += [(e[4], e[3], e[5]) for e in buffered if e[2] == _DELIVER]
+            out += [
+                (src, dst, msg)
+                for _time, _seq, kind, dst, src, msg, _id in buffered
+                if kind == _DELIVER
+            ]
         return out
 
     def messages_in_flight(self) -> list[tuple[int, str, str, Any, float, str]]:
@@ -203,15 +224,15 @@ class Simulation:
         """
         fates = {_DELIVER: "deliver", _LOST: "lost", _BLOCKED: "partition"}
         out = []
-        for e in sorted(self._queue):
-            if e[2] not in fates:
+        for time, _seq, kind, dst, src, msg, msg_id in sorted(self._queue):
+            if kind not in fates:
                 continue
-            fate = fates[e[2]]
-            if fate == "deliver" and not self.connected(e[4], e[3]):
+            fate = fates[kind]
+            if fate == "deliver" and not self.connected(src, dst):
                 fate = "partition"
-            elif fate == "deliver" and e[3] in self.crashed:
+            elif fate == "deliver" and dst in self._crashed:
                 fate = "crashed"
-            out.append((e[6], e[4], e[3], e[5], e[0], fate))
+            out.append((msg_id, src, dst, msg, time, fate))
         return out
 
     def __repr__(self) -> str:
@@ -243,14 +264,8 @@ class Simulation:
             isinstance(max_events, int) and not isinstance(max_events, bool) and max_events >= 0
         ):
             raise ValueError(f"run: max_events={max_events!r} must be an int >= 0")
-        limit = math.inf if until is None else until
         budget = -1 if max_events is None else max_events
-        queue = self._queue
-        while queue and budget != 0:
-            if queue[0][0] > limit:
-                break
-            if self._handle(heapq.heappop(queue)):
-                budget -= 1
+        budget = self._run(math.inf if until is None else until, budget)
         if until is not None and budget != 0:
             self.now = float(until)
         return self
@@ -258,10 +273,55 @@ class Simulation:
     def step(self) -> Any:
         """Handle the next event; return its trace entries (empty list when nothing is left)."""
         start = len(self.trace)
-        while self._queue:
-            if self._handle(heapq.heappop(self._queue)):
-                break
+        self._run(math.inf, 1)
         return self.trace[start:]
+
+    def _run(self, limit: float, budget: int) -> int:
+        """Handle events up to time ``limit``, ``budget`` of them (-1: no limit); return the rest.
+
+        A cancelled timer is skipped without spending budget; an event that
+        waits for a paused node spends it (it is handled, by being put aside).
+        """
+        queue = self._queue
+        pop = heapq.heappop
+        timers = self._timers
+        crashed = self._crashed
+        paused = self._paused
+        while queue and budget != 0:
+            if queue[0][0] > limit:
+                break
+            entry = pop(queue)
+            time, _seq, kind, node, peer, data, ref = entry
+            if kind == _TIMER and timers[node].get(data) != ref:
+                continue  # cancelled or replaced
+            budget -= 1
+            if time > self.now:  # manual steps may have moved the clock past queued events
+                self.now = time
+            if paused and node in paused and kind in (_DELIVER, _TIMER):
+                paused[node].append(entry)
+                continue
+            self.events += 1
+            if kind == _DELIVER:
+                if node in crashed:
+                    self._trace((self.now, "drop", node, peer, data, ref, "crashed"))
+                elif (self._cut or self._partition is not None) and not self.connected(peer, node):
+                    self._trace((self.now, "drop", node, peer, data, ref, "partition"))
+                else:
+                    self._deliver(node, peer, data, ref)
+            elif kind == _TIMER:
+                del timers[node][data]
+                self._fire(node, data)
+            elif kind == _LOST:
+                self._trace((self.now, "drop", node, peer, data, ref, "loss"))
+            elif kind == _BLOCKED:
+                self._trace((self.now, "drop", node, peer, data, ref, "partition"))
+            elif kind == _FAULT:
+                self._apply_fault(data)
+            elif kind == _RESUME:
+                self._resume(node)
+            else:
+                data(self)
+        return budget
 
     def at(self, time: float, action: Fault | Callable[[Simulation], None]) -> None:
         """Schedule a fault, or a function of the simulation, at ``time``.
@@ -279,10 +339,10 @@ class Simulation:
         if not (isinstance(time, (int, float)) and time >= self.now):
             raise ValueError(f"at: time={time!r} must be a number >= the current time {self.now}")
         if callable(action) and not isinstance(action, type):
-            self._push(float(time), _CALL, None, action, None, None)
+            self._push(float(time), _CALL, None, None, action, None)
         else:
             self._check_fault(action)
-            self._push(float(time), _FAULT, None, action, None, None)
+            self._push(float(time), _FAULT, None, None, action, None)
 
     # -- taking one chosen event (replay, debugger, hypothesis) ----------------------
     def pending_timers(self) -> list[tuple[str, Hashable]]:
@@ -304,23 +364,20 @@ class Simulation:
         {('pinger', 'tick'): 0.0}
         """
         due: dict[tuple[str, Hashable], float] = {}
-        for time, _seq, kind, node, name, token, _ in self._queue:
+        for time, _seq, kind, node, _peer, name, token in self._queue:
             if kind == _TIMER and self._timers[node].get(name) == token:
                 due[(node, name)] = time
         return dict(sorted(due.items(), key=lambda item: (item[1], item[0][0], repr(item[0][1]))))
 
     def _take(self, src: str, dst: str, msg: Any) -> tuple[Any, ...]:
-        for i, ev in enumerate(self._queue):
-            if (
-                ev[2] in (_DELIVER, _LOST, _BLOCKED)
-                and ev[3] == dst
-                and ev[4] == src
-                and ev[5] == msg
-            ):
+        """Remove the first queued message from ``src`` to ``dst`` equal to ``msg``; return it."""
+        for i, entry in enumerate(self._queue):
+            _time, _seq, kind, to, peer, data, _ref = entry
+            if kind in _MESSAGES and to == dst and peer == src and data == msg:
                 self._queue[i] = self._queue[-1]
                 self._queue.pop()
                 heapq.heapify(self._queue)
-                return ev
+                return entry
         raise ValueError(
             f"no message {msg!r} from {src!r} to {dst!r} is in flight; in flight: "
             f"{self.in_flight()}"
@@ -337,15 +394,15 @@ class Simulation:
 
         Returns the trace entries of the step.
         """
-        ev = self._take(src, dst, msg)
+        msg_id = self._take(src, dst, msg)[_REF]
         self.now += self.step_time
         start = len(self.trace)
         self.events += 1
         if dst in self._crashed:
-            self._trace((self.now, "drop", dst, src, msg, ev[6], "crashed"))
+            self._trace((self.now, "drop", dst, src, msg, msg_id, "crashed"))
         else:
             with self._choices(dst, choices):
-                self._deliver(dst, src, msg, ev[6])
+                self._deliver(dst, src, msg, msg_id)
         return self.trace[start:]
 
     def fire(self, node: str, timer: Hashable, choices: Sequence[Any] | None = None) -> list[Any]:
@@ -372,23 +429,23 @@ class Simulation:
         """
         if reason not in ("loss", "partition"):
             raise ValueError(f"drop: reason={reason!r}; allowed: 'loss', 'partition'")
-        ev = self._take(src, dst, msg)
+        msg_id = self._take(src, dst, msg)[_REF]
         self.now += self.step_time
         self.events += 1
         start = len(self.trace)
-        self._trace((self.now, "drop", dst, src, msg, ev[6], reason))
+        self._trace((self.now, "drop", dst, src, msg, msg_id, reason))
         return self.trace[start:]
 
     def duplicate(self, src: str, dst: str, msg: Any) -> list[Any]:
         """Make a second copy of one in-flight message (a manual step)."""
-        ev = self._take(src, dst, msg)
-        heapq.heappush(self._queue, ev)
+        entry = self._take(src, dst, msg)
+        heapq.heappush(self._queue, entry)
         self.now += self.step_time
         self.events += 1
         start = len(self.trace)
-        self._msg_id += 1
-        self._trace((self.now, "duplicate", dst, src, msg, self._msg_id, ev[6]))
-        self._push(ev[0], _DELIVER, dst, src, msg, self._msg_id)
+        copy_id = next(self._msg_ids)
+        self._trace((self.now, "duplicate", dst, src, msg, copy_id, entry[_REF]))
+        self._push(entry[_TIME], _DELIVER, dst, src, msg, copy_id)
         return self.trace[start:]
 
     def apply(self, step: Sequence[Any]) -> list[Any]:
@@ -548,24 +605,14 @@ class Simulation:
         return any(src in g and dst in g for g in self._partition)
 
     # -- internals --------------------------------------------------------------
-    def _push(self, time: float, kind: int, node: str | None, a: Any, b: Any, c: Any) -> None:
-        self._seq += 1
-        heapq.heappush(self._queue, (time, self._seq, kind, node, a, b, c))
+    def _push(
+        self, time: float, kind: int, node: str | None, peer: str | None, data: Any, ref: Any
+    ) -> None:
+        heapq.heappush(self._queue, (time, next(self._seqs), kind, node, peer, data, ref))
 
     def _local_now(self, node_id: str) -> float:
         skew = self._clock.get(node_id)
         return self.now if skew is None else skew[0] + skew[1] * self.now
-
-    def _context(self, node_id: str, event: tuple[Any, ...]) -> Context:
-        ctx = self._ctx[node_id]
-        ctx.now = self._local_now(node_id) if self._clock else self.now
-        ctx.event = event
-        ctx.sent = []
-        ctx.timers_set = []
-        ctx.timers_cancelled = []
-        ctx.persisted = NOTHING_PERSISTED
-        ctx.records = []
-        return ctx
 
     def _fail(self, node_id: str, event: tuple[Any, ...], exc: BaseException) -> HandlerError:
         where = describe_event(event)
@@ -579,126 +626,75 @@ class Simulation:
         err.__cause__ = exc
         return err
 
-    def _start(self, node_id: str, how: str) -> None:
-        node: Node[Any] = self.system.nodes[node_id]
-        event: tuple[Any, ...] = (how,)
-        ctx = self._context(node_id, event)
+    def _call(self, node_id: str, event: tuple[Any, ...], handler: str, *args: Any) -> None:
+        """Call ``handler`` of ``node_id`` for ``event``, then record its new state and effects.
+
+        ``args`` follow the context in the handler's signature: ``(state, src, msg)``
+        for ``on_message``, ``(state, timer)`` for ``on_timer``, ``(durable,)`` for
+        ``on_recover``, nothing for ``init``. A new state is traced as ``state``, or
+        as ``init`` / ``restart`` for the state a node starts with.
+        """
+        ctx = self._ctx[node_id]
+        ctx.reset(event, self._local_now(node_id) if self._clock else self.now)
         try:
-            if how == "init":
-                state = node.init(ctx)
-            else:
-                state = node.on_recover(ctx, self._durable.get(node_id, NOTHING_PERSISTED))
+            state = getattr(self._nodes[node_id], handler)(ctx, *args)
         except ProtocolError:
             raise
         except Exception as exc:
             raise self._fail(node_id, event, exc) from exc
-        check_state(state, node_id, event, "init" if how == "init" else "on_recover")
-        self._states[node_id] = state
-        self._trace((self.now, how, node_id, None, state, None, None))
+        old = self._states.get(node_id, _NO_STATE)  # none yet, at init and restart
+        if state is not old:
+            check_state(state, node_id, event, handler)
+            self._states[node_id] = state
+            kind = "state" if old is not _NO_STATE else event[0]
+            self._trace((self.now, kind, node_id, None, state, None, None))
         self._effects(node_id, ctx)
-
-    def _handle(self, ev: tuple[Any, ...]) -> bool:
-        """Handle one queued event; return False if it was stale (a cancelled timer)."""
-        time, _seq, kind, node_id, a, b, c = ev
-        if kind == _TIMER and self._timers[node_id].get(a) != b:
-            return False
-        if time > self.now:  # manual steps may have moved the clock past queued events
-            self.now = time
-        if node_id is not None and node_id in self._paused and kind in (_DELIVER, _TIMER):
-            self._paused[node_id].append(ev)
-            return True
-        self.events += 1
-        if kind == _DELIVER:
-            src, msg, msg_id = a, b, c
-            if node_id in self._crashed:
-                self._trace((self.now, "drop", node_id, src, msg, msg_id, "crashed"))
-            elif not self.connected(src, node_id):
-                self._trace((self.now, "drop", node_id, src, msg, msg_id, "partition"))
-            else:
-                self._deliver(node_id, src, msg, msg_id)
-        elif kind == _LOST:
-            self._trace((self.now, "drop", node_id, a, b, c, "loss"))
-        elif kind == _BLOCKED:
-            self._trace((self.now, "drop", node_id, a, b, c, "partition"))
-        elif kind == _TIMER:
-            del self._timers[node_id][a]
-            self._fire(node_id, a)
-        elif kind == _FAULT:
-            self._apply_fault(a)
-        elif kind == _RESUME:
-            self._resume(node_id)
-        else:
-            a(self)
-        return True
 
     def _deliver(self, node_id: str, src: str, msg: Any, msg_id: int) -> None:
         self._trace((self.now, "deliver", node_id, src, msg, msg_id, None))
-        event = ("message", src, msg)
-        ctx = self._context(node_id, event)
-        old = self._states[node_id]
-        try:
-            state = self.system.nodes[node_id].on_message(ctx, old, src, msg)
-        except ProtocolError:
-            raise
-        except Exception as exc:
-            raise self._fail(node_id, event, exc) from exc
-        self._after(node_id, ctx, old, state, "on_message")
+        self._call(node_id, ("message", src, msg), "on_message", self._states[node_id], src, msg)
 
     def _fire(self, node_id: str, timer: Hashable) -> None:
         self._trace((self.now, "timer", node_id, None, timer, None, None))
-        event = ("timer", timer)
-        ctx = self._context(node_id, event)
-        old = self._states[node_id]
-        try:
-            state = self.system.nodes[node_id].on_timer(ctx, old, timer)
-        except ProtocolError:
-            raise
-        except Exception as exc:
-            raise self._fail(node_id, event, exc) from exc
-        self._after(node_id, ctx, old, state, "on_timer")
-
-    def _after(self, node_id: str, ctx: Context, old: Any, state: Any, handler: str) -> None:
-        if state is not old:
-            check_state(state, node_id, ctx.event, handler)
-            self._states[node_id] = state
-            self._trace((self.now, "state", node_id, None, state, None, None))
-        self._effects(node_id, ctx)
+        self._call(node_id, ("timer", timer), "on_timer", self._states[node_id], timer)
 
     def _effects(self, node_id: str, ctx: Context) -> None:
+        """Apply what one handler call collected in ``ctx``: sends, timers, persist, records."""
         now = self.now
         trace = self._trace
         if ctx.sent:
             rng = self._net_rng
-            latency = self._latency
+            draw = self._latency
+            loss = self._loss
+            duplication = self._duplication
+            fifo = self._fifo
+            push = self._push
+            check_links = bool(self._cut) or self._partition is not None
             for dst, msg in ctx.sent:
-                self._msg_id += 1
-                msg_id = self._msg_id
+                msg_id = next(self._msg_ids)
                 trace((now, "send", node_id, dst, msg, msg_id, None))
-                if not self.connected(node_id, dst):
+                arrival = now + draw(rng)
+                if check_links and not self.connected(node_id, dst):
                     # Dropped at the sender's side: it never reaches the wire. It is
                     # still shown arriving nowhere, at its would-be arrival time.
-                    self._push(now + latency(rng), _BLOCKED, dst, node_id, msg, msg_id)
-                    continue
-                arrival = now + latency(rng)
-                if self._loss and rng.random() < self._loss:
-                    self._push(arrival, _LOST, dst, node_id, msg, msg_id)
-                    continue
-                if self.network.fifo:
-                    link = (node_id, dst)
-                    arrival = max(arrival, self._fifo_last.get(link, 0.0))
-                    self._fifo_last[link] = arrival
-                self._seq += 1
-                heapq.heappush(
-                    self._queue, (arrival, self._seq, _DELIVER, dst, node_id, msg, msg_id)
-                )
-                if self._duplication and rng.random() < self._duplication:
-                    self._msg_id += 1
-                    trace((now, "duplicate", dst, node_id, msg, self._msg_id, msg_id))
-                    copy_arrival = now + latency(rng)
-                    if self.network.fifo:
-                        copy_arrival = max(copy_arrival, self._fifo_last[link])
-                        self._fifo_last[link] = copy_arrival
-                    self._push(copy_arrival, _DELIVER, dst, node_id, msg, self._msg_id)
+                    kind = _BLOCKED
+                elif loss and rng.random() < loss:
+                    kind = _LOST
+                else:
+                    kind = _DELIVER
+                    if fifo:
+                        link = (node_id, dst)
+                        arrival = max(arrival, self._fifo_last.get(link, 0.0))
+                        self._fifo_last[link] = arrival
+                push(arrival, kind, dst, node_id, msg, msg_id)
+                if kind == _DELIVER and duplication and rng.random() < duplication:
+                    copy_id = next(self._msg_ids)
+                    trace((now, "duplicate", dst, node_id, msg, copy_id, msg_id))
+                    arrival = now + draw(rng)
+                    if fifo:
+                        arrival = max(arrival, self._fifo_last[link])
+                        self._fifo_last[link] = arrival
+                    push(arrival, _DELIVER, dst, node_id, msg, copy_id)
         if ctx.timers_cancelled:
             timers = self._timers[node_id]
             for name in ctx.timers_cancelled:
@@ -710,12 +706,10 @@ class Simulation:
                 if isinstance(delay, tuple):
                     lo, hi = delay
                     delay = lo + (hi - lo) * self._rngs[node_id].random()
-                self._seq += 1
-                timers[name] = self._seq
-                heapq.heappush(
-                    self._queue,
-                    (now + delay / rate, self._seq, _TIMER, node_id, name, self._seq, None),
-                )
+                # A queued firing whose token is no longer the timer's was cancelled
+                # or replaced, and is skipped.
+                token = timers[name] = next(self._tokens)
+                self._push(now + delay / rate, _TIMER, node_id, None, name, token)
         if ctx.persisted is not NOTHING_PERSISTED:
             self._durable[node_id] = ctx.persisted
         if ctx.records:
@@ -727,100 +721,140 @@ class Simulation:
         if node not in self._ids:
             raise ValueError(f"{what}: unknown node {node!r}; the nodes are {sorted(self._ids)}")
 
+    # -- faults: one checker and one applier per fault type --------------------------
     def _check_fault(self, fault: Any) -> None:
-        if isinstance(fault, (Crash, Restart, Pause, ClockSkew)):
-            self._check_node(fault.node, type(fault).__name__)
-        if isinstance(fault, Pause) and not (
-            isinstance(fault.duration, (int, float)) and fault.duration >= 0
-        ):
-            raise ValueError(f"Pause: duration={fault.duration!r} must be a number >= 0")
-        if isinstance(fault, ClockSkew) and not (
-            isinstance(fault.rate, (int, float)) and fault.rate > 0
-        ):
-            raise ValueError(f"ClockSkew: rate={fault.rate!r} must be a number > 0")
-        if isinstance(fault, Cut):
-            self._check_node(fault.src, "Cut")
-            self._check_node(fault.dst, "Cut")
-        if isinstance(fault, NetworkChange):
-            for name in ("loss", "duplication"):
-                p = getattr(fault, name)
-                if p is not None and not (isinstance(p, (int, float)) and 0 <= p <= 1):
-                    raise ValueError(f"NetworkChange: {name}={p!r} must be a probability in [0, 1]")
-        if isinstance(fault, Partition):
-            seen: list[str] = []
-            for group in fault.groups:
-                for n in group:
-                    self._check_node(n, "Partition")
-                    if n in seen:
-                        raise ValueError(f"Partition: node {n!r} is in more than one group")
-                    seen.append(n)
-            missing = sorted(self._ids - set(seen))
-            if missing:
-                raise ValueError(
-                    f"Partition: nodes {missing} are in no group; place every node "
-                    "(clients too) in exactly one group"
-                )
-        if not isinstance(
-            fault, (Crash, Restart, Pause, Partition, Cut, Heal, ClockSkew, NetworkChange)
-        ):
-            raise TypeError(f"{fault!r} is not a fault (Crash, Restart, Pause, Partition, ...)")
+        _fault_methods(fault)[0](self, fault)
 
     def _apply_fault(self, fault: Any) -> None:
-        self._check_fault(fault)
-        now = self.now
-        if isinstance(fault, Crash):
-            node = fault.node
-            if node in self._crashed:
-                raise ValueError(f"Crash: node {node!r} is already crashed at time {now}")
-            self._crashed.add(node)
-            del self._states[node]
-            self._timers[node].clear()
-            self._trace((now, "crash", node, None, None, None, None))
-            for ev in self._paused.pop(node, []):
-                if ev[2] == _DELIVER:  # messages that waited for the paused node are lost
-                    self._trace((now, "drop", node, ev[4], ev[5], ev[6], "crashed"))
-        elif isinstance(fault, Restart):
-            node = fault.node
-            if node not in self._crashed:
-                raise ValueError(f"Restart: node {node!r} is not crashed at time {now}")
-            self._crashed.discard(node)
-            self._start(node, "restart")
-        elif isinstance(fault, Pause):
-            node = fault.node
-            if node in self._crashed:
-                raise ValueError(f"Pause: node {node!r} is crashed at time {now}")
-            if node not in self._paused:
-                self._paused[node] = []
-            self._push(now + fault.duration, _RESUME, node, None, None, None)
-            self._trace((now, "pause", node, None, fault.duration, None, None))
-        elif isinstance(fault, ClockSkew):
-            self._clock[fault.node] = (float(fault.offset), float(fault.rate))
-            self._trace((now, "fault", fault.node, None, fault, None, None))
-        elif isinstance(fault, Partition):
-            self._partition = tuple(tuple(g) for g in fault.groups)
-            self._trace((now, "fault", None, None, fault, None, None))
-        elif isinstance(fault, Cut):
-            self._cut.add((fault.src, fault.dst))
-            self._trace((now, "fault", None, None, fault, None, None))
-        elif isinstance(fault, Heal):
-            self._partition = None
-            self._cut.clear()
-            self._trace((now, "fault", None, None, fault, None, None))
-        elif isinstance(fault, NetworkChange):
-            self._loss = self.network.loss if fault.loss is None else fault.loss
-            self._duplication = (
-                self.network.duplication if fault.duplication is None else fault.duplication
+        check, apply = _fault_methods(fault)
+        check(self, fault)
+        apply(self, fault)
+
+    def _check_node_fault(self, fault: Crash | Restart) -> None:
+        self._check_node(fault.node, type(fault).__name__)
+
+    def _check_pause(self, fault: Pause) -> None:
+        self._check_node(fault.node, "Pause")
+        if not (isinstance(fault.duration, (int, float)) and fault.duration >= 0):
+            raise ValueError(f"Pause: duration={fault.duration!r} must be a number >= 0")
+
+    def _check_skew(self, fault: ClockSkew) -> None:
+        self._check_node(fault.node, "ClockSkew")
+        if not (isinstance(fault.rate, (int, float)) and fault.rate > 0):
+            raise ValueError(f"ClockSkew: rate={fault.rate!r} must be a number > 0")
+
+    def _check_cut(self, fault: Cut) -> None:
+        self._check_node(fault.src, "Cut")
+        self._check_node(fault.dst, "Cut")
+
+    def _check_network_change(self, fault: NetworkChange) -> None:
+        for name in ("loss", "duplication"):
+            p = getattr(fault, name)
+            if p is not None and not (isinstance(p, (int, float)) and 0 <= p <= 1):
+                raise ValueError(f"NetworkChange: {name}={p!r} must be a probability in [0, 1]")
+
+    def _check_partition(self, fault: Partition) -> None:
+        seen: list[str] = []
+        for group in fault.groups:
+            for n in group:
+                self._check_node(n, "Partition")
+                if n in seen:
+                    raise ValueError(f"Partition: node {n!r} is in more than one group")
+                seen.append(n)
+        missing = sorted(self._ids - set(seen))
+        if missing:
+            raise ValueError(
+                f"Partition: nodes {missing} are in no group; place every node "
+                "(clients too) in exactly one group"
             )
-            self._trace((now, "fault", None, None, fault, None, None))
+
+    def _check_nothing(self, fault: Heal) -> None:
+        pass
+
+    def _crash(self, fault: Crash) -> None:
+        node, now = fault.node, self.now
+        if node in self._crashed:
+            raise ValueError(f"Crash: node {node!r} is already crashed at time {now}")
+        self._crashed.add(node)
+        del self._states[node]
+        self._timers[node].clear()
+        self._trace((now, "crash", node, None, None, None, None))
+        for _time, _seq, kind, _node, src, msg, msg_id in self._paused.pop(node, []):
+            if kind == _DELIVER:  # messages that waited for the paused node are lost
+                self._trace((now, "drop", node, src, msg, msg_id, "crashed"))
+
+    def _restart(self, fault: Restart) -> None:
+        node = fault.node
+        if node not in self._crashed:
+            raise ValueError(f"Restart: node {node!r} is not crashed at time {self.now}")
+        self._crashed.discard(node)
+        self._call(node, ("restart",), "on_recover", self._durable.get(node, NOTHING_PERSISTED))
+
+    def _pause(self, fault: Pause) -> None:
+        node, now = fault.node, self.now
+        if node in self._crashed:
+            raise ValueError(f"Pause: node {node!r} is crashed at time {now}")
+        if node not in self._paused:
+            self._paused[node] = []
+        self._push(now + fault.duration, _RESUME, node, None, None, None)
+        self._trace((now, "pause", node, None, fault.duration, None, None))
+
+    def _skew(self, fault: ClockSkew) -> None:
+        self._clock[fault.node] = (float(fault.offset), float(fault.rate))
+        self._trace((self.now, "fault", fault.node, None, fault, None, None))
+
+    def _set_partition(self, fault: Partition) -> None:
+        self._partition = tuple(tuple(g) for g in fault.groups)
+        self._trace((self.now, "fault", None, None, fault, None, None))
+
+    def _cut_link(self, fault: Cut) -> None:
+        self._cut.add((fault.src, fault.dst))
+        self._trace((self.now, "fault", None, None, fault, None, None))
+
+    def _heal(self, fault: Heal) -> None:
+        self._partition = None
+        self._cut.clear()
+        self._trace((self.now, "fault", None, None, fault, None, None))
+
+    def _change_network(self, fault: NetworkChange) -> None:
+        self._loss = self.network.loss if fault.loss is None else fault.loss
+        self._duplication = (
+            self.network.duplication if fault.duplication is None else fault.duplication
+        )
+        self._trace((self.now, "fault", None, None, fault, None, None))
 
     def _resume(self, node_id: str) -> None:
         buffered = self._paused.pop(node_id, None)
         if buffered is None:
             return
         self._trace((self.now, "resume", node_id, None, None, None, None))
-        for ev in buffered:
-            # Events that waited are handled now, in the order they arrived.
-            self._push(self.now, ev[2], ev[3], ev[4], ev[5], ev[6])
+        for _time, _seq, kind, node, peer, data, ref in buffered:
+            # Events that waited are handled now, in the order they arrived (a timer
+            # keeps its token, so that it still fires unless cancelled meanwhile).
+            self._push(self.now, kind, node, peer, data, ref)
+
+
+# The fault table: how each type of fault is checked, and how it is applied.
+_FAULTS: dict[type, tuple[Callable[[Simulation, Any], None], Callable[[Simulation, Any], None]]] = {
+    Crash: (Simulation._check_node_fault, Simulation._crash),
+    Restart: (Simulation._check_node_fault, Simulation._restart),
+    Pause: (Simulation._check_pause, Simulation._pause),
+    ClockSkew: (Simulation._check_skew, Simulation._skew),
+    Partition: (Simulation._check_partition, Simulation._set_partition),
+    Cut: (Simulation._check_cut, Simulation._cut_link),
+    Heal: (Simulation._check_nothing, Simulation._heal),
+    NetworkChange: (Simulation._check_network_change, Simulation._change_network),
+}
+
+
+def _fault_methods(
+    fault: Any,
+) -> tuple[Callable[[Simulation, Any], None], Callable[[Simulation, Any], None]]:
+    """The checker and the applier of ``fault`` (of a subclass of a fault type too)."""
+    for cls in type(fault).__mro__:
+        if cls in _FAULTS:
+            return _FAULTS[cls]
+    raise TypeError(f"{fault!r} is not a fault (Crash, Restart, Pause, Partition, ...)")
 
 
 def _discard(entry: tuple[Any, ...]) -> None:
