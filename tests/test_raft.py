@@ -415,3 +415,90 @@ def test_figure8(mutant: str | None) -> None:
     else:
         assert s1.commit_index == 2  # it did, and S5 then overwrote it
         assert not state_machine_safety(h.states)
+
+
+# -- the rules of Figure 2 as invariants and step properties -------------------------------
+def test_rule_invariants_fail_on_the_states_they_forbid() -> None:
+    from dslib.raft import applied_within_commit, match_index_sound
+
+    log = (Entry(1, "x"), Entry(1, "y"))
+    assert applied_within_commit({"s1": RaftState(log=log, commit_index=2, last_applied=1)})
+    assert not applied_within_commit({"s1": RaftState(log=log, commit_index=1, last_applied=2)})
+    leader = RaftState(current_term=2, role="leader", log=log, match_index=(("s2", 2),))
+    same = RaftState(current_term=2, log=log)
+    assert match_index_sound({"s1": leader, "s2": same})
+    assert not match_index_sound({"s1": leader, "s2": replace(same, log=log[:1])})
+    assert not match_index_sound({"s1": leader, "s2": replace(same, log=(log[0], Entry(2, "z")))})
+    # A follower in another term may have changed since: nothing is claimed about it.
+    assert match_index_sound({"s1": leader, "s2": RaftState(current_term=3)})
+
+
+def test_step_monitor_sees_each_property_fail() -> None:
+    from dslib.raft import STEP_PROPERTIES, StepMonitor
+
+    x, y = Entry(1, "x"), Entry(1, "y")
+    cases = {
+        "committed_entries_stable": [
+            ("s1", RaftState(current_term=1, log=(x,), commit_index=1), False),
+            ("s2", RaftState(current_term=1, log=(y,), commit_index=1), False),
+        ],
+        "commit_index_monotonic": [
+            ("s1", RaftState(log=(x,), commit_index=1), False),
+            ("s1", RaftState(log=(x,), commit_index=0), False),
+        ],
+        "term_monotonic": [
+            ("s1", RaftState(current_term=2), False),
+            ("s1", RaftState(current_term=1), True),
+        ],
+        "one_vote_per_term": [
+            ("s1", RaftState(current_term=1, voted_for="s2"), False),
+            ("s1", RaftState(current_term=1, voted_for="s3"), True),
+        ],
+        "one_leader_per_term": [
+            ("s1", RaftState(current_term=1, role="leader"), False),
+            ("s2", RaftState(current_term=1, role="leader"), False),
+        ],
+        "leader_append_only": [
+            ("s1", RaftState(current_term=1, role="leader", log=(x,)), False),
+            ("s1", RaftState(current_term=1, role="leader", log=(y,)), False),
+        ],
+    }
+    assert sorted(cases) == sorted(STEP_PROPERTIES)
+    for name, steps in cases.items():
+        m = StepMonitor()
+        for t, (node, state, restarted) in enumerate(steps):
+            m.observe(node, state, float(t), restarted=restarted)
+        assert m.violations == {name: 1.0}, name
+    # A restart resets volatile state: the commit index may start again from 0.
+    m = StepMonitor()
+    m.observe("s1", RaftState(log=(x,), commit_index=1))
+    m.observe("s1", RaftState(log=(x,)), restarted=True)
+    assert m.violations == {}
+    with pytest.raises(TypeError, match="RaftState"):
+        m.observe("s1", "nope")  # type: ignore[arg-type]
+
+
+def test_step_monitor_allows_a_server_to_drop_an_entry_it_never_committed() -> None:
+    from dslib.raft import StepMonitor
+
+    # s1 committed x at 1; s2 held x without knowing it was committed, then a stale leader
+    # made it drop x. Raft allows this; s2 never committed x, so it has lost nothing.
+    x, z = Entry(1, "x"), Entry(2, "z")
+    m = StepMonitor()
+    m.observe("s1", RaftState(current_term=1, log=(x,), commit_index=1))
+    m.observe("s2", RaftState(current_term=1, log=(x,)))
+    m.observe("s2", RaftState(current_term=2, log=(z,)))
+    assert m.violations == {}
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_runs_of_correct_raft_keep_every_step_property(seed: int) -> None:
+    from dslib.raft import StepMonitor
+
+    sim = Simulation(raft_system(3, RaftConfig(commands=("a", "b"))), seed=seed)
+    sim.run(until=400)
+    sim.crash("s1")
+    sim.run(until=900)
+    sim.restart("s1")
+    sim.run(until=2000)
+    assert StepMonitor().check_trace(sim.trace) == {}

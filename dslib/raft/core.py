@@ -51,7 +51,11 @@ entry of the log; ``RaftNode.members`` is the one place that reads it.
 The safety properties of Figure 3 are functions of a global state (an
 ``ActorState`` of the model checker, or a mapping of node states):
 ``election_safety``, ``log_matching``, ``state_machine_safety`` and
-``leader_completeness``. Deliberately broken versions are in ``MUTANTS``.
+``leader_completeness``. Rules of Figure 2 are properties too:
+``RULE_INVARIANTS`` of one state, ``STEP_PROPERTIES`` of a run, which
+``StepMonitor`` checks step by step. ``MUTANTS`` has a deliberately broken
+version for every rule of Figure 2 (``MUTANT_RULES`` says which), each a
+one-line change beside the rule it breaks, selected by ``RaftConfig(mutant=...)``.
 
 Examples
 --------
@@ -74,7 +78,10 @@ from dslib.errors import ProtocolError
 
 __all__ = [
     "MUTANTS",
+    "MUTANT_RULES",
+    "RULE_INVARIANTS",
     "SAFETY_PROPERTIES",
+    "STEP_PROPERTIES",
     "AppendEntries",
     "AppendEntriesReply",
     "ClientReply",
@@ -91,6 +98,8 @@ __all__ = [
     "RequestVoteReply",
     "Snapshot",
     "StateMachine",
+    "StepMonitor",
+    "applied_within_commit",
     "election_safety",
     "entry_at",
     "last_log_index",
@@ -99,24 +108,94 @@ __all__ = [
     "leaders",
     "log_matching",
     "log_up_to_date",
+    "match_index_sound",
     "merge_entries",
     "raft_system",
     "state_machine_safety",
     "term_at",
 ]
 
+MUTANT_RULES: dict[str, str] = {
+    "vote_in_old_term": "RequestVote receiver 1",
+    "vote_twice": "RequestVote receiver 2",
+    "vote_without_log_check": "RequestVote receiver 2",
+    "accept_stale_term": "AppendEntries receiver 1",
+    "skip_prev_check": "AppendEntries receiver 2",
+    "keep_conflicts": "AppendEntries receiver 3",
+    "ack_without_append": "AppendEntries receiver 4",
+    "ignore_leader_commit": "AppendEntries receiver 5",
+    "apply_uncommitted": "All servers 1",
+    "keep_role_on_newer_term": "All servers 2",
+    "no_reset_on_append": "Followers",
+    "no_term_increment": "Candidates 1",
+    "no_self_vote": "Candidates 1",
+    "no_candidate_timer": "Candidates 1 and 4",
+    "leader_without_majority": "Candidates 2",
+    "candidate_ignores_leader": "Candidates 3",
+    "no_heartbeats": "Leaders 1",
+    "reply_before_commit": "Leaders 2",
+    "entries_from_last": "Leaders 3",
+    "match_leader_last": "Leaders 3.1",
+    "no_backoff": "Leaders 3.2",
+    "commit_old_terms": "Leaders 4",
+    "forget_term": "Persistent state",
+    "forget_vote": "Persistent state",
+    "forget_log": "Persistent state",
+    "stale_reads": "Section 8 (reads)",
+    "no_sessions": "Section 8 (sessions)",
+}
+"""The rule of Figure 2 that each mutant breaks (rules numbered in the figure's order:
+"Candidates 1" is "on conversion to candidate, start election", "Leaders 3.2" the second
+sub-rule of the third rule for leaders); the last two break the client rules of section 8."""
+
 MUTANTS: dict[str, str] = {
+    "vote_in_old_term": "a server grants a vote to a candidate of an earlier term, "
+    "and answers in that term, instead of replying false",
+    "vote_twice": "a server grants a vote although it voted for another candidate in this term",
     "vote_without_log_check": "grant a vote without the log up-to-date check of section 5.4.1",
-    "commit_old_terms": "a leader commits entries of earlier terms by counting replicas "
-    "(the Figure 8 mistake of section 5.4.2)",
-    "forget_vote": "votedFor is not persisted: a server that restarts may vote twice in a term",
+    "accept_stale_term": "a follower accepts AppendEntries from a leader of an earlier term",
+    "skip_prev_check": "a follower accepts entries after prevLogIndex although its entry "
+    "there has another term (the consistency check of section 5.3)",
     "keep_conflicts": "a follower overwrites conflicting entries but does not truncate the "
     "entries after them (section 5.3)",
+    "ack_without_append": "a follower answers success but does not append the new entries",
+    "ignore_leader_commit": "a follower never learns the commit index from leaderCommit "
+    "(liveness: followers never apply)",
+    "apply_uncommitted": "a server applies entries beyond its commit index",
+    "keep_role_on_newer_term": "a leader that sees a newer term adopts it but stays leader",
+    "no_reset_on_append": "a follower does not reset its election timer when it hears from "
+    "the leader (liveness: needless elections)",
+    "no_term_increment": "a candidate starts an election without incrementing its term",
+    "no_self_vote": "a candidate does not vote for itself "
+    "(liveness: no leader while a minority is down)",
+    "no_candidate_timer": "a candidate does not reset its election timer, so a failed "
+    "election is never retried (liveness)",
+    "leader_without_majority": "a candidate becomes leader with half the votes, not a majority",
+    "candidate_ignores_leader": "a candidate ignores AppendEntries from the leader of its "
+    "term instead of becoming its follower (liveness)",
+    "no_heartbeats": "a leader sends AppendEntries only to followers that lack entries: no "
+    "heartbeats while idle (liveness: needless elections)",
+    "reply_before_commit": "a leader answers a client when it appends the command, "
+    "before the entry is committed and applied",
+    "entries_from_last": "a leader sends only its last entry, not the entries from nextIndex "
+    "(liveness: a follower that lags never catches up)",
+    "match_leader_last": "on success, a leader sets matchIndex to its own last index, "
+    "not to the index the follower acknowledged",
+    "no_backoff": "on a failed AppendEntries, a leader does not decrement nextIndex and retry "
+    "(liveness: a follower that lags never catches up)",
+    "commit_old_terms": "a leader commits entries of earlier terms by counting replicas "
+    "(the Figure 8 mistake of section 5.4.2)",
+    "forget_term": "currentTerm is not persisted: a server restarts in term 0",
+    "forget_vote": "votedFor is not persisted: a server that restarts may vote twice in a term",
+    "forget_log": "the log is not persisted: a server restarts without its entries",
     "stale_reads": "a leader answers reads from its state machine without confirming that "
     "it is still the leader (section 8)",
     "no_sessions": "no client sessions: a retried command is applied again (section 8)",
 }
-"""Broken versions of Raft, by name, with what is wrong."""
+"""Broken versions of Raft, by name, with what is wrong (the rule: ``MUTANT_RULES``).
+
+A mutant marked "liveness" breaks no safety property: its runs are slower or stall, which
+only a progress check can see."""
 
 FOLLOWER = "follower"
 CANDIDATE = "candidate"
@@ -281,7 +360,7 @@ def merge_entries(
     >>> merge_entries(log, 3, 2, ()) is None  # the term at index 3 is 1, not 2
     True
     """
-    return _merge(log, prev_log_index, prev_log_term, entries, base_index, base_term, truncate=True)
+    return _merge(log, prev_log_index, prev_log_term, entries, base_index, base_term)
 
 
 def _merge(
@@ -291,8 +370,7 @@ def _merge(
     entries: tuple[Entry, ...],
     base_index: int,
     base_term: int,
-    *,
-    truncate: bool,
+    mutant: str | None = None,
 ) -> Log | None:
     if prev_log_index < base_index:  # the leader resends entries we compacted
         skip = base_index - prev_log_index
@@ -304,7 +382,7 @@ def _merge(
     if rel > len(log):
         return None
     have = base_term if rel == 0 else log[rel - 1].term
-    if have != prev_log_term:
+    if have != prev_log_term and mutant != "skip_prev_check":  # AppendEntries receiver 2
         return None
     new_log = log
     for i, entry in enumerate(entries):
@@ -312,11 +390,13 @@ def _merge(
         if index <= len(new_log):
             if new_log[index - 1].term == entry.term:
                 continue
-            if not truncate:  # the keep_conflicts mutant: overwrite in place, keep what follows
+            if mutant == "keep_conflicts":  # receiver 3 broken: overwrite, keep what follows
                 new_log = (*new_log[: index - 1], entry, *new_log[index:])
                 continue
-            new_log = new_log[: index - 1]
-        new_log = (*new_log, entry)
+            new_log = new_log[: index - 1]  # receiver 3: delete the entry and all that follow
+        if mutant == "ack_without_append":  # receiver 4 broken: the entry is not appended
+            continue
+        new_log = (*new_log, entry)  # AppendEntries receiver 4
     return new_log
 
 
@@ -851,12 +931,13 @@ class RaftNode(Node[RaftState]):
         terms are equal, the server has not voted for someone else in this term,
         and the candidate's log is at least as up-to-date as its own.
         """
-        up_to_date = self.config.mutant == "vote_without_log_check" or _up_to_date(
+        m = self.config.mutant
+        up_to_date = m == "vote_without_log_check" or _up_to_date(
             msg.last_log_term, msg.last_log_index, state.last_term, state.last_index
         )
         return (
-            msg.term == state.current_term
-            and state.voted_for in (None, msg.candidate_id)
+            (msg.term == state.current_term or m == "vote_in_old_term")  # receiver 1
+            and (state.voted_for in (None, msg.candidate_id) or m == "vote_twice")  # receiver 2
             and up_to_date
         )
 
@@ -874,7 +955,7 @@ class RaftNode(Node[RaftState]):
             msg.entries,
             state.snapshot_index,
             base_term,
-            truncate=self.config.mutant != "keep_conflicts",
+            self.config.mutant,
         )
 
     def commit_rule(self, state: RaftState, matches: tuple[int, ...]) -> int:
@@ -886,7 +967,7 @@ class RaftNode(Node[RaftState]):
         the commit index stays.
         """
         majority = len(matches) // 2 + 1
-        old_terms = self.config.mutant == "commit_old_terms"
+        old_terms = self.config.mutant == "commit_old_terms"  # log[N].term == currentTerm
         for n in range(state.last_index, state.commit_index, -1):
             if state.term(n) != state.current_term and not old_terms:
                 continue
@@ -911,22 +992,38 @@ class RaftNode(Node[RaftState]):
     def _arm_election(self, ctx: Context) -> None:
         ctx.set_timer(ELECTION, self.config.election_timeout)
 
+    def _elected(self, ctx: Context, votes: frozenset[str]) -> bool:
+        """Whether ``votes`` make a candidate leader: a majority of the servers."""
+        if self.config.mutant == "leader_without_majority":  # Candidates 2 broken: half
+            return len(votes) >= len(self.members(ctx)) // 2
+        return len(votes) >= self._majority(ctx)
+
     def _persist(self, ctx: Context, old: RaftState, new: RaftState) -> RaftState:
+        """Save the persistent state of Figure 2 (before any reply leaves: the simulator
+        sends a handler's messages after its ``persist``)."""
         if new.durable != old.durable:
-            if self.config.mutant == "forget_vote":
-                ctx.persist((new.current_term, None, new.log, new.snapshot))
-            else:
-                ctx.persist(new.durable)
+            term, voted_for, log, snapshot = new.durable
+            m = self.config.mutant  # each persistence mutant forgets one field
+            ctx.persist(
+                (
+                    0 if m == "forget_term" else term,
+                    None if m == "forget_vote" else voted_for,
+                    () if m == "forget_log" else log,
+                    snapshot,
+                )
+            )
         return new
 
     def _step_down(self, ctx: Context, state: RaftState, term: int) -> RaftState:
         """Adopt a higher ``term`` (or a same-term leader) and become a follower."""
+        newer = term > state.current_term
+        if newer and state.role == LEADER and self.config.mutant == "keep_role_on_newer_term":
+            return replace(state, current_term=term, voted_for=None)  # All servers 2 broken
         if state.role == LEADER:
             ctx.cancel_timer(HEARTBEAT)
             self._arm_election(ctx)  # a leader has no election timer running
         # A follower or candidate keeps its timer running: Figure 2 restarts it only when
         # it grants a vote or hears from the current leader (see Ongaro's dissertation 9.5).
-        newer = term > state.current_term
         return replace(
             state,
             current_term=term,
@@ -942,12 +1039,15 @@ class RaftNode(Node[RaftState]):
 
     def _apply(self, ctx: Context, state: RaftState) -> RaftState:
         """Apply the committed entries not applied yet; a leader answers their clients."""
-        if state.last_applied >= state.commit_index:
+        upto = state.commit_index  # All servers 1: apply up to commitIndex, in order
+        if self.config.mutant == "apply_uncommitted":
+            upto = state.last_index
+        if state.last_applied >= upto:
             return self._serve_reads(ctx, state)
         machine = self.config.machine
         sessions_on = self.config.mutant != "no_sessions"
         value, sessions = state.machine, state.sessions
-        for i in range(state.last_applied + 1, state.commit_index + 1):
+        for i in range(state.last_applied + 1, upto + 1):
             cmd = state.entry(i).command
             if not isinstance(cmd, Command):
                 continue
@@ -961,7 +1061,7 @@ class RaftNode(Node[RaftState]):
                 sessions = _set_session(sessions, cmd.client, cmd.seq, result)
             if state.role == LEADER:
                 ctx.send(cmd.client, ClientReply(cmd.seq, True, result, ctx.id))
-        state = replace(state, last_applied=state.commit_index, machine=value, sessions=sessions)
+        state = replace(state, last_applied=upto, machine=value, sessions=sessions)
         every = self.config.snapshot_every
         if every is not None and state.last_applied - state.snapshot_index >= every:
             snap = Snapshot(
@@ -995,7 +1095,9 @@ class RaftNode(Node[RaftState]):
         return replace(state, reads=tuple(waiting))
 
     def _send_append(self, ctx: Context, state: RaftState, peer: str) -> None:
-        nxt = max(1, min(_get(state.next_index, peer), state.last_index + 1))
+        nxt = max(1, min(_get(state.next_index, peer), state.last_index + 1))  # Leaders 3
+        if self.config.mutant == "entries_from_last":
+            nxt = max(1, state.last_index)
         if nxt <= state.snapshot_index:
             assert state.snapshot is not None
             ctx.send(peer, InstallSnapshot(state.current_term, ctx.id, state.snapshot))
@@ -1088,32 +1190,38 @@ class RaftNode(Node[RaftState]):
 
     def on_timer(self, ctx: Context, state: RaftState, timer: Any) -> RaftState:
         """Start an election, send heartbeats, or propose a command."""
-        if timer == ELECTION:
+        if timer == ELECTION:  # Followers, Candidates 4: start an election (Candidates 1)
             if state.role == LEADER:
                 return state
-            term = state.current_term + 1
+            m = self.config.mutant
+            term = state.current_term + (0 if m == "no_term_increment" else 1)
             if self.config.max_term is not None and term > self.config.max_term:
                 return state
+            self_vote = m != "no_self_vote"
             new = replace(
                 state,
                 current_term=term,
-                voted_for=ctx.id,
+                voted_for=ctx.id if self_vote else None,
                 leader=None,
                 role=CANDIDATE,
-                votes=frozenset({ctx.id}),
+                votes=frozenset({ctx.id}) if self_vote else frozenset(),
                 next_index=(),
                 match_index=(),
             )
-            self._arm_election(ctx)
+            if m != "no_candidate_timer":
+                self._arm_election(ctx)
             vote = RequestVote(term, ctx.id, state.last_index, state.last_term)
             for peer in self._peers(ctx):
                 ctx.send(peer, vote)
-            if len(new.votes) >= self._majority(ctx):
+            if self._elected(ctx, new.votes):
                 new = self._become_leader(ctx, new)
             return self._persist(ctx, state, new)
-        if timer == HEARTBEAT:
+        if timer == HEARTBEAT:  # Leaders 1: heartbeats during idle periods
             if state.role == LEADER:
+                idle_quiet = self.config.mutant == "no_heartbeats"
                 for peer in self._peers(ctx):
+                    if idle_quiet and _get(state.next_index, peer) > state.last_index:
+                        continue  # the mutant: nothing to send, so no heartbeat
                     self._send_append(ctx, state, peer)
                 ctx.set_timer(HEARTBEAT, self.config.heartbeat_interval)
             return state
@@ -1161,10 +1269,12 @@ class RaftNode(Node[RaftState]):
 
     def _on_request_vote(self, ctx: Context, state: RaftState, msg: RequestVote) -> RaftState:
         grant = self.vote_rule(state, msg)
-        if grant:
+        if grant and msg.term == state.current_term:
             state = replace(state, voted_for=msg.candidate_id)
             self._arm_election(ctx)
-        ctx.send(msg.candidate_id, RequestVoteReply(state.current_term, grant))
+        # The reply carries currentTerm, so that a candidate of an earlier term learns of it.
+        term = msg.term if self.config.mutant == "vote_in_old_term" else state.current_term
+        ctx.send(msg.candidate_id, RequestVoteReply(term, grant))
         return state
 
     def _on_vote_reply(
@@ -1173,17 +1283,21 @@ class RaftNode(Node[RaftState]):
         if state.role != CANDIDATE or msg.term != state.current_term or not msg.vote_granted:
             return state
         state = replace(state, votes=state.votes | {src})
-        if len(state.votes) >= self._majority(ctx):
+        if self._elected(ctx, state.votes):  # Candidates 2: votes from a majority
             state = self._become_leader(ctx, state)
         return state
 
     def _on_append(self, ctx: Context, state: RaftState, msg: AppendEntries) -> RaftState:
-        if msg.term < state.current_term:
+        m = self.config.mutant
+        if msg.term < state.current_term and m != "accept_stale_term":  # receiver 1
             ctx.send(msg.leader_id, AppendEntriesReply(state.current_term, False, round=msg.round))
             return state
-        if state.role != FOLLOWER:  # a candidate of the same term steps down
+        if state.role == CANDIDATE and m == "candidate_ignores_leader":
+            return state  # Candidates 3 broken: it should become a follower
+        if state.role != FOLLOWER:  # Candidates 3: a candidate of the same term steps down
             state = self._step_down(ctx, state, msg.term)
-        self._arm_election(ctx)  # heard from the current leader (Figure 2)
+        if m != "no_reset_on_append":
+            self._arm_election(ctx)  # Followers: heard from the current leader (Figure 2)
         state = replace(state, leader=msg.leader_id)
         new_log = self.append_rule(state, msg)
         if new_log is None:
@@ -1200,8 +1314,8 @@ class RaftNode(Node[RaftState]):
             return state
         last_new = msg.prev_log_index + len(msg.entries)
         state = replace(state, log=new_log)
-        commit = min(msg.leader_commit, last_new, state.last_index)
-        if commit > state.commit_index:
+        commit = min(msg.leader_commit, last_new, state.last_index)  # receiver 5
+        if commit > state.commit_index and m != "ignore_leader_commit":
             state = self._apply(ctx, replace(state, commit_index=commit))
         reply = AppendEntriesReply(state.current_term, True, last_new, round=msg.round)
         ctx.send(msg.leader_id, reply)
@@ -1214,9 +1328,12 @@ class RaftNode(Node[RaftState]):
             return state
         # Any reply of this term confirms that the follower still takes us for its leader.
         state = replace(state, acked=_put(state.acked, src, max(_get(state.acked, src), msg.round)))
-        if msg.success:
+        if msg.success:  # Leaders 3.1: update nextIndex and matchIndex
             old_match = _get(state.match_index, src)
-            match = max(old_match, msg.match_index)
+            acked = (
+                state.last_index if self.config.mutant == "match_leader_last" else msg.match_index
+            )
+            match = max(old_match, acked)
             nxt = max(_get(state.next_index, src), match + 1)
             state = replace(
                 state,
@@ -1226,7 +1343,9 @@ class RaftNode(Node[RaftState]):
             if nxt <= state.last_index and msg.match_index - old_match >= MAX_BATCH:
                 self._send_append(ctx, state, src)  # a full batch: send the next one now
             return self._advance_commit(ctx, state)
-        if self.config.fast_backoff:
+        if self.config.mutant == "no_backoff":  # Leaders 3.2 broken: nextIndex stays
+            return self._serve_reads(ctx, state)
+        if self.config.fast_backoff:  # Leaders 3.2: decrement nextIndex and retry
             nxt = msg.conflict_index
             if msg.conflict_term:
                 last = [
@@ -1321,10 +1440,14 @@ class RaftNode(Node[RaftState]):
             for e in state.log[state.last_applied - state.snapshot_index :]
         ):
             return state  # in the log already, not applied yet: its reply will come
+        # Leaders 2: append the command; the client's answer waits until it is applied.
         state = replace(
             state,
             log=(*state.log, Entry(state.current_term, Command(msg.client, msg.seq, msg.op))),
         )
+        if self.config.mutant == "reply_before_commit":  # Leaders 2 broken: answer now
+            result = machine.apply(state.machine, msg.op)[1] if machine else None
+            ctx.send(src, ClientReply(msg.seq, True, result, ctx.id))
         for peer in self._peers(ctx):
             self._send_append(ctx, state, peer)
         return self._advance_commit(ctx, state)
@@ -1513,3 +1636,210 @@ def leader_completeness(state: Any) -> bool:
 
 SAFETY_PROPERTIES = (election_safety, log_matching, state_machine_safety, leader_completeness)
 """The safety properties of Figure 3, each a function of a global state."""
+
+
+# -- the rules of Figure 2 as invariants ----------------------------------------------------
+def applied_within_commit(state: Any) -> bool:
+    """Every server has ``lastApplied <= commitIndex`` (Figure 2, Rules for All Servers 1).
+
+    Only committed entries may reach a state machine: an entry applied before it is
+    committed may later be replaced.
+
+    Examples
+    --------
+    >>> ok = RaftState(log=(Entry(1, "x"),), commit_index=1, last_applied=1)
+    >>> early = RaftState(log=(Entry(1, "x"),), commit_index=0, last_applied=1)
+    >>> applied_within_commit({"s1": ok}), applied_within_commit({"s1": early})
+    (True, False)
+    """
+    return all(s.last_applied <= s.commit_index for s in _node_states(state).values())
+
+
+def match_index_sound(state: Any) -> bool:
+    """A leader's ``matchIndex[i]`` never claims more than follower ``i`` holds.
+
+    While follower ``i`` is in the leader's term, it holds an entry at
+    ``matchIndex[i]`` of the same term as the leader's entry there (Figure 2,
+    Rules for Leaders 3.1: matchIndex is what the follower acknowledged). The
+    commit rule counts these indices, so one that overclaims commits entries
+    that no majority holds.
+
+    Examples
+    --------
+    >>> leader = RaftState(current_term=1, role="leader", log=(Entry(1, "x"),),
+    ...                    match_index=(("s2", 1),))
+    >>> match_index_sound({"s1": leader, "s2": RaftState(current_term=1)})
+    False
+    >>> match_index_sound({"s1": leader, "s2": RaftState(current_term=1, log=(Entry(1, "x"),))})
+    True
+    """
+    states = _node_states(state)
+    for s in states.values():
+        if s.role != LEADER:
+            continue
+        for peer, match in s.match_index:
+            f = states.get(peer)
+            if f is None or f.current_term != s.current_term or match == 0:
+                continue
+            if match > f.last_index:
+                return False
+            if match > max(f.snapshot_index, s.snapshot_index) and f.term(match) != s.term(match):
+                return False
+    return True
+
+
+RULE_INVARIANTS = (applied_within_commit, match_index_sound)
+"""Rules of Figure 2 that are properties of one global state (beside ``SAFETY_PROPERTIES``)."""
+
+STEP_PROPERTIES: dict[str, str] = {
+    "committed_entries_stable": "once a server has committed index i, its entry there never "
+    "changes or disappears (but into its snapshot), and every server that commits i "
+    "commits the same entry",
+    "commit_index_monotonic": "commitIndex never decreases while a server is up "
+    "(it is volatile: a restart starts it again from the snapshot)",
+    "term_monotonic": "currentTerm never decreases, not even across a restart (it is persistent)",
+    "one_vote_per_term": "a server never votes for two candidates in one term, "
+    "not even across a restart",
+    "one_leader_per_term": "at most one server is ever leader in a term (Election Safety over "
+    "the whole run, not just at one moment)",
+    "leader_append_only": "a leader never overwrites or deletes entries in its log, only "
+    "appends (Figure 3, Leader Append-Only)",
+}
+"""Properties of a run, not of a state: each compares a server's state with its earlier ones.
+``StepMonitor`` checks them at every step of a run."""
+
+
+class StepMonitor:
+    """Check ``STEP_PROPERTIES`` on a run, one state change at a time.
+
+    Feed it every new state of every server in order (``observe``), or a whole
+    simulation trace (``check_trace``); ``violations`` maps each property that
+    failed to the time it first failed.
+
+    Notes
+    -----
+    "An entry, once committed at any server, never changes or disappears at any
+    server" is too strong for Raft: a server may hold a copy of an entry that
+    is committed elsewhere without knowing it, and a stale leader of an earlier
+    term may still make it drop that copy. What Raft guarantees, and what
+    ``committed_entries_stable`` checks, is that a server never loses what *it*
+    has committed, and that all servers commit the same entry at each index
+    (Figure 3, State Machine Safety). Each observation costs time linear in the
+    entries that changed, so the monitor can check every step of a long run.
+
+    References
+    ----------
+    D. Ongaro and J. Ousterhout, "In Search of an Understandable Consensus
+    Algorithm (Extended Version)", 2014: Figure 2 (the rules), Figure 3 (the
+    properties).
+
+    Examples
+    --------
+    >>> m = StepMonitor()
+    >>> m.observe("s1", RaftState(current_term=2, log=(Entry(1, "x"),), commit_index=1))
+    >>> m.observe("s1", RaftState(current_term=1, log=(Entry(1, "y"),), commit_index=1), time=5.0)
+    >>> sorted(m.violations.items())
+    [('committed_entries_stable', 5.0), ('term_monotonic', 5.0)]
+    """
+
+    def __init__(self) -> None:
+        self.violations: dict[str, float] = {}
+        self._last: dict[str, RaftState] = {}
+        self._committed: dict[int, Entry] = {}
+        self._high: dict[str, int] = {}  # the highest index each server has committed
+        self._votes: dict[tuple[str, int], str] = {}
+        self._leaders: dict[int, str] = {}
+
+    def _fail(self, name: str, time: float) -> None:
+        self.violations.setdefault(name, time)
+
+    def observe(
+        self, node: str, state: RaftState, time: float = 0.0, restarted: bool = False
+    ) -> None:
+        """Check the step from ``node``'s previous state to ``state``.
+
+        Parameters
+        ----------
+        node : str
+            The server.
+        state : RaftState
+            Its new state.
+        time : float, default 0.0
+            When (recorded with a violation).
+        restarted : bool, default False
+            The server has just restarted: its volatile state starts anew.
+
+        Raises
+        ------
+        TypeError
+            If ``state`` is not a ``RaftState``.
+        """
+        if not isinstance(state, RaftState):
+            raise TypeError(f"StepMonitor.observe: state must be a RaftState, got {state!r}")
+        before = self._last.get(node)
+        self._last[node] = state
+        if before is not None:
+            if state.current_term < before.current_term:
+                self._fail("term_monotonic", time)
+            if not restarted and state.commit_index < before.commit_index:
+                self._fail("commit_index_monotonic", time)
+            if (
+                not restarted
+                and before.role == LEADER
+                and state.role == LEADER
+                and state.current_term == before.current_term
+                and state.log is not before.log
+            ):
+                lo = state.snapshot_index
+                if (
+                    state.last_index < before.last_index
+                    or _slice(state, lo + 1, before.last_index)
+                    != before.log[lo - before.snapshot_index :]
+                ):
+                    self._fail("leader_append_only", time)
+        if state.voted_for is not None:
+            voted = self._votes.setdefault((node, state.current_term), state.voted_for)
+            if voted != state.voted_for:
+                self._fail("one_vote_per_term", time)
+        if state.role == LEADER and self._leaders.setdefault(state.current_term, node) != node:
+            self._fail("one_leader_per_term", time)
+        self._check_committed(node, state, before, time)
+
+    def _check_committed(
+        self, node: str, state: RaftState, before: RaftState | None, time: float
+    ) -> None:
+        old_high = self._high.get(node, 0)
+        high = max(old_high, state.commit_index)
+        self._high[node] = high
+        if high > state.last_index:
+            self._fail("committed_entries_stable", time)  # committed entries were cut
+            high = state.last_index
+        base = state.snapshot_index
+        start = base + 1
+        if (
+            before is not None
+            and state.snapshot is before.snapshot
+            and state.log[: len(before.log)] == before.log
+        ):
+            start = max(start, old_high + 1)  # only appended: what was checked is unchanged
+        for i in range(start, high + 1):
+            entry = state.log[i - base - 1]
+            if self._committed.setdefault(i, entry) != entry:
+                self._fail("committed_entries_stable", time)
+                return
+
+    def check_trace(self, trace: Any) -> dict[str, float]:
+        """Observe every state a simulation ``Trace`` recorded; return ``violations``.
+
+        Examples
+        --------
+        >>> from dslib.sim import Simulation
+        >>> sim = Simulation(raft_system(3), seed=1).run(until=1000)
+        >>> StepMonitor().check_trace(sim.trace)
+        {}
+        """
+        for e in trace.entries:
+            kind = e[1]
+            if kind in ("state", "init", "restart") and isinstance(e[4], RaftState):
+                self.observe(e[2], e[4], e[0], restarted=kind != "state")
+        return self.violations

@@ -34,12 +34,14 @@ from typing import Any
 from dslib.consistency import CheckResult, KeyValue, check_linearizable
 from dslib.core import Context, Node, System, stable_repr
 from dslib.raft.core import (
+    RULE_INVARIANTS,
     SAFETY_PROPERTIES,
     ClientReply,
     ClientRequest,
     RaftConfig,
     RaftNode,
     StateMachine,
+    StepMonitor,
     _node_states,
     leaders,
 )
@@ -390,7 +392,8 @@ class KVRun:
     faults : int
         How many faults were injected (nemesis and leader isolations).
     violations : tuple of (float, str)
-        When a property of Figure 3 first failed, for each one that did.
+        When a property first failed, for each one that did (Figure 3's, and
+        the rules of Figure 2 in ``RULE_INVARIANTS`` and ``STEP_PROPERTIES``).
     """
 
     sim: Simulation
@@ -434,6 +437,7 @@ def run_kv(
     check_every: float | None = 20.0,
     time_limit: float | None = 60.0,
     shrink: bool = True,
+    monitor: bool = True,
     **client_options: Any,
 ) -> KVRun:
     """Run a key-value cluster with clients under ``nemesis``, then judge it.
@@ -463,11 +467,15 @@ def run_kv(
     check_every : float or None, default 20
         Check the properties of Figure 3 (``election_safety``,
         ``log_matching``, ``state_machine_safety``, ``leader_completeness``)
-        on the servers' states this often; None: only at the end.
+        and ``RULE_INVARIANTS`` on the servers' states this often; None: only
+        at the end.
     time_limit : float or None
         Seconds the linearizability check may take before it says ``unknown``.
     shrink : bool, default True
         Shrink a linearizability violation to a minimal core (slower).
+    monitor : bool, default True
+        Check ``STEP_PROPERTIES`` at every step of the run (``StepMonitor``,
+        from the trace).
     **client_options
         Passed to every ``RaftClient`` (timeout, retry_delay, give_up, think).
     """
@@ -490,6 +498,9 @@ def run_kv(
         sim.restart(node)
     sim.run(until=duration + settle)
     _check_properties(sim, violations)
+    if monitor:
+        for name, t in StepMonitor().check_trace(sim.trace).items():
+            violations.setdefault(name, t)
     history = sim.history
     result = check_linearizable(history, KeyValue(), time_limit=time_limit, shrink=shrink)
     final = _final_store(sim)
@@ -526,7 +537,7 @@ def count_faults(sim: Simulation) -> int:
 
 def _check_properties(sim: Simulation, violations: dict[str, float]) -> None:
     states = _node_states(sim.states)
-    for prop in SAFETY_PROPERTIES:
+    for prop in (*SAFETY_PROPERTIES, *RULE_INVARIANTS):
         if prop.__name__ not in violations and not prop(states):
             violations[prop.__name__] = sim.now
 
