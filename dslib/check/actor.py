@@ -490,12 +490,7 @@ class ActorModel(Model[ActorState]):
             self._prefix = prefix
             picks: list[tuple[int, int, Any]] = []
             self._picks = picks
-            ctx.event = event
-            ctx.sent = []
-            ctx.timers_set = []
-            ctx.timers_cancelled = []
-            ctx.persisted = NOTHING_PERSISTED
-            ctx.records = []
+            ctx.reset(event)
             if rng.used:  # type: ignore[attr-defined]
                 rng.reset()  # type: ignore[attr-defined]
             try:

@@ -14,6 +14,14 @@ votes once. :data:`INVARIANT` says exactly that.
 
 The number of participants is unbounded: the proof holds for any number.
 
+See Also
+--------
+dslib.small_systems.twophase : The same protocol less abstract (chapter 3): the TLA+
+    ``TwoPhase`` specification, model-checked state by state for a few resource
+    managers, and the protocol as nodes.
+dslib.sharding.transactions : The same protocol as a working commit (chapter 13):
+    cross-shard transfers with data, locks and a coordinator that can crash.
+
 Examples
 --------
 >>> from dslib.verify import check_inductive
