@@ -37,6 +37,7 @@ from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 from dslib.errors import ProtocolError
+from dslib.stats import is_number
 
 __all__ = [
     "NOTHING_PERSISTED",
@@ -255,11 +256,11 @@ class Context:
         if isinstance(delay, tuple):
             ok = (
                 len(delay) == 2
-                and all(_is_number(d) and math.isfinite(d) for d in delay)
+                and all(is_number(d) and math.isfinite(d) for d in delay)
                 and 0 <= delay[0] <= delay[1]
             )
         else:
-            ok = _is_number(delay) and math.isfinite(delay) and delay >= 0
+            ok = is_number(delay) and math.isfinite(delay) and delay >= 0
         if not ok:
             raise ProtocolError(
                 f"node {self.id!r} set timer {timer!r} with delay {delay!r} while handling "
@@ -328,10 +329,6 @@ class Context:
 
     def __repr__(self) -> str:
         return f"Context(id={self.id!r}, now={self.now!r})"
-
-
-def _is_number(x: object) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
 class Node(Generic[S]):

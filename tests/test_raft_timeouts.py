@@ -284,8 +284,8 @@ def test_other_validation_errors() -> None:
         downtime_samples([], trials=1)
     with pytest.raises(ValueError, match="no values"):
         percentile([], 50)
-    with pytest.raises(ValueError, match="p=0 must be a number in"):
-        percentile([1.0], 0)
+    with pytest.raises(ValueError, match="q=101 must be a number from 0 to 100"):
+        percentile([1.0], 101)
     with pytest.raises(ValueError, match="has no trials"):
         summarize({"150-300": []})
     with pytest.raises(ValueError, match="non-empty mapping"):

@@ -39,6 +39,7 @@ from typing import Any
 
 from dslib.errors import HistoryError
 from dslib.sim.history import Event, History, Operation
+from dslib.stats import is_number
 
 __all__ = [
     "TimedOperation",
@@ -52,10 +53,6 @@ __all__ = [
 _TYPES = ("invoke", "ok", "fail", "info")
 _EVENT_FIELDS = ("process", "type", "f", "value", "time", "key")
 _INTERVAL_FIELDS = ("process", "f", "value", "result", "start", "end", "status", "key")
-
-
-def _is_number(x: object) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
 def history(events: Iterable[Event | Sequence[Any] | Mapping[str, Any]]) -> History:
@@ -136,7 +133,7 @@ def history(events: Iterable[Event | Sequence[Any] | Mapping[str, Any]]) -> Hist
     h = History()
     for i, r in enumerate(rows):
         t = r.get("time", i)
-        if not _is_number(t) or math.isnan(t):
+        if not is_number(t) or math.isnan(t):
             raise ValueError(f"history: event {i} has time {t!r}; a time is a number")
         if r["type"] not in _TYPES:
             raise HistoryError(f"event {i}: type {r['type']!r} is not one of {', '.join(_TYPES)}")
@@ -230,10 +227,10 @@ def history_from_intervals(rows: Iterable[Sequence[Any] | Mapping[str, Any]]) ->
                 f"history_from_intervals: row {i} has status {status!r}; allowed: ok, fail, info"
             )
         start, end = d["start"], d.get("end")
-        if not _is_number(start) or not math.isfinite(start):
+        if not is_number(start) or not math.isfinite(start):
             raise ValueError(f"history_from_intervals: row {i} has start {start!r}; use a number")
         if end is not None:
-            if not _is_number(end) or math.isnan(end):
+            if not is_number(end) or math.isnan(end):
                 raise ValueError(
                     f"history_from_intervals: row {i} has end {end!r}; use a number, or None "
                     "for an operation that never completed"

@@ -75,6 +75,7 @@ from typing import Any
 
 from dslib.core import NOTHING_PERSISTED, Context, Node, System, stable_repr
 from dslib.errors import ProtocolError
+from dslib.stats import is_number
 
 __all__ = [
     "MUTANTS",
@@ -684,7 +685,7 @@ class RaftConfig:
         if not (
             isinstance(et, tuple)
             and len(et) == 2
-            and all(_is_number(x) for x in et)
+            and all(is_number(x) for x in et)
             and 0 < et[0] <= et[1]
         ):
             raise ValueError(
@@ -692,7 +693,7 @@ class RaftConfig:
             )
         for name in ("heartbeat_interval", "propose_interval"):
             v = getattr(self, name)
-            if not (_is_number(v) and v > 0):
+            if not (is_number(v) and v > 0):
                 raise ValueError(f"RaftConfig: {name}={v!r} must be a number > 0")
         if not isinstance(self.commands, tuple):
             raise TypeError(f"RaftConfig: commands={self.commands!r} must be a tuple")
@@ -720,10 +721,6 @@ class RaftConfig:
             raise ValueError(
                 f"RaftConfig: unknown mutant {self.mutant!r}; allowed: {sorted(MUTANTS)}"
             )
-
-
-def _is_number(x: object) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
 def _is_int(x: object) -> bool:

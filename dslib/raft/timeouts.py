@@ -68,6 +68,7 @@ from dslib.raft.core import (
     RequestVoteReply,
 )
 from dslib.sim import Crash, Latency, Network, Simulation, uniform
+from dslib.stats import is_number, percentile
 
 __all__ = [
     "PAPER_FIGURES",
@@ -208,15 +209,15 @@ election timeout.
 
 
 # -- validation --------------------------------------------------------------------------
-def _is_number(x: object) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+def _is_finite(x: object) -> bool:
+    return is_number(x) and math.isfinite(x)  # type: ignore[arg-type]
 
 
 def _check_range(timeout: object, where: str) -> Range:
     if not (
         isinstance(timeout, tuple)
         and len(timeout) == 2
-        and all(_is_number(x) for x in timeout)
+        and all(_is_finite(x) for x in timeout)
         and 0 < timeout[0] <= timeout[1]
     ):
         raise ValueError(
@@ -233,7 +234,7 @@ def _check_int(name: str, value: object, where: str, minimum: int) -> int:
 
 
 def _check_positive(name: str, value: Any, where: str) -> float:
-    if not (_is_number(value) and value > 0):
+    if not (_is_finite(value) and value > 0):
         raise ValueError(f"{where}: {name}={value!r} must be a number > 0")
     return float(value)
 
@@ -472,7 +473,7 @@ interval 75 (half the minimum election timeout)
     interval = lo / 2
     if crash_at is None:
         crash = random.Random(f"crash:{seed}").random() * interval
-    elif _is_number(crash_at) and 0 <= crash_at < interval:
+    elif _is_finite(crash_at) and 0 <= crash_at < interval:
         crash = float(crash_at)
     else:
         raise ValueError(
@@ -667,29 +668,6 @@ def downtime_samples(
         label: election_downtime(r, trials, seed, **options)
         for label, r in zip(labels, ranges, strict=True)
     }
-
-
-def percentile(values: Sequence[float], p: float) -> float:
-    """The nearest-rank ``p``-th percentile: the smallest value with ``p``% at or below it.
-
-    Censored trials (``math.inf``) sort last, so a percentile that falls among
-    them is ``inf``: "more than the limit".
-
-    Examples
-    --------
-    >>> percentile([3, 1, 2, 4], 50), percentile([1, 2, math.inf], 90)
-    (2, inf)
-    >>> percentile([], 50)
-    Traceback (most recent call last):
-    ...
-    ValueError: percentile: no values
-    """
-    if not values:
-        raise ValueError("percentile: no values")
-    if not (_is_number(p) and 0 < p <= 100):
-        raise ValueError(f"percentile: p={p!r} must be a number in (0, 100]")
-    xs = sorted(values)
-    return xs[max(0, math.ceil(p * len(xs) / 100) - 1)]
 
 
 def _mean(values: Sequence[float]) -> float:
