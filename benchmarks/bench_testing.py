@@ -4,7 +4,8 @@ Run: ``.venv/bin/python benchmarks/bench_testing.py [--examples N]``
 
 Each row runs a search that finds nothing (a correct system), so every example is a full run:
 
-- ``find_bug``: hypothesis draws each run as bytes, the ``Stepper`` takes up to 40 steps;
+- ``find_bug``: hypothesis draws each run as bytes, the ``Stepper`` takes up to 100 steps
+  (fewer when the system falls idle);
 - ``SystemMachine``: the rule-based hypothesis state machine, up to 40 rules per run;
 - ``sweep``: seeded simulations with a random nemesis (one run per seed).
 
@@ -24,8 +25,13 @@ from hypothesis import HealthCheck, Verbosity, settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from dslib import System
-from dslib.registers import default_workloads, linearizable, primary_backup, quorum_register
 from dslib.sim import Network, RandomNemesis, uniform
+from dslib.small_systems.registers import (
+    default_workloads,
+    linearizable,
+    primary_backup,
+    quorum_register,
+)
 from dslib.testing import find_bug, sweep, system_machine
 
 

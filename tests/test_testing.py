@@ -18,7 +18,6 @@ from dslib import Context, Node, System
 from dslib.consistency import Register, check_linearizable
 from dslib.errors import HandlerError
 from dslib.mutants import outcome_of
-from dslib.registers import default_workloads, primary_backup, quorum_register
 from dslib.sim import (
     ClockSkew,
     Crash,
@@ -34,6 +33,7 @@ from dslib.sim import (
     uniform,
 )
 from dslib.sim.clients import Reply, Request
+from dslib.small_systems.registers import default_workloads, primary_backup, quorum_register
 from dslib.testing import (
     DEFAULT_FAULTS,
     SHAPES,

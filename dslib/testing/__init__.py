@@ -18,12 +18,18 @@ one.
   shrink, for the chapters: "no bug found in N examples", or a short failing
   schedule that replays in the simulator and draws as a space-time diagram;
 - ``sweep(system_factory, seeds=..., nemesis=...)``: many seeded simulations,
-  and a table of their outcomes.
+  and a table of their outcomes;
+- ``bugs``: small systems whose bugs need 1, 2 or 3 faults in order, with a
+  shortest failing schedule written by hand (``benchmarks/bench_find_bug.py``).
+
+A check that is itself broken (an invariant that raises, returns something
+other than a verdict, or takes the wrong arguments) raises ``CheckError``: an
+error in the check, never reported as a bug in the system.
 
 Examples
 --------
 >>> from dslib.consistency import Register, check_linearizable
->>> from dslib.registers import primary_backup
+>>> from dslib.small_systems.registers import primary_backup
 >>> result = find_bug(lambda: primary_backup(bug="forget-when-alone"),
 ...                   consistency=lambda h: check_linearizable(h, Register()))
 >>> result.ok, result.violated
@@ -44,6 +50,7 @@ from dslib.testing.machine import (
     DEFAULT_FAULTS,
     FAULT_KINDS,
     STEP_KINDS,
+    CheckError,
     Deliver,
     Duplicate,
     Fire,
@@ -82,6 +89,7 @@ __all__ = [
     "SHAPES",
     "STEP_KINDS",
     "WORKLOAD_KINDS",
+    "CheckError",
     "ClockSkew",
     "Crash",
     "Deliver",

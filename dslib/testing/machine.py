@@ -69,7 +69,8 @@ False
 
 And by hypothesis, which finds it too (without the fault it cannot):
 
->>> quiet = settings(max_examples=20, database=None, deadline=None, verbosity=Verbosity.quiet)
+>>> quiet = settings(max_examples=20, database=None, deadline=None, derandomize=True,
+...                  verbosity=Verbosity.quiet)
 >>> run_state_machine_as_test(system_machine(pings, at_most_one, faults=()), settings=quiet)
 >>> Machine = system_machine(pings, at_most_one, faults=("duplicate",))
 >>> try:
@@ -81,6 +82,7 @@ at_most_one violated: after step 3: states {'counter': 2, 'p': 0}
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -106,6 +108,7 @@ __all__ = [
     "DEFAULT_FAULTS",
     "FAULT_KINDS",
     "STEP_KINDS",
+    "CheckError",
     "Deliver",
     "Duplicate",
     "Fire",
@@ -116,8 +119,10 @@ __all__ = [
     "Stepper",
     "SystemMachine",
     "Violation",
+    "check_signature",
     "describe_step",
     "replay",
+    "run_check",
     "system_machine",
     "verdict",
 ]
@@ -239,6 +244,120 @@ def verdict(result: Any) -> tuple[bool, str]:
     return ok, "" if ok else str(result)
 
 
+class CheckError(DslibError, TypeError):
+    """A check given to the machine is broken: an error in the check, not a bug in the system.
+
+    Raised when an invariant or a consistency function raises, returns
+    something other than a bool or an object with a boolean ``ok``, or cannot
+    be called with one argument. ``find_bug`` stops at once and raises it,
+    rather than reporting a "bug found" that is the check's own.
+
+    Attributes
+    ----------
+    check : str
+        What the check is: ``"invariant 'name'"``, ``"consistency"``, ``"check"``.
+
+    Examples
+    --------
+    >>> def broken(states):
+    ...     return states["server"] > 0
+    >>> run_check("invariant 'broken'", broken, {}, "after step 2 (crash server)")
+    Traceback (most recent call last):
+    ...
+    dslib.testing.machine.CheckError: invariant 'broken' raised KeyError: 'server' after step 2 \
+(crash server). This is an error in the check, not a bug found in the system: an invariant \
+gets the states of the nodes that are up (a crashed node is missing).
+    """
+
+    def __init__(self, check: str, message: str) -> None:
+        super().__init__(message)
+        self.check = check
+
+
+_HINTS = {
+    "invariant": "an invariant gets the states of the nodes that are up "
+    "(a crashed node is missing)",
+    "consistency": "a consistency function gets the run's History",
+    "check": "a check gets the finished Simulation",
+}
+
+
+def run_check(
+    check: str, fn: Callable[[Any], Any], argument: Any, where: str | Callable[[], str]
+) -> tuple[bool, str]:
+    """Call a reader's check on ``argument`` and read its verdict (see ``verdict``).
+
+    Parameters
+    ----------
+    check : str
+        What the check is, for the message: ``"invariant 'name'"``, ``"consistency"``...
+    fn : callable
+        The check.
+    argument : any
+        The states, the history or the simulation.
+    where : str or callable
+        When in the run, for the message ("after step 3 (crash server)"); a
+        function that returns it is called only when the check is broken.
+
+    Returns
+    -------
+    (bool, str)
+        Whether the check passed, and what it said.
+
+    Raises
+    ------
+    CheckError
+        If the check raises, or returns neither a bool nor an object with a boolean ``ok``.
+    """
+    try:
+        result = fn(argument)
+    except Exception as exc:
+        hint = _HINTS[check.split()[0]]
+        where = where() if callable(where) else where
+        raise CheckError(
+            check,
+            f"{check} raised {type(exc).__name__}: {exc} {where}. This is an error in the "
+            f"check, not a bug found in the system: {hint}.",
+        ) from exc
+    if isinstance(result, bool) or isinstance(getattr(result, "ok", None), bool):
+        return verdict(result)
+    where = where() if callable(where) else where
+    raise CheckError(
+        check,
+        f"{check} returned {type(result).__name__} {result!r:.80} {where}; a check must "
+        "return a bool or an object with a boolean 'ok' (such as a CheckResult)",
+    )
+
+
+def check_signature(check: str, fn: Any) -> None:
+    """Raise ``CheckError`` unless ``fn`` is a function that can take one argument.
+
+    >>> check_signature("consistency", lambda history, model: True)
+    Traceback (most recent call last):
+    ...
+    dslib.testing.machine.CheckError: consistency must be a function of one argument \
+(the run's History); its signature is (history, model)
+    """
+    what = {
+        "invariant": "the states, a dict of node id to state",
+        "consistency": "the run's History",
+        "check": "the finished Simulation",
+    }[check.split()[0]]
+    if not callable(fn):
+        raise CheckError(check, f"{check} is {fn!r:.80}; it must be a function of {what}")
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return  # a builtin without a signature: it will tell when it is called
+    try:
+        signature.bind(None)
+    except TypeError:
+        raise CheckError(
+            check,
+            f"{check} must be a function of one argument ({what}); its signature is {signature}",
+        ) from None
+
+
 class Violation(AssertionError):
     """A property failed: an invariant after a step, or the consistency check at the end.
 
@@ -317,7 +436,7 @@ class Stepper:
 
     Examples
     --------
-    >>> from dslib.registers import primary_backup
+    >>> from dslib.small_systems.registers import primary_backup
     >>> stepper = Stepper(primary_backup())
     >>> stepper.options("invoke")
     [Invoke(node='c1', timer='next')]
@@ -611,7 +730,7 @@ def replay(
     Each step is one manual step (one time unit for a message or a timer), so
     ``dslib.viz.space_time_diagram(sim.trace)`` draws the run.
 
-    >>> from dslib.registers import primary_backup
+    >>> from dslib.small_systems.registers import primary_backup
     >>> sim = replay(primary_backup(), [Invoke("c1"), Crash("primary")])
     >>> sim.crashed, len(sim.in_flight())
     (frozenset({'primary'}), 1)
@@ -696,7 +815,7 @@ class MachineConfig:
         """Raise ``Violation`` if an invariant does not hold in the current states."""
         states = stepper.sim.states
         for name, check in self.invariants:
-            ok, text = verdict(check(states))
+            ok, text = run_check(f"invariant {name!r}", check, states, lambda: _where(stepper))
             if not ok:
                 raise Violation(
                     name, text or f"after step {len(stepper.steps)}: states {stable_repr(states)}"
@@ -705,9 +824,16 @@ class MachineConfig:
     def check_history(self, stepper: Stepper) -> None:
         """Raise ``Violation`` if the consistency check rejects the run's history."""
         if self.consistency is not None:
-            ok, text = verdict(self.consistency(stepper.sim.history))
+            where = f"at the end of a run of {len(stepper.steps)} steps"
+            ok, text = run_check("consistency", self.consistency, stepper.sim.history, where)
             if not ok:
                 raise Violation("consistency", text)
+
+
+def _where(stepper: Stepper) -> str:
+    if not stepper.steps:
+        return "on the initial states"
+    return f"after step {len(stepper.steps)} ({describe_step(stepper.steps[-1])})"
 
 
 def _index() -> st.SearchStrategy[int]:
@@ -896,6 +1022,7 @@ def _named(invariants: Any) -> tuple[tuple[str, Invariant], ...]:
             name, fn = getattr(item, "__name__", f"invariant {i}"), item
         if not callable(fn):
             raise TypeError(f"invariant {name!r} is {fn!r}; an invariant is a function of states")
+        check_signature(f"invariant {str(name)!r}", fn)
         out.append((str(name), fn))
     return tuple(out)
 
@@ -964,18 +1091,22 @@ def system_machine(
         If a fault kind, a timer mode or ``max_crashed`` is not allowed.
     TypeError
         If ``make_system``, an invariant or ``consistency`` is not callable.
+    CheckError
+        If an invariant or ``consistency`` cannot take one argument; and,
+        during a run, if one raises or returns neither a bool nor an object
+        with a boolean ``ok`` (an error in the check, not a bug in the system).
 
     Examples
     --------
     >>> from hypothesis import settings
     >>> from hypothesis.stateful import run_state_machine_as_test
     >>> from dslib.consistency import Register, check_linearizable
-    >>> from dslib.registers import primary_backup
+    >>> from dslib.small_systems.registers import primary_backup
     >>> Machine = system_machine(primary_backup,
     ...                          consistency=lambda h: check_linearizable(h, Register()),
     ...                          faults=())
     >>> run_state_machine_as_test(Machine, settings=settings(max_examples=5, database=None,
-    ...                                                      deadline=None))
+    ...                                                      deadline=None, derandomize=True))
     >>> TestPrimaryBackup = Machine.TestCase   # in a test module: pytest runs it
     """
     if not callable(make_system):
@@ -996,6 +1127,8 @@ def system_machine(
         raise ValueError(f"system_machine: shapes={shapes!r}; choose from {list(SHAPES)}")
     if consistency is not None and not callable(consistency):
         raise TypeError(f"system_machine: consistency={consistency!r} must be callable or None")
+    if consistency is not None:
+        check_signature("consistency", consistency)
     config = MachineConfig(
         make_system=make_system,
         invariants=_named(invariants),

@@ -13,7 +13,7 @@ Examples
 --------
 >>> from hypothesis import given, settings
 >>> from dslib.sim import Nemesis
->>> @settings(max_examples=20, database=None, deadline=None)
+>>> @settings(max_examples=20, database=None, deadline=None, derandomize=True)
 ... @given(fault_schedules(("a", "b", "c"), kinds=("crash", "partition")))
 ... def test_schedules_are_nemeses(schedule):
 ...     Nemesis(schedule)          # a valid schedule: times >= 0, real faults
@@ -83,8 +83,9 @@ def node_ids(
 ) -> st.SearchStrategy[tuple[str, ...]]:
     """Tuples of node ids ``n1``, ``n2``, ...: systems of ``min_size`` to ``max_size`` nodes.
 
-    >>> from hypothesis import find
-    >>> find(node_ids(3, 7), lambda ids: True)
+    >>> from hypothesis import find, settings
+    >>> fixed = settings(database=None, derandomize=True)  # the same examples on every run
+    >>> find(node_ids(3, 7), lambda ids: True, settings=fixed)
     ('n1', 'n2', 'n3')
     """
     _check_sizes(min_size, max_size, "node_ids")
@@ -168,10 +169,13 @@ def partitions(ids: Sequence[str], shapes: Sequence[str] = SHAPES) -> st.SearchS
 
     Examples
     --------
-    >>> from hypothesis import find
-    >>> print(find(partitions(("a", "b", "c", "d"), shapes=("ring",)), lambda s: True))
+    >>> from hypothesis import find, settings
+    >>> fixed = settings(database=None, derandomize=True)  # the same examples on every run
+    >>> ring = partitions(("a", "b", "c", "d"), shapes=("ring",))
+    >>> print(find(ring, lambda s: True, settings=fixed))
     partition (ring): a - b - c - d - a
-    >>> print(find(partitions(("a", "b", "c", "d")), lambda s: s.shape == "bridge"))
+    >>> any_shape = partitions(("a", "b", "c", "d"))
+    >>> print(find(any_shape, lambda s: s.shape == "bridge", settings=fixed))
     partition (bridge): {b} | {c, d}, only a talks to both
     """
     if isinstance(shapes, str) or any(s not in SHAPES for s in shapes):
@@ -274,8 +278,9 @@ def all_partitions(ids: tuple[str, ...], shape: str) -> tuple[Split, ...]:
 def clock_skews(ids: Sequence[str], max_offset: int = 50) -> st.SearchStrategy[ClockSkew]:
     """Clock skews of one of ``ids``: an offset in ``[-max_offset, max_offset]`` and a rate.
 
-    >>> from hypothesis import find
-    >>> find(clock_skews(("a", "b")), lambda skew: skew.rate != 1.0)
+    >>> from hypothesis import find, settings
+    >>> fixed = settings(database=None, derandomize=True)  # the same examples on every run
+    >>> find(clock_skews(("a", "b")), lambda skew: skew.rate != 1.0, settings=fixed)
     ClockSkew(node='a', offset=0.0, rate=0.5)
     """
     if not ids:
@@ -341,14 +346,16 @@ def fault_schedules(
     --------
     The smallest schedules with two crashes, and with a partition:
 
-    >>> from hypothesis import find
+    >>> from hypothesis import find, settings
+    >>> fixed = settings(database=None, derandomize=True)  # the same examples on every run
     >>> from dslib.sim import Crash
     >>> def two_crashes(schedule):
     ...     return sum(isinstance(fault, Crash) for _, fault in schedule) == 2
-    >>> find(fault_schedules(("a", "b", "c")), two_crashes)
+    >>> find(fault_schedules(("a", "b", "c")), two_crashes, settings=fixed)
     [(0.0, Crash(node='a')), (0.0, Crash(node='b')), (1.0, Restart(node='a')), \
 (1.0, Restart(node='b'))]
-    >>> find(fault_schedules(("a", "b", "c"), kinds=("partition",)), lambda s: len(s) > 0)
+    >>> splits = fault_schedules(("a", "b", "c"), kinds=("partition",))
+    >>> find(splits, lambda s: len(s) > 0, settings=fixed)
     [(0.0, Heal()), (0.0, Partition(groups=(('a',), ('b', 'c')))), (1.0, Heal())]
     """
     ids = tuple(sorted(ids))
@@ -446,10 +453,12 @@ def workloads(
 
     Examples
     --------
-    >>> from hypothesis import find
-    >>> find(workloads("register", min_size=3), lambda w: w[0][0] == "read")
+    >>> from hypothesis import find, settings
+    >>> fixed = settings(database=None, derandomize=True)  # the same examples on every run
+    >>> find(workloads("register", min_size=3), lambda w: w[0][0] == "read",
+    ...      settings=fixed)
     [('read', None), ('write', 1), ('write', 2)]
-    >>> find(workloads("queue", clients=2), lambda ws: len(ws[1]) > 1)
+    >>> find(workloads("queue", clients=2), lambda ws: len(ws[1]) > 1, settings=fixed)
     [[('enqueue', 1)], [('enqueue', 2), ('enqueue', 3)]]
     """
     if kind not in WORKLOAD_KINDS:

@@ -14,7 +14,7 @@ many events the run took, and the verdict.
 Examples
 --------
 >>> from dslib.consistency import Register, check_linearizable
->>> from dslib.registers import primary_backup
+>>> from dslib.small_systems.registers import primary_backup
 >>> from dslib.sim import RandomNemesis
 >>> crashes = RandomNemesis(until=60.0, kinds=("crash",), mean_interval=20.0,
 ...                         nodes=("primary", "backup"))
@@ -39,7 +39,7 @@ from dslib.sim.history import History
 from dslib.sim.nemesis import Nemesis
 from dslib.sim.network import Network
 from dslib.sim.simulator import Simulation
-from dslib.testing.machine import Violation, _named, verdict
+from dslib.testing.machine import CheckError, Violation, _named, check_signature, run_check
 
 __all__ = ["first_failure", "run_seed", "sweep", "sweep_check"]
 
@@ -74,7 +74,7 @@ def run_seed(
     With invariants, the run goes one event at a time and stops at the first
     violation; without, it runs to ``until`` in one go.
 
-    >>> from dslib.registers import primary_backup
+    >>> from dslib.small_systems.registers import primary_backup
     >>> sim, violation = run_seed(primary_backup, 1)
     >>> len(sim.history.operations()), violation
     (4, None)
@@ -100,7 +100,8 @@ def _run(sim: Simulation, until: float, checks: Any) -> Violation | None:
         sim.run(until=until, max_events=1)
         states = sim.states
         for name, check in checks:
-            ok, text = verdict(check(states))
+            where = f"at time {sim.now:g}"
+            ok, text = run_check(f"invariant {name!r}", check, states, where)
             if not ok:
                 return Violation(name, text or f"at time {sim.now}: states {stable_repr(states)}")
         if sim.events == before:
@@ -161,12 +162,17 @@ def sweep(
         If ``system_factory``, ``check`` or ``consistency`` is not callable.
     ValueError
         If ``until`` is not a positive number.
+    CheckError
+        If ``check``, ``consistency`` or an invariant cannot take one argument, or
+        raises, or returns neither a bool nor an object with a boolean ``ok``.
     """
     if not callable(system_factory):
         raise TypeError(f"sweep: system_factory={system_factory!r} must be callable")
     for name, fn in (("check", check), ("consistency", consistency)):
         if fn is not None and not callable(fn):
             raise TypeError(f"sweep: {name}={fn!r} must be callable or None")
+        if fn is not None:
+            check_signature(name, fn)
     if not (isinstance(until, (int, float)) and not isinstance(until, bool) and until > 0):
         raise ValueError(f"sweep: until={until!r} must be a number > 0")
     import pandas as pd
@@ -184,13 +190,15 @@ def sweep(
                 verdict_, violated, detail = "violation", violation.property, violation.detail
             else:
                 if consistency is not None:
-                    ok, text = verdict(consistency(sim.history))
+                    ok, text = run_check("consistency", consistency, sim.history, "at the end")
                     if not ok:
                         verdict_, violated, detail = "violation", "consistency", text
                 if verdict_ == "ok" and check is not None:
-                    ok, text = verdict(check(sim))
+                    ok, text = run_check("check", check, sim, "at the end")
                     if not ok:
                         verdict_, violated, detail = "violation", "check", text
+        except CheckError:
+            raise  # an error in the reader's check, not in the system
         except Exception as exc:
             verdict_, violated, detail = "error", type(exc).__name__, str(exc)
             sim = getattr(exc, "sim", sim)
@@ -238,7 +246,7 @@ def sweep_check(
     seed passed; its ``counterexample_length`` is the number of events of the
     first failing run, and ``detail`` names its seed.
 
-    >>> from dslib.registers import primary_backup
+    >>> from dslib.small_systems.registers import primary_backup
     >>> check = sweep_check(seeds=range(3), check=lambda sim: sim.now < 1000)
     >>> check(primary_backup)
     Outcome(ok=True, counterexample_length=None, detail='3 seeds passed')
