@@ -14,14 +14,43 @@ number of configurations the search stored. For small histories, the naive
 checker (every permutation of the operations) is timed for contrast.
 
 Run: ``python benchmarks/bench_consistency.py [--reps 5] [--max-ops 10000]``
+
+Against Porcupine (optional): ``--porcupine PATH [--peer-only] [--porcupine-timeout 10]``
+generates key-value histories of 50 clients (1,000 to 10,000 operations; get/put and
+get/put/append on 10 keys, and get/put on one key; each linearizable and with one stale
+read), has the program at PATH check each, and prints dslib's and Porcupine's CPU time of
+the verdict and both verdicts, which must agree unless Porcupine's timed out. The row
+``registers`` is the get/put history checked by dslib as one ``Register`` history per key.
+
+The program is not part of this repository (the project commits no other project's code,
+nor a script that fetches or builds it); anyone can write one against Porcupine's Go API
+with the key-value model of Porcupine's own tests: partitioned by key, the state a string
+(initially ``""``), a ``get`` legal if its output equals the state, ``put`` setting and
+``append`` extending it. It is run once per history, as a fresh process:
+``PATH -reps N -timeout <seconds>s FILE``. FILE holds a JSON list of histories (here of
+one), each ``{"name": str, "operations": [op, ...]}``, one object per operation::
+
+    {"client": int, "f": "get" | "put" | "append", "key": str,
+     "value": str (null for get), "output": str (get) or null,
+     "call": int, "return": int}
+
+``call`` and ``return`` are nanoseconds; intervals are closed. For each history, in order,
+the program prints one line ``<Ok|Illegal|Unknown> <cpu seconds> <wall seconds>``: the
+verdict of ``CheckOperationsTimeout`` (``Unknown`` after the timeout) and the median over
+N checks of the process's CPU time (all threads, garbage collection included) and wall
+time spent in that call.
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import json
+import os
 import random
 import statistics
+import subprocess
+import tempfile
 import time
 from collections.abc import Callable
 from typing import Any
@@ -96,11 +125,16 @@ def generate(
     return good, history_from_intervals(rows)
 
 
-def porcupine_style_kv(
+KvRow = tuple[int, str, str, Any, Any, float, float]
+"""One operation: (client, f, key, value, result, start, end); ``f`` is get/put/append."""
+
+
+def kv_rows(
     seed: int, ops: int, clients: int = 50, keys: int = 10, appends: bool = True
-) -> tuple[History, list[History]]:
-    """A linearizable key-value history in the style of Porcupine's kv tests, and per key a
-    register history of the same operations (puts as writes; with ``appends`` False).
+) -> tuple[list[KvRow], dict[int, str]]:
+    """Operations of a linearizable key-value history in the style of Porcupine's kv tests,
+    sorted by start time, and for each put/append (by row index) the value its key held
+    right after it took effect.
 
     Each of ``clients`` clients issues ``get``, ``put`` and (if ``appends``) ``append``
     operations one after the other on ``keys`` keys; each takes effect at a random instant
@@ -120,31 +154,66 @@ def porcupine_style_kv(
         f = "get" if r < 0.5 else "put" if r < 0.6 or not appends else "append"
         planned.append((point, c, f, f"{rng.randrange(keys)}", f"x {c} {n} y", start, end))
     store: dict[str, str] = {}
-    rows = []
+    rows: list[tuple[KvRow, str | None]] = []
     for _, c, f, key, value, start, end in sorted(planned):
         if f == "get":
-            rows.append((c, f, key, None, store.get(key, ""), start, end))
+            rows.append(((c, f, key, None, store.get(key, ""), start, end), None))
         else:
             store[key] = value if f == "put" else store.get(key, "") + value
-            rows.append((c, f, key, value, None, start, end))
-    rows.sort(key=lambda r: r[5])
-    kv = history_from_intervals(
+            rows.append(((c, f, key, value, None, start, end), store[key]))
+    rows.sort(key=lambda r: r[0][5])
+    after = {i: a for i, (_, a) in enumerate(rows) if a is not None}
+    return [row for row, _ in rows], after
+
+
+def kv_history(rows: list[KvRow]) -> History:
+    """The key-value history of ``rows``."""
+    return history_from_intervals(
         [
             {"process": c, "f": f, "key": k, "value": v, "result": res, "start": s, "end": e}
             for c, f, k, v, res, s, e in rows
         ]
     )
-    registers = [
-        history_from_intervals(
-            [
-                (c, "write" if f == "put" else "read", v, res or None, s, e)
-                for c, f, k, v, res, s, e in rows
-                if k == key
-            ]
-        )
-        for key in sorted({r[2] for r in rows})
-    ]
-    return kv, registers
+
+
+def porcupine_style_kv(
+    seed: int, ops: int, clients: int = 50, keys: int = 10, appends: bool = True
+) -> tuple[History, list[History]]:
+    """A linearizable key-value history from :func:`kv_rows`, and per key a register
+    history of the same operations (puts as writes; with ``appends`` False)."""
+    rows, _ = kv_rows(seed, ops, clients, keys, appends)
+    keys_used = sorted({r[2] for r in rows})
+    return kv_history(rows), [register_history([r for r in rows if r[2] == k]) for k in keys_used]
+
+
+def register_history(rows: list[KvRow]) -> History:
+    """The register history of get/put ``rows`` (one key): puts as writes, gets as reads,
+    the empty string (the initial value) as ``None``."""
+    return history_from_intervals(
+        [
+            (c, "write" if f == "put" else "read", v, res or None, s, e)
+            for c, f, _, v, res, s, e in rows
+        ]
+    )
+
+
+def stale_kv(rows: list[KvRow], after: dict[int, str]) -> list[KvRow]:
+    """``rows`` with one late ``get`` made stale: it returns what its key held after a write
+    ``older`` that completed before another write ``latest`` began, and ``latest`` completed
+    before the get began. Values are unique and appends only lengthen, so the key never
+    holds that value again after ``latest``: not linearizable."""
+    for g, (c, f, key, _, _, start, end) in enumerate(rows):
+        if f != "get" or start < 0.6 * rows[-1][5]:
+            continue
+        done = [i for i in after if rows[i][2] == key and rows[i][6] < start]
+        if not done:
+            continue
+        latest = max(done, key=lambda i: rows[i][6])
+        older = [i for i in done if rows[i][6] < rows[latest][5]]
+        if older:
+            stale = after[max(older, key=lambda i: rows[i][6])]
+            return [*rows[:g], (c, f, key, None, stale, start, end), *rows[g + 1 :]]
+    raise ValueError("no get can be made stale in this history")
 
 
 def cpu(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
@@ -182,6 +251,102 @@ def kv_versus_register(reps: int) -> None:
                 f"{ops:>6}  {name:<18}{r.verdict:<10}{seconds / ops * 1e6:>8.1f}us  {reg:>10}",
                 flush=True,
             )
+
+
+def porcupine_json(name: str, rows: list[KvRow]) -> dict[str, Any]:
+    """One history in the harness's JSON format (see the module docstring)."""
+    return {
+        "name": name,
+        "operations": [
+            {
+                "client": c,
+                "f": f,
+                "key": k,
+                "value": v,
+                "output": res,
+                "call": round(s * 1e9),
+                "return": round(e * 1e9),
+            }
+            for c, f, k, v, res, s, e in rows
+        ],
+    }
+
+
+def porcupine_peer(harness: str, reps: int, timeout: float) -> None:
+    """dslib against Porcupine on the same histories, CPU time of the verdict alone.
+
+    dslib is called with ``shrink=False``: Porcupine's ``CheckOperations`` returns only the
+    verdict, so explaining a violation is left out of both. Workloads: ``registers`` is the
+    get/put history checked by dslib as one ``Register`` history per key (Porcupine checks
+    the same operations partitioned by key); ``1 register`` puts every operation on one key.
+    """
+    print("dslib against Porcupine (the --porcupine harness), 50 clients, same histories;")
+    print("median CPU time of the verdict alone (dslib with shrink=False):")
+    cases = []
+    for ops in (1000, 3000, 10_000):
+        shapes = [
+            ("registers", 10, False),
+            ("get/put", 10, False),
+            ("get/put/append", 10, True),
+        ]
+        if ops == 1000:
+            shapes.insert(0, ("1 register", 1, False))
+        for workload, keys, appends in shapes:
+            rows, after = kv_rows(1, ops, 50, keys, appends)
+            for name, h in (("correct", rows), ("stale read", stale_kv(rows, after))):
+                cases.append((ops, workload, name, h))
+    # One process per history: a check that timed out leaves garbage whose collection
+    # would otherwise be charged to the checks after it.
+    lines = []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "history.json")
+        for ops, workload, name, h in cases:
+            with open(path, "w") as out:
+                json.dump([porcupine_json(f"{workload} {ops} {name}", h)], out)
+            done = subprocess.run(
+                [harness, "-reps", str(reps), "-timeout", f"{timeout}s", path],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            lines.append(done.stdout.strip())
+    verdicts = {"Ok": "ok", "Illegal": "violation", "Unknown": "unknown"}
+    print(
+        f"{'ops':>6}  {'workload':<16}{'history':<12}{'dslib':>10}{'Porcupine':>11}"
+        f"{'ratio':>7}  verdicts (dslib/Porcupine)"
+    )
+    disagree = []
+    for (ops, workload, name, rows), line in zip(cases, lines, strict=True):
+        p_verdict, p_cpu, _ = line.split()
+        if workload == "registers":
+            per_key = [
+                register_history([r for r in rows if r[2] == k])
+                for k in sorted({r[2] for r in rows})
+            ]
+            seconds, rs = cpu(
+                lambda hs=per_key: [check_linearizable(x, Register(), shrink=False) for x in hs],
+                reps,
+            )
+            verdict = "ok" if all(r.ok for r in rs) else "violation"
+        else:
+            h, model = (
+                (register_history(rows), Register())
+                if workload == "1 register"
+                else (kv_history(rows), KeyValue(initial=""))
+            )
+            seconds, r = cpu(lambda h=h, m=model: check_linearizable(h, m, shrink=False), reps)
+            verdict = r.verdict
+        p = verdicts[p_verdict]
+        if p != verdict and p != "unknown":
+            disagree.append(f"{ops} {workload} {name}: dslib {verdict}, Porcupine {p}")
+        limit = ">" if p == "unknown" else " "
+        print(
+            f"{ops:>6}  {workload:<16}{name:<12}{seconds * 1000:>8.1f}ms"
+            f"{limit}{float(p_cpu) * 1000:>8.1f}ms{seconds / float(p_cpu):>7.2f}  {verdict}/{p}",
+            flush=True,
+        )
+    if disagree:
+        raise SystemExit("verdicts disagree: " + "; ".join(disagree))
 
 
 def explanation_cost(reps: int, count: int = 20) -> None:
@@ -240,7 +405,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=5, help="repetitions per history")
     parser.add_argument("--max-ops", type=int, default=10_000)
+    parser.add_argument(
+        "--porcupine",
+        metavar="PATH",
+        help="a harness binary that checks histories with Porcupine (see the docstring)",
+    )
+    parser.add_argument(
+        "--porcupine-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="wall-clock limit the harness gives Porcupine per check (its verdict: unknown)",
+    )
+    parser.add_argument(
+        "--peer-only", action="store_true", help="print only the table against Porcupine"
+    )
     args = parser.parse_args()
+    if args.porcupine:
+        porcupine_peer(args.porcupine, args.reps, args.porcupine_timeout)
+        print()
+    elif args.peer_only:
+        parser.error("--peer-only needs --porcupine PATH")
+    if args.peer_only:
+        return
     cases = [
         # (ops, clients, keys, info fraction)
         (100, 5, 0, 0.0),
