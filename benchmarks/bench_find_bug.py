@@ -2,7 +2,7 @@
 
 Run: ``.venv/bin/python benchmarks/bench_find_bug.py [--seeds 20] [--only NAME]``
 
-Each row is one buggy system (``dslib.testing.bugs``): ``find_bug`` runs with its
+Each row is one buggy system (``dslib.small_systems.fault_bugs``): ``find_bug`` runs with its
 DEFAULT budget once per hypothesis seed (0, 1, ..., seeds - 1). The table gives
 how many seeds found the bug, the median and longest shrunk schedule against a
 shortest schedule written by hand (replayed here first: it must break the
@@ -33,9 +33,14 @@ from typing import Any
 from timing import timed
 
 from dslib import System
+from dslib.small_systems.fault_bugs import (
+    HAND_WRITTEN,
+    PRIMARY_BACKUP_HAND_WRITTEN,
+    counted_once,
+    counter,
+)
 from dslib.small_systems.registers import linearizable, primary_backup
 from dslib.testing import Step, find_bug, replay
-from dslib.testing.bugs import HAND_WRITTEN, PRIMARY_BACKUP_HAND_WRITTEN, counted_once, counter
 
 
 @dataclass(frozen=True)
@@ -49,11 +54,11 @@ class Case:
 
 
 def _counter(bug: str | None) -> Callable[[], System]:
-    return lambda: counter(bug, clients=2, operations=3)
+    return lambda: counter(mutant=bug, clients=2, operations=3)
 
 
 def _pb(bug: str | None, clients: int = 1) -> Callable[[], System]:
-    return lambda: primary_backup(bug=bug, clients=clients)
+    return lambda: primary_backup(mutant=bug, clients=clients)
 
 
 CASES = [

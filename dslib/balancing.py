@@ -687,7 +687,13 @@ class BalancerRun:
         return percentile(self.latencies, q) if self.latencies else math.nan
 
     def summary(self) -> dict[str, Any]:
-        """One row for a table: policy, p50, p99, p99.9, mean, answered, unanswered."""
+        """This run as one row (a dict) of a table of several runs.
+
+        The keys are policy, p50, p99, p99.9, mean, answered, refused, unanswered; collect
+        the rows of several runs and build one DataFrame from them
+        (``pd.DataFrame([r.summary() for r in runs])``). ``to_frame`` is the same row as a
+        one-row DataFrame.
+        """
         lat = self.latencies
         return {
             "policy": self.policy,
@@ -699,6 +705,21 @@ class BalancerRun:
             "refused": self.refused,
             "unanswered": self.unanswered,
         }
+
+    def to_frame(self) -> Any:
+        """This run's ``summary`` as a one-row pandas DataFrame (as ``Trace.to_frame`` etc.).
+
+        Examples
+        --------
+        >>> run = run_balancer("round robin", [1.0, 1.0], rate=0.5, requests=100, seed=2)
+        >>> list(run.to_frame().columns)
+        ['policy', 'p50', 'p99', 'p99.9', 'mean', 'answered', 'refused', 'unanswered']
+        >>> int(run.to_frame().loc[0, "answered"]) == run.answered
+        True
+        """
+        import pandas as pd
+
+        return pd.DataFrame([self.summary()])
 
 
 def run_balancer(

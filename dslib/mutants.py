@@ -45,6 +45,7 @@ correct version                    — none: passes all 2 checks                
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -56,12 +57,88 @@ __all__ = [
     "MutantResult",
     "Outcome",
     "assert_mutants_caught",
+    "check_mutant",
+    "deprecated_spelling",
     "mutant_table",
     "outcome_of",
     "run_mutants",
 ]
 
 T = TypeVar("T")
+
+
+def check_mutant(owner: str, mutant: object, mutants: Mapping[str, str]) -> str | None:
+    """Validate a ``mutant=`` argument against the ``MUTANTS`` table of its module.
+
+    Every system with deliberately broken versions selects one the same way (raft's
+    convention): a module-level ``MUTANTS: dict[str, str]`` (name -> what is wrong) beside the
+    rules, and a ``mutant: str | None = None`` argument checked here.
+
+    Parameters
+    ----------
+    owner : str
+        The class or function that took the argument, for the error message.
+    mutant : str or None
+        The argument: ``None`` for the correct version, or a key of ``mutants``.
+    mutants : Mapping[str, str]
+        The module's ``MUTANTS`` table.
+
+    Returns
+    -------
+    str or None
+        ``mutant``, unchanged.
+
+    Raises
+    ------
+    ValueError
+        If ``mutant`` is neither ``None`` nor a name in ``mutants``; the message lists them.
+
+    Examples
+    --------
+    >>> MUTANTS = {"off_by_one": "the loop stops one early"}
+    >>> check_mutant("f", "off_by_one", MUTANTS)
+    'off_by_one'
+    >>> check_mutant("f", "typo", MUTANTS)
+    Traceback (most recent call last):
+    ...
+    ValueError: f: unknown mutant 'typo'; allowed: None or one of ['off_by_one']
+    """
+    if mutant is None:
+        return None
+    if not isinstance(mutant, str) or mutant not in mutants:
+        raise ValueError(
+            f"{owner}: unknown mutant {mutant!r}; allowed: None or one of {sorted(mutants)}"
+        )
+    return mutant
+
+
+def deprecated_spelling(old: str, new: str, stacklevel: int = 3) -> None:
+    """Warn that ``old`` (an older way to select a broken version) is now spelled ``new``.
+
+    The old spellings (``buggy=True``, ``bug=...``, ``chain_lease=math.inf``, a separate
+    function) keep working for one release, with this ``DeprecationWarning``.
+
+    Parameters
+    ----------
+    old, new : str
+        The old and the new spelling, as a reader would type them.
+    stacklevel : int, default 3
+        Passed to ``warnings.warn``: 3 names the caller of the function that calls this one.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     deprecated_spelling("f(buggy=True)", "f(mutant='tie')", stacklevel=2)
+    >>> print(caught[0].message)  # doctest: +ELLIPSIS
+    f(buggy=True) is deprecated: write f(mutant='tie') (the old spelling will be removed...)
+    """
+    warnings.warn(
+        f"{old} is deprecated: write {new} (the old spelling will be removed in the next release)",
+        DeprecationWarning,
+        stacklevel=stacklevel,
+    )
 
 
 @dataclass(frozen=True)
@@ -212,9 +289,14 @@ class MutantReport:
         """No problems."""
         return not self.problems()
 
-    def table(self, times: bool = False, correct_row: bool = True) -> Any:
-        """The mutant table (see ``mutant_table``)."""
+    def to_frame(self, times: bool = False, correct_row: bool = True) -> Any:
+        """The mutant table as a pandas DataFrame (see ``mutant_table``)."""
         return mutant_table(self, times=times, correct_row=correct_row)
+
+    def table(self, times: bool = False, correct_row: bool = True) -> Any:
+        """Deprecated name of ``to_frame`` (warns; removed in the next release)."""
+        deprecated_spelling("MutantReport.table()", "MutantReport.to_frame()")
+        return self.to_frame(times=times, correct_row=correct_row)
 
 
 def outcome_of(result: Any) -> tuple[bool, int | None]:

@@ -204,6 +204,14 @@ def test_same_seed_same_stream_whatever_the_policy() -> None:
     assert again.latencies == a.latencies
 
 
+def test_a_run_as_a_frame_is_its_summary_row() -> None:
+    run = run_balancer("random", SLOW, rate=3.0, requests=300, seed=4)
+    frame = run.to_frame()
+    assert frame.shape == (1, 8)
+    assert frame.iloc[0].to_dict() == run.summary()
+    assert frame.loc[0, "p99"] == run.p(99) and frame.loc[0, "answered"] == run.answered
+
+
 def test_results_do_not_depend_on_the_hash_seed() -> None:
     code = (
         "from dslib.balancing import run_balancer\n"

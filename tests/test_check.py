@@ -238,7 +238,8 @@ def test_output_is_the_same_under_any_hash_seed() -> None:
         from dslib.small_systems.mutex import ricart_agrawala, at_most_one_critical
         m = ActorModel(two_phase_system(3, mutant="rm_gives_up"), symmetric=["rm1", "rm2", "rm3"])
         print(check(m, invariants=[system_consistent]))
-        print(check(ActorModel(ricart_agrawala(3, buggy=True)), invariants=[at_most_one_critical]))
+        ra = ActorModel(ricart_agrawala(3, mutant="tie_by_timestamp"))
+        print(check(ra, invariants=[at_most_one_critical]))
         """
     )
     outs = []

@@ -353,7 +353,7 @@ def assert_replays(system: System, cex: Counterexample) -> Simulation:
 
 
 def test_replay_of_counterexamples() -> None:
-    system = ricart_agrawala(2, buggy=True)
+    system = ricart_agrawala(2, mutant="tie_by_timestamp")
     r = check(ActorModel(system), invariants=[at_most_one_critical])
     sim = assert_replays(system, r.counterexample)
     assert [e.kind for e in sim.trace.of_kind("deliver", "timer")] == ["timer"] * 2 + [

@@ -54,7 +54,7 @@ def test_actor_two_phase_orbits(n: int, duplicating: bool) -> None:
 def test_orbits_with_crashes_and_a_non_symmetric_system() -> None:
     # The buggy Ricart-Agrawala compares timestamps only: its processes are interchangeable.
     for system, ids in (
-        (ricart_agrawala(2, buggy=True), ["p1", "p2"]),
+        (ricart_agrawala(2, mutant="tie_by_timestamp"), ["p1", "p2"]),
         (two_phase_system(2), ["rm1", "rm2"]),
     ):
         plain = ActorModel(system, max_crashes=1)
@@ -73,7 +73,7 @@ def test_orbits_with_crashes_and_a_non_symmetric_system() -> None:
 
 
 def test_counterexample_under_symmetry_is_a_real_execution() -> None:
-    system = ricart_agrawala(3, buggy=True)
+    system = ricart_agrawala(3, mutant="tie_by_timestamp")
     model = ActorModel(system, symmetric=["p1", "p2", "p3"])
     r = check(model, invariants=[at_most_one_critical])
     plain = check(ActorModel(system), invariants=[at_most_one_critical])

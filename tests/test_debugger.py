@@ -296,7 +296,7 @@ def test_invariant_status_names_the_values_that_break_it() -> None:
 
 
 def test_counterexample_loads_and_reaches_the_violating_state() -> None:
-    system = ricart_agrawala(2, buggy=True)
+    system = ricart_agrawala(2, mutant="tie_by_timestamp")
     result = check(ActorModel(system), invariants=[at_most_one_critical])
     cex = result.counterexample
     assert cex is not None
@@ -367,7 +367,9 @@ def test_from_counterexample_refuses_what_it_cannot_load() -> None:
     spec = check(CheckThenSet(), invariants=[mutual_exclusion])
     with pytest.raises(TypeError, match="of an ActorModel"):
         Navigator.from_counterexample(system, spec)
-    buggy = check(ActorModel(ricart_agrawala(2, buggy=True)), invariants=[at_most_one_critical])
+    buggy = check(
+        ActorModel(ricart_agrawala(2, mutant="tie_by_timestamp")), invariants=[at_most_one_critical]
+    )
     with pytest.raises(ValueError, match="are not the model's"):
         Navigator.from_counterexample(ricart_agrawala(3), buggy)
     with pytest.raises(TypeError, match="takes a Counterexample"):
@@ -523,7 +525,7 @@ def test_any_path_replays_in_the_simulator_and_survives_json(picks: list[int]) -
 
 # -- static views -----------------------------------------------------------------------------
 def test_text_html_frame_and_figures_show_the_same_state() -> None:
-    system = ricart_agrawala(2, buggy=True)
+    system = ricart_agrawala(2, mutant="tie_by_timestamp")
     result = check(ActorModel(system), invariants=[at_most_one_critical])
     nav = Navigator.from_counterexample(system, result, invariants=[at_most_one_critical])
     text = nav.text()
@@ -617,7 +619,7 @@ def test_widget_export_and_load_a_path() -> None:
 
 
 def test_widget_on_a_counterexample_shows_the_failing_invariant() -> None:
-    system = ricart_agrawala(2, buggy=True)
+    system = ricart_agrawala(2, mutant="tie_by_timestamp")
     result = check(ActorModel(system), invariants=[at_most_one_critical])
     invariants = [at_most_one_critical]
     debugger = Debugger.from_counterexample(system, result, 4, invariants, diagram=False)

@@ -24,10 +24,6 @@ ALLOWED: frozenset[tuple[str, str]] = frozenset(
         # FoundBug.diagram() draws the failing run; the figure belongs in dslib.viz (or the
         # method in a viz helper that takes a FoundBug). Owner: dslib/testing.
         ("dslib.testing.find_bug", "dslib.viz.spacetime"),
-        # The yardstick systems for find_bug reuse section 3.3's replication messages; the
-        # systems belong in the systems layer (beside small_systems/registers.py), or the
-        # messages in the module that testing can import. Owner: dslib/testing.
-        ("dslib.testing.bugs", "dslib.small_systems.registers"),
     }
 )
 

@@ -1,8 +1,9 @@
 """The modules moved into chapter packages: old paths still import for one release, and
 nothing in the repository uses them any more.
 
-Chapter 3's small systems moved into ``dslib.small_systems`` and chapter 1's broken
-simulators into ``dslib.basics`` (docs/architecture.md, section 3). Each old module is a
+Chapter 3's small systems moved into ``dslib.small_systems``, chapter 1's broken
+simulators into ``dslib.basics`` and chapter 12's ``pbs`` into ``dslib.replication``
+(docs/architecture.md, section 3). Each old module is a
 shim that warns and re-exports the new one, so a reader's own code keeps working.
 """
 
@@ -20,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 MOVED = {
     "dslib.mutex": "dslib.small_systems.mutex",
+    "dslib.pbs": "dslib.replication.pbs",
     "dslib.puzzles": "dslib.small_systems.puzzles",
     "dslib.registers": "dslib.small_systems.registers",
     "dslib.sim_mutants": "dslib.basics.sim_mutants",

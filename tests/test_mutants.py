@@ -130,7 +130,10 @@ def test_mutant_table_for_a_notebook() -> None:
     assert "simulation under duplication" in table["caught by"][1]
     again = mutant_table(run_mutants(lambda: CounterServer, MUTANTS, checks()))
     assert table.equals(again)  # deterministic without times
-    timed = report.table(times=True, correct_row=False)
+    assert report.to_frame().equals(table)
+    with pytest.warns(DeprecationWarning, match=r"MutantReport.table\(\) is deprecated: write "):
+        assert report.table().equals(table)  # the old name, for one release
+    timed = report.to_frame(times=True, correct_row=False)
     assert list(timed.columns)[-1] == "time (s)"
     assert list(timed["mutant"]) == ["no-dedup", "silent-on-retry", "request-id-only"]
     assert all(t >= 0 for t in timed["time (s)"])

@@ -1,6 +1,7 @@
-"""Tests of dslib.pbs and the quorum explorer: the closed form of k-staleness exactly (against
-enumeration), the Monte Carlo estimates against it within four standard errors, the WARS model
-against the same experiment run by nodes in the simulator, availability, and z3."""
+"""Tests of dslib.replication.pbs and the quorum explorer: the closed form of k-staleness
+exactly (against enumeration), the Monte Carlo estimates against it within four standard errors,
+the WARS model against the same experiment run by nodes in the simulator, availability, and
+z3."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dslib.pbs import (
+from dslib.replication.pbs import (
     availability,
     availability_probability,
     intersection,

@@ -12,9 +12,11 @@ from hypothesis import strategies as st
 
 from dslib import Simulation
 from dslib.consistency import KeyValue, check_linearizable
+from dslib.replication.chain import MUTANTS as CHAIN_MUTANTS
 from dslib.replication.chain import ChainServer, chain_system, lease_scenario
 from dslib.replication.checks import (
     FAULT_KINDS,
+    ReplicationVariant,
     faulty_run,
     faulty_run_verdict,
     pb_schedule_run,
@@ -226,8 +228,32 @@ def test_a_tail_without_a_lease_serves_stale_reads_under_a_partition() -> None:
     good = lease_scenario().run(until=300.0)
     assert check_linearizable(good.history, KeyValue()).ok
     assert good.states["master"].chain == ("s1", "s2")
-    bad = lease_scenario(lease=math.inf).run(until=300.0)
+    bad = lease_scenario(mutant="no_lease").run(until=300.0)
     assert not check_linearizable(bad.history, KeyValue()).ok
     assert ChainServer(lease=5.0).lease == 5.0
     with pytest.raises(ValueError, match="servers"):
         chain_system(servers=0)
+
+
+def test_the_chain_mutant_is_validated_against_the_table() -> None:
+    assert sorted(CHAIN_MUTANTS) == ["no_lease"]
+    with pytest.raises(ValueError, match=r"unknown mutant 'typo'; allowed: .*'no_lease'"):
+        chain_system(mutant="typo")
+    with pytest.raises(ValueError, match="lease=0 must be a number > 0"):
+        ChainServer(lease=0)
+    with pytest.raises(ValueError, match="chain_mutant"):
+        ReplicationVariant(chain_mutant="no-lease")
+
+
+def test_the_old_infinite_lease_spelling_warns_and_behaves_the_same() -> None:
+    new = lease_scenario(mutant="no_lease").run(until=300.0)
+    with pytest.warns(DeprecationWarning, match=r"lease=math.inf\) is deprecated: write "):
+        old = lease_scenario(lease=math.inf).run(until=300.0)
+    assert [str(op) for op in old.history.operations()] == [
+        str(op) for op in new.history.operations()
+    ]
+    with pytest.warns(DeprecationWarning, match="mutant='no_lease'"):
+        assert repr(chain_system(lease=math.inf)) == repr(chain_system(mutant="no_lease"))
+    with pytest.warns(DeprecationWarning, match="chain_mutant='no_lease'"):
+        variant = ReplicationVariant(chain_lease=math.inf)
+    assert variant == ReplicationVariant(chain_mutant="no_lease")

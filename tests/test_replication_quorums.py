@@ -11,6 +11,7 @@ from dslib import Simulation
 from dslib.consistency import KeyValue, Register, check_linearizable
 from dslib.replication import checks
 from dslib.replication.abd import (
+    MUTANTS,
     ABDReplica,
     abd_read_decision,
     abd_system,
@@ -64,7 +65,7 @@ def test_abd_key_value_store_is_linearizable() -> None:
 
 def test_the_inversion_scenario_separates_write_back_from_none() -> None:
     good = inversion_scenario().run()
-    bad = inversion_scenario(read_decision=no_write_back).run()
+    bad = inversion_scenario(mutant="no_write_back").run()
     assert [op.result for op in good.history.operations()] == [1, 1, 1]
     assert [op.result for op in bad.history.operations()] == [1, 1, None]
     assert check_linearizable(good.history, Register()).ok
@@ -83,6 +84,37 @@ def test_small_quorums_are_not_linearizable_and_z3_says_why() -> None:
     check = replication_checks(seeds=2)["z3: read and write quorums intersect"]
     assert not check(ReplicationVariant(quorums=(3, 1, 1))).ok
     assert check(ReplicationVariant(quorums=(5, 2, 4))).ok
+
+
+def test_the_abd_mutant_is_validated_against_the_table() -> None:
+    assert sorted(MUTANTS) == ["no_write_back"]
+    with pytest.raises(ValueError, match=r"unknown mutant 'typo'; allowed: .*'no_write_back'"):
+        abd_system(mutant="typo")
+    with pytest.raises(ValueError, match="unknown mutant"):
+        abd_read_decision({}, 3, "no-write-back")
+    with pytest.raises(ValueError, match="not both"):
+        ABDReplica(["s1", "s2", "s3"], read_decision=lambda r, n: None, mutant="no_write_back")
+    with pytest.raises(ValueError, match="abd_mutant"):
+        ReplicationVariant(abd_mutant="typo")
+
+
+def test_the_old_no_write_back_spelling_warns_and_behaves_the_same() -> None:
+    new = inversion_scenario(mutant="no_write_back").run()
+    with pytest.warns(DeprecationWarning, match=r"read_decision=no_write_back\) is deprecated"):
+        old = inversion_scenario(read_decision=no_write_back).run()
+    assert [str(op) for op in old.history.operations()] == [
+        str(op) for op in new.history.operations()
+    ]
+    with pytest.warns(DeprecationWarning, match="mutant='no_write_back'"):
+        assert repr(abd_system(read_decision=no_write_back)) == repr(
+            abd_system(mutant="no_write_back")
+        )
+    t0, t1 = (0, "", 0), (1, "s1", 1)
+    with pytest.warns(DeprecationWarning, match="no_write_back"):
+        assert no_write_back({"s1": (t1, "a"), "s2": (t0, None)}, 3) == ("return", t1, "a")
+    with pytest.warns(DeprecationWarning, match="abd_mutant='no_write_back'"):
+        variant = ReplicationVariant(read_decision=no_write_back)
+    assert variant == ReplicationVariant(abd_mutant="no_write_back")
 
 
 def test_read_decision_rules() -> None:

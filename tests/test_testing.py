@@ -450,7 +450,7 @@ def test_machine_reports_a_factory_that_is_not_a_system() -> None:
 
 # -- find_bug -------------------------------------------------------------------------------------
 def forget() -> System:
-    return primary_backup(bug="forget-when-alone")
+    return primary_backup(mutant="forget-when-alone")
 
 
 def test_find_bug_says_nothing_was_found() -> None:
@@ -622,7 +622,7 @@ def test_sweep_catches_a_bug_and_stops_at_the_first() -> None:
     network = Network(latency=uniform(0.5, 5.0), duplication=0.2)
 
     def no_dedup() -> System:
-        return primary_backup(bug="no-dedup", clients=2, workload=default_workloads(2, 10))
+        return primary_backup(mutant="no-dedup", clients=2, workload=default_workloads(2, 10))
 
     table = sweep(no_dedup, seeds=range(40), consistency=linearizable, network=network)
     assert (table["verdict"] == "violation").any()
@@ -686,7 +686,7 @@ def test_sweep_check_fits_the_mutant_table() -> None:
 def test_primary_backup_is_linearizable_without_faults(bug: str | None) -> None:
     for seed in range(5):
         sim = Simulation(
-            primary_backup(bug=bug, clients=2),
+            primary_backup(mutant=bug, clients=2),
             seed=seed,
             network=Network(latency=uniform(0.5, 3.0)),
         ).run()
@@ -706,8 +706,8 @@ def test_quorum_register_is_linearizable_without_faults(quorums: tuple[int, int]
 
 
 def test_register_factories_validate() -> None:
-    with pytest.raises(ValueError, match="bug"):
-        primary_backup(bug="typo")
+    with pytest.raises(ValueError, match="mutant"):
+        primary_backup(mutant="typo")
     with pytest.raises(ValueError, match="one list per client"):
         primary_backup(clients=2, workload=[[("read", None)]])
     with pytest.raises(ValueError, match="read_quorum"):

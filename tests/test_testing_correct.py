@@ -52,7 +52,7 @@ CORRECT: dict[str, Callable[[], System]] = {
 }
 
 BUGGY: dict[str, Callable[[], System]] = {
-    **{bug: (lambda bug=bug: primary_backup(bug=bug)) for bug in PRIMARY_BACKUP_BUGS},
+    **{bug: (lambda bug=bug: primary_backup(mutant=bug)) for bug in PRIMARY_BACKUP_BUGS},
     "quorums R=1, W=2": quorums(1, 2),
     "quorums R=1, W=1": quorums(1, 1),
 }
@@ -83,7 +83,7 @@ def test_correct_versions_pass_when_any_timer_may_fire(name: str, seed: int) -> 
 def test_a_premature_timeout_is_enough_in_the_asynchronous_model() -> None:
     # With timers that may fire at any moment, the primary can go on alone although its
     # backup is up and reachable: a crash after that is the only fault the bug needs.
-    system = primary_backup(bug="forget-when-alone")
+    system = primary_backup(mutant="forget-when-alone")
     request = Request("c1", 1, "write", None, 1)
     replicate = Replicate(1, Copy(1, 1, (("c1", 1),)))
     steps = [

@@ -1,6 +1,6 @@
 """Acceptance of find_bug: it finds each register bug that needs a fault, in each of 20 runs
 with different hypothesis seeds, within its default budget, and shrinks the failing schedule
-below a bound; it finds the bugs of dslib.testing.bugs (1, 2 and 3 faults in order) and
+below a bound; it finds the bugs of dslib.small_systems.fault_bugs (1, 2 and 3 faults in order) and
 shrinks them near the hand-written minimum; a broken invariant or consistency check is
 reported as an error in the check, never as a bug found. (The correct versions and the
 fault-free runs are in test_testing_correct.py; the find rates over 20 seeds are measured by
@@ -17,6 +17,14 @@ import pytest
 from dslib import System
 from dslib.consistency import Register, check_linearizable
 from dslib.sim.clients import Client, Request
+from dslib.small_systems.fault_bugs import (
+    HAND_WRITTEN,
+    MUTANTS,
+    PRIMARY_BACKUP_HAND_WRITTEN,
+    CounterServer,
+    counted_once,
+    counter,
+)
 from dslib.small_systems.registers import primary_backup, quorum_register
 from dslib.testing import (
     CheckError,
@@ -29,14 +37,6 @@ from dslib.testing import (
     find_bug,
     replay,
     sweep,
-)
-from dslib.testing.bugs import (
-    COUNTER_BUGS,
-    HAND_WRITTEN,
-    PRIMARY_BACKUP_HAND_WRITTEN,
-    CounterServer,
-    counted_once,
-    counter,
 )
 
 SEEDS = range(20)
@@ -58,12 +58,12 @@ def quorums(read: int, write: int) -> Callable[[], System]:
 # name: (factory, the longest shrunk schedule allowed, the faults the bug needs)
 BUGGY: dict[str, tuple[Callable[[], System], int, tuple[type, ...]]] = {
     "ack-before-replicate": (
-        lambda: primary_backup(bug="ack-before-replicate"),
+        lambda: primary_backup(mutant="ack-before-replicate"),
         16,
         (Crash,),
     ),
     "forget-when-alone": (
-        lambda: primary_backup(bug="forget-when-alone"),
+        lambda: primary_backup(mutant="forget-when-alone"),
         16,
         (Crash,),
     ),
@@ -97,12 +97,12 @@ FAULTS_NEEDED = {"no-dedup": 1, "dedup-in-memory": 2, "mirror-in-memory": 3}
 FAULT_STEPS = (Lose, Duplicate, Crash, Split)
 
 
-@pytest.mark.parametrize("bug", COUNTER_BUGS)
+@pytest.mark.parametrize("bug", MUTANTS)
 def test_hand_written_schedules_break_the_buggy_counter_only(bug: str) -> None:
     schedule = HAND_WRITTEN[bug]
-    assert not counted_once(replay(counter(bug), schedule).states)
+    assert not counted_once(replay(counter(mutant=bug), schedule).states)
     # Without its last step (the second copy arriving) it does not break.
-    assert counted_once(replay(counter(bug), schedule[:-1]).states)
+    assert counted_once(replay(counter(mutant=bug), schedule[:-1]).states)
     if bug != "mirror-in-memory":  # the correct counter has no mirror to send to
         assert counted_once(replay(counter(), schedule).states)
 
@@ -111,17 +111,21 @@ def test_hand_written_schedules_break_the_buggy_counter_only(bug: str) -> None:
 def test_hand_written_schedules_break_primary_backup(bug: str) -> None:
     clients = 2 if bug == "no-dedup" else 1
     schedule = PRIMARY_BACKUP_HAND_WRITTEN[bug]
-    assert not linearizable(replay(primary_backup(bug=bug, clients=clients), schedule).history).ok
-    assert linearizable(replay(primary_backup(bug=bug, clients=clients), schedule[:-1]).history).ok
+    assert not linearizable(
+        replay(primary_backup(mutant=bug, clients=clients), schedule).history
+    ).ok
+    assert linearizable(
+        replay(primary_backup(mutant=bug, clients=clients), schedule[:-1]).history
+    ).ok
 
 
 @pytest.mark.parametrize("seed", range(3))
-@pytest.mark.parametrize("bug", COUNTER_BUGS)
+@pytest.mark.parametrize("bug", MUTANTS)
 def test_find_bug_finds_each_counter_bug_and_shrinks_it_near_the_minimum(
     bug: str, seed: int
 ) -> None:
     def make() -> System:
-        return counter(bug, clients=2, operations=3)
+        return counter(mutant=bug, clients=2, operations=3)
 
     result = find_bug(make, invariants=counted_once, seed=seed)
     assert not result.ok and result.violated == "counted_once", str(result)
@@ -143,7 +147,7 @@ def test_find_bug_passes_the_correct_counter(seed: int) -> None:
 def test_find_bug_finds_no_dedup_with_two_clients(seed: int) -> None:
     # One duplicate, delivered after the other client's write: a bug of ordering.
     result = find_bug(
-        lambda: primary_backup(bug="no-dedup", clients=2), consistency=linearizable, seed=seed
+        lambda: primary_backup(mutant="no-dedup", clients=2), consistency=linearizable, seed=seed
     )
     assert not result.ok, str(result)
     assert not linearizable(result.replay().history).ok
@@ -151,7 +155,7 @@ def test_find_bug_finds_no_dedup_with_two_clients(seed: int) -> None:
 
 # -- errors in the reader's checks are errors in the checks, not bugs ------------------------------
 def _counter() -> System:
-    return counter("dedup-in-memory")
+    return counter(mutant="dedup-in-memory")
 
 
 def test_an_invariant_that_raises_is_reported_as_an_error_in_the_check() -> None:

@@ -335,7 +335,7 @@ def replay(
     --------
     >>> from dslib.check import ActorModel, check
     >>> from dslib.small_systems.mutex import at_most_one_critical, ricart_agrawala
-    >>> system = ricart_agrawala(2, buggy=True)
+    >>> system = ricart_agrawala(2, mutant="tie_by_timestamp")
     >>> result = check(ActorModel(system), invariants=[at_most_one_critical])
     >>> sim = replay(system, result.counterexample)
     >>> sim.now, sorted(s.status for s in sim.states.values())

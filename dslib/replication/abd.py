@@ -19,7 +19,8 @@ later read, whose quorum misses that minority, returns the older value: the
 second read goes back in time (the "new-old inversion"). With it, once a read
 returns a value, a quorum holds it, so every later read's quorum meets it.
 The write-back can be skipped only when a quorum already reported the largest
-tag (``abd_read_decision`` does so).
+tag (``abd_read_decision`` does so). ``MUTANTS`` names the broken version:
+``mutant="no_write_back"`` skips it always, and ``inversion_scenario`` catches it.
 
 Here the replica the client talks to *coordinates* the operation on the
 client's behalf (the paper has the reader or writer do it; nothing changes).
@@ -47,6 +48,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from dslib.core import NOTHING_PERSISTED, Context, Node, System
+from dslib.mutants import check_mutant, deprecated_spelling
 from dslib.sim.clients import Client, Reply, Request
 from dslib.sim.nemesis import Cut, Heal, Nemesis
 from dslib.sim.network import Network
@@ -54,6 +56,7 @@ from dslib.sim.simulator import Simulation
 
 __all__ = [
     "INITIAL_TAG",
+    "MUTANTS",
     "ABDReplica",
     "ABDState",
     "Operation",
@@ -81,6 +84,13 @@ ReadDecision = Callable[[dict[str, tuple[Tag, Any]], int], Any]
 """``decide(replies, n)``: ``None`` (wait), ``("write-back", tag, value)`` or
 ``("return", tag, value)``."""
 
+MUTANTS: dict[str, str] = {
+    "no_write_back": "a read returns the newest value of a majority without writing it back, "
+    "so a later read whose majority misses the one holder returns the older value "
+    "(the new-old inversion)",
+}
+"""The broken versions of the ABD read (``mutant=`` name -> what is wrong)."""
+
 
 def majority(n: int) -> int:
     """The size of a majority of ``n``: ``n // 2 + 1``.
@@ -93,7 +103,9 @@ def majority(n: int) -> int:
     return n // 2 + 1
 
 
-def abd_read_decision(replies: dict[str, tuple[Tag, Any]], n: int) -> Any:
+def abd_read_decision(
+    replies: dict[str, tuple[Tag, Any]], n: int, mutant: str | None = None
+) -> Any:
     """What a read does with the query replies it has: wait, write back, or return.
 
     Waits for a majority of the ``n`` replicas. Then the answer is the value
@@ -107,10 +119,17 @@ def abd_read_decision(replies: dict[str, tuple[Tag, Any]], n: int) -> Any:
         The replies received so far, by replica.
     n : int
         The number of replicas.
+    mutant : str or None, default None
+        A broken version from ``MUTANTS`` (``"no_write_back"``), or ``None``.
 
     Returns
     -------
     None, or ("write-back", tag, value), or ("return", tag, value)
+
+    Raises
+    ------
+    ValueError
+        If ``mutant`` is not in ``MUTANTS``.
 
     Examples
     --------
@@ -120,24 +139,56 @@ def abd_read_decision(replies: dict[str, tuple[Tag, Any]], n: int) -> Any:
     ('write-back', (1, 's1', 1), 'x')
     >>> abd_read_decision({"s1": ((1, "s1", 1), "x"), "s3": ((1, "s1", 1), "x")}, 3)
     ('return', (1, 's1', 1), 'x')
+    >>> abd_read_decision({"s1": ((1, "s1", 1), "x"), "s2": ((0, "", 0), None)}, 3, "no_write_back")
+    ('return', (1, 's1', 1), 'x')
     """
+    check_mutant("abd_read_decision", mutant, MUTANTS)
     if len(replies) < majority(n):
         return None
     tag, value = max(replies.values(), key=lambda tv: tv[0])
     holders = sum(1 for t, _ in replies.values() if t == tag)
+    if mutant == "no_write_back":  # mutant: return at once, never write back
+        return ("return", tag, value)
     return ("return" if holders >= majority(n) else "write-back", tag, value)
 
 
 def no_write_back(replies: dict[str, tuple[Tag, Any]], n: int) -> Any:
-    """A BROKEN read (a mutant): returns the newest value of a majority without writing it back.
+    """Deprecated: ``abd_read_decision(replies, n, mutant="no_write_back")`` (the broken read).
 
-    >>> no_write_back({"s1": ((1, "s1", 1), "x"), "s2": ((0, "", 0), None)}, 3)
-    ('return', (1, 's1', 1), 'x')
+    Calling it, or passing it as ``read_decision=``, warns (``DeprecationWarning``); it will be
+    removed in the next release. Select the mutant with ``mutant="no_write_back"``.
+
+    Parameters
+    ----------
+    replies : dict of str to (tag, value)
+    n : int
+
+    Returns
+    -------
+    None, or ("return", tag, value)
     """
-    if len(replies) < majority(n):
-        return None
-    tag, value = max(replies.values(), key=lambda tv: tv[0])
-    return ("return", tag, value)
+    deprecated_spelling(
+        "no_write_back(replies, n)", 'abd_read_decision(..., mutant="no_write_back")'
+    )
+    return abd_read_decision(replies, n, "no_write_back")
+
+
+def _decision_and_mutant(
+    owner: str, read_decision: ReadDecision | None, mutant: str | None
+) -> tuple[ReadDecision | None, str | None]:
+    """Check ``mutant``; turn the deprecated ``read_decision=no_write_back`` into
+    ``mutant="no_write_back"``, with a warning."""
+    mutant = check_mutant(owner, mutant, MUTANTS)
+    if read_decision is abd_read_decision:
+        read_decision = None
+    if read_decision is no_write_back:
+        deprecated_spelling(
+            f"{owner}(read_decision=no_write_back)", f"{owner}(mutant='no_write_back')", 4
+        )
+        read_decision, mutant = None, "no_write_back"
+    if read_decision is not None and mutant is not None:
+        raise ValueError(f"{owner}: give a read_decision or a mutant, not both")
+    return read_decision, mutant
 
 
 # -- messages ------------------------------------------------------------------------------------
@@ -269,12 +320,22 @@ class ABDReplica(Node[ABDState]):
         Quorum sizes for the query and store phases (default: majorities).
         ``read_quorum + write_quorum <= len(replicas)`` breaks linearizability.
     read_decision : callable, default ``abd_read_decision``
-        What a read does with its query replies (see ``ReadDecision``).
+        What a read does with its query replies (see ``ReadDecision``): an exercise's
+        answer. Passing ``no_write_back`` is the deprecated spelling of
+        ``mutant="no_write_back"``.
     resend : float, default 10
         How often an operation resends to the replicas that have not answered.
     give_up : float, default 100
         How long an operation may run before the coordinator abandons it
         (the client has timed out by then).
+    mutant : str or None, default None
+        A broken version from ``MUTANTS``, or ``None``.
+
+    Raises
+    ------
+    ValueError
+        If a quorum is out of range, ``mutant`` is not in ``MUTANTS``, or both a custom
+        ``read_decision`` and a ``mutant`` are given.
 
     Examples
     --------
@@ -291,7 +352,9 @@ class ABDReplica(Node[ABDState]):
         read_decision: ReadDecision | None = None,
         resend: float = 10.0,
         give_up: float = 100.0,
+        mutant: str | None = None,
     ) -> None:
+        read_decision, self.mutant = _decision_and_mutant("ABDReplica", read_decision, mutant)
         if isinstance(replicas, str) or not replicas:
             raise ValueError(f"ABDReplica: replicas={replicas!r} must be a list of node ids")
         n = len(replicas)
@@ -328,6 +391,8 @@ class ABDReplica(Node[ABDState]):
     # -- the coordinator's part -------------------------------------------------------------------
     def _decide(self, replies: dict[str, tuple[Tag, Any]]) -> Any:
         """The read decision, with the read quorum of this store."""
+        if self.mutant is not None:
+            return abd_read_decision(dict(replies), len(self.replicas), self.mutant)
         if self.read_decision is abd_read_decision and self.read_quorum != majority(
             len(self.replicas)
         ):
@@ -455,7 +520,8 @@ class ABDReplica(Node[ABDState]):
             extra.append(f"R={self.read_quorum}, W={self.write_quorum}")
         if self.read_decision is not abd_read_decision:
             extra.append(getattr(self.read_decision, "__name__", "custom read"))
-        return "ABDReplica" + (f"({', '.join(extra)})" if extra else "")
+        name = "ABDReplica" if self.mutant is None else f"ABDReplica[{self.mutant}]"
+        return name + (f"({', '.join(extra)})" if extra else "")
 
 
 def default_register_workloads(clients: int, operations: int = 6) -> list[list[tuple[str, Any]]]:
@@ -485,6 +551,7 @@ def abd_system(
     read_decision: ReadDecision | None = None,
     timeout: float = 60.0,
     think: float | tuple[float, float] = 0.0,
+    mutant: str | None = None,
 ) -> System:
     """An ABD register (or key-value store): replicas ``s1``... and clients ``c1``...
 
@@ -502,16 +569,19 @@ def abd_system(
     read_quorum, write_quorum : int, optional
         Default: majorities.
     read_decision : callable, optional
-        Replace the read's decision (an exercise's answer, or ``no_write_back``).
+        Replace the read's decision (an exercise's answer).
     timeout : float, default 60
     think : float or (float, float), default 0
+    mutant : str or None, default None
+        Run every replica as this broken version (``MUTANTS``).
 
     Examples
     --------
-    >>> abd_system(replicas=3, clients=1, read_decision=no_write_back)
-    System(c1=Client(6 ops), s1=ABDReplica(no_write_back), s2=ABDReplica(no_write_back), \
-s3=ABDReplica(no_write_back))
+    >>> abd_system(replicas=3, clients=1, mutant="no_write_back")
+    System(c1=Client(6 ops), s1=ABDReplica[no_write_back], s2=ABDReplica[no_write_back], \
+s3=ABDReplica[no_write_back])
     """
+    read_decision, mutant = _decision_and_mutant("abd_system", read_decision, mutant)
     if not (isinstance(replicas, int) and not isinstance(replicas, bool) and replicas >= 1):
         raise ValueError(f"abd_system: replicas={replicas!r} must be an int >= 1")
     if not (isinstance(clients, int) and not isinstance(clients, bool) and clients >= 1):
@@ -525,7 +595,7 @@ s3=ABDReplica(no_write_back))
         raise ValueError(f"abd_system: {len(loads)} workloads for {clients} clients")
     ids = [f"s{i}" for i in range(1, replicas + 1)]
     nodes: dict[str, Node[Any]] = {
-        r: ABDReplica(ids, read_quorum, write_quorum, read_decision) for r in ids
+        r: ABDReplica(ids, read_quorum, write_quorum, read_decision, mutant=mutant) for r in ids
     }
     for i, load in enumerate(loads, start=1):
         server = ids[(i - 1) % replicas]
@@ -537,6 +607,7 @@ def inversion_scenario(
     read_decision: ReadDecision | None = None,
     read_quorum: int | None = None,
     write_quorum: int | None = None,
+    mutant: str | None = None,
 ) -> Simulation:
     """The run that tells a read with write-back from one without: a "new-old inversion".
 
@@ -551,7 +622,8 @@ def inversion_scenario(
     ``c3`` reads 1; if not, ``c3`` reads the old value after ``c2`` read the
     new one: not linearizable.
 
-    Returns the simulation, not yet run.
+    ``read_decision`` is an exercise's read (``ReadDecision``); ``mutant`` a name in
+    ``MUTANTS``. Returns the simulation, not yet run.
 
     Examples
     --------
@@ -559,15 +631,16 @@ def inversion_scenario(
     >>> sim = inversion_scenario().run()
     >>> [(op.process, op.result) for op in sim.history.operations()]
     [('c1', 1), ('c2', 1), ('c3', 1)]
-    >>> sim = inversion_scenario(read_decision=no_write_back).run()
+    >>> sim = inversion_scenario(mutant="no_write_back").run()
     >>> [(op.process, op.result) for op in sim.history.operations()]
     [('c1', 1), ('c2', 1), ('c3', None)]
     >>> check_linearizable(sim.history, Register()).ok
     False
     """
+    read_decision, mutant = _decision_and_mutant("inversion_scenario", read_decision, mutant)
     ids = ["s1", "s2", "s3"]
     nodes: dict[str, Node[Any]] = {
-        r: ABDReplica(ids, read_quorum, write_quorum, read_decision) for r in ids
+        r: ABDReplica(ids, read_quorum, write_quorum, read_decision, mutant=mutant) for r in ids
     }
     nodes["c1"] = Client(["s1"], [("write", 1)], timeout=60.0, retries=0)
     nodes["c2"] = Client(["s2"], [("read", None)], timeout=60.0, retries=0, start=4.0)

@@ -27,6 +27,9 @@ only while it holds a **lease**: the master's answer to its ping, valid for
 before removing it. A server that restarted has lost its state and never
 rejoins (this chain only shrinks; the paper also adds servers at the tail).
 
+``MUTANTS`` names the broken version (``mutant="no_lease"``: the tail answers
+reads without a lease, which ``lease_scenario`` catches).
+
 Examples
 --------
 >>> from dslib import Simulation
@@ -40,17 +43,20 @@ True
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from dslib.core import Context, Node, System
+from dslib.mutants import check_mutant, deprecated_spelling
 from dslib.sim.clients import Client, Reply, Request
 from dslib.sim.nemesis import Heal, Nemesis, Partition
 from dslib.sim.network import Network
 from dslib.sim.simulator import Simulation
 
 __all__ = [
+    "MUTANTS",
     "Ack",
     "ChainMaster",
     "ChainPing",
@@ -63,6 +69,24 @@ __all__ = [
     "chain_system",
     "lease_scenario",
 ]
+
+MUTANTS: dict[str, str] = {
+    "no_lease": "the tail answers reads without a lease from the master, so a tail cut off "
+    "by a partition (and removed by the master) goes on serving stale values",
+}
+"""The broken versions of ``ChainServer`` (``mutant=`` name -> what is wrong)."""
+
+
+def _lease_and_mutant(owner: str, lease: float, mutant: str | None) -> tuple[float, str | None]:
+    """Check ``lease`` and ``mutant``; turn the deprecated ``lease=math.inf`` (the old way to
+    ask for a tail without a lease) into ``mutant="no_lease"``, with a warning."""
+    mutant = check_mutant(owner, mutant, MUTANTS)
+    if lease == math.inf:
+        deprecated_spelling(f"{owner}(lease=math.inf)", f"{owner}(mutant='no_lease')", 4)
+        return 10.0, "no_lease"
+    if isinstance(lease, bool) or not isinstance(lease, (int, float)) or not 0 < lease < math.inf:
+        raise ValueError(f"{owner}: lease={lease!r} must be a number > 0")
+    return float(lease), mutant
 
 
 @dataclass(frozen=True)
@@ -288,20 +312,34 @@ class ChainServer(Node[ChainServerState]):
     ping_interval : float, default 5
     lease : float, default 10
         How long a ping's answer lets the tail answer reads (less than the
-        master's ``dead_time``).
+        master's ``dead_time``). ``math.inf`` is the deprecated spelling of
+        ``mutant="no_lease"`` (warns; removed in the next release).
+    mutant : str or None, default None
+        A broken version from ``MUTANTS``, or ``None``.
+
+    Raises
+    ------
+    ValueError
+        If ``lease`` is not a positive number, or ``mutant`` is not in ``MUTANTS``.
 
     Examples
     --------
     >>> ChainServer(lease=5.0).lease
     5.0
+    >>> ChainServer(mutant="no_lease")
+    ChainServer[no_lease]
     """
 
     def __init__(
-        self, master: str = "master", ping_interval: float = 5.0, lease: float = 10.0
+        self,
+        master: str = "master",
+        ping_interval: float = 5.0,
+        lease: float = 10.0,
+        mutant: str | None = None,
     ) -> None:
         self.master = master
         self.ping_interval = float(ping_interval)
-        self.lease = float(lease)
+        self.lease, self.mutant = _lease_and_mutant("ChainServer", lease, mutant)
 
     def init(self, ctx: Context) -> ChainServerState:
         ctx.set_timer("ping", 0.0)
@@ -372,7 +410,9 @@ class ChainServer(Node[ChainServerState]):
         if req.f in ("get", "read"):
             if ctx.id != tail:
                 ctx.send(tail, req)  # reads go to the tail
-            elif ctx.now < state.lease_until:
+                return state
+            leased = ctx.now < state.lease_until  # the tail answers only while it holds a lease
+            if leased or self.mutant == "no_lease":  # mutant: answer without one
                 ctx.send(req.client, Reply(req.request_id, True, dict(state.data).get(req.key)))
             return state
         if req.f not in ("put", "write"):
@@ -409,6 +449,9 @@ class ChainServer(Node[ChainServerState]):
         ctx.send(succ, update)
         return replace(state, sent=(*state.sent, update))
 
+    def __repr__(self) -> str:
+        return "ChainServer" if self.mutant is None else f"ChainServer[{self.mutant}]"
+
 
 def chain_system(
     servers: int = 3,
@@ -419,13 +462,16 @@ def chain_system(
     think: float | tuple[float, float] = (0.0, 5.0),
     start: float = 10.0,
     lease: float = 10.0,
+    mutant: str | None = None,
 ) -> System:
     """A chain: master ``master``, servers ``s1`` (head) ... ``sN`` (tail), clients ``c1``...
 
     Clients send every operation to ``s1`` first (any server forwards it
     where it belongs) and, after a timeout, to the next server. ``lease`` is
-    the servers' lease (``math.inf``: a tail that answers reads whatever
-    happens, which a partition catches).
+    the servers' lease; ``mutant`` (a name in ``MUTANTS``) runs every server as
+    that broken version: ``"no_lease"`` is a tail that answers reads whatever
+    happens, which a partition catches. ``lease=math.inf`` is the deprecated
+    spelling of ``mutant="no_lease"``.
 
     Examples
     --------
@@ -434,6 +480,7 @@ def chain_system(
     """
     from dslib.replication.primary_backup import default_kv_workloads
 
+    lease, mutant = _lease_and_mutant("chain_system", lease, mutant)
     if not (isinstance(servers, int) and not isinstance(servers, bool) and servers >= 1):
         raise ValueError(f"chain_system: servers={servers!r} must be an int >= 1")
     if not (isinstance(clients, int) and not isinstance(clients, bool) and clients >= 1):
@@ -444,7 +491,7 @@ def chain_system(
     ids = [f"s{i}" for i in range(1, servers + 1)]
     nodes: dict[str, Node[Any]] = {"master": ChainMaster(ids)}
     for s in ids:
-        nodes[s] = ChainServer(lease=lease)
+        nodes[s] = ChainServer(lease=lease, mutant=mutant)
     for i, load in enumerate(loads, start=1):
         nodes[f"c{i}"] = Client(
             ids, load, timeout=client_timeout, retries=retries, think=think, start=start
@@ -452,7 +499,7 @@ def chain_system(
     return System(nodes)
 
 
-def lease_scenario(lease: float = 10.0) -> Simulation:
+def lease_scenario(lease: float = 10.0, mutant: str | None = None) -> Simulation:
     """The run that shows why the tail needs a lease: a partition that isolates the tail.
 
     Chain ``s1 -> s2 -> s3``; client ``c1`` writes ``x`` = 1, 2, ... through
@@ -460,23 +507,26 @@ def lease_scenario(lease: float = 10.0) -> Simulation:
     network cuts ``{s3, c2}`` off from the rest. The master stops hearing
     ``s3`` and removes it: ``s2`` becomes the tail and ``c1``'s writes go on.
     With a lease, ``s3`` stops answering reads once its lease runs out, before
-    the master removes it; with ``lease=math.inf`` it goes on answering
-    ``c2`` with the value it had: stale reads.
+    the master removes it; the mutant ``"no_lease"`` goes on answering
+    ``c2`` with the value it had: stale reads. (``lease=math.inf`` is the
+    deprecated spelling of ``mutant="no_lease"``.)
 
     Returns the simulation, not yet run (run it to about 300).
 
     Examples
     --------
-    >>> import math
     >>> from dslib.consistency import KeyValue, check_linearizable
     >>> check_linearizable(lease_scenario().run(until=300.0).history, KeyValue()).ok
     True
-    >>> sim = lease_scenario(lease=math.inf).run(until=300.0)
+    >>> sim = lease_scenario(mutant="no_lease").run(until=300.0)
     >>> check_linearizable(sim.history, KeyValue()).ok
     False
     """
+    lease, mutant = _lease_and_mutant("lease_scenario", lease, mutant)
     writes = [("put", "x", v) for v in range(1, 8)]
-    system = chain_system(clients=1, workloads=[writes], think=5.0, lease=lease, start=10.0)
+    system = chain_system(
+        clients=1, workloads=[writes], think=5.0, lease=lease, start=10.0, mutant=mutant
+    )
     nodes = dict(system.nodes)
     reads = [("get", "x", None)] * 8
     nodes["c2"] = Client(["s3"], reads, timeout=10.0, retries=0, think=8.0, start=30.0)

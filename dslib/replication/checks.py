@@ -1,18 +1,19 @@
 """The checks of chapter 12, and the broken variants they must catch (the mutant table).
 
 A ``ReplicationVariant`` names one version of each protocol of the chapter:
-the ABD read decision, the quorum sizes, the primary-backup server (a mutant of
-``primary_backup.MUTANTS`` or none), the CRDT counter and the chain's lease. The
-correct variant is ``ReplicationVariant()``; each mutant changes one thing:
+the ABD read (a mutant of ``abd.MUTANTS`` or none), the quorum sizes, the primary-backup
+server (a mutant of ``primary_backup.MUTANTS`` or none), the CRDT counter and the chain's
+server (a mutant of ``chain.MUTANTS`` or none). The correct variant is
+``ReplicationVariant()``; each mutant changes one thing:
 
-- ``no-write-back``: ABD reads return without writing back (``no_write_back``);
+- ``no-write-back``: ABD reads return without writing back (``abd_mutant="no_write_back"``);
 - ``R+W<=N``: quorums of 1 out of 3 presented as strong consistency;
 - ``summing-merge``: a G-counter whose merge adds (not idempotent);
 - ``ack-before-backup``: the primary acknowledges before the backup has the write;
 - ``restart-amnesia``: a restarted server cannot tell that it ran before, and
   serves the first view again from an empty store;
 - ``stale-transfer``: the backup installs a resent, stale copy of the state;
-- ``no-lease``: the chain's tail answers reads without a lease.
+- ``no-lease``: the chain's tail answers reads without a lease (``chain_mutant="no_lease"``).
 
 The last two primary-backup mutants are bugs that a seeded sweep
 (``benchmarks/sweep_replication.py``) found in an earlier version. Their
@@ -46,7 +47,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from dslib.mutants import Mutant, MutantReport, Outcome, run_mutants
+from dslib.mutants import (
+    Mutant,
+    MutantReport,
+    Outcome,
+    check_mutant,
+    deprecated_spelling,
+    run_mutants,
+)
+from dslib.replication.abd import MUTANTS as ABD_MUTANTS
 from dslib.replication.abd import (
     ReadDecision,
     abd_read_decision,
@@ -55,6 +64,7 @@ from dslib.replication.abd import (
     inversion_scenario,
     no_write_back,
 )
+from dslib.replication.chain import MUTANTS as CHAIN_MUTANTS
 from dslib.replication.chain import lease_scenario
 from dslib.replication.crdts import check_merge_laws, crdt_convergence, crdt_system
 from dslib.replication.primary_backup import partition_scenario
@@ -80,6 +90,11 @@ __all__ = [
 class ReplicationVariant:
     """One version of each protocol of chapter 12 (the default: all correct).
 
+    ``read_decision`` is an exercise's ABD read; ``abd_mutant``, ``pb_mutant`` and
+    ``chain_mutant`` name broken versions from the ``MUTANTS`` of ``abd``,
+    ``primary_backup`` and ``chain``. The old spellings ``read_decision=no_write_back`` and
+    ``chain_lease=math.inf`` still work for one release, with a ``DeprecationWarning``.
+
     Examples
     --------
     >>> ReplicationVariant().quorums
@@ -91,6 +106,28 @@ class ReplicationVariant:
     pb_mutant: str | None = None
     counter: str = "g-counter"
     chain_lease: float = 10.0
+    chain_mutant: str | None = None
+    abd_mutant: str | None = None
+
+    def __post_init__(self) -> None:
+        check_mutant("ReplicationVariant: chain_mutant", self.chain_mutant, CHAIN_MUTANTS)
+        check_mutant("ReplicationVariant: abd_mutant", self.abd_mutant, ABD_MUTANTS)
+        if self.read_decision is no_write_back:  # the old spelling of abd_mutant="no_write_back"
+            deprecated_spelling(
+                "ReplicationVariant(read_decision=no_write_back)",
+                "ReplicationVariant(abd_mutant='no_write_back')",
+                stacklevel=4,
+            )
+            object.__setattr__(self, "read_decision", abd_read_decision)
+            object.__setattr__(self, "abd_mutant", "no_write_back")
+        if self.chain_lease == math.inf:  # the old spelling of chain_mutant="no_lease"
+            deprecated_spelling(
+                "ReplicationVariant(chain_lease=math.inf)",
+                "ReplicationVariant(chain_mutant='no_lease')",
+                stacklevel=4,
+            )
+            object.__setattr__(self, "chain_lease", 10.0)
+            object.__setattr__(self, "chain_mutant", "no_lease")
 
 
 def _linearizable(history: Any, model: Any) -> Outcome:
@@ -124,7 +161,7 @@ def replication_checks(seeds: int = 20) -> dict[str, Callable[[ReplicationVarian
         n, r, w = v.quorums
         if n != 3:
             return Outcome(True, None, "the scenario has 3 replicas")
-        sim = inversion_scenario(v.read_decision, r, w).run()
+        sim = inversion_scenario(v.read_decision, r, w, v.abd_mutant).run()
         return _linearizable(sim.history, Register())
 
     def random_faults(v: ReplicationVariant) -> Outcome:
@@ -138,6 +175,7 @@ def replication_checks(seeds: int = 20) -> dict[str, Callable[[ReplicationVarian
                 read_quorum=r,
                 write_quorum=w,
                 read_decision=v.read_decision,
+                mutant=v.abd_mutant,
             )
             out = _linearizable(sim.history, Register())
             if not out.ok:
@@ -145,7 +183,7 @@ def replication_checks(seeds: int = 20) -> dict[str, Callable[[ReplicationVarian
         return Outcome(True, None, f"{seeds} seeds")
 
     def quorums_intersect(v: ReplicationVariant) -> Outcome:
-        from dslib.pbs import intersection
+        from dslib.replication.pbs import intersection
 
         n, r, w = v.quorums
         result = intersection(n, r, w)
@@ -165,7 +203,7 @@ def replication_checks(seeds: int = 20) -> dict[str, Callable[[ReplicationVarian
         return _linearizable(pb_schedule_run("resent-transfer", v.pb_mutant).history, KeyValue())
 
     def chain_partition(v: ReplicationVariant) -> Outcome:
-        sim = lease_scenario(v.chain_lease).run(until=300.0)
+        sim = lease_scenario(v.chain_lease, v.chain_mutant).run(until=300.0)
         return _linearizable(sim.history, KeyValue())
 
     def merge_laws(v: ReplicationVariant) -> Outcome:
@@ -201,7 +239,7 @@ def replication_mutants() -> list[Mutant[ReplicationVariant]]:
         Mutant(
             "no-write-back",
             "ABD read returns the newest value of a majority without writing it back",
-            lambda: ReplicationVariant(read_decision=no_write_back),
+            lambda: ReplicationVariant(abd_mutant="no_write_back"),
             ("ABD: new-old inversion scenario",),
         ),
         Mutant(
@@ -237,7 +275,7 @@ def replication_mutants() -> list[Mutant[ReplicationVariant]]:
         Mutant(
             "no-lease",
             "the chain's tail answers reads without a lease from the master",
-            lambda: ReplicationVariant(chain_lease=math.inf),
+            lambda: ReplicationVariant(chain_mutant="no_lease"),
             ("chain: partition isolates the tail",),
         ),
     ]
@@ -281,8 +319,8 @@ def faulty_run(
     kinds : tuple of str, default ("crash", "partition")
         The nemesis' fault kinds (see ``FAULT_KINDS``).
     **options
-        Passed to the store's system builder (``mutant=`` for primary-backup,
-        ``lease=`` for chain, ``read_quorum=``/``write_quorum=`` for ABD,
+        Passed to the store's system builder (``mutant=`` for primary-backup, chain and
+        ABD, ``lease=`` for chain, ``read_quorum=``/``write_quorum=`` for ABD,
         ``resolve=`` for Dynamo, ...).
 
     Returns

@@ -14,7 +14,10 @@ imported as modules (``from dslib.small_systems.mutex import ricart_agrawala``):
   specification and as nodes (sections 3.1, 3.2 and 3.5; chapter 13 reuses its
   ``consistent``);
 - ``dslib.small_systems.registers``: replicated registers, primary-backup and ABD, with
-  the bugs that only a fault reveals (section 3.3).
+  the bugs that only a fault reveals (section 3.3);
+- ``dslib.small_systems.fault_bugs``: an at-most-once counter whose bugs need exactly 1,
+  2 or 3 faults in order, with the shortest failing schedules found by hand: the
+  yardstick ``benchmarks/bench_find_bug.py`` measures ``find_bug`` on (section 3.3).
 
 Until the next release the old paths (``dslib.mutex``, ``dslib.twophase``,
 ``dslib.puzzles``, ``dslib.registers``) still import, with a ``DeprecationWarning``.
@@ -27,6 +30,6 @@ Examples
 False
 """
 
-from dslib.small_systems import mutex, puzzles, registers, twophase
+from dslib.small_systems import fault_bugs, mutex, puzzles, registers, twophase
 
-__all__ = ["mutex", "puzzles", "registers", "twophase"]
+__all__ = ["fault_bugs", "mutex", "puzzles", "registers", "twophase"]

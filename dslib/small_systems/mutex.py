@@ -20,9 +20,10 @@ way to be wrong:
 exclusion by messages. A process that wants the critical section sends a
 timestamped request to every other process and enters when all have replied;
 a process defers its reply while it is inside, or while it wants to enter
-itself with an earlier ``(timestamp, id)``. The ``buggy=True`` version
-compares timestamps alone and replies on a tie, so two processes that ask at
-the same Lamport time both get in.
+itself with an earlier ``(timestamp, id)``. ``MUTANTS`` names its broken
+version, selected by ``mutant=``: ``"tie_by_timestamp"`` compares timestamps
+alone and replies on a tie, so two processes that ask at the same Lamport time
+both get in.
 
 Examples
 --------
@@ -40,8 +41,10 @@ from typing import Any, NamedTuple
 from dslib.check.actor import ActorState
 from dslib.check.model import Model
 from dslib.core import Context, Node, System, TimerDelay, stable_repr
+from dslib.mutants import check_mutant, deprecated_spelling
 
 __all__ = [
+    "MUTANTS",
     "CheckThenSet",
     "LockReply",
     "LockRequest",
@@ -59,6 +62,13 @@ __all__ = [
 ]
 
 PROCESSES = ("p1", "p2")
+
+MUTANTS: dict[str, str] = {
+    "tie_by_timestamp": "a process compares request timestamps alone and replies on a tie "
+    "(ts <= mine) instead of comparing (timestamp, id) pairs, so two requests with equal "
+    "timestamps both get every reply",
+}
+"""The broken versions of ``RicartAgrawala`` (``mutant=`` name -> what is wrong)."""
 
 
 class ProcessStep(NamedTuple):
@@ -285,12 +295,19 @@ class RicartAgrawala(Node[RAState]):
 
     Parameters
     ----------
-    buggy : bool, default False
-        Break ties by timestamp alone and reply on a tie (``ts <= mine``),
-        instead of comparing ``(ts, id)`` pairs.
+    mutant : str or None, default None
+        A broken version from ``MUTANTS`` (``"tie_by_timestamp"``), or ``None``.
     want : float or (float, float), default 1.0
         When the process asks (a delay or a range, for the simulator; the model
         checker lets the timer fire at any time).
+    buggy : bool or None, default None
+        Deprecated spelling of ``mutant="tie_by_timestamp"`` (warns; removed in the
+        next release).
+
+    Raises
+    ------
+    ValueError
+        If ``mutant`` is not in ``MUTANTS``, or ``buggy`` is given with ``mutant``.
 
     Examples
     --------
@@ -303,8 +320,10 @@ class RicartAgrawala(Node[RAState]):
     frozenset({'p2'})
     """
 
-    def __init__(self, buggy: bool = False, want: TimerDelay = 1.0) -> None:
-        self.buggy = buggy
+    def __init__(
+        self, mutant: str | None = None, want: TimerDelay = 1.0, *, buggy: bool | None = None
+    ) -> None:
+        self.mutant = _mutant_of("RicartAgrawala", mutant, buggy)
         self.want = want
 
     def init(self, ctx: Context) -> RAState:
@@ -328,7 +347,7 @@ class RicartAgrawala(Node[RAState]):
             return True
         if state.status == "critical":
             return False
-        if self.buggy:
+        if self.mutant == "tie_by_timestamp":
             return ts <= state.request_ts
         return (ts, src) < (state.request_ts, ctx.id)
 
@@ -348,20 +367,44 @@ class RicartAgrawala(Node[RAState]):
         return state
 
     def __repr__(self) -> str:
-        return "RicartAgrawala(buggy)" if self.buggy else "RicartAgrawala"
+        return "RicartAgrawala" if self.mutant is None else f"RicartAgrawala[{self.mutant}]"
 
 
-def ricart_agrawala(n: int = 2, buggy: bool = False, want: TimerDelay = 1.0) -> System:
+def _mutant_of(owner: str, mutant: str | None, buggy: bool | None) -> str | None:
+    """``mutant``, or the mutant the deprecated ``buggy`` flag (or a bool passed
+    positionally where ``buggy`` used to be) selects, with a ``DeprecationWarning``."""
+    if isinstance(mutant, bool):  # the old positional ``buggy``
+        mutant, buggy = None, mutant
+    if buggy is not None:
+        if mutant is not None:
+            raise ValueError(f"{owner}: give mutant= or the deprecated buggy=, not both")
+        if not isinstance(buggy, bool):
+            raise TypeError(f"{owner}: buggy={buggy!r} must be True or False")
+        deprecated_spelling(
+            f"{owner}(buggy={buggy})",
+            f"{owner}(mutant={'tie_by_timestamp' if buggy else None!r})",
+            stacklevel=4,
+        )
+        return "tie_by_timestamp" if buggy else None
+    return check_mutant(owner, mutant, MUTANTS)
+
+
+def ricart_agrawala(
+    n: int = 2, mutant: str | None = None, want: TimerDelay = 1.0, *, buggy: bool | None = None
+) -> System:
     """``n`` Ricart-Agrawala processes ``p1``, ``p2``, ... as a ``System``.
 
-    ``want`` is when each asks for the critical section (see ``RicartAgrawala``).
+    ``mutant`` (a name in ``MUTANTS``) runs every process as that broken version; ``want``
+    is when each asks for the critical section (see ``RicartAgrawala``). ``buggy=True`` is
+    the deprecated spelling of ``mutant="tie_by_timestamp"``.
 
-    >>> ricart_agrawala(2, buggy=True)
-    System(p1=RicartAgrawala(buggy), p2=RicartAgrawala(buggy))
+    >>> ricart_agrawala(2, mutant="tie_by_timestamp")
+    System(p1=RicartAgrawala[tie_by_timestamp], p2=RicartAgrawala[tie_by_timestamp])
     """
     if not (isinstance(n, int) and not isinstance(n, bool) and n >= 2):
         raise ValueError(f"ricart_agrawala: n={n!r} must be an int >= 2")
-    return System({f"p{i}": RicartAgrawala(buggy, want) for i in range(1, n + 1)})
+    mutant = _mutant_of("ricart_agrawala", mutant, buggy)
+    return System({f"p{i}": RicartAgrawala(mutant, want) for i in range(1, n + 1)})
 
 
 def at_most_one_critical(state: ActorState) -> bool:

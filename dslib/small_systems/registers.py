@@ -40,8 +40,9 @@ what makes them good examples for ``dslib.testing``: a test that never
 injects faults passes them all.
 
 This is chapter 3's teaching copy of the two protocols: small, with its bugs as
-``bug=`` options, written to be tested, not to be built on. Chapter 12 builds them
-properly, in ``dslib.replication.primary_backup`` and ``dslib.replication.abd``.
+mutants (``MUTANTS``, selected by ``mutant=``), written to be tested, not to be built
+on. Chapter 12 builds them properly, in ``dslib.replication.primary_backup`` and
+``dslib.replication.abd``.
 The plan (``docs/architecture.md``, section 3) is to keep only the chapter-12 versions,
 with the bugs of this module as their mutants, and to leave here only the chapter-3
 harness (workloads, checks); until then the two copies are kept apart on purpose.
@@ -74,10 +75,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from dslib.core import NOTHING_PERSISTED, Context, Node, System
-from dslib.mutants import Mutant
+from dslib.mutants import Mutant, check_mutant, deprecated_spelling
 from dslib.sim.clients import Client, Reply, Request
 
 __all__ = [
+    "MUTANTS",
     "PRIMARY_BACKUP_BUGS",
     "Backup",
     "BackupState",
@@ -105,8 +107,26 @@ __all__ = [
     "register_checks",
 ]
 
-PRIMARY_BACKUP_BUGS = ("ack-before-replicate", "forget-when-alone", "no-dedup")
-"""The deliberate bugs ``primary_backup(bug=...)`` can have."""
+MUTANTS: dict[str, str] = {
+    "ack-before-replicate": "acknowledges a write before the backup has it",
+    "forget-when-alone": "goes on alone without writing to its own disk",
+    "no-dedup": "applies a retried or duplicated write again",
+}
+"""The broken versions of ``Primary`` (``primary_backup(mutant=...)``): name -> what is wrong."""
+
+PRIMARY_BACKUP_BUGS = tuple(MUTANTS)
+"""The names of ``MUTANTS``, as a tuple (the older name of the list; kept for one release)."""
+
+
+def _mutant_of(owner: str, mutant: str | None, bug: str | None) -> str | None:
+    """``mutant``, checked against ``MUTANTS``; or the deprecated ``bug=``, with a warning."""
+    if bug is None:
+        return check_mutant(owner, mutant, MUTANTS)
+    if mutant is not None:
+        raise ValueError(f"{owner}: give mutant= or the deprecated bug=, not both")
+    check_mutant(f"{owner}(bug={bug!r})", bug, MUTANTS)
+    deprecated_spelling(f"{owner}(bug={bug!r})", f"{owner}(mutant={bug!r})", stacklevel=4)
+    return bug
 
 
 def default_workloads(clients: int, operations: int = 4) -> list[list[tuple[str, Any]]]:
@@ -239,19 +259,34 @@ class Primary(Node[PrimaryState]):
 
     Parameters
     ----------
-    bug : str, optional
-        One of ``PRIMARY_BACKUP_BUGS`` for a broken variant.
+    mutant : str, optional
+        A name in ``MUTANTS`` for a broken version, or ``None``.
     timeout : float, default 5
         How long to wait for the backup before going on alone (and between
         attempts to fetch the backup's copy after a restart).
+    backup : str, default "backup"
+        The backup's node id.
+    bug : str, optional
+        Deprecated spelling of ``mutant`` (warns; removed in the next release).
+
+    Raises
+    ------
+    ValueError
+        If ``mutant`` (or ``bug``) is not in ``MUTANTS``, or ``timeout`` is not positive.
     """
 
-    def __init__(self, bug: str | None = None, timeout: float = 5.0, backup: str = "backup"):
-        if bug is not None and bug not in PRIMARY_BACKUP_BUGS:
-            raise ValueError(f"Primary: bug={bug!r}; choose None or one of {PRIMARY_BACKUP_BUGS}")
+    def __init__(
+        self,
+        mutant: str | None = None,
+        timeout: float = 5.0,
+        backup: str = "backup",
+        *,
+        bug: str | None = None,
+    ):
+        mutant = _mutant_of("Primary", mutant, bug)
         if not (isinstance(timeout, (int, float)) and timeout > 0):
             raise ValueError(f"Primary: timeout={timeout!r} must be a number > 0")
-        self.bug = bug
+        self.mutant = mutant
         self.timeout = float(timeout)
         self.backup = backup
 
@@ -293,13 +328,13 @@ class Primary(Node[PrimaryState]):
         if req.f != "write":
             ctx.send(req.client, Reply(req.request_id, False, f"unknown operation {req.f!r}"))
             return state
-        if self.bug != "no-dedup":
+        if self.mutant != "no-dedup":
             if state.committed.done(req.client, req.request_id):
                 ctx.send(req.client, Reply(req.request_id, True, req.value))  # a retry
                 return state
             if any(q.client == req.client and q.request_id == req.request_id for q in state.queue):
                 return state  # already waiting
-        if self.bug == "ack-before-replicate":
+        if self.mutant == "ack-before-replicate":
             committed = state.committed.then(req)
             ctx.send(req.client, Reply(req.request_id, True, req.value))
             ctx.send(self.backup, Replicate(state.incarnation, committed))
@@ -328,13 +363,13 @@ class Primary(Node[PrimaryState]):
         elif timer == "replicate" and state.queue:
             # The backup did not answer: go on alone. The value must then be on our own
             # disk before the client hears "ok", or a crash would lose it.
-            if self.bug != "forget-when-alone":
+            if self.mutant != "forget-when-alone":
                 ctx.persist((state.incarnation, state.committed.then(state.queue[0])))
             return self._commit(ctx, state)
         return state
 
     def __repr__(self) -> str:
-        return "Primary" if self.bug is None else f"Primary({self.bug})"
+        return "Primary" if self.mutant is None else f"Primary({self.mutant})"
 
 
 class Backup(Node[BackupState]):
@@ -371,19 +406,21 @@ class Backup(Node[BackupState]):
 
 
 def primary_backup(
-    bug: str | None = None,
+    mutant: str | None = None,
     clients: int = 1,
     workload: Sequence[Sequence[Any]] | None = None,
     timeout: float = 5.0,
     client_timeout: float = 10.0,
     retries: int = 3,
+    *,
+    bug: str | None = None,
 ) -> System:
     """A primary-backup register with its clients: nodes ``primary``, ``backup``, ``c1``, ...
 
     Parameters
     ----------
-    bug : str, optional
-        ``None`` for the correct version, or one of ``PRIMARY_BACKUP_BUGS``.
+    mutant : str, optional
+        ``None`` for the correct version, or a name in ``MUTANTS``.
     clients : int, default 1
         How many clients (``dslib.sim.Client`` nodes, talking to the primary).
     workload : list of lists of operations, optional
@@ -394,23 +431,31 @@ def primary_backup(
         The clients' wait for a reply before they retry.
     retries : int, default 3
         How many times a client retries an operation before it gives up.
+    bug : str, optional
+        Deprecated spelling of ``mutant`` (warns; removed in the next release).
 
     Returns
     -------
     System
 
+    Raises
+    ------
+    ValueError
+        If ``mutant`` (or ``bug``) is not in ``MUTANTS``, or another argument is out of range.
+
     Examples
     --------
-    >>> primary_backup(bug="ack-before-replicate")
+    >>> primary_backup(mutant="ack-before-replicate")
     System(backup=Backup, c1=Client(4 ops), primary=Primary(ack-before-replicate))
-    >>> primary_backup(bug="typo")
+    >>> primary_backup(mutant="typo")
     Traceback (most recent call last):
     ...
-    ValueError: Primary: bug='typo'; choose None or one of \
-('ack-before-replicate', 'forget-when-alone', 'no-dedup')
+    ValueError: primary_backup: unknown mutant 'typo'; allowed: None or one of \
+['ack-before-replicate', 'forget-when-alone', 'no-dedup']
     """
+    mutant = _mutant_of("primary_backup", mutant, bug)
     loads = _workloads(clients, workload)
-    nodes: dict[str, Node[Any]] = {"primary": Primary(bug, timeout), "backup": Backup()}
+    nodes: dict[str, Node[Any]] = {"primary": Primary(mutant, timeout), "backup": Backup()}
     for i, load in enumerate(loads, start=1):
         nodes[f"c{i}"] = Client(["primary"], load, timeout=client_timeout, retries=retries)
     return System(nodes)
@@ -427,21 +472,16 @@ def primary_backup_mutants(**kwargs: Any) -> list[Mutant[Callable[[], System]]]:
     >>> [m.name for m in primary_backup_mutants()]
     ['ack-before-replicate', 'forget-when-alone', 'no-dedup']
     """
-    what = {
-        "ack-before-replicate": "acknowledges a write before the backup has it",
-        "forget-when-alone": "goes on alone without writing to its own disk",
-        "no-dedup": "applies a retried or duplicated write again",
-    }
 
-    def factory(bug: str) -> Callable[[], Callable[[], System]]:
-        return lambda: lambda: primary_backup(bug=bug, **kwargs)
+    def factory(name: str) -> Callable[[], Callable[[], System]]:
+        return lambda: lambda: primary_backup(mutant=name, **kwargs)
 
     caught_by = {
         "ack-before-replicate": ("find_bug",),
         "forget-when-alone": ("find_bug",),
         "no-dedup": ("sweep",),
     }  # with one client and ten operations; see register_checks
-    return [Mutant(bug, what[bug], factory(bug), caught_by[bug]) for bug in PRIMARY_BACKUP_BUGS]
+    return [Mutant(name, bug, factory(name), caught_by[name]) for name, bug in MUTANTS.items()]
 
 
 # -- the quorum register (ABD) -------------------------------------------------------------------
@@ -754,7 +794,7 @@ def register_checks(
 ) -> dict[str, Callable[[Callable[[], System]], Any]]:
     """The two checks of section 3.3, for the mutant tables: ``find_bug`` and ``sweep``.
 
-    - ``"find_bug"``: ``dslib.testing.find_bug`` with its defaults (300 runs
+    - ``"find_bug"``: ``dslib.testing.find_bug`` with its defaults (600 runs
       chosen by hypothesis, with faults), checking linearizability;
     - ``"sweep"``: one seeded simulation per seed, with a nemesis that crashes
       and partitions ``servers`` and a network with random latency that

@@ -19,8 +19,9 @@ one.
   schedule that replays in the simulator and draws as a space-time diagram;
 - ``sweep(system_factory, seeds=..., nemesis=...)``: many seeded simulations,
   and a table of their outcomes;
-- ``bugs``: small systems whose bugs need 1, 2 or 3 faults in order, with a
-  shortest failing schedule written by hand (``benchmarks/bench_find_bug.py``).
+- the systems it is measured on, whose bugs need 1, 2 or 3 faults in order, with a
+  shortest failing schedule written by hand, are ``dslib.small_systems.fault_bugs``
+  (``benchmarks/bench_find_bug.py``).
 
 A check that is itself broken (an invariant that raises, returns something
 other than a verdict, or takes the wrong arguments) raises ``CheckError``: an
@@ -30,7 +31,7 @@ Examples
 --------
 >>> from dslib.consistency import Register, check_linearizable
 >>> from dslib.small_systems.registers import primary_backup
->>> result = find_bug(lambda: primary_backup(bug="forget-when-alone"),
+>>> result = find_bug(lambda: primary_backup(mutant="forget-when-alone"),
 ...                   consistency=lambda h: check_linearizable(h, Register()))
 >>> result.ok, result.violated
 (False, 'consistency')

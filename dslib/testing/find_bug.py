@@ -42,7 +42,7 @@ as nothing crashes.
 >>> def linearizable(history):
 ...     return check_linearizable(history, Register())
 >>> def buggy():
-...     return primary_backup(bug="ack-before-replicate")
+...     return primary_backup(mutant="ack-before-replicate")
 >>> print(find_bug(buggy, consistency=linearizable, faults=()))
 no bug found in 600 examples (seed 0)
 >>> result = find_bug(buggy, consistency=linearizable)

@@ -185,7 +185,7 @@ class Debugger:
 
         >>> from dslib.check import ActorModel, check
         >>> from dslib.small_systems.mutex import at_most_one_critical, ricart_agrawala
-        >>> system = ricart_agrawala(2, buggy=True)
+        >>> system = ricart_agrawala(2, mutant="tie_by_timestamp")
         >>> result = check(ActorModel(system), invariants=[at_most_one_critical])
         >>> Debugger.from_counterexample(system, result, 4, [at_most_one_critical], diagram=False)
         Debugger(step 4 of 6: p2 → p1: LockRequest(ts=1); 9 events enabled)

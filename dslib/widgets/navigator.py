@@ -726,7 +726,7 @@ class Navigator:
         --------
         >>> from dslib.check import ActorModel, check
         >>> from dslib.small_systems.mutex import at_most_one_critical, ricart_agrawala
-        >>> system = ricart_agrawala(2, buggy=True)
+        >>> system = ricart_agrawala(2, mutant="tie_by_timestamp")
         >>> result = check(ActorModel(system), invariants=[at_most_one_critical])
         >>> nav = Navigator.from_counterexample(system, result, invariants=[at_most_one_critical])
         >>> nav.position, [s.ok for s in nav.check_invariants()]

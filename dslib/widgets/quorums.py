@@ -1,6 +1,6 @@
 """The quorum explorer of chapter 12: choose N, R, W and the latency of each leg.
 
-``quorum_scenario`` is the pure part (``dslib.pbs``): the WARS Monte Carlo
+``quorum_scenario`` is the pure part (``dslib.replication.pbs``): the WARS Monte Carlo
 (probability of reading the last committed write ``t`` after the commit, read
 and write latencies), the exact k-staleness, availability with ``f`` replicas
 down, and the z3 verdict on whether read and write quorums intersect.
@@ -15,7 +15,7 @@ from fractions import Fraction
 from typing import Any
 
 import dslib.viz  # noqa: F401  (registers the PNG renderer of bare figures)
-from dslib.pbs import (
+from dslib.replication.pbs import (
     LEGS,
     TVisibility,
     availability,

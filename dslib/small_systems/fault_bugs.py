@@ -1,5 +1,8 @@
 """Small systems whose bugs need exactly 1, 2 or 3 faults in order: a yardstick for ``find_bug``.
 
+They are systems, not part of the instrument they measure (``dslib.testing``), so they
+live with chapter 3's other small systems.
+
 An *at-most-once counter*: clients send ``add`` requests to a server, and
 retry when no reply comes, with the same request id. The server must count
 each request once, so it remembers which request ids it has applied (its
@@ -7,7 +10,7 @@ each request once, so it remembers which request ids it has applied (its
 takes to count a request twice:
 
 ======================= ====================================================== ======
-``bug``                 where the deduplication table lives                    faults
+``mutant``              where the deduplication table lives                    faults
 ======================= ====================================================== ======
 ``None``                on disk, with the count                                never
 ``"no-dedup"``          nowhere                                                1
@@ -30,7 +33,7 @@ and how close its shrunk schedule comes to these.
 Examples
 --------
 >>> from dslib.testing import replay
->>> sim = replay(counter("dedup-in-memory"), HAND_WRITTEN["dedup-in-memory"])
+>>> sim = replay(counter(mutant="dedup-in-memory"), HAND_WRITTEN["dedup-in-memory"])
 >>> counted_once(sim.states)
 False
 >>> sim = replay(counter(), HAND_WRITTEN["dedup-in-memory"])
@@ -44,14 +47,15 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from dslib.core import NOTHING_PERSISTED, Context, Node, System
+from dslib.mutants import check_mutant
 from dslib.sim.clients import Client, ClientState, Reply, Request
 from dslib.sim.nemesis import Crash, Restart
 from dslib.small_systems.registers import Copy, Fetch, Replicate, Replicated, Snapshot
 from dslib.testing.machine import Deliver, Duplicate, Fire, Invoke, Lose, Step
 
 __all__ = [
-    "COUNTER_BUGS",
     "HAND_WRITTEN",
+    "MUTANTS",
     "PRIMARY_BACKUP_HAND_WRITTEN",
     "CounterServer",
     "CounterState",
@@ -64,8 +68,14 @@ __all__ = [
     "counter",
 ]
 
-COUNTER_BUGS = ("no-dedup", "dedup-in-memory", "mirror-in-memory")
-"""The bugs ``counter(bug=...)`` can have, needing 1, 2 and 3 faults."""
+MUTANTS: dict[str, str] = {
+    "no-dedup": "the server keeps no deduplication table: one second copy counts twice (1 fault)",
+    "dedup-in-memory": "the table lives in the server's memory: a second copy after a crash "
+    "counts twice (2 faults)",
+    "mirror-in-memory": "the table lives in memory, first at a mirror: a second copy after "
+    "both nodes crashed counts twice (3 faults)",
+}
+"""The broken versions of ``counter(mutant=...)``, by name, with what is wrong."""
 
 
 @dataclass(frozen=True)
@@ -114,16 +124,15 @@ class CounterServer(Node[CounterState]):
 
     Parameters
     ----------
-    bug : str, optional
-        One of ``COUNTER_BUGS``; ``None`` for the correct server.
+    mutant : str, optional
+        One of ``MUTANTS``; ``None`` for the correct server.
     mirror : str, default "mirror"
         The mirror node (``"mirror-in-memory"`` only).
     """
 
-    def __init__(self, bug: str | None = None, mirror: str = "mirror") -> None:
-        if bug is not None and bug not in COUNTER_BUGS:
-            raise ValueError(f"CounterServer: bug={bug!r}; choose None or one of {COUNTER_BUGS}")
-        self.bug = bug
+    def __init__(self, mutant: str | None = None, mirror: str = "mirror") -> None:
+        check_mutant("CounterServer", mutant, MUTANTS)
+        self.mutant = mutant
         self.mirror = mirror
 
     def init(self, ctx: Context) -> CounterState:
@@ -131,10 +140,10 @@ class CounterServer(Node[CounterState]):
 
     def on_recover(self, ctx: Context, durable: Any) -> CounterState:
         count, applied = (0, ()) if durable is NOTHING_PERSISTED else durable
-        if self.bug == "mirror-in-memory":
+        if self.mutant == "mirror-in-memory":
             ctx.send(self.mirror, Recall())
             return CounterState(count, (), ready=False)
-        return CounterState(count, applied if self.bug is None else ())
+        return CounterState(count, applied if self.mutant is None else ())
 
     def on_message(self, ctx: Context, state: CounterState, src: str, msg: Any) -> CounterState:
         if isinstance(msg, Recalled):
@@ -148,22 +157,22 @@ class CounterServer(Node[CounterState]):
         if not isinstance(msg, Request) or not state.ready:
             return state  # not ready: the client will retry
         done = (msg.client, msg.request_id)
-        if self.bug != "no-dedup" and done in state.applied:
+        if self.mutant != "no-dedup" and done in state.applied:
             ctx.send(msg.client, Reply(msg.request_id, True, state.count))  # a second copy
             return state
-        if self.bug == "mirror-in-memory":
+        if self.mutant == "mirror-in-memory":
             ctx.send(self.mirror, Record(*done))  # (again, if it is pending: a retry)
             return replace(state, pending=tuple(sorted({*state.pending, done})))
         return self._apply(ctx, state, done)
 
     def _apply(self, ctx: Context, state: CounterState, done: tuple[str, int]) -> CounterState:
         state = replace(state, count=state.count + 1, applied=tuple(sorted({*state.applied, done})))
-        ctx.persist((state.count, state.applied if self.bug is None else ()))
+        ctx.persist((state.count, state.applied if self.mutant is None else ()))
         ctx.send(done[0], Reply(done[1], True, state.count))
         return state
 
     def __repr__(self) -> str:
-        return "CounterServer" if self.bug is None else f"CounterServer({self.bug})"
+        return "CounterServer" if self.mutant is None else f"CounterServer({self.mutant})"
 
 
 class Mirror(Node[tuple[tuple[str, int], ...]]):
@@ -183,13 +192,13 @@ class Mirror(Node[tuple[tuple[str, int], ...]]):
         return state
 
 
-def counter(bug: str | None = None, clients: int = 1, operations: int = 2) -> System:
+def counter(mutant: str | None = None, clients: int = 1, operations: int = 2) -> System:
     """An at-most-once counter: a server (and a mirror for ``"mirror-in-memory"``), and clients.
 
     Parameters
     ----------
-    bug : str, optional
-        One of ``COUNTER_BUGS``, or ``None`` for the correct counter.
+    mutant : str, optional
+        One of ``MUTANTS``, or ``None`` for the correct counter.
     clients : int, default 1
         Clients ``c1``, ``c2``, ...; each adds 1, ``operations`` times.
     operations : int, default 2
@@ -201,7 +210,7 @@ def counter(bug: str | None = None, clients: int = 1, operations: int = 2) -> Sy
     Raises
     ------
     ValueError
-        If ``bug`` is unknown, or ``clients`` or ``operations`` is not an int >= 1.
+        If ``mutant`` is unknown, or ``clients`` or ``operations`` is not an int >= 1.
 
     Examples
     --------
@@ -211,8 +220,8 @@ def counter(bug: str | None = None, clients: int = 1, operations: int = 2) -> Sy
     for name, v in (("clients", clients), ("operations", operations)):
         if not (isinstance(v, int) and not isinstance(v, bool) and v >= 1):
             raise ValueError(f"counter: {name}={v!r} must be an int >= 1")
-    nodes: dict[str, Node[Any]] = {"server": CounterServer(bug)}
-    if bug == "mirror-in-memory":
+    nodes: dict[str, Node[Any]] = {"server": CounterServer(mutant)}
+    if mutant == "mirror-in-memory":
         nodes["mirror"] = Mirror()
     for i in range(1, clients + 1):
         nodes[f"c{i}"] = Client(["server"], [("add", 1)] * operations)
@@ -313,7 +322,7 @@ PRIMARY_BACKUP_HAND_WRITTEN: dict[str, tuple[Step, ...]] = {
         Deliver("primary", "c1", Reply(2, True, None)),
     ),
     # Two clients: c1's write(1) arrives twice, the second time after c2's write(2),
-    # and c2 then reads 1 (``primary_backup(bug="no-dedup", clients=2)``).
+    # and c2 then reads 1 (``primary_backup(mutant="no-dedup", clients=2)``).
     "no-dedup": (
         Invoke("c1"),
         Duplicate("c1", "primary", _write("c1", 1, 1)),
