@@ -734,3 +734,65 @@ def test_the_fault_table_takes_subclasses_and_rejects_other_values() -> None:
         sim.at(10.0, "crash")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="Restart: node 'tx' is not crashed at time"):
         sim.restart("tx")
+
+
+# -- the garbage collector during run -----------------------------------------------
+@pytest.mark.parametrize("how", ["ok", "raise"])
+@pytest.mark.parametrize("before", [(700, 10, 10), (0, 10, 10), (50_000, 5, 5)])
+def test_run_raises_the_young_gc_threshold_and_always_restores_it(
+    how: str, before: tuple[int, int, int]
+) -> None:
+    import gc
+
+    from dslib.sim.simulator import _GC_YOUNG_THRESHOLD
+
+    seen: list[tuple[int, int, int]] = []
+    saved = gc.get_threshold()
+    try:
+        gc.set_threshold(*before)
+        sim = Simulation(System({"a": Broken(how)}))
+        sim.at(0.5, lambda s: seen.append(gc.get_threshold()))
+        if how == "raise":
+            with pytest.raises(HandlerError):
+                sim.run()
+        else:
+            sim.run()
+        after = gc.get_threshold()
+    finally:
+        gc.set_threshold(*saved)
+    # Raised while events are handled, unless already higher or automatic collection is off.
+    expected = before if before[0] in (0, 50_000) else (_GC_YOUNG_THRESHOLD, *before[1:])
+    assert seen == [expected]
+    assert after == before
+
+
+def test_garbage_cycles_made_by_handlers_are_still_collected_during_run() -> None:
+    import gc
+    import weakref
+
+    class Cycle:
+        def __init__(self) -> None:
+            self.me = self
+
+    refs: list[weakref.ref[Cycle]] = []
+    freed_seen: list[int] = []  # by each handler call, of the cycles made before it
+
+    class Litter(Node[int]):
+        def init(self, ctx: Context) -> int:
+            ctx.set_timer("t", 1.0)
+            return 0
+
+        def on_timer(self, ctx: Context, state: int, timer: Any) -> int:
+            freed_seen.append(sum(r() is None for r in refs))
+            for _ in range(100):
+                refs.append(weakref.ref(Cycle()))
+            ctx.set_timer("t", 1.0)
+            return state + 1
+
+    assert gc.isenabled()
+    sim = Simulation(System({"a": Litter()}), record_trace=False)
+    sim.run(max_events=200)  # 20,000 garbage cycles, made while the collector is tuned
+    made_before_last = 100 * (len(freed_seen) - 1)
+    assert freed_seen[-1] > made_before_last // 2, (
+        f"only {freed_seen[-1]} of {made_before_last} garbage cycles were freed during the run"
+    )
