@@ -210,6 +210,12 @@ def test_strengthening_loop_reaches_the_full_invariant() -> None:
         "recv_grant(n=node1)",
         "grant_excludes_holder",
     ]
+    frame = log.to_frame()
+    assert list(frame.columns) == ["fails", "counterexample step", "conjunct added"]
+    assert list(frame.index) == list(range(1, len(log.rounds) + 1))
+    assert frame.loc[1, "conjunct added"] == "grant_excludes_holder"
+    with pytest.warns(DeprecationWarning, match=r"Strengthening.table\(\) is deprecated"):
+        assert log.table().equals(frame)  # the old name, for one release
 
 
 def test_strengthening_gets_stuck_on_a_real_bug() -> None:
@@ -338,3 +344,49 @@ def test_output_does_not_depend_on_hash_seed() -> None:
         outputs.add(out.stdout)
     assert len(outputs) == 1
     assert "atomicity fails after 3 steps" in outputs.pop()
+
+
+# ---- verdict first, counterexamples on demand -------------------------------------------
+
+
+@pytest.mark.parametrize(("module", "build", "mutant", "redundant", "safety"), EXAMPLES, ids=IDS)
+def test_verdict_does_not_depend_on_building_counterexamples(
+    module, build, mutant, redundant, safety
+) -> None:  # type: ignore[no-untyped-def]
+    broken = build(**{mutant: True})
+    eager = check_inductive(broken, module.INVARIANT)
+    ctis = eager.counterexamples  # built first, before the verdict is read
+    lazy = check_inductive(broken, module.INVARIANT)
+    assert not lazy.proved and not eager.proved
+    assert lazy.failing == eager.failing
+    # Every failing check has its counterexample, in the same order.
+    assert lazy.failing == tuple((c.conjunct, c.action or "init") for c in ctis)
+    # Built late, or in another order, each counterexample is the same.
+    backwards = check_inductive(broken, module.INVARIANT)
+    for failure in reversed(backwards._failures):
+        failure.outcome()
+    assert backwards.counterexamples == ctis
+    assert lazy.cti == ctis[0]
+    assert lazy.counterexamples == ctis
+    assert repr(lazy) == repr(eager) and lazy == eager
+
+
+def test_the_verdict_builds_no_counterexample(monkeypatch: pytest.MonkeyPatch) -> None:
+    built = []
+    real = induction_module._counterexample
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        built.append(args[5])  # the conjunct
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(induction_module, "_counterexample", counted)
+    system = lock_server.lock_server(grant_without_lock=True)
+    result = check_inductive(system, lock_server.INVARIANT)
+    assert not result.proved and len(result.failing) == 3 and not bool(result)
+    assert built == []
+    assert result.cti is not None  # the first only
+    assert built == [result.failing[0][0]]
+    assert len(result.counterexamples) == len(result.failing)
+    assert len(built) == len(result.failing)
+    result.counterexamples  # noqa: B018 - built once, then kept
+    assert len(built) == len(result.failing)

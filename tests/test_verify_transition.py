@@ -345,15 +345,22 @@ def test_without_axiom_leaves_the_original_alone() -> None:
 def test_tables_have_one_row_per_symbol_or_state() -> None:
     res = bmc(switches(size=2), 3, some_node_off)
     assert res.trace is not None
-    table = res.trace.table()
+    table = res.trace.to_frame()
     assert list(table.columns) == ["action", "on", "count"]
     assert list(table.index) == [0, 1, 2]
     assert table.loc[2, "on"] == "node1, node2"
     cti = check_inductive(switches(), {"count_not_2": lambda s: s.count != 2}).cti
     assert cti is not None
-    frame = cti.table()
+    frame = cti.to_frame()
     assert list(frame.index) == ["on", "count"]
     assert frame.loc["count", "after"] == "2" and frame.loc["count", "changed"] == "changed"
+    # The old name still works for one release: it warns and gives the same frame.
+    with pytest.warns(
+        DeprecationWarning, match=r"Trace.table\(\) is deprecated: write Trace.to_frame"
+    ):
+        assert res.trace.table().equals(table)
+    with pytest.warns(DeprecationWarning, match=r"CounterexampleToInduction.to_frame\(\)"):
+        assert cti.table().equals(frame)
 
 
 # -- canonical choices: the galloping search against brute force ---------------------------------

@@ -32,6 +32,7 @@ from typing import Any
 
 import z3
 
+from dslib.mutants import deprecated_spelling
 from dslib.verify._canonical import bound_sorts, canonicalize, extract_state, ground_terms
 from dslib.verify.induction import _check_max_size, _check_system
 from dslib.verify.transition import (
@@ -95,8 +96,8 @@ class Trace:
             [str(i), labels[i], *[st.render(c) for c in cols]] for i, st in enumerate(self.states)
         ]
 
-    def table(self) -> Any:
-        """The trace as a pandas DataFrame (one row per state)."""
+    def to_frame(self) -> Any:
+        """The trace as a pandas DataFrame (one row per state), as ``dslib.sim.Trace``."""
         import pandas as pd
 
         rows = self.rows()
@@ -105,6 +106,11 @@ class Trace:
             index=pd.Index([int(r[0]) for r in rows], name="step"),
             columns=["action", *self._columns()],
         )
+
+    def table(self) -> Any:
+        """Deprecated name of ``to_frame`` (warns; removed in the next release)."""
+        deprecated_spelling("Trace.table()", "Trace.to_frame()")
+        return self.to_frame()
 
     def __repr__(self) -> str:
         elements = "; ".join(f"{s}: {', '.join(n)}" for s, n in self.states[0].elements)

@@ -19,7 +19,9 @@ is how inductive invariants are found in practice (Padon et al., Ivy, PLDI
 
 Counterexamples are made canonical (:mod:`dslib.verify._canonical`): the
 fewest elements, then the least state in a fixed order, so the same question
-always prints the same answer.
+always prints the same answer. That costs more than the verdict, so
+:func:`check_inductive` returns once it knows which checks fail, and builds
+each counterexample when it is first asked for.
 
 Examples
 --------
@@ -31,12 +33,13 @@ proved: the 9 conjuncts are inductive for 'lock server': they hold initially and
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import z3
 
+from dslib.mutants import deprecated_spelling
 from dslib.verify._canonical import bound_sorts, canonicalize, extract_state, ground_terms
 from dslib.verify.transition import (
     Formula,
@@ -118,7 +121,7 @@ class CounterexampleToInduction:
             out.append([name, before, after, "changed" if after != before else ""])
         return out
 
-    def table(self) -> Any:
+    def to_frame(self) -> Any:
         """The states as a pandas DataFrame (one row per symbol)."""
         import pandas as pd
 
@@ -129,6 +132,13 @@ class CounterexampleToInduction:
             index=pd.Index([r[0] for r in rows], name="symbol"),
             columns=columns,
         )
+
+    def table(self) -> Any:
+        """Deprecated name of ``to_frame`` (warns; removed in the next release)."""
+        deprecated_spelling(
+            "CounterexampleToInduction.table()", "CounterexampleToInduction.to_frame()"
+        )
+        return self.to_frame()
 
     def __repr__(self) -> str:
         elements = "; ".join(f"{s}: {', '.join(n)}" for s, n in self.before.elements)
@@ -148,9 +158,45 @@ class CounterexampleToInduction:
         return "\n".join(lines)
 
 
-@dataclass(frozen=True)
+class _Failure:
+    """A check z3 did not prove, and its counterexample, built on first request."""
+
+    def __init__(
+        self,
+        conjunct: str,
+        action: str | None,
+        build: Callable[[], CounterexampleToInduction | str],
+    ) -> None:
+        self.conjunct = conjunct
+        self.action = action
+        self._build: Callable[[], CounterexampleToInduction | str] | None = build
+        self._outcome: CounterexampleToInduction | str | None = None
+
+    def outcome(self) -> CounterexampleToInduction | str:
+        """The canonical counterexample, or why there is none (built once, then kept)."""
+        if self._build is not None:
+            self._outcome = self._build()
+            self._build = None  # drop the solver's formulas
+        assert self._outcome is not None
+        return self._outcome
+
+    @property
+    def where(self) -> str:
+        return "initially" if self.action is None else f"after {self.action}"
+
+
+@dataclass(frozen=True, eq=False)
 class InductionResult:
     """The outcome of :func:`check_inductive`.
+
+    The verdict (:attr:`proved`, :attr:`failing`) is z3's answer to each
+    check. Counterexamples cost more than verdicts (most of a failing check
+    on the Raft log: ``python benchmarks/bench_verify.py --only
+    counterexamples``), so each one is built, canonical, the first time it is
+    needed: by :attr:`counterexamples` and :attr:`undecided` (both build all),
+    by :attr:`cti` and ``repr`` (both build the first only; ``repr`` shows
+    it). A counterexample does not depend on when, or in which order, it is
+    built: the canonical one depends only on the check's formulas.
 
     Attributes
     ----------
@@ -160,13 +206,15 @@ class InductionResult:
         The invariant's conjuncts, in order.
     actions : tuple of str
         The actions checked.
+    checks : int
+        How many questions z3 was asked (conjuncts x (1 + actions)).
     counterexamples : tuple of CounterexampleToInduction
         One per failing check (initiation first, then by action, then by
         conjunct), each canonical.
     undecided : tuple of str
-        Checks z3 could not settle (each with the reason). Empty in the book.
-    checks : int
-        How many questions z3 was asked (conjuncts x (1 + actions)).
+        Checks z3 could not settle, and failing checks with no counterexample
+        of at most ``max_size`` elements per sort (each with the reason).
+        Empty in the book.
 
     Examples
     --------
@@ -179,24 +227,65 @@ class InductionResult:
     system: str
     conjuncts: tuple[str, ...]
     actions: tuple[str, ...]
-    counterexamples: tuple[CounterexampleToInduction, ...]
-    undecided: tuple[str, ...]
     checks: int
+    _failures: tuple[_Failure, ...] = field(repr=False)
+    _unknown: tuple[str, ...] = field(repr=False)
+
+    @property
+    def counterexamples(self) -> tuple[CounterexampleToInduction, ...]:
+        """Every failing check's canonical counterexample (built on first access)."""
+        out = [f.outcome() for f in self._failures]
+        return tuple(c for c in out if isinstance(c, CounterexampleToInduction))
+
+    @property
+    def undecided(self) -> tuple[str, ...]:
+        """What z3 could not settle or no small counterexample shows (builds them all)."""
+        too_big = [
+            f"{f.conjunct} {f.where}: {f.outcome()}"
+            for f in self._failures
+            if isinstance(f.outcome(), str)
+        ]
+        return (*too_big, *self._unknown)
 
     @property
     def proved(self) -> bool:
         """True when every check passed: the conjuncts form an inductive invariant."""
-        return not self.counterexamples and not self.undecided
+        return not self._failures and not self._unknown
 
     @property
     def cti(self) -> CounterexampleToInduction | None:
-        """The first counterexample (None when proved)."""
-        return self.counterexamples[0] if self.counterexamples else None
+        """The first counterexample (None when proved); builds no later one."""
+        for f in self._failures:
+            c = f.outcome()
+            if isinstance(c, CounterexampleToInduction):
+                return c
+        return None
 
     @property
     def failing(self) -> tuple[tuple[str, str], ...]:
-        """``(conjunct, action)`` of each failing check (action ``"init"`` for initiation)."""
-        return tuple((c.conjunct, c.action or "init") for c in self.counterexamples)
+        """``(conjunct, action)`` of each check z3 showed to fail (``"init"``: initiation).
+
+        From the verdicts alone: no counterexample is built.
+        """
+        return tuple((f.conjunct, f.action or "init") for f in self._failures)
+
+    def _key(self) -> tuple[Any, ...]:
+        return (
+            self.system,
+            self.conjuncts,
+            self.actions,
+            self.checks,
+            self.counterexamples,
+            self.undecided,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, InductionResult):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
 
     def __bool__(self) -> bool:
         return self.proved
@@ -210,16 +299,17 @@ class InductionResult:
                 f"{', '.join(self.actions) or 'no action'} preserve"
                 f"{'s' if len(self.actions) == 1 else ''} them ({self.checks} checks)"
             )
-        bad = len(self.counterexamples) + len(self.undecided)
+        bad = len(self._failures) + len(self._unknown)
         lines = [f"not inductive: {bad} of {self.checks} checks fail"]
         lines += [
-            f"  {c.conjunct} " + ("fails initially" if c.action is None else f"after {c.action}")
-            for c in self.counterexamples
+            f"  {f.conjunct} " + ("fails initially" if f.action is None else f"after {f.action}")
+            for f in self._failures
         ]
-        lines += [f"  undecided: {u}" for u in self.undecided]
-        if self.cti is not None:
+        lines += [f"  undecided: {u}" for u in self._unknown]
+        cti = self.cti
+        if cti is not None:
             lines.append("first counterexample:")
-            lines.append(repr(self.cti))
+            lines.append(repr(cti))
         return "\n".join(lines)
 
 
@@ -253,6 +343,8 @@ def check_inductive(
     Returns
     -------
     InductionResult
+        The verdict of every check; each counterexample is built when first
+        asked for (see :class:`InductionResult`).
 
     Raises
     ------
@@ -281,8 +373,43 @@ def check_inductive(
     system._check_formulas(named, "invariant")
     pre = system._symbolic("")
     base = [*system._closure_axioms(), *system._axioms_at(pre)]
-    counterexamples: list[CounterexampleToInduction] = []
-    undecided: list[str] = []
+    failures: list[_Failure] = []
+    unknown: list[str] = []
+
+    def failed(
+        solver: Any,
+        verdict: Any,
+        kind: str,
+        name: str,
+        action: str | None,
+        params: tuple[Any, ...],
+        post: Any,
+    ) -> None:
+        # The counterexample is built later, on a fresh solver with the same formulas: it
+        # depends only on the set of models, so it is the same as if it were built now.
+        # z3's model shows which sort sizes are possible (see bound_sorts); an unknown
+        # verdict has none, so the fresh solver asks again.
+        formulas = solver.assertions()
+        model = solver.model() if verdict == z3.sat else None
+
+        def build() -> CounterexampleToInduction | str:
+            fresh = new_solver()
+            fresh.add(formulas)
+            answer = z3.sat if model is not None else fresh.check()
+            return _counterexample(
+                system, fresh, answer, model, kind, name, action, params, pre, post, max_size
+            )
+
+        failure = _Failure(name, action, build)
+        if verdict == z3.sat:
+            failures.append(failure)
+            return
+        # Unknown: only a counterexample says whether the check fails, so build it now.
+        outcome = failure.outcome()
+        if isinstance(outcome, str):
+            unknown.append(f"{name} {failure.where}: {outcome}")
+        else:
+            failures.append(failure)
 
     # Initiation: init and not conjunct.
     solver = new_solver()
@@ -292,13 +419,7 @@ def check_inductive(
         solver.add(z3.Not(system._apply(f, pre, f"invariant '{name}'")))
         verdict = solver.check()
         if verdict != z3.unsat:
-            cex = _counterexample(
-                system, solver, verdict, "initiation", name, None, (), pre, None, max_size
-            )
-            if isinstance(cex, str):
-                undecided.append(f"{name} initially: {cex}")
-            else:
-                counterexamples.append(cex)
+            failed(solver, verdict, "initiation", name, None, (), None)
         solver.pop()
 
     # Consecution: all conjuncts before, the action, and not conjunct after.
@@ -319,30 +440,15 @@ def check_inductive(
             solver.add(z3.Not(system._apply(f, post, f"invariant '{name}'")))
             verdict = solver.check()
             if verdict != z3.unsat:
-                cex = _counterexample(
-                    system,
-                    solver,
-                    verdict,
-                    "consecution",
-                    name,
-                    action.name,
-                    params,
-                    pre,
-                    post,
-                    max_size,
-                )
-                if isinstance(cex, str):
-                    undecided.append(f"{name} after {action.name}: {cex}")
-                else:
-                    counterexamples.append(cex)
+                failed(solver, verdict, "consecution", name, action.name, params, post)
             solver.pop()
     return InductionResult(
         system=system.name,
         conjuncts=tuple(n for n, _ in named),
         actions=tuple(a.name for a in system.actions),
-        counterexamples=tuple(counterexamples),
-        undecided=tuple(undecided),
         checks=len(named) * (1 + len(system.actions)),
+        _failures=tuple(failures),
+        _unknown=tuple(unknown),
     )
 
 
@@ -350,6 +456,7 @@ def _counterexample(
     system: TransitionSystem,
     solver: Any,
     verdict: Any,
+    model: Any,
     kind: str,
     conjunct: str,
     action: str | None,
@@ -358,11 +465,14 @@ def _counterexample(
     post: Any,
     max_size: int,
 ) -> CounterexampleToInduction | str:
-    """Canonical counterexample from a sat (or unknown) query, or the reason there is none."""
+    """Canonical counterexample from a sat (or unknown) query, or the reason there is none.
+
+    ``model``: a model of ``solver``'s formulas (None if unknown), to bound the sorts.
+    """
     reason = "" if verdict == z3.sat else f"z3 returned unknown ({solver.reason_unknown()})"
     level = solver.num_scopes()
     try:
-        universe = bound_sorts(solver, system, max_size)
+        universe = bound_sorts(solver, system, max_size, model)
         if universe is None:
             return reason or (
                 f"a counterexample exists, but none with at most {max_size} elements per sort; "
@@ -526,7 +636,7 @@ def check_implies(
     if verdict == z3.unsat:
         return ImplicationResult(True, goal_name, None)
     reason = "" if verdict == z3.sat else f"z3 returned unknown ({solver.reason_unknown()})"
-    universe = bound_sorts(solver, system, max_size)
+    universe = bound_sorts(solver, system, max_size, solver.model() if verdict == z3.sat else None)
     if universe is None:
         return ImplicationResult(
             False, goal_name, None, reason or f"no counterexample with at most {max_size} elements"
@@ -575,8 +685,8 @@ class Strengthening:
             for i, (cti, added) in enumerate(self.rounds, start=1)
         ]
 
-    def table(self) -> Any:
-        """The rounds as a pandas DataFrame."""
+    def to_frame(self) -> Any:
+        """The rounds as a pandas DataFrame (one row per round)."""
         import pandas as pd
 
         rows = self.rows()
@@ -585,6 +695,11 @@ class Strengthening:
             index=pd.Index([int(r[0]) for r in rows], name="round"),
             columns=["fails", "counterexample step", "conjunct added"],
         )
+
+    def table(self) -> Any:
+        """Deprecated name of ``to_frame`` (warns; removed in the next release)."""
+        deprecated_spelling("Strengthening.table()", "Strengthening.to_frame()")
+        return self.to_frame()
 
     def __repr__(self) -> str:
         table = text_table(
