@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 import statistics
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -164,6 +165,10 @@ class HeartbeatSender(Node[int]):
         return f"HeartbeatSender(every {self.period} to {', '.join(self.monitors)})"
 
 
+_ROUNDING_FLOOR = 8 * sys.float_info.epsilon
+"""Per update: below this times the largest running sum of squares, it is rounding error."""
+
+
 def _exact_moments(intervals: tuple[float, ...]) -> tuple[float, float]:
     """Mean and sum of squared deviations, in two passes with exactly rounded sums."""
     if not intervals:
@@ -226,12 +231,16 @@ class ArrivalWindow:
     _mean: float | None = field(default=None, compare=False, repr=False)
     _m2: float = field(default=0.0, compare=False, repr=False)
     _updates: int = field(default=0, compare=False, repr=False)
+    # The largest ``_m2`` since the exact computation: each running update rounds with an
+    # error of about eps times it, which bounds how small a spread ``std`` can resolve.
+    _m2_peak: float = field(default=0.0, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self._mean is None:
             mean, m2 = _exact_moments(self.intervals)
             object.__setattr__(self, "_mean", mean)
             object.__setattr__(self, "_m2", m2)
+            object.__setattr__(self, "_m2_peak", m2)
 
     @property
     def mean(self) -> float:
@@ -240,13 +249,25 @@ class ArrivalWindow:
 
     @property
     def std(self) -> float:
-        """The population standard deviation of the intervals (0.0 when there are none)."""
-        return math.sqrt(self._m2 / len(self.intervals)) if self.intervals else 0.0
+        """The population standard deviation of the intervals (0.0 when there are none).
+
+        Each running update rounds with an error of about ``eps`` times the largest sum
+        of squared deviations since the last exact computation (``M``), and there are at
+        most ``n`` of them, so a sum below ``8 * n * eps * M`` is rounding error and the
+        spread is reported as 0.0: a window of equal intervals gives exactly 0.0, as the
+        full recomputation does, not ``1e-8``.
+        """
+        n = len(self.intervals)
+        if not n or self._m2 <= _ROUNDING_FLOOR * n * self._m2_peak:
+            return 0.0
+        return math.sqrt(self._m2 / n)
 
     def add(self, now: float, size: int) -> ArrivalWindow:
         """The window after a heartbeat arriving at ``now``, keeping at most ``size`` intervals."""
         if self.last is None:
-            return ArrivalWindow(now, self.intervals, self._mean, self._m2, self._updates)
+            return ArrivalWindow(
+                now, self.intervals, self._mean, self._m2, self._updates, self._m2_peak
+            )
         x = now - self.last
         n = len(self.intervals)
         updates = self._updates + 1
@@ -262,10 +283,11 @@ class ArrivalWindow:
             intervals = (*self.intervals[1:], x)
         else:  # a smaller size than before: recompute below
             intervals, mean, m2, updates = (*self.intervals, x)[-size:], 0.0, 0.0, size
+        peak = max(self._m2_peak, self._m2, m2)
         if updates >= size:
             mean, m2 = _exact_moments(intervals)
-            updates = 0
-        return ArrivalWindow(now, intervals, mean, m2, updates)
+            updates, peak = 0, m2
+        return ArrivalWindow(now, intervals, mean, m2, updates, peak)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import statistics
+import sys
 
 import pytest
 from hypothesis import given, settings
@@ -218,7 +219,12 @@ def test_running_phi_agrees_with_the_full_recomputation(
         now += gap
         window = window.add(now, size)
         assert window.mean == pytest.approx(statistics.fmean(window.intervals), rel=1e-12)
-        assert window.std == pytest.approx(statistics.pstdev(window.intervals), rel=1e-6, abs=1e-9)
+        # Below its rounding floor the running spread is 0.0 (ArrivalWindow.std): a sum of
+        # squares of at most 8 n eps times its largest value, n * (max - min)**2.
+        spread = max(gaps) - min(gaps)
+        resolution = math.sqrt(8 * size * sys.float_info.epsilon) * size * spread
+        exact = statistics.pstdev(window.intervals)
+        assert window.std == pytest.approx(exact, rel=1e-6, abs=1e-9 + resolution)
         for elapsed in (0.0, window.mean, late):
             fast = detector.level(window, now + elapsed)
             assert _agree(fast, _oracle_phi(window, now + elapsed, min_std)), (fast, elapsed)
@@ -251,3 +257,13 @@ def test_arrival_window_equality_ignores_the_running_moments() -> None:
     shrunk = ArrivalWindow(1.0, (1.0, 2.0, 3.0, 4.0)).add(2.5, 2)  # a smaller size
     assert shrunk.intervals == (4.0, 1.5) and shrunk.mean == 2.75 and shrunk.std == 1.25
     assert ArrivalWindow().mean == 0.0 and ArrivalWindow().std == 0.0
+
+
+def test_equal_intervals_have_no_spread() -> None:
+    """The soak run's counterexample: intervals 2.5 and 2.5 after a window of two slid."""
+    window, now = ArrivalWindow().add(0.0, 2), 0.0
+    for gap in (0.8781716555626018, 2.5, 2.5):
+        now += gap
+        window = window.add(now, 2)
+    assert window.intervals == (2.5, 2.5)
+    assert window.std == 0.0
