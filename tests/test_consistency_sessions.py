@@ -261,3 +261,20 @@ def test_an_unread_write_that_never_completed_may_be_left_out_of_the_order() -> 
         ]
     )
     assert check_sessions(h, ["monotonic-reads"], version_order=["a"]).ok
+
+
+def test_to_frame_holds_the_rows_of_table() -> None:
+    from dslib.consistency import history_from_intervals
+
+    h = history_from_intervals(
+        [
+            ("w", "write", 1, None, 0, 1),
+            ("c", "read", None, 1, 2, 3),
+            ("c", "read", None, None, 4, 5),
+        ]
+    )
+    result = check_sessions(h)
+    frame = result.to_frame()
+    assert [
+        (g, *row) for g, row in zip(frame.index, frame.itertuples(index=False), strict=True)
+    ] == [tuple(r) for r in result.table()]

@@ -167,7 +167,9 @@ class SessionResult:
     def table(self) -> list[tuple[str, str, int]]:
         """One row per guarantee: (name, "holds" or "violated", number of violations).
 
-        Then one row per combination of guarantees that failed together only.
+        Then one row per combination of guarantees that failed together only. These plain
+        tuples are what ``repr`` and ``explain`` print; ``to_frame`` gives them as a
+        DataFrame.
         """
         names = list(self.guarantees)
         names += sorted({v.guarantee for v in self.violations} - set(names))
@@ -176,6 +178,27 @@ class SessionResult:
             n = sum(1 for v in self.violations if v.guarantee == g)
             rows.append((g, "violated" if n else "holds", n))
         return rows
+
+    def to_frame(self) -> Any:
+        """The rows of ``table`` as a pandas DataFrame indexed by guarantee.
+
+        Examples
+        --------
+        >>> from dslib.consistency import history_from_intervals
+        >>> h = history_from_intervals([
+        ...     ("w", "write", 1, None, 0, 1), ("c", "read", None, 1, 2, 3),
+        ...     ("c", "read", None, None, 4, 5),
+        ... ])
+        >>> frame = check_sessions(h, ["monotonic-reads", "read-your-writes"]).to_frame()
+        >>> frame["status"].to_dict()
+        {'monotonic-reads': 'violated', 'read-your-writes': 'holds'}
+        >>> frame["violations"].to_dict()
+        {'monotonic-reads': 1, 'read-your-writes': 0}
+        """
+        import pandas as pd
+
+        frame = pd.DataFrame(self.table(), columns=["guarantee", "status", "violations"])
+        return frame.set_index("guarantee")
 
     def __repr__(self) -> str:
         if self.ok:
