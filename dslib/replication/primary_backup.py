@@ -66,6 +66,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from dslib.core import Context, Node, System
+from dslib.mutants import check_mutant
 from dslib.sim.clients import Client, Reply, Request
 from dslib.sim.nemesis import Heal, Nemesis, Partition
 from dslib.sim.network import Network
@@ -401,11 +402,9 @@ class PBServer(Node[PBServerState]):
     ) -> None:
         if not (isinstance(ping_interval, (int, float)) and ping_interval > 0):
             raise ValueError(f"PBServer: ping_interval={ping_interval!r} must be > 0")
-        if mutant is not None and mutant not in MUTANTS:
-            raise ValueError(f"PBServer: unknown mutant {mutant!r}; allowed: {sorted(MUTANTS)}")
         self.view_service = view_service
         self.ping_interval = float(ping_interval)
-        self.mutant = mutant
+        self.mutant = check_mutant("PBServer", mutant, MUTANTS)
 
     def init(self, ctx: Context) -> PBServerState:
         ctx.send(self.view_service, Ping(0))
