@@ -59,8 +59,8 @@ from timing import timed
 
 from dslib.consistency import (
     KeyValue,
-    Model,
     Register,
+    SequentialSpec,
     check_linearizable,
     history_from_intervals,
 )
@@ -381,7 +381,7 @@ def explanation_cost(reps: int, count: int = 20) -> None:
         )
 
 
-def naive(history: History, model: Model) -> bool:
+def naive(history: History, model: SequentialSpec) -> bool:
     """Every permutation of the operations that respects real time (no info operations)."""
     ops = [op for op in history.operations() if op.status == "ok"]
     for perm in itertools.permutations(ops):
@@ -448,7 +448,7 @@ def main() -> None:
     for ops, clients, keys, info in cases:
         if ops > args.max_ops:
             continue
-        model: Model = KeyValue() if keys else Register()
+        model: SequentialSpec = KeyValue() if keys else Register()
         good, stale = generate(1, ops, clients, keys, info)
         reps = args.reps if ops <= 2000 else max(1, args.reps // 2)
         for name, h in (("correct", good), ("stale read", stale)):

@@ -7,11 +7,16 @@ the reader can find the handler that misbehaved.
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable
+from typing import Any
+
 __all__ = [
     "DslibError",
     "HandlerError",
     "HistoryError",
     "ProtocolError",
+    "renamed",
 ]
 
 
@@ -44,3 +49,59 @@ class HandlerError(DslibError):
 
 class HistoryError(DslibError, ValueError):
     """A history of operations is malformed (for example an operation completes twice)."""
+
+
+def renamed(module: str, old_names: dict[str, tuple[Any, str]]) -> Callable[[str], Any]:
+    """A module ``__getattr__`` that still answers to the old names of renamed objects.
+
+    A public name that changes keeps working for one release: reading the old
+    name (``from module import Old`` or ``module.Old``) warns with a
+    ``DeprecationWarning`` that gives the new name, and returns the very
+    object of the new one.
+
+    Parameters
+    ----------
+    module : str
+        The module's ``__name__`` (for the messages).
+    old_names : dict
+        ``{old name: (the object, its new name)}``.
+
+    Returns
+    -------
+    callable
+        To be assigned to the module's ``__getattr__`` (PEP 562).
+
+    Raises
+    ------
+    AttributeError
+        From the returned function, for a name that is neither current nor old.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> getattr_ = renamed("pkg", {"Old": (int, "New")})
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     getattr_("Old") is int
+    True
+    >>> str(caught[0].message).split(":")[0]
+    'pkg.Old was renamed pkg.New'
+    >>> getattr_("Other")
+    Traceback (most recent call last):
+    ...
+    AttributeError: module 'pkg' has no attribute 'Other'
+    """
+
+    def __getattr__(name: str) -> Any:
+        if name not in old_names:
+            raise AttributeError(f"module {module!r} has no attribute {name!r}")
+        obj, new = old_names[name]
+        warnings.warn(
+            f"{module}.{name} was renamed {module}.{new}: import the new name (the old one "
+            "will be removed in the next release)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return obj
+
+    return __getattr__

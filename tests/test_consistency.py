@@ -14,11 +14,12 @@ from hypothesis import strategies as st
 
 from dslib.consistency import (
     CASRegister,
+    ConsistencyResult,
     Counter,
     FIFOQueue,
     KeyValue,
-    Model,
     Register,
+    SequentialSpec,
     Set,
     check_linearizable,
     check_sequential,
@@ -31,7 +32,7 @@ from dslib.consistency import (
 from dslib.errors import HistoryError
 from dslib.sim.history import History, Operation
 
-MODELS: dict[str, Model] = {
+MODELS: dict[str, SequentialSpec] = {
     "register": Register(),
     "cas": CASRegister(),
     "kv": KeyValue(initial=""),
@@ -61,7 +62,7 @@ def _intervals(h: History) -> list[tuple[Operation, int, float]]:
 
 def naive(
     h: History,
-    model: Model,
+    model: SequentialSpec,
     criterion: str = "linearizability",
     optional: frozenset[int] = frozenset(),
 ) -> bool:
@@ -295,7 +296,7 @@ def atomic_histories(draw: Any) -> tuple[str, History]:
 
 
 # -- hand-made histories ----------------------------------------------------------------------
-def lin(rows: list[Any], model: Model | None = None) -> str:
+def lin(rows: list[Any], model: SequentialSpec | None = None) -> str:
     return check_linearizable(history_from_intervals(rows), model or Register()).verdict
 
 
@@ -436,7 +437,7 @@ def test_counter_set_and_queue():
     assert lin([*both, ("b", "dequeue", None, 2, 4, 5)], FIFOQueue()) == "ok"
 
 
-class Toggle(Model):
+class Toggle(SequentialSpec):
     """A model of one's own: a light switch whose 'flip' returns the new position."""
 
     name = "toggle"
@@ -473,7 +474,7 @@ def test_witness_and_explanation_of_a_violation():
     assert r.minimized and set(r.core) <= set(r.minimal)
     text = r.explain()
     assert "impossible in state 2" in text and "write(3)" not in text
-    assert "CheckResult(linearizability: violation" in repr(r)
+    assert "ConsistencyResult(linearizability: violation" in repr(r)
     assert r.minimal_history().operations()[0].f == "write"
     ok = check_linearizable(history_from_intervals(rows[:2]), Register())
     assert ok.ok and [op.value for op in ok.order] == [1, 2] and "ok" in ok.explain()
@@ -698,3 +699,20 @@ def test_checker_argument_errors():
         check_linearizable(h, Register()).explain(max_orders=-1)
     with pytest.raises(ValueError, match="not an operation of this history"):
         subhistory(h, [Operation(5, "z", "read", None, 1, "ok", 0.0, 1.0)])
+
+
+def test_old_names_of_renamed_classes_warn_and_still_work() -> None:
+    import dslib.consistency as consistency
+    import dslib.consistency.models as models
+    import dslib.consistency.results as results
+
+    for module, old, new in [
+        (consistency, "CheckResult", ConsistencyResult),
+        (consistency, "Model", SequentialSpec),
+        (results, "CheckResult", ConsistencyResult),
+        (models, "Model", SequentialSpec),
+    ]:
+        with pytest.warns(DeprecationWarning, match=f"{old} was renamed .*{new.__name__}"):
+            assert getattr(module, old) is new
+    with pytest.raises(AttributeError, match="no attribute 'Modle'"):
+        consistency.Modle  # noqa: B018

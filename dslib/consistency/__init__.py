@@ -27,7 +27,7 @@ Examples
 ...     ("c2", "read", None, None, 4, 5),
 ... ])
 >>> check_linearizable(h, Register())
-CheckResult(linearizability: violation, 3 operations cannot be ordered)
+ConsistencyResult(linearizability: violation, 3 operations cannot be ordered)
 """
 
 from dslib.consistency.convergence import ConvergenceResult, check_convergence
@@ -46,8 +46,8 @@ from dslib.consistency.models import (
     Counter,
     FIFOQueue,
     KeyValue,
-    Model,
     Register,
+    SequentialSpec,
     Set,
 )
 from dslib.consistency.readers import (
@@ -59,7 +59,7 @@ from dslib.consistency.readers import (
     read_jepsen_edn,
     read_jepsen_log,
 )
-from dslib.consistency.results import CheckResult
+from dslib.consistency.results import ConsistencyResult
 from dslib.consistency.sequential import check_sequential
 from dslib.consistency.sessions import (
     GUARANTEES,
@@ -68,20 +68,21 @@ from dslib.consistency.sessions import (
     check_sessions,
     sessions_by_enumeration,
 )
+from dslib.errors import renamed
 
 __all__ = [
     "GUARANTEES",
     "UNKNOWN",
     "CASRegister",
-    "CheckResult",
+    "ConsistencyResult",
     "ConvergenceResult",
     "Counter",
     "EDNError",
     "EDNRaw",
     "FIFOQueue",
     "KeyValue",
-    "Model",
     "Register",
+    "SequentialSpec",
     "SessionResult",
     "SessionViolation",
     "Set",
@@ -102,3 +103,11 @@ __all__ = [
     "subhistory",
     "timeline",
 ]
+
+__getattr__ = renamed(
+    __name__,
+    {
+        "CheckResult": (ConsistencyResult, "ConsistencyResult"),
+        "Model": (SequentialSpec, "SequentialSpec"),
+    },
+)

@@ -42,7 +42,7 @@ Examples
 ... ])
 >>> r = check_linearizable(h, Register())
 >>> r
-CheckResult(linearizability: violation, 3 operations cannot be ordered)
+ConsistencyResult(linearizability: violation, 3 operations cannot be ordered)
 >>> print(r.explain())
 linearizability: violation.
 No order of these 3 operations respects real time and the register model:
@@ -61,8 +61,8 @@ from collections.abc import Hashable, Sequence
 from typing import Any
 
 from dslib.consistency.histories import TimedOperation
-from dslib.consistency.models import Model
-from dslib.consistency.results import CheckResult
+from dslib.consistency.models import SequentialSpec
+from dslib.consistency.results import ConsistencyResult
 from dslib.consistency.search import (
     DONE_VIOLATION,
     OUT_OF_STEPS,
@@ -115,7 +115,7 @@ def _points(seq: Sequence[TimedOperation]) -> list[float]:
 
 
 def _run_groups(
-    models: list[Model],
+    models: list[SequentialSpec],
     groups: list[list[TimedOperation]],
     deadline: float,
 ) -> tuple[list[LinearizationSearch], int | None, bool]:
@@ -140,12 +140,12 @@ def _run_groups(
 
 def check_linearizable(
     history: History,
-    model: Model,
+    model: SequentialSpec,
     time_limit: float | None = None,
     *,
     partition: bool = True,
     shrink: bool = True,
-) -> CheckResult:
+) -> ConsistencyResult:
     """Decide whether ``history`` is linearizable with respect to ``model``.
 
     Parameters
@@ -153,7 +153,7 @@ def check_linearizable(
     history : History
         From a simulation (``sim.history``), ``history([...])``,
         ``history_from_intervals([...])`` or a reader.
-    model : Model
+    model : SequentialSpec
         The sequential specification: ``Register()``, ``CASRegister()``,
         ``KeyValue()``, ``Counter()``, ``Set()``, ``FIFOQueue()`` or your own.
     time_limit : float, optional
@@ -173,14 +173,14 @@ def check_linearizable(
 
     Returns
     -------
-    CheckResult
+    ConsistencyResult
         ``verdict`` ``"ok"`` with ``order`` (a linearization), ``"violation"``
         with ``minimal``, ``partial`` and ``group``, or ``"unknown"``.
 
     Raises
     ------
     TypeError
-        If ``history`` is not a ``History`` or ``model`` not a ``Model``
+        If ``history`` is not a ``History`` or ``model`` not a ``SequentialSpec``
         instance, or the model's states are not hashable.
     ValueError
         If an operation is not one the model knows, or ``time_limit`` is not
@@ -266,7 +266,7 @@ def check_linearizable(
                 focus=focus,
             )
         shown = sorted(core + context, key=lambda t: t.invoke)
-        return CheckResult(
+        return ConsistencyResult(
             verdict="violation",
             minimal=tuple(by_index[t.op.index].op for t in shown),
             core=tuple(t.op for t in core),
@@ -279,7 +279,7 @@ def check_linearizable(
         )
     if timed_out:
         decided = sum(1 for s in searches if s.outcome is not None)
-        return CheckResult(
+        return ConsistencyResult(
             verdict="unknown",
             reason=(
                 f"time limit of {time_limit} s reached with {decided} of {len(groups)} groups "
@@ -293,4 +293,4 @@ def check_linearizable(
         for pos, (t, point) in enumerate(zip(seq, _points(seq), strict=True)):
             merged.append((point, g, pos, t.op))
     merged.sort(key=lambda m: (m[0], m[1], m[2]))
-    return CheckResult(verdict="ok", order=tuple(m[3] for m in merged), **common)
+    return ConsistencyResult(verdict="ok", order=tuple(m[3] for m in merged), **common)

@@ -2,7 +2,7 @@
 
 A consistency checker asks whether the operations of a history can be put in
 an order in which every operation does what a *single, sequential* copy of
-the object would do. A ``Model`` is that sequential copy, written as a pure
+the object would do. A ``SequentialSpec`` is that sequential copy, written as a pure
 function:
 
 - ``init()``: the initial state (hashable: the checkers memoise states);
@@ -40,7 +40,7 @@ Examples
 --------
 A model of your own: a register that only ever grows.
 
->>> class MaxRegister(Model):
+>>> class MaxRegister(SequentialSpec):
 ...     name = "max-register"
 ...     def init(self):
 ...         return 0
@@ -59,6 +59,7 @@ from collections.abc import Hashable, Sequence
 from typing import Any
 
 from dslib.core import stable_repr
+from dslib.errors import renamed
 from dslib.sim.history import Operation
 
 __all__ = [
@@ -67,8 +68,8 @@ __all__ = [
     "Counter",
     "FIFOQueue",
     "KeyValue",
-    "Model",
     "Register",
+    "SequentialSpec",
     "Set",
 ]
 
@@ -79,11 +80,17 @@ class _Unknown:
 
 
 UNKNOWN: Any = _Unknown()
-"""What ``Model.written`` says when the value left in a slot depends on the state."""
+"""What ``SequentialSpec.written`` says when the value left in a slot depends on the state."""
 
 
-class Model:
+class SequentialSpec:
     """A sequential specification. Subclass it and write ``init`` and ``step``.
+
+    It says what one copy of the object, used by one client at a time, would
+    answer; the checkers ask whether what many clients saw fits it. (Named
+    ``Model`` before, and still importable under that name for one release,
+    with a warning; ``dslib.check.Model`` is the other kind of model, a state
+    machine the model checker explores.)
 
     Attributes
     ----------
@@ -100,7 +107,7 @@ class Model:
     Examples
     --------
     >>> from dslib.sim.history import Operation
-    >>> class Flag(Model):
+    >>> class Flag(SequentialSpec):
     ...     name = "flag"
     ...     def init(self):
     ...         return False
@@ -197,7 +204,7 @@ class Model:
         """How a state reads in an explanation (default: ``stable_repr``)."""
         return stable_repr(state)
 
-    def group_model(self, key: Hashable) -> Model:
+    def group_model(self, key: Hashable) -> SequentialSpec:
         """The model to search one group (the operations of ``partitions`` with ``key``) with.
 
         Default: the model itself. A model whose state holds every group
@@ -218,7 +225,9 @@ class Model:
         return f"{type(self).__name__}()"
 
 
-def _check_hashable(model: Model, value: Any, what: str, op: Operation | None = None) -> None:
+def _check_hashable(
+    model: SequentialSpec, value: Any, what: str, op: Operation | None = None
+) -> None:
     """Raise if ``value`` is not hashable; ``what`` names it (``{op}`` is filled in then)."""
     try:
         hash(value)
@@ -237,7 +246,7 @@ def _written(op: Operation) -> Any:
     return op.value
 
 
-class Register(Model):
+class Register(SequentialSpec):
     """A read/write register: ``write(v)``; ``read() -> v``, the last value written.
 
     Parameters
@@ -357,7 +366,7 @@ class CASRegister(Register):
         return super().step(state, op)
 
     def validate(self, op: Operation) -> None:
-        Model.validate(self, op)
+        SequentialSpec.validate(self, op)
         if op.f == "cas":
             if not (isinstance(op.value, (tuple, list)) and len(op.value) == 2):
                 raise ValueError(
@@ -384,7 +393,7 @@ def _assign(
     return frozenset([(k, v) for k, v in state if k != key] + [(key, value)])
 
 
-class KeyValue(Model):
+class KeyValue(SequentialSpec):
     """A key-value map: ``get(k) -> v``, ``put(k, v)``, ``append(k, v)``, ``cas(k, (old, new))``.
 
     One independent group per key.
@@ -443,7 +452,7 @@ class KeyValue(Model):
     def partition_key(self, op: Operation) -> Hashable:
         return op.key
 
-    def group_model(self, key: Hashable) -> Model:
+    def group_model(self, key: Hashable) -> SequentialSpec:
         return _OneKey(self.initial)
 
     def prune_info(
@@ -554,11 +563,11 @@ class _OneKey(KeyValue):
     def describe_state(self, state: Any) -> str:
         return stable_repr(state)
 
-    def group_model(self, key: Hashable) -> Model:
+    def group_model(self, key: Hashable) -> SequentialSpec:
         return self
 
 
-class Counter(Model):
+class Counter(SequentialSpec):
     """A counter: ``add(n)`` (``n`` defaults to 1); ``read() -> total``.
 
     Examples
@@ -598,7 +607,7 @@ class Counter(Model):
         return f"Counter(initial={self.initial!r})"
 
 
-class Set(Model):
+class Set(SequentialSpec):
     """A set: ``add(x)``, ``remove(x)``, ``contains(x) -> bool``, ``read() -> elements``.
 
     Without ``read`` operations the elements are independent and each is
@@ -666,7 +675,7 @@ class Set(Model):
             _check_hashable(self, op.value, "the element of {op}", op)
 
 
-class FIFOQueue(Model):
+class FIFOQueue(SequentialSpec):
     """A FIFO queue: ``enqueue(x)``; ``dequeue() -> x``, or ``None`` when empty.
 
     Examples
@@ -707,3 +716,6 @@ class FIFOQueue(Model):
         super().validate(op)
         if op.f == "enqueue":
             _check_hashable(self, op.value, "the element of {op}", op)
+
+
+__getattr__ = renamed(__name__, {"Model": (SequentialSpec, "SequentialSpec")})

@@ -3,7 +3,7 @@
 ``check_linearizable`` and ``check_sequential`` both ask whether the
 operations of a history can be put in one order that the model accepts, under
 different constraints (real time, or each process's own order). They answer
-with a ``CheckResult``: ``ok`` with the order found (a witness),
+with a ``ConsistencyResult``: ``ok`` with the order found (a witness),
 ``violation`` with the smallest set of operations that cannot be ordered and
 the longest partial order the search found, or ``unknown`` when the time limit
 stopped the search.
@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dslib.consistency.histories import TimedOperation, describe, subhistory
-from dslib.consistency.models import Model
+from dslib.consistency.models import SequentialSpec
 from dslib.core import stable_repr
+from dslib.errors import renamed
 from dslib.sim.history import History, Operation
 
-__all__ = ["CheckResult", "shrink"]
+__all__ = ["ConsistencyResult", "shrink"]
 
 VERDICTS = ("ok", "violation", "unknown")
 
@@ -36,15 +37,18 @@ def _fmt_time(t: float) -> str:
 
 
 @dataclass(frozen=True, eq=False)
-class CheckResult:
+class ConsistencyResult:
     """The answer of an ordering checker (linearizability, sequential consistency).
+
+    (Named ``CheckResult`` before, and still importable under that name for one
+    release, with a warning; ``dslib.check.CheckResult`` is the model checker's.)
 
     Attributes
     ----------
     criterion : str
         ``"linearizability"`` or ``"sequential consistency"``.
     verdict : {"ok", "violation", "unknown"}
-    model : Model
+    model : SequentialSpec
     history : History
         The history that was checked.
     order : tuple of Operation
@@ -94,7 +98,7 @@ class CheckResult:
 
     criterion: str
     verdict: str
-    model: Model
+    model: SequentialSpec
     history: History
     order: tuple[Operation, ...] = ()
     minimal: tuple[Operation, ...] = ()
@@ -132,14 +136,14 @@ class CheckResult:
             what = f"{n} operations"
             if self.groups > 1:
                 what += f" in {self.groups} groups"
-            return f"CheckResult({self.criterion}: ok, {what})"
+            return f"ConsistencyResult({self.criterion}: ok, {what})"
         if self.verdict == "violation":
             where = f" in group {stable_repr(self.group)}" if self.groups > 1 else ""
             return (
-                f"CheckResult({self.criterion}: violation{where}, "
+                f"ConsistencyResult({self.criterion}: violation{where}, "
                 f"{len(self.minimal)} operations cannot be ordered)"
             )
-        return f"CheckResult({self.criterion}: unknown, {self.reason})"
+        return f"ConsistencyResult({self.criterion}: unknown, {self.reason})"
 
     def explain(self, max_orders: int = 6) -> str:
         """A few lines that say what the verdict means for this history.
@@ -214,7 +218,7 @@ def _allowed_by(criterion: str) -> str:
     return "real time" if criterion == "linearizability" else "each process's order"
 
 
-def _refusals(result: CheckResult, limit: int = 8) -> list[tuple[tuple[Operation, ...], Any]]:
+def _refusals(result: ConsistencyResult, limit: int = 8) -> list[tuple[tuple[Operation, ...], Any]]:
     """Every order of ``minimal`` the constraint allows, cut at the step the model refuses.
 
     ``info`` operations may be left out. Orders with the same refused prefix
@@ -309,3 +313,6 @@ def shrink(
     except StopIteration:
         return current, False
     return current, True
+
+
+__getattr__ = renamed(__name__, {"CheckResult": (ConsistencyResult, "ConsistencyResult")})

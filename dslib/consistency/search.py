@@ -44,7 +44,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from dslib.consistency.histories import TimedOperation, timeline
-from dslib.consistency.models import UNKNOWN, Model
+from dslib.consistency.models import UNKNOWN, SequentialSpec
 from dslib.consistency.results import shrink
 from dslib.sim.history import History, Operation
 
@@ -83,7 +83,7 @@ _ABANDONED = 2  # the "forced" flag of a frame that resolves an optional operati
 class _Base:
     """What both searches keep: the operations, the slot bookkeeping, the best path."""
 
-    def __init__(self, model: Model, timed: Sequence[TimedOperation]) -> None:
+    def __init__(self, model: SequentialSpec, timed: Sequence[TimedOperation]) -> None:
         self.model = model
         self.timed = sorted(timed, key=lambda t: t.invoke)
         self.ops = [t.op for t in self.timed]
@@ -95,7 +95,7 @@ class _Base:
         self.outcome: int | None = DONE_OK if self.n_ok == 0 else None
         self._slots(model)
 
-    def _slots(self, model: Model) -> None:
+    def _slots(self, model: SequentialSpec) -> None:
         """Set up the bookkeeping for doomed reads and garbage values.
 
         ``observed[i]`` is the (slot, value) that operation ``i`` must see,
@@ -215,7 +215,7 @@ class LinearizationSearch(_Base):
     (True, [0, 1])
     """
 
-    def __init__(self, model: Model, timed: Sequence[TimedOperation]) -> None:
+    def __init__(self, model: SequentialSpec, timed: Sequence[TimedOperation]) -> None:
         super().__init__(model, timed)
         n = len(self.ops)
         marks: list[tuple[float, int]] = []
@@ -447,7 +447,7 @@ class OrderSearch(_Base):
     (True, [1, 0])
     """
 
-    def __init__(self, model: Model, timed: Sequence[TimedOperation]) -> None:
+    def __init__(self, model: SequentialSpec, timed: Sequence[TimedOperation]) -> None:
         super().__init__(model, timed)
         last_ok: dict[Any, int] = {}
         self.pred: list[int] = []
@@ -584,7 +584,7 @@ def deadline_of(time_limit: float | None) -> float:
 
 
 def prepare(
-    history: History, model: Model, caller: str
+    history: History, model: SequentialSpec, caller: str
 ) -> tuple[list[TimedOperation], dict[int, TimedOperation]]:
     """Validate the arguments; the operations that may have taken effect, in invocation order.
 
@@ -599,9 +599,11 @@ def prepare(
     >>> [t.op.index for t in prepare(h, Register(), "example")[0]]
     [2]
     """
-    if not isinstance(model, Model):
+    if not isinstance(model, SequentialSpec):
         hint = f" (give an instance: {model.__name__}())" if isinstance(model, type) else ""
-        raise TypeError(f"{caller}: model must be a dslib.consistency Model{hint}, got {model!r}")
+        raise TypeError(
+            f"{caller}: model must be a dslib.consistency SequentialSpec{hint}, got {model!r}"
+        )
     if not isinstance(history, History):
         raise TypeError(
             f"{caller}: expected a dslib History, got {type(history).__name__}; build one with "
@@ -647,7 +649,7 @@ def weaken(t: TimedOperation) -> TimedOperation:
 
 
 def relevant(
-    model: Model,
+    model: SequentialSpec,
     ok: Sequence[TimedOperation],
     info: Sequence[TimedOperation],
     realtime: bool = True,
@@ -684,12 +686,12 @@ class Search(Protocol):
 
 
 def minimize(
-    model: Model,
+    model: SequentialSpec,
     ok: list[TimedOperation],
     members: list[TimedOperation],
     deadline: float,
     steps: int,
-    make_search: Callable[[Model, list[TimedOperation]], Search],
+    make_search: Callable[[SequentialSpec, list[TimedOperation]], Search],
     realtime: bool = True,
     focus: TimedOperation | None = None,
 ) -> tuple[list[TimedOperation], list[TimedOperation], bool]:

@@ -39,8 +39,8 @@ from __future__ import annotations
 from typing import Any
 
 from dslib.consistency.histories import TimedOperation
-from dslib.consistency.models import Model
-from dslib.consistency.results import CheckResult
+from dslib.consistency.models import SequentialSpec
+from dslib.consistency.results import ConsistencyResult
 from dslib.consistency.search import (
     DONE_OK,
     DONE_VIOLATION,
@@ -77,17 +77,17 @@ def process_before(a: TimedOperation, b: TimedOperation) -> bool:
 
 def check_sequential(
     history: History,
-    model: Model,
+    model: SequentialSpec,
     time_limit: float | None = None,
     *,
     shrink: bool = True,
-) -> CheckResult:
+) -> ConsistencyResult:
     """Decide whether ``history`` is sequentially consistent with respect to ``model``.
 
     Parameters
     ----------
     history : History
-    model : Model
+    model : SequentialSpec
         Checked as one object (never split by key).
     time_limit : float, optional
         Seconds after which the search stops with the verdict ``"unknown"``.
@@ -96,14 +96,14 @@ def check_sequential(
 
     Returns
     -------
-    CheckResult
+    ConsistencyResult
         With ``criterion`` ``"sequential consistency"``; ``order`` is a
         witness: an order of the operations that keeps each process's order.
 
     Raises
     ------
     TypeError
-        If ``history`` is not a ``History`` or ``model`` not a ``Model`` instance.
+        If ``history`` is not a ``History`` or ``model`` not a ``SequentialSpec`` instance.
     ValueError
         If an operation is not one the model knows, or ``time_limit`` is not
         a positive number.
@@ -132,7 +132,7 @@ def check_sequential(
     ...     {"process": "q", "type": "ok", "f": "get", "key": "x", "value": 0},
     ... ])
     >>> check_sequential(h, KeyValue(initial=0))
-    CheckResult(sequential consistency: violation, 4 operations cannot be ordered)
+    ConsistencyResult(sequential consistency: violation, 4 operations cannot be ordered)
     """
     deadline = deadline_of(time_limit)
     kept, by_index = prepare(history, model, "check_sequential")
@@ -154,11 +154,11 @@ def check_sequential(
         "timed": by_index,
     }
     if outcome == DONE_OK:
-        return CheckResult(
+        return ConsistencyResult(
             verdict="ok", order=tuple(search.ops[i] for i in search.order()), **common
         )
     if outcome == OUT_OF_TIME:
-        return CheckResult(
+        return ConsistencyResult(
             verdict="unknown", reason=f"time limit of {time_limit} s reached", **common
         )
     longest = [search.ops[i] for i in search.longest()]
@@ -173,7 +173,7 @@ def check_sequential(
             model, ok, members, deadline, search.steps, OrderSearch, realtime=False
         )
     shown = sorted(core + context, key=lambda t: t.invoke)
-    return CheckResult(
+    return ConsistencyResult(
         verdict="violation",
         minimal=tuple(by_index[t.op.index].op for t in shown),
         core=tuple(t.op for t in core),

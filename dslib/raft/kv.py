@@ -31,7 +31,7 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from dslib.consistency import CheckResult, KeyValue, check_linearizable
+from dslib.consistency import ConsistencyResult, KeyValue, check_linearizable
 from dslib.core import Context, Node, System, stable_repr
 from dslib.raft.core import (
     RULE_INVARIANTS,
@@ -379,7 +379,7 @@ class KVRun:
         The finished simulation (trace, states, history).
     history : History
         The clients' operations.
-    result : CheckResult
+    result : ConsistencyResult
         The linearizability verdict (``result.verdict``: ok, violation or unknown).
     final : dict
         The store after the run, from the leader's state machine.
@@ -398,7 +398,7 @@ class KVRun:
 
     sim: Simulation
     history: History
-    result: CheckResult
+    result: ConsistencyResult
     final: dict[Hashable, Any]
     lost: tuple[Any, ...]
     doubled: tuple[Any, ...]

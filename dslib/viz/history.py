@@ -16,7 +16,7 @@ from collections.abc import Hashable, Sequence
 from typing import Any
 
 from dslib.consistency.histories import TimedOperation, describe, timeline
-from dslib.consistency.results import CheckResult
+from dslib.consistency.results import ConsistencyResult
 from dslib.consistency.sessions import SessionResult
 from dslib.core import stable_repr
 from dslib.sim.history import History, Operation
@@ -83,7 +83,7 @@ def _ops_of(history: History, key: Hashable, keyed: bool) -> list[TimedOperation
 
 def plot_history(
     history: History,
-    result: CheckResult | SessionResult | None = None,
+    result: ConsistencyResult | SessionResult | None = None,
     ax: Any = None,
     *,
     key: Hashable = None,
@@ -96,7 +96,7 @@ def plot_history(
     Parameters
     ----------
     history : History
-    result : CheckResult or SessionResult, optional
+    result : ConsistencyResult or SessionResult, optional
         From ``check_linearizable`` or ``check_sequential`` (the order found,
         or the operations that cannot be ordered in red, the core darker, and
         the longest partial order numbered), or from ``check_sessions`` (each
@@ -135,7 +135,7 @@ def plot_history(
     """
     if not isinstance(history, History):
         raise TypeError(f"plot_history: expected a dslib History, got {type(history).__name__}")
-    if result is not None and not isinstance(result, (CheckResult, SessionResult)):
+    if result is not None and not isinstance(result, (ConsistencyResult, SessionResult)):
         raise TypeError(
             "plot_history: result must be what check_linearizable, check_sequential or "
             f"check_sessions returned, got {type(result).__name__}"
@@ -152,7 +152,7 @@ def plot_history(
     keyed = key is not None
     if (
         not keyed
-        and isinstance(result, CheckResult)
+        and isinstance(result, ConsistencyResult)
         and result.verdict == "violation"
         and result.groups > 1
     ):
@@ -182,7 +182,7 @@ def plot_history(
     context: set[int] = set()
     numbers: dict[int, tuple[int, float]] = {}
     arrows: list[tuple[Operation, Operation]] = []
-    if isinstance(result, CheckResult):
+    if isinstance(result, ConsistencyResult):
         if result.verdict == "violation":
             core = {op.index for op in result.core}
             context = {op.index for op in result.minimal} - core
@@ -271,7 +271,7 @@ def plot_history(
     return fig
 
 
-def _summary(result: CheckResult | SessionResult | None, key: Hashable) -> str:
+def _summary(result: ConsistencyResult | SessionResult | None, key: Hashable) -> str:
     where = f" (key {key!r})" if key is not None else ""
     if result is None:
         return f"history{where}"
