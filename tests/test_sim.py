@@ -796,3 +796,63 @@ def test_garbage_cycles_made_by_handlers_are_still_collected_during_run() -> Non
     assert freed_seen[-1] > made_before_last // 2, (
         f"only {freed_seen[-1]} of {made_before_last} garbage cycles were freed during the run"
     )
+
+
+def _pair_by_scanning(events: list[Any]) -> list[tuple[Any, ...]]:
+    """Independent oracle: pair each invocation with the next event of its process."""
+    out = []
+    for i, e in enumerate(events):
+        if e.type != "invoke":
+            continue
+        done = next((j for j in range(i + 1, len(events)) if events[j].process == e.process), None)
+        d = events[done] if done is not None else None
+        out.append(
+            (
+                e.process,
+                e.f,
+                e.value,
+                None if d is None else d.value,
+                "info" if d is None else d.type,
+                e.time,
+                float("inf") if d is None else d.time,
+                e.key if e.key is not None or d is None else d.key,
+                i,
+                float("inf") if d is None else done,
+            )
+        )
+    return out
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from("pqr"), st.sampled_from(["ok", "fail", "info"])), max_size=30
+    )
+)
+def test_history_pairs_operations_as_events_arrive(steps: list[tuple[str, str]]) -> None:
+    from dslib.sim import History
+
+    h = History()
+    for t, (p, kind) in enumerate(steps):
+        if p in h._open:
+            h.complete(p, kind, "put", t, time=float(t), key=None if t % 3 else "k")
+        else:
+            h.invoke(p, "put", t, time=float(t), key="k" if t % 2 else None)
+        got = [
+            (o.process, o.f, o.value, o.result, o.status, o.invoke_time, o.complete_time, o.key)
+            for o in h.operations()
+        ]
+        invoked, completed = h.positions()
+        want = _pair_by_scanning(h.events)
+        assert got == [w[:8] for w in want]
+        assert [o.index for o in h.operations()] == list(range(len(want)))
+        assert (invoked, completed) == ([w[8] for w in want], [w[9] for w in want])
+
+
+def test_history_refuses_events_changed_behind_its_back() -> None:
+    from dslib.sim import History
+
+    h = History()
+    h.invoke("p", "read", time=0.0)
+    h.events.append(h.events[0])
+    with pytest.raises(HistoryError, match="changed directly; add events with add"):
+        h.operations()

@@ -56,8 +56,7 @@ The search ordered at most 2 of the 3 operations before it got stuck (state then
 
 from __future__ import annotations
 
-import math
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable
 from typing import Any
 
 from dslib.consistency.histories import TimedOperation
@@ -95,23 +94,6 @@ def realtime_before(a: TimedOperation, b: TimedOperation) -> bool:
     True
     """
     return a.complete < b.invoke
-
-
-def _points(seq: Sequence[TimedOperation]) -> list[float]:
-    """Linearization points (event positions) for a valid linearization of one group.
-
-    The point of the i-th operation is the latest invocation among the first
-    i operations: it lies inside each operation's interval and never
-    decreases, and an operation that precedes another in real time gets a
-    strictly earlier point. Merging groups by point gives a linearization of
-    the whole history (locality, Herlihy and Wing 1990, section 3).
-    """
-    points: list[float] = []
-    last = -math.inf
-    for t in seq:
-        last = max(last, t.invoke)
-        points.append(last)
-    return points
 
 
 def _run_groups(
@@ -287,10 +269,21 @@ def check_linearizable(
             ),
             **common,
         )
-    merged: list[tuple[float, int, int, Operation]] = []
+    # Merge the groups' orders into one linearization (locality, Herlihy and Wing 1990,
+    # section 3). The point of a group's i-th operation is the latest invocation among its
+    # first i operations: it lies inside each operation's interval and never decreases,
+    # and an operation that precedes another in real time gets a strictly earlier point.
+    # Ordering all operations by (point, group, place in group) keeps every group's order.
+    # (One integer encodes the three, so the sort compares numbers, never operations.)
+    n_groups = len(searches)
+    longest_group = max((len(s.timed) for s in searches), default=0) + 1
+    merged: list[tuple[int, Operation]] = []
     for g, search in enumerate(searches):
-        seq = [search.timed[i] for i in search.order()]
-        for pos, (t, point) in enumerate(zip(seq, _points(seq), strict=True)):
-            merged.append((point, g, pos, t.op))
-    merged.sort(key=lambda m: (m[0], m[1], m[2]))
-    return ConsistencyResult(verdict="ok", order=tuple(m[3] for m in merged), **common)
+        timed, point = search.timed, -1
+        for pos, i in enumerate(search.order()):
+            t = timed[i]
+            if t.invoke > point:
+                point = t.invoke
+            merged.append(((point * n_groups + g) * longest_group + pos, t.op))
+    merged.sort()
+    return ConsistencyResult(verdict="ok", order=tuple(m[1] for m in merged), **common)

@@ -501,6 +501,12 @@ class KeyValue(SequentialSpec):
         return _lookup(state, slot, self.initial)
 
     def validate(self, op: Operation) -> None:
+        if op.f in ("get", "put"):  # the common case, checked quickly
+            try:
+                hash((op.key, op.value))
+                return
+            except TypeError:
+                pass  # (say which part is wrong, below)
         super().validate(op)
         _check_hashable(self, op.key, "the key of {op}", op)
         if op.f == "put":

@@ -39,6 +39,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
+import operator
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
@@ -71,6 +72,9 @@ SHRINK_FLOOR = 100_000
 # operations it is built from.)
 
 
+_INVOKE = operator.attrgetter("invoke")
+
+
 class _Garbage:
     def __repr__(self) -> str:
         return "GARBAGE"
@@ -85,11 +89,14 @@ class _Base:
 
     def __init__(self, model: SequentialSpec, timed: Sequence[TimedOperation]) -> None:
         self.model = model
-        self.timed = sorted(timed, key=lambda t: t.invoke)
+        self.timed = sorted(timed, key=_INVOKE)  # (linear when already in order)
         self.ops = [t.op for t in self.timed]
         self.is_ok = [1 if op.status == "ok" else 0 for op in self.ops]
         self.n_ok = sum(self.is_ok)
-        self.read_only = [model.read_only(op) and op.status == "ok" for op in self.ops]
+        read_only = model.read_only
+        self.read_only = [
+            ok == 1 and read_only(op) for op, ok in zip(self.ops, self.is_ok, strict=True)
+        ]
         self.state: Any = model.init()
         self.steps = 0
         self.outcome: int | None = DONE_OK if self.n_ok == 0 else None
@@ -104,17 +111,17 @@ class _Base:
         ``writers`` those that may still write it. Slots that some operation
         changes in a way the model cannot name (``UNKNOWN``) are left out.
         """
-        observed: list[Any] = []
-        written: list[Any] = []
-        for op in self.ops:
-            o = model.observed(op)
-            w = model.written(op)
-            try:
-                hash((o, w))
-            except TypeError:
-                o = w = None
-            observed.append(o)
-            written.append(w)
+        observe, write = model.observed, model.written
+        observed: list[Any] = [observe(op) for op in self.ops]
+        written: list[Any] = [write(op) for op in self.ops]
+        try:
+            hash((*observed, *written))
+        except TypeError:  # (rare) leave out the operations whose slot or value is unhashable
+            for i, pair in enumerate(zip(observed, written, strict=True)):
+                try:
+                    hash(pair)
+                except TypeError:
+                    observed[i] = written[i] = None
         opaque = {w[0] for w in written if w is not None and w[1] is UNKNOWN}
         self.observed: list[Any] = [
             o if o is not None and o[0] not in opaque else None for o in observed
@@ -218,18 +225,22 @@ class LinearizationSearch(_Base):
     def __init__(self, model: SequentialSpec, timed: Sequence[TimedOperation]) -> None:
         super().__init__(model, timed)
         n = len(self.ops)
-        marks: list[tuple[float, int]] = []
+        # The entries (invocation i, completion n + i) in history order. Event positions
+        # are distinct integers, so one sort of ``position * span + entry`` orders them:
+        # the invocations come already in order and the completions nearly so, which
+        # Python's sort (Timsort) merges in about linear time.
+        span = 2 * n + 2
+        marks = [t.invoke * span + i for i, t in enumerate(self.timed)]
         ret = [-1] * n
         for i, t in enumerate(self.timed):
-            marks.append((t.invoke, i))
-            if not math.isinf(t.complete):
-                marks.append((t.complete, n + i))
+            if t.complete != math.inf:
+                marks.append(int(t.complete) * span + n + i)
                 ret[i] = n + i
         marks.sort()
         self.head, self.tail = 2 * n, 2 * n + 1
-        self.nxt = [self.tail] * (2 * n + 2)
-        self.prv = [self.head] * (2 * n + 2)
-        chain = [self.head, *(e for _, e in marks), self.tail]
+        self.nxt = [self.tail] * span
+        self.prv = [self.head] * span
+        chain = [self.head, *(m % span for m in marks), self.tail]
         for a, b in itertools.pairwise(chain):
             self.nxt[a] = b
             self.prv[b] = a

@@ -24,6 +24,7 @@ c2 read(None) -> ok 1  [1.0, 3.0]
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -107,7 +108,15 @@ class History:
 
     def __init__(self, events: Iterable[Event | Sequence[Any]] = ()) -> None:
         self.events: list[Event] = []
-        self._open: dict[Hashable, int] = {}
+        self._open: dict[Hashable, int] = {}  # process -> position of its open invocation
+        # The operations, paired as their events arrive (so that every checker reading
+        # the history does not pair them again): per operation in invocation order, its
+        # invocation's position, and the Operation once it completed (None while open).
+        self._opened: dict[int, int] = {}  # position of an open invocation -> operation number
+        self._invoked_at: list[int] = []
+        self._completed_at: list[float] = []
+        self._ops: list[Operation | None] = []
+        self._added = 0  # events added through add(): len(events) unless changed directly
         for e in events:
             if isinstance(e, Event):
                 self.add(e)
@@ -138,6 +147,10 @@ class History:
                     "operation at a time (use a new process id for a new client)"
                 )
             self._open[event.process] = len(self.events)
+            self._opened[len(self.events)] = len(self._ops)
+            self._invoked_at.append(len(self.events))
+            self._completed_at.append(math.inf)
+            self._ops.append(None)
         else:
             if open_index is None:
                 raise HistoryError(
@@ -150,7 +163,21 @@ class History:
                     f"process {event.process!r} invoked {invoked.f} but completes {event.f}"
                 )
             del self._open[event.process]
+            n = self._opened.pop(open_index)
+            self._completed_at[n] = len(self.events)
+            self._ops[n] = Operation(
+                n,
+                invoked.process,
+                invoked.f,
+                invoked.value,
+                event.value,
+                event.type,
+                invoked.time,
+                event.time,
+                invoked.key if invoked.key is not None else event.key,
+            )
         self.events.append(event)
+        self._added += 1
 
     def invoke(
         self, process: Hashable, f: str, value: Any = None, *, time: float, key: Hashable = None
@@ -175,41 +202,41 @@ class History:
 
     # -- reading ----------------------------------------------------------------
     def operations(self) -> list[Operation]:
-        """The operations, each invocation paired with its completion, in invocation order."""
-        invocations: list[Event] = []
-        completions: list[Event | None] = []
-        open_ops: dict[Hashable, int] = {}
-        for e in self.events:
-            if e.type == "invoke":
-                open_ops[e.process] = len(invocations)
-                invocations.append(e)
-                completions.append(None)
-            else:
-                completions[open_ops.pop(e.process)] = e
-        ops = []
-        for n, (inv, done) in enumerate(zip(invocations, completions, strict=True)):
-            key = inv.key if inv.key is not None or done is None else done.key
-            if done is None:
-                ops.append(
-                    Operation(
-                        n, inv.process, inv.f, inv.value, None, "info", inv.time, float("inf"), key
-                    )
-                )
-            else:
-                ops.append(
-                    Operation(
-                        n,
-                        inv.process,
-                        inv.f,
-                        inv.value,
-                        done.value,
-                        done.type,
-                        inv.time,
-                        done.time,
-                        key,
-                    )
-                )
-        return ops
+        """The operations, each invocation paired with its completion, in invocation order.
+
+        An operation that has not completed is ``info``, with ``complete_time`` ``inf``.
+        The pairing is done as the events are added, so this costs a list copy.
+        """
+        self._check_unchanged()
+        ops = self._ops.copy()
+        for n in self._opened.values():
+            inv = self.events[self._invoked_at[n]]
+            ops[n] = Operation(
+                n, inv.process, inv.f, inv.value, None, "info", inv.time, math.inf, inv.key
+            )
+        return ops  # type: ignore[return-value]  # (no None is left)
+
+    def positions(self) -> tuple[list[int], list[float]]:
+        """Where each operation's events are: the positions (indices into ``events``) of
+        its invocation and of its completion (``inf`` while it has none), in invocation
+        order.
+
+        Examples
+        --------
+        >>> h = History([("a", "invoke", "read", None, 0.0), ("b", "invoke", "read", None, 1.0),
+        ...              ("a", "ok", "read", 1, 2.0)])
+        >>> h.positions()
+        ([0, 1], [2, inf])
+        """
+        self._check_unchanged()
+        return self._invoked_at.copy(), self._completed_at.copy()
+
+    def _check_unchanged(self) -> None:
+        if len(self.events) != self._added:
+            raise HistoryError(
+                "the history's events list was changed directly; add events with add(), "
+                "invoke() or complete() (they check them and pair operations)"
+            )
 
     def to_frame(self) -> Any:
         """The events as a pandas DataFrame (process, type, f, key, value, time)."""
