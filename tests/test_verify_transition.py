@@ -363,6 +363,33 @@ def test_tables_have_one_row_per_symbol_or_state() -> None:
         assert cti.table().equals(frame)
 
 
+def test_state_terms_fix_rigid_symbols_once_then_each_state_in_turn() -> None:
+    from dslib.verify._canonical import Universe, state_terms
+
+    ts = TransitionSystem("t")
+    ts.sort("node", elements=("a", "b"))
+    ts.relation("up", ts.sorts[0].sort)
+    ts.constant("cap", z3.IntSort(), mutable=False)  # rigid, though declared last
+    universe = Universe(ts, {"node": ts.sorts[0].elements()})
+    terms = state_terms(universe, [ts._symbolic("@0"), ts._symbolic("@1")])
+    assert [str(t) for t in terms] == ["cap", "up@0(a)", "up@0(b)", "up@1(a)", "up@1(b)"]
+
+
+def test_restoring_scopes_pops_what_was_pushed_inside_even_on_error() -> None:
+    from dslib.verify._canonical import restoring_scopes
+
+    solver = z3.Solver()
+    solver.push()  # the caller's own scope stays
+    with restoring_scopes(solver):
+        solver.push()
+        solver.push()
+    assert solver.num_scopes() == 1
+    with pytest.raises(RuntimeError, match="inside"), restoring_scopes(solver):
+        solver.push()
+        raise RuntimeError("inside")
+    assert solver.num_scopes() == 1
+
+
 # -- canonical choices: the galloping search against brute force ---------------------------------
 def _lexicographic_best(
     clauses: list[list[int]], literals: list[int], nvars: int

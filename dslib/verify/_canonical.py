@@ -29,7 +29,8 @@ choices with a galloping search instead of one call each.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import z3
@@ -44,6 +45,8 @@ __all__ = [
     "first_possible",
     "ground_terms",
     "prefer_in_order",
+    "restoring_scopes",
+    "state_terms",
 ]
 
 
@@ -74,6 +77,10 @@ class Universe:
             if model.eval(const, model_completion=True).eq(value):
                 return name
         raise RuntimeError(f"value {value} of sort {sort_name} is not one of its elements")
+
+    def element_of(self, model: Any, term: Any) -> str:
+        """The display name of the element ``term`` (of a declared sort) denotes in ``model``."""
+        return self.name_of(model, term.sort(), model.eval(term, model_completion=True))
 
     def is_element_sort(self, sort: Any) -> bool:
         """Whether ``sort`` is a declared sort (not Bool or Int)."""
@@ -145,6 +152,31 @@ def ground_terms(
         for args in itertools.product(*[universe.of(s) for s in sym.arg_sorts]):
             out.append((sym, args, read(sym, args)))
     return out
+
+
+def state_terms(universe: Universe, reads: Sequence[Any]) -> list[Any]:
+    """The entries of the states ``reads`` in the order counterexamples fix them.
+
+    The rigid symbols once (they are the same in every state), then the
+    mutable ones, state by state, each in declaration order.
+    """
+    symbols = list(universe.system.symbols.values())
+    rigid = [s for s in symbols if not s.mutable]
+    mutable = [s for s in symbols if s.mutable]
+    terms = [t for _, _, t in ground_terms(universe, rigid, reads[0])]
+    for read in reads:
+        terms += [t for _, _, t in ground_terms(universe, mutable, read)]
+    return terms
+
+
+@contextmanager
+def restoring_scopes(solver: Any) -> Iterator[Any]:
+    """Pop, on leaving, every scope pushed inside (bounds and choices of a counterexample)."""
+    level = solver.num_scopes()
+    try:
+        yield solver
+    finally:
+        solver.pop(solver.num_scopes() - level)
 
 
 def _fix(solver: Any, constraint: Any) -> Any:
@@ -313,13 +345,7 @@ def extract_state(universe: Universe, model: Any, read: Any) -> State:
             ((_, _, term),) = entries
             values.append((sym.name, python_value(universe, model, sym.result, term)))
             continue
-        names = [
-            tuple(
-                universe.name_of(model, s, model.eval(a, model_completion=True))
-                for s, a in zip(sym.arg_sorts, args, strict=True)
-            )
-            for _, args, _ in entries
-        ]
+        names = [tuple(universe.element_of(model, a) for a in args) for _, args, _ in entries]
         if sym.is_relation:
             true = frozenset(
                 n

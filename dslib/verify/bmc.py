@@ -33,12 +33,19 @@ from typing import Any
 import z3
 
 from dslib.mutants import deprecated_spelling
-from dslib.verify._canonical import bound_sorts, canonicalize, extract_state, ground_terms
+from dslib.verify._canonical import (
+    bound_sorts,
+    canonicalize,
+    extract_state,
+    restoring_scopes,
+    state_terms,
+)
 from dslib.verify.induction import _check_max_size, _check_system
 from dslib.verify.transition import (
     Formula,
     State,
     TransitionSystem,
+    _frame,
     _named,
     new_solver,
     render_value,
@@ -98,14 +105,7 @@ class Trace:
 
     def to_frame(self) -> Any:
         """The trace as a pandas DataFrame (one row per state), as ``dslib.sim.Trace``."""
-        import pandas as pd
-
-        rows = self.rows()
-        return pd.DataFrame(
-            [r[1:] for r in rows],
-            index=pd.Index([int(r[0]) for r in rows], name="step"),
-            columns=["action", *self._columns()],
-        )
+        return _frame(self.rows(), "step", ["action", *self._columns()])
 
     def table(self) -> Any:
         """Deprecated name of ``to_frame`` (warns; removed in the next release)."""
@@ -287,8 +287,7 @@ def _trace(
     params: list[list[tuple[Any, ...]]],
     max_size: int,
 ) -> Trace:
-    level = solver.num_scopes()
-    try:
+    with restoring_scopes(solver):
         universe = bound_sorts(solver, system, max_size)
         if universe is None:
             raise RuntimeError(
@@ -298,30 +297,19 @@ def _trace(
         model = canonicalize(solver, universe, choices)
         chosen = [model.eval(c, model_completion=True).as_long() for c in choices]
         chosen_params = [p for i, c in enumerate(chosen) for p in params[i][c]]
-        symbols = list(system.symbols.values())
-        rigid = [s for s in symbols if not s.mutable]
-        mutable = [s for s in symbols if s.mutable]
-        terms = [
-            *chosen_params,
-            *[t for _, _, t in ground_terms(universe, rigid, system._symbolic(""))],
-        ]
-        for i in range(k + 1):
-            terms += [t for _, _, t in ground_terms(universe, mutable, system._symbolic(f"@{i}"))]
-        model = canonicalize(solver, universe, terms)
-        states = tuple(
-            extract_state(universe, model, system._symbolic(f"@{i}")) for i in range(k + 1)
-        )
+        reads = [system._symbolic(f"@{i}") for i in range(k + 1)]
+        model = canonicalize(solver, universe, [*chosen_params, *state_terms(universe, reads)])
+        states = tuple(extract_state(universe, model, read) for read in reads)
         acts = []
         for i, c in enumerate(chosen):
             action = system.actions[c]
             values = tuple(
-                (p, universe.name_of(model, s, model.eval(const, model_completion=True)))
-                for (p, s), const in zip(action.params, params[i][c], strict=True)
+                (p, universe.element_of(model, const))
+                for (p, _), const in zip(action.params, params[i][c], strict=True)
             )
             acts.append((action.name, values))
-        return Trace(system.name, states, tuple(acts), tuple(s.name for s in rigid))
-    finally:
-        solver.pop(solver.num_scopes() - level)
+        rigid = tuple(s.name for s in system.symbols.values() if not s.mutable)
+        return Trace(system.name, states, tuple(acts), rigid)
 
 
 def confirm_trace(system: TransitionSystem, trace: Trace, property: Formula | Any) -> bool:

@@ -40,11 +40,19 @@ from typing import Any
 import z3
 
 from dslib.mutants import deprecated_spelling
-from dslib.verify._canonical import bound_sorts, canonicalize, extract_state, ground_terms
+from dslib.verify._canonical import (
+    bound_sorts,
+    canonicalize,
+    extract_state,
+    ground_terms,
+    restoring_scopes,
+    state_terms,
+)
 from dslib.verify.transition import (
     Formula,
     State,
     TransitionSystem,
+    _frame,
     _named,
     new_solver,
     render_value,
@@ -123,15 +131,8 @@ class CounterexampleToInduction:
 
     def to_frame(self) -> Any:
         """The states as a pandas DataFrame (one row per symbol)."""
-        import pandas as pd
-
         columns = ["value"] if self.after is None else ["before", "after", "changed"]
-        rows = self.rows()
-        return pd.DataFrame(
-            [r[1:] for r in rows],
-            index=pd.Index([r[0] for r in rows], name="symbol"),
-            columns=columns,
-        )
+        return _frame(self.rows(), "symbol", columns, label=str)
 
     def table(self) -> Any:
         """Deprecated name of ``to_frame`` (warns; removed in the next release)."""
@@ -470,33 +471,20 @@ def _counterexample(
     ``model``: a model of ``solver``'s formulas (None if unknown), to bound the sorts.
     """
     reason = "" if verdict == z3.sat else f"z3 returned unknown ({solver.reason_unknown()})"
-    level = solver.num_scopes()
-    try:
+    with restoring_scopes(solver):
         universe = bound_sorts(solver, system, max_size, model)
         if universe is None:
             return reason or (
                 f"a counterexample exists, but none with at most {max_size} elements per sort; "
                 "raise max_size"
             )
-        symbols = list(system.symbols.values())
-        rigid = [s for s in symbols if not s.mutable]
-        mutable = [s for s in symbols if s.mutable]
-        terms = list(params)
-        terms += [t for _, _, t in ground_terms(universe, rigid, pre)]
-        terms += [t for _, _, t in ground_terms(universe, mutable, pre)]
-        model = canonicalize(solver, universe, terms)
+        model = canonicalize(solver, universe, [*params, *state_terms(universe, [pre])])
         before = extract_state(universe, model, pre)
         after = None if post is None else extract_state(universe, model, post)
         names = tuple(
-            (
-                p.decl().name().split(".", 1)[1],
-                universe.name_of(model, p.sort(), model.eval(p, model_completion=True)),
-            )
-            for p in params
+            (p.decl().name().split(".", 1)[1], universe.element_of(model, p)) for p in params
         )
         return CounterexampleToInduction(system.name, kind, conjunct, action, names, before, after)
-    finally:
-        solver.pop(solver.num_scopes() - level)
 
 
 def confirm_counterexample(
@@ -687,14 +675,7 @@ class Strengthening:
 
     def to_frame(self) -> Any:
         """The rounds as a pandas DataFrame (one row per round)."""
-        import pandas as pd
-
-        rows = self.rows()
-        return pd.DataFrame(
-            [r[1:] for r in rows],
-            index=pd.Index([int(r[0]) for r in rows], name="round"),
-            columns=["fails", "counterexample step", "conjunct added"],
-        )
+        return _frame(self.rows(), "round", ["fails", "counterexample step", "conjunct added"])
 
     def table(self) -> Any:
         """Deprecated name of ``to_frame`` (warns; removed in the next release)."""

@@ -32,6 +32,7 @@ from typing import Any
 
 import z3
 
+from dslib.verify._specs import declare_quorums
 from dslib.verify.transition import StateView, Step, TransitionSystem
 
 __all__ = [
@@ -80,18 +81,12 @@ def raft_election(*, forget_votes: bool = False) -> TransitionSystem:
     ts = TransitionSystem("raft election" + (" (forgets votes)" if forget_votes else ""))
     ts.sort(Node)
     ts.sort(Term)
-    ts.sort(Quorum)
-    ts.relation("member", Node, Quorum, mutable=False)
+    declare_quorums(ts, Node, Quorum)  # member(n, q), and the axiom quorums_intersect
     ts.relation("voted_for", Node, Term, Node)  # n granted its vote in t to candidate c
     ts.relation("leader", Node, Term)  # n became leader in t
 
     n, c = z3.Consts("n c", Node)
     t = z3.Const("t", Term)
-    q1, q2 = z3.Consts("q1 q2", Quorum)
-
-    @ts.axiom
-    def quorums_intersect(s: StateView) -> Any:
-        return z3.ForAll([q1, q2], z3.Exists([n], z3.And(s.member(n, q1), s.member(n, q2))))
 
     @ts.init
     def no_votes_no_leaders(s: StateView) -> Any:

@@ -90,6 +90,7 @@ from typing import Any
 
 import z3
 
+from dslib.verify._specs import declare_quorums
 from dslib.verify.raft_election import (
     Node,
     Quorum,
@@ -179,8 +180,7 @@ def raft_log(
     ts.sort(Term)
     ts.sort(Index)
     ts.sort(Command)
-    ts.sort(Quorum)
-    ts.relation("member", Node, Quorum, mutable=False)
+    declare_quorums(ts, Node, Quorum)  # member(n, q), and the axiom quorums_intersect
     ts.relation("term_lt", Term, Term, mutable=False)
     ts.relation("index_lt", Index, Index, mutable=False)
     ts.relation("next_index", Index, Index, mutable=False)  # next_index(p, i): i = p + 1
@@ -195,11 +195,6 @@ def raft_log(
     t, u = z3.Consts("t u", Term)
     i, j, k = z3.Consts("i j k", Index)
     v, w = z3.Consts("v w", Command)
-    q1, q2 = z3.Consts("q1 q2", Quorum)
-
-    @ts.axiom
-    def quorums_intersect(s: StateView) -> Any:
-        return z3.ForAll([q1, q2], z3.Exists([n], z3.And(s.member(n, q1), s.member(n, q2))))
 
     @ts.axiom
     def terms_are_ordered(s: StateView) -> Any:

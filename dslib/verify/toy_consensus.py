@@ -32,6 +32,7 @@ from typing import Any
 
 import z3
 
+from dslib.verify._specs import declare_quorums
 from dslib.verify.transition import StateView, Step, TransitionSystem
 
 __all__ = [
@@ -80,19 +81,13 @@ def toy_consensus(*, vote_twice: bool = False) -> TransitionSystem:
     ts = TransitionSystem("toy consensus" + (" (votes twice)" if vote_twice else ""))
     ts.sort(Node)
     ts.sort(Value)
-    ts.sort(Quorum)
-    ts.relation("member", Node, Quorum, mutable=False)
+    declare_quorums(ts, Node, Quorum)  # member(n, q), and the axiom quorums_intersect
     ts.relation("voted", Node)  # n has voted
     ts.relation("vote", Node, Value)  # n voted for v
     ts.relation("decided", Value)  # v is decided
 
     n = z3.Const("n", Node)
     v = z3.Const("v", Value)
-    q1, q2 = z3.Consts("q1 q2", Quorum)
-
-    @ts.axiom
-    def quorums_intersect(s: StateView) -> Any:
-        return z3.ForAll([q1, q2], z3.Exists([n], z3.And(s.member(n, q1), s.member(n, q2))))
 
     @ts.init
     def nothing_yet(s: StateView) -> Any:

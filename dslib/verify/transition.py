@@ -317,16 +317,21 @@ class StateView:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
+        sym = self._declared(name, "refers to")
+        if not sym.arg_sorts:
+            return self._reader(sym, ())
+        return SymbolAccess(self, sym)
+
+    def _declared(self, name: str, verb: str) -> Symbol:
+        """The declared symbol ``name``; an error that lists the declared ones if there is none."""
         sym = self._system._symbols.get(name)
         if sym is None:
             declared = ", ".join(self._system._symbols) or "nothing"
             raise SpecificationError(
-                f"{self._role} refers to '{name}', which transition system "
+                f"{self._role} {verb} '{name}', which transition system "
                 f"'{self._system.name}' does not declare (it declares: {declared})"
             )
-        if not sym.arg_sorts:
-            return self._reader(sym, ())
-        return SymbolAccess(self, sym)
+        return sym
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise SpecificationError(
@@ -379,13 +384,7 @@ class Step(StateView):
         self._requires.append(_coerce(condition, z3.BoolSort(), f"{self._role}: require"))
 
     def __setattr__(self, name: str, value: Any) -> None:
-        sym = self._system._symbols.get(name)
-        if sym is None:
-            declared = ", ".join(self._system._symbols) or "nothing"
-            raise SpecificationError(
-                f"{self._role} updates '{name}', which transition system '{self._system.name}' "
-                f"does not declare (it declares: {declared})"
-            )
+        sym = self._declared(name, "updates")
         if sym.arg_sorts:
             raise SpecificationError(
                 f"{self._role}: '{name}' has arguments; update one entry with "
@@ -543,6 +542,25 @@ def text_table(header: Sequence[str], rows: Sequence[Sequence[str]], indent: str
         cells = [c.ljust(w) for c, w in zip(row, widths, strict=True)]
         lines.append((indent + "  ".join(cells)).rstrip())
     return "\n".join(lines)
+
+
+def _frame(
+    rows: Sequence[Sequence[str]],
+    index: str,
+    columns: Sequence[str],
+    label: Callable[[str], Any] = int,
+) -> Any:
+    """The rows of a result's table as a pandas DataFrame, each row's first cell its label.
+
+    ``label`` turns that cell into the index value (``int`` for step and round numbers).
+    """
+    import pandas as pd
+
+    return pd.DataFrame(
+        [r[1:] for r in rows],
+        index=pd.Index([label(r[0]) for r in rows], name=index),
+        columns=list(columns),
+    )
 
 
 @dataclass(frozen=True)

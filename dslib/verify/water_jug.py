@@ -128,19 +128,21 @@ def water_jug(
     def empty_big(s: Step) -> None:
         s.big = 0
 
+    def pour(s: Step, source: str, target: str) -> None:
+        # Until the source is empty or the target full, whichever comes first.
+        have = getattr(s, source)
+        room = getattr(s, f"{target}_capacity") - getattr(s, target)
+        amount = z3.If(have < room, have, room)
+        setattr(s, source, have - amount)
+        setattr(s, target, getattr(s, target) + amount)
+
     @ts.action()
     def pour_small_into_big(s: Step) -> None:
-        room = s.big_capacity - s.big
-        amount = z3.If(s.small < room, s.small, room)
-        s.small = s.small - amount
-        s.big = s.big + amount
+        pour(s, "small", "big")
 
     @ts.action()
     def pour_big_into_small(s: Step) -> None:
-        room = s.small_capacity - s.small
-        amount = z3.If(s.big < room, s.big, room)
-        s.big = s.big - amount
-        s.small = s.small + amount
+        pour(s, "big", "small")
 
     return ts
 
