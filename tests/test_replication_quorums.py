@@ -3,12 +3,15 @@ loss; the mutants (no write-back, R + W <= N) caught; the chapter's mutant table
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dslib import Simulation
 from dslib.consistency import KeyValue, Register, check_linearizable
+from dslib.core import System
 from dslib.replication import checks
 from dslib.replication.abd import (
     MUTANTS,
@@ -161,3 +164,39 @@ def test_the_chapter_mutant_table_catches_every_mutant() -> None:
     assert caught["restart-amnesia"] == ("primary-backup: restart schedule",)
     assert caught["stale-transfer"] == ("primary-backup: resent-transfer schedule",)
     assert caught["no-lease"] == ("chain: partition isolates the tail",)
+
+
+def test_replica_coordinators_break_non_intersecting_quorums_without_a_fault() -> None:
+    """Why section 3.3 keeps its own, client-coordinated ABD register (see its docstring).
+
+    Here each client's replica coordinates and asks every replica, so with ``R = W = 1``
+    two clients writing through different replicas break linearizability with no fault.
+    Section 3.3's clients ask the nearest replicas first: there the same quorums need a
+    fault (``tests/test_testing_correct.py`` has the one-client case).
+    """
+    import warnings
+
+    from dslib.small_systems.registers import quorum_register
+    from dslib.testing import find_bug
+
+    def sloppy() -> System:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return abd_system(replicas=3, clients=2, read_quorum=1, write_quorum=1)
+
+    def correct() -> System:
+        return abd_system(replicas=3, clients=2)
+
+    def chapter_3() -> System:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return quorum_register(clients=2, read_quorum=1, write_quorum=1)
+
+    def linearizable(history: Any) -> Any:
+        return check_linearizable(history, Register())
+
+    found = find_bug(sloppy, consistency=linearizable, faults=())
+    assert not found.ok
+    assert found.violated == "consistency"
+    assert find_bug(correct, consistency=linearizable, faults=(), max_examples=100).ok
+    assert find_bug(chapter_3, consistency=linearizable, faults=(), max_examples=200).ok

@@ -27,6 +27,16 @@ client's behalf (the paper has the reader or writer do it; nothing changes).
 A client must not retry a write elsewhere: the retry would be a second write
 with a new tag. ``abd_system`` therefore gives clients ``retries=0``.
 
+Section 3.3 has a smaller ABD register (``dslib.small_systems.registers.quorum_register``),
+kept apart on purpose: there the clients coordinate and ask the nearest replicas first,
+which hides its ``R + W <= N`` mutants until a fault makes a client turn elsewhere. Here
+every phase goes to every replica, so a store with quorums that do not meet can go wrong
+with no fault at all.
+
+See Also
+--------
+dslib.small_systems.registers : Section 3.3's quorum register, coordinated by its clients.
+
 Examples
 --------
 >>> from dslib import Simulation
@@ -49,6 +59,7 @@ from typing import Any
 
 from dslib.core import NOTHING_PERSISTED, Context, Node, System
 from dslib.mutants import check_mutant, deprecated_spelling
+from dslib.replication.workloads import check_count, client_workloads
 from dslib.sim.clients import Client, Reply, Request
 from dslib.sim.nemesis import Cut, Heal, Nemesis
 from dslib.sim.network import Network
@@ -300,9 +311,15 @@ class ABDState:
         return INITIAL_TAG, None
 
 
-def _store(data: tuple[tuple[Hashable, Tag, Any], ...], key: Hashable, tag: Tag, value: Any) -> Any:
-    rest = [d for d in data if d[0] != key]
-    return tuple(sorted([*rest, (key, tag, value)], key=lambda d: repr(d[0])))
+def _keep(ctx: Context, state: ABDState, key: Hashable, tag: Tag, value: Any) -> ABDState:
+    """A replica's rule: keep ``value`` if ``tag`` is larger than its own, on disk before it
+    answers."""
+    if tag <= state.lookup(key)[0]:
+        return state
+    rest = [d for d in state.data if d[0] != key]
+    data = tuple(sorted([*rest, (key, tag, value)], key=lambda d: repr(d[0])))
+    ctx.persist(data)
+    return replace(state, data=data)
 
 
 _READS = ("read", "get")
@@ -381,10 +398,7 @@ class ABDReplica(Node[ABDState]):
             tag, value = state.lookup(msg.key)
             ctx.send(src, QueryReply(msg.op, msg.key, tag, value))
             return state
-        tag, _ = state.lookup(msg.key)
-        if msg.tag > tag:
-            state = replace(state, data=_store(state.data, msg.key, msg.tag, msg.value))
-            ctx.persist(state.data)
+        state = _keep(ctx, state, msg.key, msg.tag, msg.value)
         ctx.send(src, StoreAck(msg.op, msg.key))
         return state
 
@@ -441,9 +455,7 @@ class ABDReplica(Node[ABDState]):
                 tag, value = state.lookup(key)
                 op = replace(op, replies=(*op.replies, (ctx.id, tag, value)))
             elif op.phase == "store" and ctx.id not in op.acks:
-                if op.tag > state.lookup(key)[0]:
-                    state = replace(state, data=_store(state.data, key, op.tag, op.value))
-                    ctx.persist(state.data)
+                state = _keep(ctx, state, key, op.tag, op.value)
                 op = replace(op, acks=(*op.acks, ctx.id))
             else:
                 return state, op
@@ -531,8 +543,11 @@ def default_register_workloads(clients: int, operations: int = 6) -> list[list[t
     [[('write', 1), ('read', None), ('write', 3), ('read', None)], \
 [('write', 2), ('read', None), ('write', 4), ('read', None)]]
     """
-    if not (isinstance(clients, int) and clients >= 1):
-        raise ValueError(f"default_register_workloads: clients={clients!r} must be an int >= 1")
+    check_count("default_register_workloads", "clients", clients)
+    if not (isinstance(operations, int) and not isinstance(operations, bool) and operations >= 0):
+        raise ValueError(
+            f"default_register_workloads: operations={operations!r} must be an int >= 0"
+        )
     out = []
     for i in range(1, clients + 1):
         ops: list[tuple[str, Any]] = []
@@ -582,17 +597,8 @@ def abd_system(
 s3=ABDReplica[no_write_back])
     """
     read_decision, mutant = _decision_and_mutant("abd_system", read_decision, mutant)
-    if not (isinstance(replicas, int) and not isinstance(replicas, bool) and replicas >= 1):
-        raise ValueError(f"abd_system: replicas={replicas!r} must be an int >= 1")
-    if not (isinstance(clients, int) and not isinstance(clients, bool) and clients >= 1):
-        raise ValueError(f"abd_system: clients={clients!r} must be an int >= 1")
-    loads = (
-        [list(w) for w in workloads]
-        if workloads is not None
-        else default_register_workloads(clients)
-    )
-    if len(loads) != clients:
-        raise ValueError(f"abd_system: {len(loads)} workloads for {clients} clients")
+    check_count("abd_system", "replicas", replicas)
+    loads = client_workloads("abd_system", clients, workloads, default_register_workloads)
     ids = [f"s{i}" for i in range(1, replicas + 1)]
     nodes: dict[str, Node[Any]] = {
         r: ABDReplica(ids, read_quorum, write_quorum, read_decision, mutant=mutant) for r in ids

@@ -50,6 +50,7 @@ from typing import Any
 
 from dslib.core import Context, Node, System
 from dslib.mutants import check_mutant, deprecated_spelling
+from dslib.replication.workloads import check_count, client_workloads
 from dslib.sim.clients import Client, Reply, Request
 from dslib.sim.nemesis import Heal, Nemesis, Partition
 from dslib.sim.network import Network
@@ -481,13 +482,8 @@ def chain_system(
     from dslib.replication.primary_backup import default_kv_workloads
 
     lease, mutant = _lease_and_mutant("chain_system", lease, mutant)
-    if not (isinstance(servers, int) and not isinstance(servers, bool) and servers >= 1):
-        raise ValueError(f"chain_system: servers={servers!r} must be an int >= 1")
-    if not (isinstance(clients, int) and not isinstance(clients, bool) and clients >= 1):
-        raise ValueError(f"chain_system: clients={clients!r} must be an int >= 1")
-    loads = [list(w) for w in workloads] if workloads is not None else default_kv_workloads(clients)
-    if len(loads) != clients:
-        raise ValueError(f"chain_system: {len(loads)} workloads for {clients} clients")
+    check_count("chain_system", "servers", servers)
+    loads = client_workloads("chain_system", clients, workloads, default_kv_workloads)
     ids = [f"s{i}" for i in range(1, servers + 1)]
     nodes: dict[str, Node[Any]] = {"master": ChainMaster(ids)}
     for s in ids:

@@ -299,6 +299,16 @@ FAULT_KINDS: tuple[tuple[str, ...], ...] = (("crash",), ("partition",), ("crash"
 """The fault kinds of the chapter's randomized tests (``RandomNemesis`` kinds)."""
 
 
+_FAULTY_RUNS: dict[str, tuple[float, float, float, float, float, float]] = {
+    "primary-backup": (250, 30, 50, 2.0, 0.0, 800.0),
+    "chain": (250, 40, 30, 2.0, 0.0, 800.0),
+    "abd": (150, 30, 20, 3.0, 0.05, 400.0),
+    "dynamo": (150, 30, 25, 2.0, 0.0, 700.0),
+}
+"""Per store: faults until, their mean interval and duration, the mean latency, the
+message loss, and how long the run lasts (``faulty_run``)."""
+
+
 def faulty_run(
     store: str, seed: int, kinds: tuple[str, ...] = ("crash", "partition"), **options: Any
 ) -> Simulation:
@@ -343,36 +353,25 @@ def faulty_run(
     from dslib.replication.dynamo import dynamo_system
     from dslib.replication.primary_backup import default_kv_workloads, primary_backup_system
 
-    servers = ("s1", "s2", "s3")
-    if store == "primary-backup":
-        system = primary_backup_system(
-            clients=3, workloads=default_kv_workloads(3, 10), think=(5.0, 20.0), **options
-        )
-        nemesis = RandomNemesis(
-            until=250, kinds=kinds, mean_interval=30, duration=50, nodes=servers
-        )
-        network, until = Network(latency=exponential(2.0)), 800.0
-    elif store == "chain":
-        system = chain_system(
-            clients=3, workloads=default_kv_workloads(3, 10), think=(5.0, 20.0), **options
-        )
-        nemesis = RandomNemesis(
-            until=250, kinds=kinds, mean_interval=40, duration=30, nodes=servers
-        )
-        network, until = Network(latency=exponential(2.0)), 800.0
+    servers: tuple[str, ...] = ("s1", "s2", "s3")
+    if store in ("primary-backup", "chain"):
+        build = primary_backup_system if store == "primary-backup" else chain_system
+        loads = default_kv_workloads(3, 10)
+        system = build(clients=3, workloads=loads, think=(5.0, 20.0), **options)
     elif store == "abd":
         replicas = options.pop("replicas", 3)
         system = abd_system(replicas, 3, default_register_workloads(3, 8), **options)
-        nodes = tuple(f"s{i}" for i in range(1, replicas + 1))
-        nemesis = RandomNemesis(until=150, kinds=kinds, mean_interval=30, duration=20, nodes=nodes)
-        network, until = Network(latency=exponential(3.0), loss=0.05), 400.0
+        servers = tuple(f"s{i}" for i in range(1, replicas + 1))
     elif store == "dynamo":
         system = dynamo_system(nodes=5, clients=3, **options)
-        nodes = tuple(f"n{i}" for i in range(1, 6))
-        nemesis = RandomNemesis(until=150, kinds=kinds, mean_interval=30, duration=25, nodes=nodes)
-        network, until = Network(latency=exponential(2.0)), 700.0
+        servers = tuple(f"n{i}" for i in range(1, 6))
     else:
         raise ValueError(f"faulty_run: unknown store {store!r}; allowed: {list(STORES)}")
+    faults, mean_interval, duration, latency, loss, until = _FAULTY_RUNS[store]
+    nemesis = RandomNemesis(
+        until=faults, kinds=kinds, mean_interval=mean_interval, duration=duration, nodes=servers
+    )
+    network = Network(latency=exponential(latency), loss=loss)
     sim = Simulation(system, seed=seed, network=network, nemesis=nemesis)
     return sim.run(until=until)
 

@@ -46,6 +46,7 @@ from typing import Any
 
 from dslib.core import Context, Node, System, stable_repr
 from dslib.mutants import Outcome
+from dslib.replication.workloads import check_count
 from dslib.sim.clients import Client, Reply, Request
 from dslib.sim.simulator import Simulation
 
@@ -568,8 +569,7 @@ def crdt_system(
     System(c1=Client(6 ops), c2=Client(6 ops), r1=CRDTReplica(or-set), r2=CRDTReplica(or-set))
     """
     new_crdt(kind)
-    if not (isinstance(replicas, int) and not isinstance(replicas, bool) and replicas >= 1):
-        raise ValueError(f"crdt_system: replicas={replicas!r} must be an int >= 1")
+    check_count("crdt_system", "replicas", replicas)
     ids = [f"r{i}" for i in range(1, replicas + 1)]
     if workloads is not None and len(workloads) != replicas:
         raise ValueError(

@@ -49,6 +49,7 @@ from typing import Any
 from dslib.clocks import VectorClock
 from dslib.core import NOTHING_PERSISTED, Context, Node, System, stable_repr
 from dslib.mutants import Outcome
+from dslib.replication.workloads import check_count, client_workloads
 from dslib.sim.clients import Client, Reply, Request
 from dslib.sim.simulator import Simulation
 
@@ -788,13 +789,8 @@ n2=DynamoNode(N=3, R=1, W=1, sloppy, lww), n3=DynamoNode(N=3, R=1, W=1, sloppy, 
     """
     from dslib.replication.primary_backup import default_kv_workloads
 
-    if not (isinstance(nodes, int) and not isinstance(nodes, bool) and nodes >= 1):
-        raise ValueError(f"dynamo_system: nodes={nodes!r} must be an int >= 1")
-    if not (isinstance(clients, int) and not isinstance(clients, bool) and clients >= 1):
-        raise ValueError(f"dynamo_system: clients={clients!r} must be an int >= 1")
-    loads = [list(x) for x in workloads] if workloads is not None else default_kv_workloads(clients)
-    if len(loads) != clients:
-        raise ValueError(f"dynamo_system: {len(loads)} workloads for {clients} clients")
+    check_count("dynamo_system", "nodes", nodes)
+    loads = client_workloads("dynamo_system", clients, workloads, default_kv_workloads)
     ids = [f"n{i}" for i in range(1, nodes + 1)]
     out: dict[str, Node[Any]] = {
         i: DynamoNode(

@@ -46,6 +46,15 @@ the primary is cut off from the backup. ``restart_amnesia`` and
 version of this module (``benchmarks/sweep_replication.py``); each sits one line
 from the rule it breaks.
 
+Section 3.3 has a smaller primary-backup register
+(``dslib.small_systems.registers.primary_backup``), kept apart on purpose: two fixed
+servers and no view service, so no failover; there a primary that cannot reach its backup
+goes on alone, writing to its own disk, where this one answers nothing.
+
+See Also
+--------
+dslib.small_systems.registers : Section 3.3's primary-backup register, without failover.
+
 Examples
 --------
 >>> from dslib import Simulation
@@ -67,6 +76,7 @@ from typing import Any
 
 from dslib.core import Context, Node, System
 from dslib.mutants import check_mutant
+from dslib.replication.workloads import check_count, client_workloads
 from dslib.sim.clients import Client, Reply, Request
 from dslib.sim.nemesis import Heal, Nemesis, Partition
 from dslib.sim.network import Network
@@ -628,13 +638,8 @@ def primary_backup_system(
     >>> primary_backup_system(servers=2, clients=1)
     System(c1=Client(6 ops), s1=PBServer, s2=PBServer, vs=ViewService)
     """
-    if not (isinstance(servers, int) and not isinstance(servers, bool) and servers >= 1):
-        raise ValueError(f"primary_backup_system: servers={servers!r} must be an int >= 1")
-    if not (isinstance(clients, int) and not isinstance(clients, bool) and clients >= 1):
-        raise ValueError(f"primary_backup_system: clients={clients!r} must be an int >= 1")
-    loads = [list(w) for w in workloads] if workloads is not None else default_kv_workloads(clients)
-    if len(loads) != clients:
-        raise ValueError(f"primary_backup_system: {len(loads)} workloads for {clients} clients")
+    check_count("primary_backup_system", "servers", servers)
+    loads = client_workloads("primary_backup_system", clients, workloads, default_kv_workloads)
     ids = [f"s{i}" for i in range(1, servers + 1)]
     nodes: dict[str, Node[Any]] = {"vs": ViewService(ping_interval, dead_time)}
     for s in ids:

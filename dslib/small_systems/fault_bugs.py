@@ -292,19 +292,25 @@ def _read(client: str, request_id: int) -> Request:
 
 _C1_WROTE_1 = Copy(1, 1, (("c1", 1),))
 
+# How both bugs that lose an acknowledged write end: c1 hears "ok" for write(1); the primary
+# crashes, restarts, finds nothing at the backup, and c1's read returns None.
+_ACKED_THEN_CRASHED: tuple[Step, ...] = (
+    Deliver("primary", "c1", Reply(1, True, 1)),
+    Crash("primary"),
+    Restart("primary"),
+    Invoke("c1"),
+    Deliver("primary", "backup", Fetch(2)),
+    Deliver("backup", "primary", Snapshot(2, Copy())),
+    Deliver("c1", "primary", _read("c1", 2)),
+    Deliver("primary", "c1", Reply(2, True, None)),
+)
+
 PRIMARY_BACKUP_HAND_WRITTEN: dict[str, tuple[Step, ...]] = {
     # The primary acknowledges write(1), crashes before the backup has it, and reads None.
     "ack-before-replicate": (
         Invoke("c1"),
         Deliver("c1", "primary", _write("c1", 1, 1)),
-        Deliver("primary", "c1", Reply(1, True, 1)),
-        Crash("primary"),
-        Restart("primary"),
-        Invoke("c1"),
-        Deliver("primary", "backup", Fetch(2)),
-        Deliver("backup", "primary", Snapshot(2, Copy())),
-        Deliver("c1", "primary", _read("c1", 2)),
-        Deliver("primary", "c1", Reply(2, True, None)),
+        *_ACKED_THEN_CRASHED,
     ),
     # The copy to the backup is lost; the primary goes on alone, forgets, and reads None.
     "forget-when-alone": (
@@ -312,14 +318,7 @@ PRIMARY_BACKUP_HAND_WRITTEN: dict[str, tuple[Step, ...]] = {
         Deliver("c1", "primary", _write("c1", 1, 1)),
         Lose("primary", "backup", Replicate(1, _C1_WROTE_1)),
         Fire("primary", "replicate"),
-        Deliver("primary", "c1", Reply(1, True, 1)),
-        Crash("primary"),
-        Restart("primary"),
-        Invoke("c1"),
-        Deliver("primary", "backup", Fetch(2)),
-        Deliver("backup", "primary", Snapshot(2, Copy())),
-        Deliver("c1", "primary", _read("c1", 2)),
-        Deliver("primary", "c1", Reply(2, True, None)),
+        *_ACKED_THEN_CRASHED,
     ),
     # Two clients: c1's write(1) arrives twice, the second time after c2's write(2),
     # and c2 then reads 1 (``primary_backup(mutant="no-dedup", clients=2)``).

@@ -39,18 +39,26 @@ duplicated messages and partitions, every mutant is linearizable. That is
 what makes them good examples for ``dslib.testing``: a test that never
 injects faults passes them all.
 
-This is chapter 3's teaching copy of the two protocols: small, with its bugs as
-mutants (``MUTANTS``, selected by ``mutant=``), written to be tested, not to be built
-on. Chapter 12 builds them properly, in ``dslib.replication.primary_backup`` and
-``dslib.replication.abd``.
-The plan (``docs/architecture.md``, section 3) is to keep only the chapter-12 versions,
-with the bugs of this module as their mutants, and to leave here only the chapter-3
-harness (workloads, checks); until then the two copies are kept apart on purpose.
+Chapter 12 builds both ideas again, and they are not the same protocols as these:
+
+- ``dslib.replication.primary_backup`` has a view service that replaces a dead primary
+  by its backup (failover), and a primary that cannot reach its backup answers nothing.
+  Here the two roles are fixed and the primary goes on alone instead: no failover, and
+  the bugs that only a primary going on alone can have (``"forget-when-alone"``).
+- ``dslib.replication.abd`` lets a replica coordinate for its client and sends each phase
+  to every replica. Here the clients coordinate, as in the paper, and ask the nearest
+  replicas first. That order is what hides the ``R + W <= N`` mutants until a fault makes
+  a client turn elsewhere; with chapter 12's coordinators, two clients writing through
+  different replicas with ``R = W = 1`` break linearizability with no fault at all.
+
+So each module keeps its own nodes and messages (the counterexamples of section 3.3
+print them); what the two share, the clients' workloads and their checks, comes from
+``dslib.replication`` (``default_register_workloads``, ``dslib.replication.workloads``).
 
 See Also
 --------
-dslib.replication.primary_backup : Chapter 12's primary-backup replication.
-dslib.replication.abd : Chapter 12's ABD register (Attiya, Bar-Noy and Dolev 1995).
+dslib.replication.primary_backup : Chapter 12's primary-backup, with a view service.
+dslib.replication.abd : Chapter 12's ABD store, coordinated by the replicas.
 
 Examples
 --------
@@ -76,6 +84,8 @@ from typing import Any
 
 from dslib.core import NOTHING_PERSISTED, Context, Node, System
 from dslib.mutants import Mutant, check_mutant, deprecated_spelling
+from dslib.replication.abd import default_register_workloads
+from dslib.replication.workloads import check_count, client_workloads
 from dslib.sim.clients import Client, Reply, Request
 
 __all__ = [
@@ -133,37 +143,14 @@ def default_workloads(clients: int, operations: int = 4) -> list[list[tuple[str,
     """One workload per client: writes and reads alternating, every written value distinct.
 
     Client ``i`` (from 1) writes ``i``, ``i + clients``, ``i + 2 * clients``, ...
-    Distinct values make a history easy to read (and quick to check).
+    Distinct values make a history easy to read (and quick to check). It is
+    ``dslib.replication.abd.default_register_workloads`` with four operations a client.
 
     >>> default_workloads(2)
     [[('write', 1), ('read', None), ('write', 3), ('read', None)], \
 [('write', 2), ('read', None), ('write', 4), ('read', None)]]
     """
-    if not (isinstance(clients, int) and clients >= 1):
-        raise ValueError(f"default_workloads: clients={clients!r} must be an int >= 1")
-    if not (isinstance(operations, int) and operations >= 0):
-        raise ValueError(f"default_workloads: operations={operations!r} must be an int >= 0")
-    out = []
-    for i in range(1, clients + 1):
-        ops: list[tuple[str, Any]] = []
-        for k in range(operations):
-            ops.append(("write", i + (k // 2) * clients) if k % 2 == 0 else ("read", None))
-        out.append(ops)
-    return out
-
-
-def _workloads(clients: int, workload: Sequence[Sequence[Any]] | None) -> list[list[Any]]:
-    if not (isinstance(clients, int) and not isinstance(clients, bool) and clients >= 1):
-        raise ValueError(f"clients={clients!r} must be an int >= 1")
-    if workload is None:
-        return [list(w) for w in default_workloads(clients)]
-    loads = [list(w) for w in workload]
-    if len(loads) != clients:
-        raise ValueError(
-            f"workload has {len(loads)} lists of operations but there are {clients} clients; "
-            "give one list per client"
-        )
-    return loads
+    return default_register_workloads(clients, operations)
 
 
 # -- primary-backup ------------------------------------------------------------------------------
@@ -454,7 +441,7 @@ def primary_backup(
 ['ack-before-replicate', 'forget-when-alone', 'no-dedup']
     """
     mutant = _mutant_of("primary_backup", mutant, bug)
-    loads = _workloads(clients, workload)
+    loads = client_workloads("primary_backup", clients, workload, default_workloads)
     nodes: dict[str, Node[Any]] = {"primary": Primary(mutant, timeout), "backup": Backup()}
     for i, load in enumerate(loads, start=1):
         nodes[f"c{i}"] = Client(["primary"], load, timeout=client_timeout, retries=retries)
@@ -733,15 +720,14 @@ def quorum_register(
     quorum sizes R=1, W=2 with N=3 do not intersect (R + W must exceed N for reads to see the \
 last write)
     """
-    if not (isinstance(replicas, int) and replicas >= 1):
-        raise ValueError(f"quorum_register: replicas={replicas!r} must be an int >= 1")
+    check_count("quorum_register", "replicas", replicas)
     if read_quorum + write_quorum <= replicas:
         warnings.warn(
             f"quorum sizes R={read_quorum}, W={write_quorum} with N={replicas} do not intersect "
             "(R + W must exceed N for reads to see the last write)",
             stacklevel=2,
         )
-    loads = _workloads(clients, workload)
+    loads = client_workloads("quorum_register", clients, workload, default_workloads)
     ids = [f"r{i}" for i in range(1, replicas + 1)]
     nodes: dict[str, Node[Any]] = {r: Replica() for r in ids}
     for i, load in enumerate(loads, start=1):
