@@ -246,25 +246,23 @@ class VectorClock:
         """Neither clock is ``<=`` the other."""
         return self.compare(other) == "concurrent"
 
-    def __le__(self, other: object) -> bool:
+    def _compares(self, other: object, *answers: str) -> bool:
+        """Whether ``self.compare(other)`` is one of ``answers`` (for the operators)."""
         if not isinstance(other, VectorClock):
             return NotImplemented
-        return self.compare(other) in ("before", "equal")
+        return self.compare(other) in answers
+
+    def __le__(self, other: object) -> bool:
+        return self._compares(other, "before", "equal")
 
     def __lt__(self, other: object) -> bool:
-        if not isinstance(other, VectorClock):
-            return NotImplemented
-        return self.compare(other) == "before"
+        return self._compares(other, "before")
 
     def __ge__(self, other: object) -> bool:
-        if not isinstance(other, VectorClock):
-            return NotImplemented
-        return self.compare(other) in ("after", "equal")
+        return self._compares(other, "after", "equal")
 
     def __gt__(self, other: object) -> bool:
-        if not isinstance(other, VectorClock):
-            return NotImplemented
-        return self.compare(other) == "after"
+        return self._compares(other, "after")
 
     def __repr__(self) -> str:
         return f"VectorClock({dict(self.entries)!r})"

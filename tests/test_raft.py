@@ -82,6 +82,10 @@ def test_up_to_date_compares_last_term_then_length() -> None:
 def test_config_and_system_validation() -> None:
     with pytest.raises(ValueError, match="election_timeout"):
         RaftConfig(election_timeout=(0, 10))
+    for bad in ((300, 150), (150, None), (True, 2), [150, 300], (150, 200, 300)):
+        with pytest.raises(ValueError, match="must be a range"):
+            RaftConfig(election_timeout=bad)  # type: ignore[arg-type]
+    assert RaftConfig(election_timeout=(150, 150)).election_timeout == (150, 150)  # fixed
     with pytest.raises(ValueError, match="heartbeat_interval"):
         RaftConfig(heartbeat_interval=0)
     with pytest.raises(ValueError, match="unknown mutant"):

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from dslib.core import Context
+from dslib.core import Context, System
 from dslib.raft import (
     AppendEntries,
     AppendEntriesReply,
@@ -90,6 +90,10 @@ def test_config_validation() -> None:
         RaftClient(["s1"], [("incr", "x", 1)])
     with pytest.raises(ValueError, match="timeout"):
         RaftClient(["s1"], [], timeout=0)
+    from dslib.errors import HandlerError
+
+    with pytest.raises(HandlerError, match="servers \\['s9'\\] are not nodes of the system"):
+        Simulation(System({"c1": RaftClient(["s9"], [])}))
     from dslib.errors import ProtocolError
 
     with pytest.raises(ProtocolError, match="not one of the servers"):

@@ -258,6 +258,8 @@ def test_plot_has_the_two_panels_of_figure_16() -> None:
         ({"timeout": (300, 150)}, "must be a range"),
         ({"timeout": (0, 10)}, "must be a range"),
         ({"timeout": "150-300"}, "must be a range"),
+        ({"timeout": (150, float("inf"))}, "must be a range"),  # a trial needs finite bounds
+        ({"timeout": [150, 300]}, "must be a range"),
         ({"crash_at": 75.0}, "below the heartbeat interval 75"),
         ({"crash_at": -1.0}, "below the heartbeat interval"),
         ({"measure": "some"}, "allowed: \\['all', 'majority'\\]"),

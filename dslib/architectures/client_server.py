@@ -46,7 +46,7 @@ from typing import Any
 
 from dslib.core import Context, Node, System
 from dslib.mutants import Mutant, Outcome
-from dslib.sim.clients import Reply, Request
+from dslib.sim.clients import Reply, Request, first_operation, next_operation
 from dslib.sim.network import Network, uniform
 from dslib.sim.simulator import Simulation
 from dslib.sim.trace import Trace
@@ -272,8 +272,7 @@ class RpcClient(Node[RpcState]):
         self.start = float(start)
 
     def init(self, ctx: Context) -> RpcState:
-        if self.workload:
-            ctx.set_timer("next", self.start)
+        first_operation(ctx, len(self.workload), self.start)
         return RpcState()
 
     def _send(self, ctx: Context, state: RpcState) -> RpcState:
@@ -322,10 +321,7 @@ class RpcClient(Node[RpcState]):
         return self._next(ctx, state)
 
     def _next(self, ctx: Context, state: RpcState) -> RpcState:
-        state = replace(state, next_op=state.next_op + 1, waiting=False)
-        if state.next_op < len(self.workload):
-            ctx.set_timer("next", self.think)
-        return state
+        return next_operation(ctx, state, len(self.workload), self.think)
 
     def __repr__(self) -> str:
         return (

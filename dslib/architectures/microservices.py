@@ -658,16 +658,18 @@ class SagaParticipant(Node[ParticipantState]):
         if seen is not None:
             return state, seen == "applied"
         if amount <= state.level:
-            return (
-                replace(
-                    state,
-                    level=state.level - amount,
-                    outcomes=state.outcomes | {(saga, "applied")},
-                    applications=state.applications + 1,
-                ),
-                True,
-            )
+            return self._apply(state, saga, amount), True
         return replace(state, outcomes=state.outcomes | {(saga, "rejected")}), False
+
+    @staticmethod
+    def _apply(state: ParticipantState, saga: int, amount: int) -> ParticipantState:
+        """Take ``amount`` for ``saga`` (the caller has checked that there is enough)."""
+        return replace(
+            state,
+            level=state.level - amount,
+            outcomes=state.outcomes | {(saga, "applied")},
+            applications=state.applications + 1,
+        )
 
     def _undo(self, state: ParticipantState, saga: int, amount: int) -> ParticipantState:
         seen = state.outcome(saga)
@@ -901,15 +903,7 @@ class NonIdempotentParticipant(SagaParticipant):
     def _do(self, state: ParticipantState, saga: int, amount: int) -> tuple[ParticipantState, bool]:
         if state.outcome(saga) == "compensated" or amount > state.level:
             return state, False
-        return (
-            replace(
-                state,
-                level=state.level - amount,
-                outcomes=state.outcomes | {(saga, "applied")},
-                applications=state.applications + 1,
-            ),
-            True,
-        )
+        return self._apply(state, saga, amount), True
 
 
 SagaVariant = tuple[type[SagaOrchestrator], type[SagaParticipant]]

@@ -36,6 +36,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from dslib.core import Context, Node, System
+from dslib.sim.clients import first_operation
 from dslib.sim.nemesis import Crash, Restart
 from dslib.sim.network import Network, uniform
 from dslib.sim.simulator import Simulation
@@ -530,8 +531,7 @@ class DhtClient(Node[DhtClientState]):
         self.start, self.think = float(start), float(think)
 
     def init(self, ctx: Context) -> DhtClientState:
-        if self.keys:
-            ctx.set_timer("next", self.start)
+        first_operation(ctx, len(self.keys), self.start)
         return DhtClientState()
 
     def _send(self, ctx: Context, state: DhtClientState) -> None:

@@ -18,10 +18,9 @@ Pinger`` works.
 
 Examples
 --------
->>> from dslib import Simulation, System
->>> sim = Simulation(System({"pinger": Pinger(count=3), "ponger": Ponger()}), seed=1)
->>> sim.run().states["pinger"]
-PingerState(sent=3, acked=3)
+>>> from dslib.basics import CounterServer, Pinger, QueueServer
+>>> Pinger.__module__, CounterServer.__module__, QueueServer.__module__
+('dslib.basics.pingpong', 'dslib.basics.request_response', 'dslib.basics.queueing')
 """
 
 from dslib.basics.pingpong import *  # noqa: F403

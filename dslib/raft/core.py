@@ -71,7 +71,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeGuard
 
 from dslib.core import NOTHING_PERSISTED, Context, Node, System, stable_repr
 from dslib.errors import ProtocolError
@@ -103,6 +103,7 @@ __all__ = [
     "applied_within_commit",
     "election_safety",
     "entry_at",
+    "is_timeout_range",
     "last_log_index",
     "last_log_term",
     "leader_completeness",
@@ -682,12 +683,7 @@ class RaftConfig:
 
     def __post_init__(self) -> None:
         et = self.election_timeout
-        if not (
-            isinstance(et, tuple)
-            and len(et) == 2
-            and all(is_number(x) for x in et)
-            and 0 < et[0] <= et[1]
-        ):
+        if not is_timeout_range(et):
             raise ValueError(
                 f"RaftConfig: election_timeout={et!r} must be a range (lo, hi) with 0 < lo <= hi"
             )
@@ -725,6 +721,35 @@ class RaftConfig:
 
 def _is_int(x: object) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
+
+
+def is_timeout_range(x: object) -> TypeGuard[tuple[float, float]]:
+    """Whether ``x`` is a range of timeouts ``(lo, hi)``: two numbers with ``0 < lo <= hi``.
+
+    A server draws its election timeout uniformly from such a range (section 5.2);
+    ``lo == hi`` is allowed and means a fixed timeout.
+
+    Parameters
+    ----------
+    x : object
+        A candidate range, such as ``RaftConfig.election_timeout``.
+
+    Returns
+    -------
+    bool
+        True for a tuple of two numbers (``math.inf`` included) with ``0 < lo <= hi``;
+        ``raft.timeouts`` also requires them finite.
+
+    Examples
+    --------
+    >>> is_timeout_range((150, 300)), is_timeout_range((150.0, 150.0))
+    (True, True)
+    >>> is_timeout_range((300, 150)), is_timeout_range((0, 10)), is_timeout_range([150, 300])
+    (False, False, False)
+    """
+    return (
+        isinstance(x, tuple) and len(x) == 2 and all(is_number(v) for v in x) and 0 < x[0] <= x[1]
+    )
 
 
 Sessions = tuple[tuple[str, int, Hashable], ...]

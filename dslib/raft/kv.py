@@ -46,6 +46,7 @@ from dslib.raft.core import (
     leaders,
 )
 from dslib.sim import Nemesis, Network, RandomNemesis, Simulation, uniform
+from dslib.sim.clients import check_servers, first_operation, next_operation
 from dslib.sim.history import History
 from dslib.sim.nemesis import ClockSkew, Cut, NetworkChange, Partition
 
@@ -226,11 +227,8 @@ class RaftClient(Node[RaftClientState]):
         return f"RaftClient({len(self.workload)} ops)"
 
     def init(self, ctx: Context) -> RaftClientState:
-        unknown = [s for s in self.servers if s not in ctx.peers]
-        if unknown:
-            raise ValueError(f"RaftClient {ctx.id!r}: servers {unknown} are not nodes")
-        if self.workload:
-            ctx.set_timer("next", self.start)
+        check_servers(ctx, self.servers, "RaftClient")
+        first_operation(ctx, len(self.workload), self.start)
         return RaftClientState()
 
     def _send(self, ctx: Context, state: RaftClientState) -> RaftClientState:
@@ -249,10 +247,7 @@ class RaftClient(Node[RaftClientState]):
     def _next(self, ctx: Context, state: RaftClientState) -> RaftClientState:
         ctx.cancel_timer("timeout")
         ctx.cancel_timer("retry")
-        state = replace(state, next_op=state.next_op + 1, waiting=False)
-        if state.next_op < len(self.workload):
-            ctx.set_timer("next", self.think)
-        return state
+        return next_operation(ctx, state, len(self.workload), self.think)
 
     def on_timer(self, ctx: Context, state: RaftClientState, timer: Any) -> RaftClientState:
         if timer == "next":

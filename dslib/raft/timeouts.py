@@ -66,6 +66,7 @@ from dslib.raft.core import (
     RaftState,
     RequestVote,
     RequestVoteReply,
+    is_timeout_range,
 )
 from dslib.sim import Crash, Latency, Network, Simulation, uniform
 from dslib.stats import is_number, percentile
@@ -214,12 +215,8 @@ def _is_finite(x: object) -> bool:
 
 
 def _check_range(timeout: object, where: str) -> Range:
-    if not (
-        isinstance(timeout, tuple)
-        and len(timeout) == 2
-        and all(_is_finite(x) for x in timeout)
-        and 0 < timeout[0] <= timeout[1]
-    ):
+    # A finite hi is enough: lo lies in (0, hi].
+    if not (is_timeout_range(timeout) and math.isfinite(timeout[1])):
         raise ValueError(
             f"{where}: timeout={timeout!r} must be a range (lo, hi) of milliseconds "
             "with 0 < lo <= hi"

@@ -70,7 +70,7 @@ from dslib.sharding.controller import (
     ShardController,
     shard_of,
 )
-from dslib.sim.clients import Reply, Request
+from dslib.sim.clients import Reply, Request, first_operation, next_operation
 from dslib.sim.history import History
 from dslib.sim.nemesis import Crash, Fault, Heal, Nemesis, Partition, Restart
 from dslib.sim.network import Network, uniform
@@ -401,8 +401,7 @@ class ShardClient(Node[ShardClientState]):
         self.start = start
 
     def init(self, ctx: Context) -> ShardClientState:
-        if self.workload:
-            ctx.set_timer("next", self.start)
+        first_operation(ctx, len(self.workload), self.start)
         ctx.send(self.controller, Query(-1))
         return ShardClientState(Config(0, (None,) * self.n_shards))
 
@@ -444,10 +443,7 @@ class ShardClient(Node[ShardClientState]):
         f, key, _value = self.workload[state.next_op]
         ctx.record("ok", f, msg.value, key)
         ctx.cancel_timer(("retry", state.request_id))
-        state = replace(state, next_op=state.next_op + 1, waiting=False)
-        if state.next_op < len(self.workload):
-            ctx.set_timer("next", self.think)
-        return state
+        return next_operation(ctx, state, len(self.workload), self.think)
 
     def __repr__(self) -> str:
         return f"ShardClient({len(self.workload)} ops)"

@@ -38,11 +38,21 @@ import math
 import random
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from dslib.core import Context, Node
 
-__all__ = ["Client", "ClientState", "Reply", "Request", "random_workload"]
+__all__ = [
+    "Client",
+    "ClientState",
+    "Reply",
+    "Request",
+    "WorkloadProgress",
+    "check_servers",
+    "first_operation",
+    "next_operation",
+    "random_workload",
+]
 
 
 @dataclass(frozen=True)
@@ -77,6 +87,144 @@ class ClientState:
 
 
 Op = tuple[str, Any, Hashable]  # (f, value, key)
+
+
+class WorkloadProgress(Protocol):
+    """The state of a client that runs a workload one operation at a time.
+
+    Any frozen dataclass with these two fields will do (``ClientState``,
+    ``RpcState``, ``RaftClientState``, ``ShardClientState``): ``next_op`` is the
+    index of the operation in flight (or next to invoke), ``waiting`` whether one
+    is in flight. ``first_operation`` and ``next_operation`` rely on nothing else,
+    so every client keeps its own other fields (request ids, leader, attempts).
+
+    Examples
+    --------
+    >>> state: WorkloadProgress = ClientState()
+    >>> state.next_op, state.waiting
+    (0, False)
+    """
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+    @property
+    def next_op(self) -> int:
+        """Index in the workload of the operation in flight, or next to invoke."""
+        ...
+
+    @property
+    def waiting(self) -> bool:
+        """Whether an operation is in flight."""
+        ...
+
+
+ProgressT = TypeVar("ProgressT", bound=WorkloadProgress)
+
+
+def check_servers(ctx: Context, servers: Sequence[str], who: str) -> None:
+    """Raise if a client's ``servers`` are not all nodes of the system it runs in.
+
+    A client names its servers when it is built, before it knows the system; the
+    first moment it can check them is its ``init``. A misspelt server would
+    otherwise show up only as every request timing out.
+
+    Parameters
+    ----------
+    ctx : Context
+        The client's context in ``init`` (``ctx.peers`` lists the other nodes).
+    servers : sequence of str
+        The node ids the client will send to.
+    who : str
+        The client's class name, for the message.
+
+    Raises
+    ------
+    ValueError
+        Naming the servers that are not nodes of the system.
+
+    Examples
+    --------
+    >>> ctx = Context("c1", ["c1", "s1", "s2"])
+    >>> check_servers(ctx, ["s1", "s2"], "Client")  # all there: nothing happens
+    >>> check_servers(ctx, ["s1", "s9"], "Client")
+    Traceback (most recent call last):
+    ...
+    ValueError: Client 'c1': servers ['s9'] are not nodes of the system
+    """
+    unknown = [s for s in servers if s not in ctx.peers]
+    if unknown:
+        raise ValueError(f"{who} {ctx.id!r}: servers {unknown} are not nodes of the system")
+
+
+def first_operation(ctx: Context, operations: int, start: float) -> None:
+    """Schedule a client's first invocation: its ``"next"`` timer fires at ``start``.
+
+    A closed-loop client invokes each operation when its ``"next"`` timer fires;
+    this sets that timer for the first one, and ``next_operation`` for each
+    following one. An empty workload sets no timer: the client stays idle.
+
+    Parameters
+    ----------
+    ctx : Context
+        The client's context in ``init``.
+    operations : int
+        How many operations the workload has.
+    start : float
+        When to invoke the first one.
+
+    Examples
+    --------
+    >>> ctx = Context("c1", ["c1", "s1"])
+    >>> first_operation(ctx, 3, 2.0)
+    >>> first_operation(ctx, 0, 2.0)  # nothing to do: no timer
+    >>> ctx.timers_set
+    [('next', 2.0)]
+    """
+    if operations:
+        ctx.set_timer("next", start)
+
+
+def next_operation(
+    ctx: Context, state: ProgressT, operations: int, think: float | tuple[float, float]
+) -> ProgressT:
+    """End the operation in flight: move to the next one and invoke it after ``think``.
+
+    Every closed-loop client ends an operation the same way, whether it got an
+    answer or gave up: it is no longer waiting, and unless the workload is done,
+    its ``"next"`` timer fires after the think time to invoke the next operation
+    (``first_operation`` set it for the first one).
+
+    Parameters
+    ----------
+    ctx : Context
+        The client's context (the ``"next"`` timer is set on it).
+    state : WorkloadProgress
+        The client's state; only ``next_op`` and ``waiting`` change.
+    operations : int
+        How many operations the workload has.
+    think : float or (float, float)
+        The delay, or range of delays, before the next invocation.
+
+    Returns
+    -------
+    The new state, of the same type as ``state``.
+
+    Examples
+    --------
+    >>> ctx = Context("c1", ["c1", "s1"])
+    >>> next_operation(ctx, ClientState(next_op=0, waiting=True), 2, 5.0)
+    ClientState(next_op=1, request_id=0, attempt=0, server=0, waiting=False)
+    >>> ctx.timers_set
+    [('next', 5.0)]
+    >>> next_operation(ctx, ClientState(next_op=1, waiting=True), 2, 5.0).next_op
+    2
+    >>> ctx.timers_set  # the workload is done: no next invocation
+    [('next', 5.0)]
+    """
+    state = replace(state, next_op=state.next_op + 1, waiting=False)
+    if state.next_op < operations:
+        ctx.set_timer("next", think)
+    return state
 
 
 def _parse_op(i: int, op: Any) -> Op:
@@ -138,11 +286,8 @@ class Client(Node[ClientState]):
         self.start = float(start)
 
     def init(self, ctx: Context) -> ClientState:
-        unknown = [s for s in self.servers if s not in ctx.peers]
-        if unknown:
-            raise ValueError(f"Client {ctx.id!r}: servers {unknown} are not nodes of the system")
-        if self.workload:
-            ctx.set_timer("next", self.start)
+        check_servers(ctx, self.servers, "Client")
+        first_operation(ctx, len(self.workload), self.start)
         return ClientState()
 
     def _send(self, ctx: Context, state: ClientState) -> None:
@@ -181,10 +326,7 @@ class Client(Node[ClientState]):
         )
 
     def _next(self, ctx: Context, state: ClientState) -> ClientState:
-        state = replace(state, next_op=state.next_op + 1, waiting=False)
-        if state.next_op < len(self.workload):
-            ctx.set_timer("next", self.think)
-        return state
+        return next_operation(ctx, state, len(self.workload), self.think)
 
     def __repr__(self) -> str:
         return f"Client({len(self.workload)} ops)"
