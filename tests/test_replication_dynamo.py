@@ -20,6 +20,7 @@ from dslib.replication.dynamo import (
     dynamo_system,
     preference_list,
     reconcile,
+    seen,
 )
 from dslib.sim import Heal, Network, Partition, RandomNemesis, exponential
 
@@ -36,15 +37,23 @@ def test_preference_lists_are_permutations_and_stable() -> None:
 
 
 @settings(max_examples=50, deadline=None, database=None)
-@given(st.lists(st.dictionaries(st.sampled_from("abc"), st.integers(0, 3)), max_size=5))
-def test_reconcile_keeps_exactly_the_maximal_versions(clocks: list[dict[str, int]]) -> None:
-    versions = [Version(i, VectorClock(c)) for i, c in enumerate(clocks)]
+@given(st.lists(st.sets(st.integers(0, 5)), max_size=6))
+def test_reconcile_keeps_exactly_the_versions_nobody_replaces(contexts: list[set[int]]) -> None:
+    # Version i has dot ("n", i) and replaces the versions whose numbers its context lists.
+    versions = [
+        Version(i, ("n", i), tuple(sorted(("n", j) for j in c if j != i)))
+        for i, c in enumerate(contexts)
+    ]
     kept = reconcile(versions)
-    for v in versions:
-        dominated = any(v.clock < o.clock for o in versions)
-        assert dominated or any(k.clock == v.clock for k in kept)
-    assert all(not a.clock < b.clock for a in kept for b in kept)
+    replaced = {j for i, c in enumerate(contexts) for j in c if j != i}
+    assert sorted(v.value for v in kept) == [i for i in range(len(versions)) if i not in replaced]
     assert reconcile(list(kept)) == kept
+
+
+def test_a_version_clock_summarises_its_dot_and_context() -> None:
+    v = Version("v", ("n2", 3), (("n1", 1), ("n1", 4), ("n2", 1)))
+    assert v.clock == VectorClock({"n1": 4, "n2": 3})
+    assert Version("w").clock == VectorClock()
 
 
 def test_lww_keeps_one_version() -> None:
@@ -80,11 +89,26 @@ def test_concurrent_writes_on_both_sides_of_a_partition_become_siblings() -> Non
     assert values == {("left", "right")}
 
 
-def test_a_later_put_through_the_context_resolves_siblings() -> None:
+def test_a_blind_put_becomes_a_sibling_even_without_a_partition() -> None:
+    # Section 4.4: a put names the version it updates through the context of a get. c2's
+    # put never read, so it replaces nothing: both carts survive (no fault at all).
+    loads: list[list[Any]] = [
+        [("put", "cart", "milk")],
+        [("put", "cart", "eggs")],
+        [("get", "cart", None)],
+    ]
+    system = dynamo_system(nodes=5, clients=3, workloads=loads, think=0.0)
+    system.nodes["c2"].start = 50.0  # type: ignore[attr-defined]
+    system.nodes["c3"].start = 150.0  # type: ignore[attr-defined]
+    sim = Simulation(system, seed=0).run(until=400.0)
+    assert [op.result for op in sim.history.operations()] == ["milk", "eggs", ("eggs", "milk")]
+
+
+def test_a_put_after_a_get_replaces_what_the_get_returned() -> None:
     loads: list[list[Any]] = [
         [("put", "x", "a")],
         [("put", "x", "b")],
-        [("put", "x", "c"), ("get", "x", None)],
+        [("get", "x", None), ("put", "x", "c"), ("get", "x", None)],
     ]
     system = dynamo_system(nodes=5, clients=3, workloads=loads, think=0.0)
     system.nodes["c3"].start = 200.0  # type: ignore[attr-defined]
@@ -92,7 +116,20 @@ def test_a_later_put_through_the_context_resolves_siblings() -> None:
     sim.at(0.0, Partition((("c1", "n1"), ("c2", "c3", "n2", "n3", "n4", "n5"))))
     sim.at(30.0, Heal())
     sim.run(until=500.0)
-    assert sim.history.operations()[-1].result == "c"
+    results = [op.result for op in sim.history.operations() if op.process == "c3"]
+    assert isinstance(results[0], tuple) and {"a", "b"} <= set(results[0])  # siblings
+    assert results[-1] == "c"  # the put with the get's context replaced them all
+
+
+def test_a_context_never_claims_a_version_its_client_did_not_see() -> None:
+    # n1 coordinates two blind puts (siblings 1 and 2). A client that read only version 2
+    # (from a replica that missed 1) and then writes 3 must not discard 1. A vector clock
+    # {n1: 2} would claim both; the exact context names only what was read.
+    one = Version(1, ("n1", 1))
+    two = Version(2, ("n1", 2))
+    three = Version(3, ("n2", 1), seen([two]))
+    assert [v.value for v in reconcile([one, two, three])] == [1, 3]
+    assert three.clock >= one.clock  # the summary would have claimed it
 
 
 def test_sloppy_quorum_writes_to_a_stand_in_and_hands_off() -> None:
@@ -126,7 +163,10 @@ def test_strict_quorums_refuse_instead() -> None:
 
 @pytest.mark.parametrize("mechanism", ["read repair", "anti-entropy"])
 def test_a_stale_replica_is_repaired(mechanism: str) -> None:
-    loads: list[list[Any]] = [[("put", "x", 1), ("put", "x", 2)], [("get", "x", None)] * 3]
+    loads: list[list[Any]] = [
+        [("put", "x", 1), ("get", "x", None), ("put", "x", 2)],  # 2 replaces 1 (the get's context)
+        [("get", "x", None)] * 3,
+    ]
     system = dynamo_system(
         nodes=3,
         clients=2,

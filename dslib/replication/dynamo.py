@@ -23,10 +23,20 @@ succeeds once ``w`` replicas have stored it, a ``get`` once ``r`` have answered
   timestamp instead and the largest wins (Cassandra's choice): no siblings,
   but concurrent writes are silently lost.
 
-A ``put`` first reads (``r`` replicas) to learn the clocks it supersedes, then
-writes a version whose clock dominates them (the coordinator's entry
-incremented): the context that Dynamo's clients pass along, gathered by the
-coordinator.
+A ``get`` returns, with the value(s), a **context**: which versions the client
+has now seen. The client passes it back with its next ``put`` of that key, and
+the new version replaces exactly those versions (§4.4: "the client must
+specify which version it is updating"). A put without a context (a *blind*
+put) replaces nothing: it becomes a sibling of whatever is there. The
+coordinator does not read before it writes; it names the new version with a
+*dot*, ``(node, n)``: the ``n``-th version this node coordinated, unique.
+
+Dynamo compresses a context into a vector clock (the largest counter seen per
+node). That summary can claim a version the client never saw (a newer version
+of the same coordinator read without an older concurrent one), and a put would
+then discard it unseen; dotted version vectors (Preguiça et al. 2010) are the
+fix Riak adopted. This store keeps the context exact instead: the set of dots
+seen, from which ``Version.clock`` gives the vector clock Dynamo would show.
 
 Examples
 --------
@@ -35,7 +45,7 @@ Examples
 >>> dynamo_convergence(sim).ok
 True
 >>> [op.result for op in sim.history.operations() if op.f == "get"][:3]
-[2, 1, 4]
+[2, 1, (1, 4)]
 """
 
 from __future__ import annotations
@@ -43,18 +53,23 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from dslib.clocks import VectorClock
 from dslib.core import NOTHING_PERSISTED, Context, Node, System, stable_repr
 from dslib.mutants import Outcome
 from dslib.replication.workloads import check_count, client_workloads
-from dslib.sim.clients import Client, Reply, Request
+from dslib.sim.clients import Client, ClientState, Reply, Request
 from dslib.sim.simulator import Simulation
 
 __all__ = [
+    "Dot",
+    "DynamoClient",
+    "DynamoClientState",
     "DynamoNode",
+    "DynamoReply",
+    "DynamoRequest",
     "DynamoState",
     "Get",
     "GetReply",
@@ -71,6 +86,7 @@ __all__ = [
     "dynamo_system",
     "preference_list",
     "reconcile",
+    "seen",
     "stable_hash",
 ]
 
@@ -119,37 +135,74 @@ def preference_list(key: Hashable, nodes: Sequence[str], tokens: int = 8) -> tup
 
 
 # == versions ===================================================================================
+Dot = tuple[str, int]
+"""A version's name: ``(node, n)``, the ``n``-th version coordinated by ``node``."""
+
+
 @dataclass(frozen=True)
 class Version:
-    """A value with its vector clock (``resolve="siblings"``) or timestamp (``"lww"``).
+    """A value, its name (``dot``) and the versions it replaces (``context``).
+
+    With ``resolve="siblings"``, a version is obsolete once another version's
+    context holds its dot; with ``"lww"``, versions carry a ``timestamp``
+    instead and the largest wins. ``context`` is a sorted tuple of dots.
 
     Examples
     --------
-    >>> Version("v", VectorClock({"n1": 1}))
-    Version(value='v', clock=VectorClock({'n1': 1}), timestamp=(0.0, ''))
+    >>> milk = Version("milk", ("n1", 1))
+    >>> eggs = Version("eggs", ("n2", 1))                  # blind: replaces nothing
+    >>> both = Version("milk+eggs", ("n1", 2), (("n1", 1), ("n2", 1)))
+    >>> both.replaces(milk), both.replaces(eggs), eggs.replaces(milk)
+    (True, True, False)
+    >>> both.clock
+    VectorClock({'n1': 2, 'n2': 1})
     """
 
     value: Any
-    clock: VectorClock = field(default_factory=VectorClock)
+    dot: Dot | None = None
+    context: tuple[Dot, ...] = ()
     timestamp: tuple[float, str] = (0.0, "")
+
+    @property
+    def clock(self) -> VectorClock:
+        """The vector clock Dynamo would give it: per node, the largest counter among its
+        dot and its context."""
+        largest: dict[str, int] = {}
+        for node, n in (*self.context, *([self.dot] if self.dot is not None else [])):
+            largest[node] = max(largest.get(node, 0), n)
+        return VectorClock(largest)
+
+    def replaces(self, other: Version) -> bool:
+        """Whether this version's writer had seen ``other`` (its context holds ``other``'s dot)."""
+        return other.dot is not None and other.dot in self.context
+
+
+def seen(versions: Sequence[Version]) -> tuple[Dot, ...]:
+    """The context a read of ``versions`` gives: their dots and every dot they replace, sorted.
+
+    >>> seen([Version("a", ("n1", 2), (("n1", 1),)), Version("b", ("n3", 1))])
+    (('n1', 1), ('n1', 2), ('n3', 1))
+    """
+    dots = {d for v in versions for d in (*v.context, *([v.dot] if v.dot is not None else []))}
+    return tuple(sorted(dots))
 
 
 def _key(v: Version) -> str:
-    return stable_repr((v.timestamp, v.clock.entries, v.value))
+    return stable_repr((v.timestamp, v.dot, v.context, v.value))
 
 
 def reconcile(versions: Sequence[Version], resolve: str = "siblings") -> tuple[Version, ...]:
     """The versions that are not obsolete, sorted: Dynamo's syntactic reconciliation (§4.4).
 
-    With vector clocks, a version is obsolete when another's clock is larger;
-    concurrent versions all stay (siblings). With ``"lww"`` only the version
-    with the largest timestamp stays.
+    A version is obsolete when another replaces it (its writer had read it);
+    versions that do not replace each other all stay (siblings). With
+    ``"lww"`` only the version with the largest timestamp stays.
 
-    >>> a = Version("a", VectorClock({"n1": 1}))
-    >>> b = Version("b", VectorClock({"n1": 2}))
-    >>> c = Version("c", VectorClock({"n1": 1, "n2": 1}))
+    >>> a = Version("a", ("n1", 1))
+    >>> b = Version("b", ("n1", 2), (("n1", 1),))     # written after reading a
+    >>> c = Version("c", ("n2", 1), (("n1", 1),))     # also written after reading a
     >>> [v.value for v in reconcile([a, b])], [v.value for v in reconcile([a, b, c])]
-    (['b'], ['c', 'b'])
+    (['b'], ['b', 'c'])
     """
     if resolve not in ("siblings", "lww"):
         raise ValueError(f"reconcile: resolve={resolve!r}; choose 'siblings' or 'lww'")
@@ -159,7 +212,7 @@ def reconcile(versions: Sequence[Version], resolve: str = "siblings") -> tuple[V
         return ()
     if resolve == "lww":
         return (max(items, key=lambda v: v.timestamp),)
-    return tuple(v for v in items if not any(v.clock < o.clock for o in items))
+    return tuple(v for v in items if not any(o.replaces(v) for o in items))
 
 
 def _values(versions: Sequence[Version]) -> Any:
@@ -375,14 +428,40 @@ class MerkleItems:
     answer: bool
 
 
+@dataclass(frozen=True)
+class DynamoRequest(Request):
+    """Client to coordinator: a request, with the context of the client's last get of the key.
+
+    Examples
+    --------
+    >>> DynamoRequest("c1", 2, "put", "x", "v", context=(("n1", 1),)).context
+    (('n1', 1),)
+    """
+
+    context: tuple[Dot, ...] = ()
+
+
+@dataclass(frozen=True)
+class DynamoReply(Reply):
+    """Coordinator to client: the answer, and for a get the context the client has now seen.
+
+    Examples
+    --------
+    >>> DynamoReply(2, True, ("a", "b"), context=(("n1", 1), ("n2", 1))).context
+    (('n1', 1), ('n2', 1))
+    """
+
+    context: tuple[Dot, ...] = ()
+
+
 # == state ======================================================================================
 @dataclass(frozen=True)
 class DynamoOp:
     """An operation a node coordinates.
 
-    ``phase``: ``"read"`` (gathering versions, for a get or before a put),
-    ``"write"`` (gathering acknowledgements) or ``"done"`` (answered; late
-    replies still trigger read repair). ``targets``: the nodes asked, with
+    ``phase``: ``"read"`` (a get gathering versions), ``"write"`` (a put
+    gathering acknowledgements) or ``"done"`` (a get answered; late replies
+    still trigger read repair). ``targets``: the nodes asked, with
     the home replica each stands in for (itself if it is one).
     """
 
@@ -401,6 +480,8 @@ class DynamoOp:
 class DynamoState:
     """A node's data: its own keys, the hinted data it keeps for others, and its operations.
 
+    ``dots`` counts the versions it coordinated: the next one is ``(node, dots + 1)``.
+
     Examples
     --------
     >>> DynamoState().versions("x")
@@ -411,6 +492,7 @@ class DynamoState:
     hints: tuple[tuple[str, Hashable, tuple[Version, ...]], ...] = ()
     ops: tuple[DynamoOp, ...] = ()
     counter: int = 0
+    dots: int = 0  # versions coordinated so far (on disk: a dot is never given twice)
 
     def versions(self, key: Hashable) -> tuple[Version, ...]:
         """The versions this node holds of ``key`` as a home replica."""
@@ -555,9 +637,15 @@ class DynamoNode(Node[DynamoState]):
             return state
         targets = tuple((h, h) for h in self.home(req.key))
         op = DynamoOp(state.counter + 1, req, "read", targets, started=ctx.now, asked=ctx.now)
-        if req.f in ("put", "write") and self.resolve == "lww":
-            # A timestamp needs no context: write at once.
-            version = Version(req.value, timestamp=(ctx.now, ctx.id))
+        if req.f in ("put", "write"):
+            # No read first: the new version replaces what the client's context names
+            # (nothing, for a blind put), and its dot names it (§4.4).
+            if self.resolve == "lww":
+                version = Version(req.value, timestamp=(ctx.now, ctx.id))
+            else:
+                context = req.context if isinstance(req, DynamoRequest) else ()
+                version = Version(req.value, (ctx.id, state.dots + 1), context)
+                state = replace(state, dots=state.dots + 1)
             op = replace(op, phase="write", result=(version,))
         self._ask(ctx, op)
         if not state.ops:
@@ -590,17 +678,9 @@ class DynamoNode(Node[DynamoState]):
         req = op.request
         if op.phase == "read" and len(op.replies) >= self.r:
             merged = reconcile([v for _, vs in op.replies for v in vs], self.resolve)
-            if req.f in ("get", "read"):
-                ctx.send(req.client, Reply(req.request_id, True, _values(merged)))
-                op = replace(op, phase="done", result=merged)
-                self._repair(ctx, op, op.replies)
-                return op
-            clock = VectorClock()
-            for v in merged:
-                clock = clock.merge(v.clock)
-            version = Version(req.value, clock.increment(ctx.id))
-            op = replace(op, phase="write", result=(version,), acks=(), asked=ctx.now)
-            self._ask(ctx, op)
+            ctx.send(req.client, DynamoReply(req.request_id, True, _values(merged), seen(merged)))
+            op = replace(op, phase="done", result=merged)
+            self._repair(ctx, op, op.replies)
             return op
         if op.phase == "write" and len(op.acks) >= self.w:
             ctx.send(req.client, Reply(req.request_id, True, req.value))
@@ -670,17 +750,18 @@ class DynamoNode(Node[DynamoState]):
 
     # -- handlers --------------------------------------------------------------------------------
     def on_recover(self, ctx: Context, durable: Any) -> DynamoState:
-        # The store and the hints are on disk; operations in progress are lost.
+        # The store, the hints and the dot counter are on disk; operations in progress
+        # are lost.
         state = self.init(ctx)
         if durable is NOTHING_PERSISTED:
             return state
-        store, hints = durable
-        return replace(state, store=store, hints=hints)
+        store, hints, dots = durable
+        return replace(state, store=store, hints=hints, dots=dots)
 
     def on_message(self, ctx: Context, state: DynamoState, src: str, msg: Any) -> DynamoState:
         new = self._on_message(ctx, state, src, msg)
-        if new.store is not state.store or new.hints is not state.hints:
-            ctx.persist((new.store, new.hints))
+        if new.store is not state.store or new.hints is not state.hints or new.dots != state.dots:
+            ctx.persist((new.store, new.hints, new.dots))
         return new
 
     def _on_message(self, ctx: Context, state: DynamoState, src: str, msg: Any) -> DynamoState:
@@ -764,6 +845,57 @@ class DynamoNode(Node[DynamoState]):
         return f"DynamoNode(N={self.n}, R={self.r}, W={self.w}, {mode}, {self.resolve})"
 
 
+@dataclass(frozen=True)
+class DynamoClientState(ClientState):
+    """A client's place in its workload, and per key the context of its last get."""
+
+    contexts: tuple[tuple[Hashable, tuple[Dot, ...]], ...] = ()
+
+
+class DynamoClient(Client):
+    """A client that passes back, with each put, the context of its last get of that key.
+
+    That is how a Dynamo client says which version it updates (§4.4): a put after a get
+    that returned siblings replaces them all; a put with no get before it is blind and
+    becomes a sibling. Parameters as ``dslib.sim.Client``.
+
+    Examples
+    --------
+    >>> DynamoClient(["n1"], [("get", "x", None), ("put", "x", 1)])
+    DynamoClient(2 ops)
+    """
+
+    def init(self, ctx: Context) -> DynamoClientState:
+        super().init(ctx)
+        return DynamoClientState()
+
+    def make_request(
+        self, ctx: Context, state: ClientState, f: str, key: Hashable, value: Any
+    ) -> Request:
+        assert isinstance(state, DynamoClientState)
+        context = dict(state.contexts).get(key, ())
+        return DynamoRequest(ctx.id, state.request_id, f, key, value, context)
+
+    def on_message(self, ctx: Context, state: ClientState, src: str, msg: Any) -> ClientState:
+        assert isinstance(state, DynamoClientState)
+        if (
+            isinstance(msg, DynamoReply)
+            and msg.ok
+            and state.waiting
+            and msg.request_id == state.request_id
+            and self.workload[state.next_op][0] in ("get", "read")
+        ):
+            key = self.workload[state.next_op][2]
+            contexts = dict(state.contexts)
+            contexts[key] = msg.context
+            ordered = tuple(sorted(contexts.items(), key=lambda kv: stable_repr(kv[0])))
+            state = replace(state, contexts=ordered)
+        return super().on_message(ctx, state, src, msg)
+
+    def __repr__(self) -> str:
+        return f"DynamoClient({len(self.workload)} ops)"
+
+
 def dynamo_system(
     nodes: int = 5,
     clients: int = 2,
@@ -784,7 +916,7 @@ def dynamo_system(
     Examples
     --------
     >>> dynamo_system(nodes=3, clients=1, n=3, r=1, w=1, resolve="lww")
-    System(c1=Client(6 ops), n1=DynamoNode(N=3, R=1, W=1, sloppy, lww), \
+    System(c1=DynamoClient(6 ops), n1=DynamoNode(N=3, R=1, W=1, sloppy, lww), \
 n2=DynamoNode(N=3, R=1, W=1, sloppy, lww), n3=DynamoNode(N=3, R=1, W=1, sloppy, lww))
     """
     from dslib.replication.primary_backup import default_kv_workloads
@@ -808,7 +940,9 @@ n2=DynamoNode(N=3, R=1, W=1, sloppy, lww), n3=DynamoNode(N=3, R=1, W=1, sloppy, 
     for c, load in enumerate(loads, start=1):
         first = ids[(c - 1) % nodes]
         servers = [first] + [i for i in ids if i != first]
-        out[f"c{c}"] = Client(servers, load, timeout=client_timeout, retries=retries, think=think)
+        out[f"c{c}"] = DynamoClient(
+            servers, load, timeout=client_timeout, retries=retries, think=think
+        )
     return System(out)
 
 

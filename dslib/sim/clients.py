@@ -293,8 +293,14 @@ class Client(Node[ClientState]):
     def _send(self, ctx: Context, state: ClientState) -> None:
         f, value, key = self.workload[state.next_op]
         server = self.servers[state.server % len(self.servers)]
-        ctx.send(server, Request(ctx.id, state.request_id, f, key, value))
+        ctx.send(server, self.make_request(ctx, state, f, key, value))
         ctx.set_timer(("timeout", state.request_id), self.timeout)
+
+    def make_request(
+        self, ctx: Context, state: ClientState, f: str, key: Hashable, value: Any
+    ) -> Request:
+        """The request for operation ``f`` (a subclass may send more: a store's context)."""
+        return Request(ctx.id, state.request_id, f, key, value)
 
     def on_timer(self, ctx: Context, state: ClientState, timer: Any) -> ClientState:
         if timer == "next":
