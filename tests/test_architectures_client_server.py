@@ -148,3 +148,49 @@ def test_client_gives_up_after_its_attempts() -> None:
 def test_dedup_mutants_are_caught() -> None:
     report = assert_mutants_caught(lambda: DedupServer, DEDUP_MUTANTS, DEDUP_CHECKS)
     assert {m.name for m in report.mutants} == {"no-dedup", "key-by-request-id", "silent-duplicate"}
+
+
+def _calls_by_client_state(sim: Simulation) -> dict[tuple[str, int], tuple[str, int]]:
+    """Independent oracle: the client's own state names the first attempt of its current
+    call (``first_id``); call k's attempts are the request ids from the k-th first id on."""
+    firsts: dict[str, list[int]] = {}
+    for e in sim.trace.entries:
+        if e[1] == "state" and e[2] != "server" and e[4].waiting:
+            ids = firsts.setdefault(e[2], [])
+            if not ids or ids[-1] != e[4].first_id:
+                ids.append(e[4].first_id)
+    out = {}
+    for client, ids in firsts.items():
+        for rid in {
+            e[4].request_id for e in sim.trace.entries if e[1] == "send" and e[2] == client
+        }:
+            k = max(i for i, first in enumerate(ids, start=1) if first <= rid)
+            out[(client, rid)] = (client, k)
+    return out
+
+
+@given(st.integers(0, 10_000), st.floats(0, 0.4), st.floats(0, 0.3))
+@settings(max_examples=25, deadline=None)
+def test_executions_are_attributed_to_the_call_that_sent_them(
+    seed: int, loss: float, dup: float
+) -> None:
+    # Fresh keys: every attempt has its own request id, so only the client knows the call.
+    policy = RetryPolicy(timeout=3.0, attempts=6, base=1.0, cap=4.0, fresh_keys=True)
+    sim = _run(DedupServer, policy, seed, loss, dup)
+    by_key = executions_by_key(sim.trace, "server")
+    by_call = executions_by_call(sim.trace, "server")
+    oracle = _calls_by_client_state(sim)
+    expected: dict[tuple[str, int], int] = {}
+    for key, n in by_key.items():
+        expected[oracle[key]] = expected.get(oracle[key], 0) + n
+    assert dict(by_call) == expected
+    assert sum(by_call.values()) == sum(by_key.values())
+    for client in ("c1", "c2"):
+        acknowledged = [
+            k
+            for k, op in enumerate(
+                (op for op in sim.history.operations() if op.process == client), start=1
+            )
+            if op.status == "ok"
+        ]
+        assert all(by_call[(client, k)] >= 1 for k in acknowledged)
