@@ -55,6 +55,18 @@ _EVENT_FIELDS = ("process", "type", "f", "value", "time", "key")
 _INTERVAL_FIELDS = ("process", "f", "value", "result", "start", "end", "status", "key")
 
 
+def _check_fields(
+    row: Mapping[Any, Any], where: str, allowed: Sequence[str], required: Sequence[str]
+) -> None:
+    """Refuse a row (a dict) with a field not in ``allowed``, or without one of ``required``."""
+    unknown = sorted(str(k) for k in row if k not in allowed)
+    if unknown:
+        raise ValueError(f"{where} has unknown fields {unknown}; allowed: {', '.join(allowed)}")
+    missing = [k for k in required if k not in row]
+    if missing:
+        raise ValueError(f"{where} ({dict(row)!r}) lacks the fields {missing}")
+
+
 def history(events: Iterable[Event | Sequence[Any] | Mapping[str, Any]]) -> History:
     """A ``History`` from a list of events written by hand.
 
@@ -100,15 +112,7 @@ def history(events: Iterable[Event | Sequence[Any] | Mapping[str, Any]]) -> Hist
         if isinstance(e, Event):
             rows.append({k: getattr(e, k) for k in _EVENT_FIELDS})
         elif isinstance(e, Mapping):
-            unknown = sorted(str(k) for k in e if k not in _EVENT_FIELDS)
-            if unknown:
-                raise ValueError(
-                    f"history: event {i} has unknown fields {unknown}; allowed: "
-                    f"{', '.join(_EVENT_FIELDS)}"
-                )
-            missing = [k for k in ("process", "type", "f") if k not in e]
-            if missing:
-                raise ValueError(f"history: event {i} ({dict(e)!r}) lacks the fields {missing}")
+            _check_fields(e, f"history: event {i}", _EVENT_FIELDS, ("process", "type", "f"))
             rows.append(dict(e))
         elif isinstance(e, (tuple, list)):
             if len(e) not in (4, 5):
@@ -199,15 +203,9 @@ def history_from_intervals(rows: Iterable[Sequence[Any] | Mapping[str, Any]]) ->
     parsed: list[_Row] = []
     for i, r in enumerate(rows):
         if isinstance(r, Mapping):
-            unknown = sorted(str(k) for k in r if k not in _INTERVAL_FIELDS)
-            if unknown:
-                raise ValueError(
-                    f"history_from_intervals: row {i} has unknown fields {unknown}; allowed: "
-                    f"{', '.join(_INTERVAL_FIELDS)}"
-                )
-            missing = [k for k in ("process", "f", "start") if k not in r]
-            if missing:
-                raise ValueError(f"history_from_intervals: row {i} lacks the fields {missing}")
+            _check_fields(
+                r, f"history_from_intervals: row {i}", _INTERVAL_FIELDS, ("process", "f", "start")
+            )
             d = dict(r)
         elif isinstance(r, (tuple, list)):
             if len(r) not in (6, 7):

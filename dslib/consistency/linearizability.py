@@ -71,6 +71,7 @@ from dslib.consistency.search import (
     minimize,
     prepare,
     relevant,
+    violation,
 )
 from dslib.sim.history import History, Operation
 
@@ -225,10 +226,6 @@ def check_linearizable(
     }
     if bad is not None:
         search = searches[bad]
-        longest = [search.ops[i] for i in search.longest()]
-        state = model.init()
-        for op in longest:
-            state = model.step(state, op)[1]
         violating = groups[bad]
         definite = [t for t in violating if t.op.status == "ok"]
         core: list[TimedOperation] = definite
@@ -247,17 +244,8 @@ def check_linearizable(
                 LinearizationSearch,
                 focus=focus,
             )
-        shown = sorted(core + context, key=lambda t: t.invoke)
-        return ConsistencyResult(
-            verdict="violation",
-            minimal=tuple(by_index[t.op.index].op for t in shown),
-            core=tuple(t.op for t in core),
-            minimized=minimized,
-            partial=tuple(longest),
-            partial_state=state,
-            group=keys[bad],
-            group_size=len(violating),
-            **common,
+        return violation(
+            search, model, core, context, minimized, violating, common, group=keys[bad]
         )
     if timed_out:
         decided = sum(1 for s in searches if s.outcome is not None)

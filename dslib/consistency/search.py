@@ -41,12 +41,12 @@ import itertools
 import math
 import operator
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any, Protocol
 
 from dslib.consistency.histories import TimedOperation, timeline
 from dslib.consistency.models import UNKNOWN, SequentialSpec
-from dslib.consistency.results import shrink
+from dslib.consistency.results import ConsistencyResult, shrink
 from dslib.sim.history import History, Operation
 
 __all__ = [
@@ -60,6 +60,7 @@ __all__ = [
     "minimize",
     "prepare",
     "relevant",
+    "violation",
     "weaken",
 ]
 
@@ -812,3 +813,39 @@ def minimize(
     around = [t for t in others[: bisect.bisect_left(starts, last)] if t.op.index not in inside]
     context = [t for t in relevant(model, found, around, realtime) if t.op.index not in inside]
     return found, context, complete and not exhausted[0]
+
+
+def violation(
+    search: _Base,
+    model: SequentialSpec,
+    core: list[TimedOperation],
+    context: list[TimedOperation],
+    minimized: bool,
+    members: Sequence[TimedOperation],
+    common: dict[str, Any],
+    group: Hashable = None,
+) -> ConsistencyResult:
+    """The ``violation`` answer of an ordering checker, once ``search`` failed on ``members``.
+
+    ``core`` and ``context`` are what ``minimize`` returned (or every ``ok`` operation and
+    nothing, without shrinking); ``common`` holds the fields every answer of the checker
+    shares (criterion, model, history, ``timed``, ...). The longest partial order the
+    search met is replayed on ``model`` to give the state it got stuck in.
+    """
+    longest = [search.ops[i] for i in search.longest()]
+    state = model.init()
+    for op in longest:
+        state = model.step(state, op)[1]
+    by_index = common["timed"]
+    shown = sorted(core + context, key=lambda t: t.invoke)
+    return ConsistencyResult(
+        verdict="violation",
+        minimal=tuple(by_index[t.op.index].op for t in shown),
+        core=tuple(t.op for t in core),
+        minimized=minimized,
+        partial=tuple(longest),
+        partial_state=state,
+        group=group,
+        group_size=len(members),
+        **common,
+    )

@@ -50,6 +50,7 @@ from dslib.consistency.search import (
     minimize,
     prepare,
     relevant,
+    violation,
 )
 from dslib.sim.history import History
 
@@ -161,10 +162,6 @@ def check_sequential(
         return ConsistencyResult(
             verdict="unknown", reason=f"time limit of {time_limit} s reached", **common
         )
-    longest = [search.ops[i] for i in search.longest()]
-    state = model.init()
-    for op in longest:
-        state = model.step(state, op)[1]
     core: list[TimedOperation] = ok
     context: list[TimedOperation] = []
     minimized = False
@@ -172,14 +169,4 @@ def check_sequential(
         core, context, minimized = minimize(
             model, ok, members, deadline, search.steps, OrderSearch, realtime=False
         )
-    shown = sorted(core + context, key=lambda t: t.invoke)
-    return ConsistencyResult(
-        verdict="violation",
-        minimal=tuple(by_index[t.op.index].op for t in shown),
-        core=tuple(t.op for t in core),
-        minimized=minimized,
-        partial=tuple(longest),
-        partial_state=state,
-        group_size=len(members),
-        **common,
-    )
+    return violation(search, model, core, context, minimized, members, common)
