@@ -36,7 +36,7 @@ import random
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
-from dslib.errors import ProtocolError
+from dslib.errors import HandlerError, ProtocolError
 from dslib.stats import is_number
 
 __all__ = [
@@ -46,7 +46,11 @@ __all__ = [
     "System",
     "TimerDelay",
     "check_hashable",
+    "check_node_ids",
+    "check_seed",
     "check_state",
+    "check_system",
+    "handler_error",
     "stable_repr",
 ]
 
@@ -85,6 +89,50 @@ def describe_event(event: tuple[Any, ...]) -> str:
     if kind == "timer":
         return f"timer {event[1]!r}"
     return str(kind)
+
+
+def handler_error(
+    node_id: str, event: tuple[Any, ...], exc: BaseException, when: str, trace: object = None
+) -> HandlerError:
+    """The error a runtime raises when a handler raised ``exc``: which node, which event, when.
+
+    The simulator and the model checker run handlers in their own loops; both
+    report a handler's failure with this error, so a reader sees it said one way.
+
+    Parameters
+    ----------
+    node_id : str
+        The node whose handler raised.
+    event : tuple
+        What it was handling, such as ``("message", src, msg)`` (see ``describe_event``).
+    exc : BaseException
+        What it raised; it becomes the error's ``__cause__``.
+    when : str
+        The runtime's words for when it happened and where to look next.
+    trace : optional
+        The events up to that point, kept as the error's ``trace``.
+
+    Returns
+    -------
+    HandlerError
+
+    Examples
+    --------
+    >>> err = handler_error("a", ("timer", "tick"), KeyError("x"), "at time 2.0")
+    >>> print(err)
+    node 'a' raised KeyError: 'x' while handling timer 'tick' at time 2.0
+    >>> err.node, err.event, type(err.__cause__).__name__
+    ('a', "timer 'tick'", 'KeyError')
+    """
+    where = describe_event(event)
+    err = HandlerError(
+        f"node {node_id!r} raised {type(exc).__name__}: {exc} while handling {where} {when}",
+        node=node_id,
+        event=where,
+        trace=trace,
+    )
+    err.__cause__ = exc
+    return err
 
 
 def _default_chooser(rng: random.Random) -> Callable[[Sequence[Any]], Any]:
@@ -459,6 +507,109 @@ def check_hashable(value: Any, what: str) -> None:
             f"{what} is not hashable ({exc}): {value!r}; states and messages must be "
             "immutable values such as frozen dataclasses, tuples, frozensets or strings"
         ) from None
+
+
+def check_node_ids(where: str, nodes: Iterable[str]) -> tuple[str, ...]:
+    """``nodes`` as a tuple, if it names at least one node, each a distinct non-empty string.
+
+    Parameters
+    ----------
+    where : str
+        Who checks, for the messages.
+    nodes : iterable of str
+        The node names given.
+
+    Returns
+    -------
+    tuple of str
+
+    Raises
+    ------
+    TypeError
+        If ``nodes`` is one string, or a name is not a non-empty string.
+    ValueError
+        If there is no node, or a name repeats.
+
+    Examples
+    --------
+    >>> check_node_ids("ring", ["a", "b"])
+    ('a', 'b')
+    >>> check_node_ids("ring", ["a", "b", "a"])
+    Traceback (most recent call last):
+    ...
+    ValueError: ring: node names must be distinct; ['a'] appear more than once
+    """
+    if isinstance(nodes, str):
+        raise TypeError(f"{where}: nodes={nodes!r} must be a list of node names, not one string")
+    out = tuple(nodes)
+    if not out:
+        raise ValueError(f"{where}: there must be at least one node")
+    for n in out:
+        if not isinstance(n, str) or not n:
+            raise TypeError(f"{where}: node names must be non-empty strings, got {n!r}")
+    if len(set(out)) != len(out):
+        dups = sorted({n for n in out if out.count(n) > 1})
+        raise ValueError(f"{where}: node names must be distinct; {dups} appear more than once")
+    return out
+
+
+def check_seed(seed: Any, who: str) -> None:
+    """Refuse a seed that is not an int (``True`` is not a seed, though Python counts it as 1).
+
+    Parameters
+    ----------
+    seed : any
+        The seed given.
+    who : str
+        What it was given to, for the message.
+
+    Raises
+    ------
+    TypeError
+        If ``seed`` is not an int.
+
+    Examples
+    --------
+    >>> check_seed(7, "Simulation")
+    >>> check_seed(True, "Simulation")
+    Traceback (most recent call last):
+    ...
+    TypeError: Simulation: seed=True must be an int
+    """
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise TypeError(f"{who}: seed={seed!r} must be an int")
+
+
+def check_system(system: Any, who: str) -> None:
+    """Refuse what is not a ``System``, and say how to make one.
+
+    Every runtime (the simulator, the model checker, the navigator) takes a
+    ``System``; a reader who passes the dict of nodes itself is told to wrap it.
+
+    Parameters
+    ----------
+    system : any
+        What the runtime was given.
+    who : str
+        The runtime, for the message.
+
+    Raises
+    ------
+    TypeError
+        If ``system`` is not a ``System``.
+
+    Examples
+    --------
+    >>> check_system({"a": "node"}, "Cluster")
+    Traceback (most recent call last):
+    ...
+    TypeError: Cluster takes a dslib.System, got dict; wrap your nodes: System({'a': NodeA(), ...})
+    """
+    if not isinstance(system, System):
+        raise TypeError(
+            f"{who} takes a dslib.System, got {type(system).__name__}; "
+            "wrap your nodes: System({'a': NodeA(), ...})"
+        )
 
 
 def check_state(state: Any, node_id: str, event: tuple[Any, ...], handler: str) -> None:

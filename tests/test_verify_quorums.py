@@ -189,7 +189,7 @@ def test_named_nodes_keep_their_order() -> None:
     ("call", "error", "match"),
     [
         (lambda: majority(0), ValueError, "at least 1 node"),
-        (lambda: majority([]), ValueError, "at least 1 node"),
+        (lambda: majority([]), ValueError, "at least one node"),
         (lambda: majority(["a", "a"]), ValueError, "distinct"),
         (lambda: majority("abc"), TypeError, "count"),
         (lambda: majority(True), TypeError, "bool"),

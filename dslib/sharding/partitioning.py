@@ -50,6 +50,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from dslib.core import check_node_ids
+
 __all__ = [
     "RING_SIZE",
     "ConsistentHashRing",
@@ -157,21 +159,6 @@ def make_keys(n: int, prefix: str = "key") -> list[str]:
     return [f"{prefix}{i:06d}" for i in range(n)]
 
 
-def _check_nodes(where: str, nodes: Iterable[str]) -> tuple[str, ...]:
-    if isinstance(nodes, str):
-        raise TypeError(f"{where}: nodes={nodes!r} must be a list of node names, not one string")
-    out = tuple(nodes)
-    if not out:
-        raise ValueError(f"{where}: there must be at least one node")
-    for n in out:
-        if not isinstance(n, str) or not n:
-            raise TypeError(f"{where}: node {n!r} must be a non-empty string")
-    if len(set(out)) != len(out):
-        dups = sorted({n for n in out if out.count(n) > 1})
-        raise ValueError(f"{where}: nodes repeat: {dups}")
-    return out
-
-
 class Partitioner(ABC):
     """Maps each key to one node. Immutable: a join or leave returns a new partitioner.
 
@@ -256,7 +243,7 @@ class ModHash(Partitioner):
     name = "hash mod N"
 
     def __init__(self, nodes: Sequence[str]) -> None:
-        self.nodes = _check_nodes("ModHash", nodes)
+        self.nodes = check_node_ids("ModHash", nodes)
 
     def lookup(self, key: Key) -> str:
         return self.nodes[stable_hash(key) % len(self.nodes)]
@@ -351,7 +338,7 @@ class RangePartitioner(Partitioner):
         >>> RangePartitioner.from_keys(["a", "b"], make_keys(10)).describe()
         ['[-inf, key000005) -> a', '[key000005, +inf) -> b']
         """
-        names = _check_nodes("RangePartitioner.from_keys", nodes)
+        names = check_node_ids("RangePartitioner.from_keys", nodes)
         if not (isinstance(ranges_per_node, int) and ranges_per_node >= 1):
             raise ValueError(f"ranges_per_node={ranges_per_node!r} must be an int >= 1")
         ordered = sorted(set(keys))
@@ -503,7 +490,7 @@ class ConsistentHashRing(Partitioner):
     name = "consistent hashing"
 
     def __init__(self, nodes: Sequence[str], vnodes: int = 1) -> None:
-        self.nodes = _check_nodes("ConsistentHashRing", nodes)
+        self.nodes = check_node_ids("ConsistentHashRing", nodes)
         if not (isinstance(vnodes, int) and not isinstance(vnodes, bool) and vnodes >= 1):
             raise ValueError(f"ConsistentHashRing: vnodes={vnodes!r} must be an int >= 1")
         self.vnodes = vnodes
@@ -679,7 +666,7 @@ class Rendezvous(Partitioner):
     name = "rendezvous"
 
     def __init__(self, nodes: Sequence[str], weights: Mapping[str, float] | None = None) -> None:
-        self.nodes = _check_nodes("Rendezvous", nodes)
+        self.nodes = check_node_ids("Rendezvous", nodes)
         if weights is not None:
             missing = [n for n in self.nodes if n not in weights]
             if missing:
@@ -823,7 +810,7 @@ class JumpHash(Partitioner):
     name = "jump hash"
 
     def __init__(self, nodes: Sequence[str]) -> None:
-        self.nodes = _check_nodes("JumpHash", nodes)
+        self.nodes = check_node_ids("JumpHash", nodes)
 
     def lookup(self, key: Key) -> str:
         return self.nodes[jump_hash(stable_hash(key), len(self.nodes))]

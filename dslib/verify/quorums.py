@@ -51,6 +51,7 @@ from dataclasses import dataclass
 
 import z3
 
+from dslib.core import check_node_ids
 from dslib.verify._canonical import _possible, prefer_in_order
 
 __all__ = [
@@ -88,16 +89,7 @@ def _node_names(nodes: int | Sequence[str], what: str) -> tuple[str, ...]:
         raise TypeError(
             f"{what}: nodes must be a count (int) or a sequence of names, got {nodes!r}"
         )
-    names = tuple(nodes)
-    if not names:
-        raise ValueError(f"{what}: a quorum system needs at least 1 node, got an empty sequence")
-    for name in names:
-        if not isinstance(name, str) or not name:
-            raise TypeError(f"{what}: node names must be non-empty strings, got {name!r}")
-    if len(set(names)) != len(names):
-        dup = sorted({n for n in names if names.count(n) > 1})
-        raise ValueError(f"{what}: node names must be distinct, {dup} appear more than once")
-    return names
+    return check_node_ids(what, nodes)
 
 
 def _check_count(value: int, name: str, lo: int, hi: int, what: str) -> int:
