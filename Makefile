@@ -8,7 +8,7 @@ LAB_ARGS   ?=
 # JupyterLab refuses to run as root unless told; containers and CI often are root.
 ROOT_ARGS  := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test soak book bench lint typecheck pytest nbval clean
+.PHONY: lab test soak book bench lint typecheck pytest nbval html clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "dslib needs Python 3.11 or newer, this is " + sys.version' 
@@ -22,8 +22,8 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" \
 	    --LabApp.default_url=/lab/tree/$(FIRST_PAGE) $(ROOT_ARGS) $(LAB_ARGS)
 
-## make test: everything CI checks: lint, types, library tests, doctests, strict nbval
-test: lint typecheck pytest
+## make test: everything CI checks: lint, types, library tests, doctests, strict nbval, the HTML
+test: lint typecheck pytest html
 
 lint: $(STAMP)
 	$(PY) -m ruff check conftest.py dslib tests benchmarks tools solutions
@@ -46,6 +46,14 @@ soak: $(STAMP)
 ## make book: re-execute every notebook in place, top to bottom, in a fresh kernel
 book: $(STAMP)
 	$(PY) tools/run_notebooks.py notebooks
+
+## make html: the book as a static website in build/html (open build/html/index.html), from
+## the stored outputs (nothing is executed); warnings are errors, then every internal link
+## and anchor is checked (no network)
+html: $(STAMP)
+	rm -rf build/html build/doctrees build/jupyter_execute
+	$(PY) -m sphinx -W --keep-going -j 2 -b html -c docs -d build/doctrees . build/html
+	$(PY) tools/check_html.py build/html
 
 ## make bench: the speed and memory benchmarks (prints tables)
 bench: $(STAMP)
