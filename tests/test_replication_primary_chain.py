@@ -32,7 +32,8 @@ from dslib.replication.primary_backup import (
     partition_scenario,
     primary_backup_system,
 )
-from dslib.sim import Network, exponential
+from dslib.sim import Network, Request, exponential
+from dslib.sim.history import Operation
 from dslib.testing import Crash, Deliver, Fire, Restart, Step, replay
 
 KINDS = st.sampled_from(list(FAULT_KINDS))
@@ -170,6 +171,48 @@ def test_the_backup_takes_over_when_the_primary_crashes() -> None:
     for op in sim.history.operations():
         if op.f == "put" and op.status == "ok" and op.invoke_time < 60.0:
             assert op.key in data
+
+
+def failover_run(retries: int = 8) -> Simulation:
+    """Section 12.1's fail-over: 20 operations per client, the primary crashes at 80."""
+    system = primary_backup_system(workloads=default_kv_workloads(2, 20), retries=retries)
+    sim = Simulation(system, seed=2, network=Network(latency=exponential(1.0, minimum=0.5)))
+    sim.at(80.0, lambda s: s.crash("s1"))
+    return sim.run(until=400.0)
+
+
+def servers_tried(sim: Simulation, op: Operation) -> list[str]:
+    return [
+        e.peer
+        for e in sim.trace
+        if e.kind == "send"
+        and e.node == op.process
+        and isinstance(e.data, Request)
+        and op.invoke_time <= e.time <= op.complete_time
+    ]
+
+
+def test_operations_caught_by_the_crash_are_retried_at_the_new_primary() -> None:
+    # 12.1 claims that operations in flight at the fail-over are retried and none is lost:
+    # the run must have such operations (an earlier version of the page finished every one
+    # before the crash), and each must end answered by s2 after a request to s1.
+    sim = failover_run()
+    ops = sim.history.operations()
+    caught = [op for op in ops if op.invoke_time < 95.0 and op.complete_time > 80.0]
+    retried = [
+        op
+        for op in caught
+        if servers_tried(sim, op)[:1] == ["s1"] and len(servers_tried(sim, op)) > 1
+    ]
+    assert len(retried) >= 2
+    assert all(servers_tried(sim, op)[-1] == "s2" and op.status == "ok" for op in retried)
+    assert all(op.status == "ok" for op in ops)
+    assert check_linearizable(sim.history, KeyValue()).ok
+
+
+def test_without_retries_the_operations_caught_by_the_crash_go_unanswered() -> None:
+    ops = failover_run(retries=0).history.operations()
+    assert any(op.status == "info" and op.invoke_time < 95.0 for op in ops)
 
 
 def test_a_restarted_primary_does_not_serve_with_an_empty_state() -> None:

@@ -36,7 +36,8 @@ the Harp File System", SOSP 1991; Alsberg and Day 1976 for the scheme itself):
 Consistency comes at the price of availability: while the view service
 waits for an acknowledgement, or while the primary cannot reach its backup,
 nothing is answered. The view service itself is a single point of failure;
-chapter 15 replaces it with Raft.
+chapter 15's Raft needs no such service: its servers elect a leader among
+themselves.
 
 ``MUTANTS`` names the deliberately broken versions (``PBServer(mutant=...)``).
 ``ack_before_backup`` answers the client as soon as the primary has applied the
