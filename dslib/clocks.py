@@ -37,6 +37,7 @@ LamportClock(time=8)
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -910,6 +911,15 @@ class SyncClient(Node[SyncClientState]):
         )
 
 
+def _alternating(request: Latency, reply: Latency) -> Latency:
+    """A latency drawn from ``request`` and ``reply`` in turn, starting with ``request``.
+
+    Right for ``sync_run``'s two nodes only, where requests and replies alternate.
+    """
+    turn = itertools.cycle((request, reply))
+    return Latency(lambda rng: next(turn).sample(rng), f"requests {request!r}, replies {reply!r}")
+
+
 def sync_run(
     rate: float = 1.0,
     offset: float = 0.0,
@@ -921,6 +931,8 @@ def sync_run(
     compensate: bool = True,
     until: float = 500.0,
     seed: int = 0,
+    request_latency: Latency | float | None = None,
+    reply_latency: Latency | float | None = None,
 ) -> Simulation:
     """A ``SyncClient`` (``client``) and a ``TimeServer`` (``server``) with skewed clocks, run to ``until``.
 
@@ -931,11 +943,27 @@ def sync_run(
     server_rate, server_offset : float
         The server's clock (the reference; 1 and 0 make it true time).
     latency : Latency or float, default 2.0
-        One-way message latency.
+        One-way message latency, in both directions unless overridden below.
     period, probes, compensate
         As in ``SyncClient``.
     until : float, default 500
     seed : int, default 0
+    request_latency, reply_latency : Latency or float, optional
+        The one-way latency of the requests (client to server) and of the
+        replies (server to client), when the two directions differ; each
+        defaults to ``latency``.
+
+    Returns
+    -------
+    Simulation
+        The simulation, run to ``until``; ``sync_errors`` measures it.
+
+    Raises
+    ------
+    ValueError
+        If a rate or ``until`` is not a number > 0.
+    TypeError
+        If a latency is not a number, a ``Latency`` or a function of a ``random.Random``.
 
     Examples
     --------
@@ -943,6 +971,23 @@ def sync_run(
     >>> sim = sync_run(rate=1.001, offset=-40.0, latency=exponential(3.0), until=300.0)
     >>> len(sim.states["client"].syncs)
     6
+
+    Requests that take 1 and replies that take 7 leave the client 3 behind,
+    half the difference, although the round trip is the same as with 4 and 4:
+
+    >>> sim = sync_run(request_latency=1.0, reply_latency=7.0, until=100.0)
+    >>> [round(s.error, 9) for s in sync_errors(sim)]
+    [-3.0, -3.0]
+
+    Notes
+    -----
+    The simulator draws one latency per message and does not tell the
+    distribution which link the message takes. Here exactly one message is
+    in flight at a time (the client sends its next request only after the
+    reply to the last one, and the server answers each request at once), so
+    requests and replies alternate, starting with a request: the latency
+    drawn alternately from ``request_latency`` and ``reply_latency`` is the
+    right one for each message.
     """  # noqa: E501
     for name, r in (("rate", rate), ("server_rate", server_rate)):
         if not (isinstance(r, (int, float)) and r > 0):
@@ -955,7 +1000,13 @@ def sync_run(
             "server": TimeServer(),
         }
     )
-    sim = Simulation(system, seed=seed, network=Network(latency=as_latency(latency)))
+    one_way = as_latency(latency)
+    if request_latency is not None or reply_latency is not None:
+        one_way = _alternating(
+            one_way if request_latency is None else as_latency(request_latency),
+            one_way if reply_latency is None else as_latency(reply_latency),
+        )
+    sim = Simulation(system, seed=seed, network=Network(latency=one_way))
     sim.set_clock("client", offset, rate)
     sim.set_clock("server", server_offset, server_rate)
     return sim.run(until=until)
@@ -989,12 +1040,36 @@ class SyncSample:
 
     ``time`` is the true time it happened; ``delay`` the round trip the
     client measured; ``bound`` Cristian's bound ``delay / 2``; ``error`` the
-    synchronised clock minus the server's clock at that instant.
+    synchronised clock minus the server's clock at that instant (positive:
+    the client is ahead).
 
     Examples
     --------
     >>> SyncSample(time=5.0, delay=4.0, bound=2.0, error=-1.5).within_bound
     True
+
+    Notes
+    -----
+    Where the bound comes from (Cristian 1989, §3). Let the round trip take
+    ``rtt`` of true time, which the client measures on its own clock, of rate
+    ``r_c``, as ``delay = r_c * rtt``. The server read its clock, ``T``, a
+    true time ``x`` after the client sent the request (``0 <= x <= rtt``: ``x``
+    is the request's one-way latency, ``rtt - x`` the reply's). When the reply
+    arrives the server's clock, of rate ``r_s``, reads ``T + r_s * (rtt - x)``;
+    the client sets its own to ``T + delay / 2``. So::
+
+        error = delay / 2 - r_s * (rtt - x)
+
+    With both rates 1 this is ``x - rtt / 2``, half the difference of the two
+    legs (0 when they are equal), between ``-delay / 2`` (the server read its
+    clock at the start: the client is ``delay / 2`` behind) and ``+delay / 2``
+    (it read it at the end: the client is ahead). With drift, ``x`` from 0 to
+    ``rtt`` puts the error in ``[delay / 2 - (r_s / r_c) * delay, delay / 2]``.
+
+    References
+    ----------
+    F. Cristian, "Probabilistic Clock Synchronization", *Distributed
+    Computing* 3(3), 1989, §3.
     """
 
     time: float
@@ -1018,7 +1093,8 @@ def sync_errors(
     instant the client applied the correction. With both clocks ticking at
     the same rate it lies within ``±delay / 2`` (Cristian 1989, §3): the
     server read its clock at some instant during the round trip, and the
-    client assumed the middle.
+    client assumed the middle. It is half the request's latency minus half
+    the reply's (``SyncSample`` derives it, with drift).
 
     Examples
     --------

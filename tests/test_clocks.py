@@ -192,6 +192,53 @@ def test_with_drift_the_bound_grows_by_the_rate_difference(
         assert s.error >= s.delay / 2 - (server_rate / rate) * s.delay - 1e-9
 
 
+@settings(max_examples=20, deadline=None, database=None)
+@given(st.floats(0, 10), st.floats(0, 10), st.floats(-100, 100), st.integers(1, 3))
+def test_unequal_legs_leave_half_their_difference(
+    request: float, reply: float, offset: float, probes: int
+) -> None:
+    """Cristian's analysis: the error is (request latency - reply latency) / 2, 0 when equal."""
+    sim = sync_run(
+        offset=offset, request_latency=request, reply_latency=reply, probes=probes, until=200.0
+    )
+    samples = sync_errors(sim)
+    assert len(samples) >= 2
+    for s in samples:
+        assert s.delay == pytest.approx(request + reply, abs=1e-9)
+        assert s.error == pytest.approx((request - reply) / 2, abs=1e-9)
+    same = sync_errors(sync_run(offset=offset, request_latency=reply, reply_latency=reply))
+    assert all(s.error == pytest.approx(0.0, abs=1e-9) for s in same)
+
+
+def test_requests_and_replies_each_draw_their_own_latency() -> None:
+    """With random latencies and several probes, every message takes its own direction's delay,
+    and each synchronisation's error is half the difference of its winning probe's two legs."""
+    sim = sync_run(
+        request_latency=uniform(10, 11), reply_latency=exponential(0.5), probes=3, seed=4
+    )
+    sent: dict[int, float] = {}
+    legs: dict[str, list[float]] = {"client": [], "server": []}
+    for e in sim.trace:
+        if e.kind == "send":
+            assert e.ref is not None
+            sent[e.ref] = e.time
+        elif e.kind == "deliver":
+            assert e.ref is not None and e.peer is not None
+            legs[e.peer].append(e.time - sent[e.ref])
+    assert len(legs["client"]) == len(legs["server"]) >= 15
+    assert all(10 <= d <= 11 for d in legs["client"])
+    assert all(d < 10 for d in legs["server"])
+    for s in sync_errors(sim):
+        # the legs of the winning probe: delay = request + reply, error = (request - reply) / 2
+        request = s.delay / 2 + s.error
+        assert 10 - 1e-9 <= request <= 11 + 1e-9
+
+
+def test_per_direction_latency_is_validated() -> None:
+    with pytest.raises(TypeError, match="latency must be"):
+        sync_run(request_latency="fast")  # type: ignore[arg-type]
+
+
 def test_without_compensation_the_client_lags_by_the_reply_latency() -> None:
     sim = sync_run(offset=50.0, latency=3.0, compensate=False, until=100.0)
     errors = {round(s.error, 9) for s in sync_errors(sim)}

@@ -22,6 +22,7 @@ from dslib.failure import (
     Update,
     apply_update,
     detection_experiment,
+    detection_summary,
     phi_from_intervals,
     phi_value,
     swim_experiment,
@@ -85,7 +86,53 @@ def test_phi_adapts_where_a_fixed_timeout_cannot() -> None:
     assert fixed["mistakes"] > 10 * max(1, phi["mistakes"])
     assert phi["detected"] and phi["detection time"] < 8.0
     quiet = detection_experiment(FixedTimeout(1.5), jitter=0.0, duration=400, seed=3)
-    assert quiet["mistakes"] == 0 and quiet["detection time"] == pytest.approx(1.55, abs=0.1)
+    # the last heartbeat left at the last whole period before the crash and took 1
+    last_arrival = math.floor(quiet["crash at"]) + 1.0
+    expected = last_arrival + 1.5 - quiet["crash at"]
+    assert quiet["mistakes"] == 0
+    assert expected - 1e-9 <= quiet["detection time"] <= expected + 1 / 20 + 1e-9
+
+
+def test_the_crash_falls_anywhere_in_a_heartbeat_period() -> None:
+    """A crash is not timed to the heartbeats: over seeds its phase spreads over the period,
+    so a fixed timeout T on a constant latency detects it after T + delay - period / 2 on
+    average, not always the shortest time T (as when every crash fell just before a heartbeat)."""
+    runs = [detection_experiment(FixedTimeout(2.0), duration=20, seed=s) for s in range(100)]
+    times = [r["detection time"] for r in runs]
+    assert statistics.fmean(times) == pytest.approx(2.0 + 1.0 - 0.5 + 1 / 40, abs=0.08)
+    assert min(times) >= 2.0 and max(times) <= 3.0 + 1 / 20 + 1e-9
+    phases = sorted(r["crash at"] % 1.0 for r in runs)
+    assert phases[0] < 0.05 and phases[-1] > 0.95
+    assert sum(p < 0.5 for p in phases) == pytest.approx(50, abs=15)
+    summary = detection_summary(FixedTimeout(2.0), seeds=range(100), duration=20)
+    assert summary["detection time"] == pytest.approx(statistics.fmean(times))
+    assert summary["detection time sd"] == pytest.approx(statistics.stdev(times))
+    assert summary["runs"] == summary["detected"] == 100 and summary["mistakes"] == 0.0
+
+
+def test_detection_experiment_rejects_a_crash_outside_the_run() -> None:
+    with pytest.raises(ValueError, match=r"the crash at 50.0 must fall in \(0, duration=50"):
+        detection_experiment(FixedTimeout(2.0), duration=50, crash_at=50.0)
+    # the default crash, 80% of the run plus up to a period, must fit in the run too
+    with pytest.raises(ValueError, match="give a longer duration or crash_at"):
+        detection_experiment(FixedTimeout(2.0), period=5.0, duration=10, seed=0)
+
+
+def test_detection_summary_validates_and_counts_mistakes() -> None:
+    with pytest.raises(ValueError, match="at least two"):
+        detection_summary(FixedTimeout(2.0), seeds=[1])
+    with pytest.raises(ValueError, match="at least two"):
+        detection_summary(FixedTimeout(2.0), seeds=[1, "2"])  # type: ignore[list-item]
+    seeds = range(5)
+    summary = detection_summary(FixedTimeout(1.5), seeds, jitter=0.5, duration=200)
+    runs = [
+        detection_experiment(FixedTimeout(1.5), jitter=0.5, duration=200, seed=s) for s in seeds
+    ]
+    each = [r["mistakes"] for r in runs]
+    assert summary["mistakes"] == statistics.fmean(each) > 0
+    assert summary["mistakes sd"] == pytest.approx(statistics.stdev(each))
+    wrong = statistics.fmean(r["wrongly suspected"] for r in runs)
+    assert summary["wrongly suspected"] == pytest.approx(wrong) and wrong > 0
 
 
 @given(st.integers(0, 1000), st.floats(0.0, 0.3))
@@ -150,6 +197,18 @@ def test_swim_counts_messages_for_an_early_crash(crash_at: float) -> None:
         n=8, protocol="all-to-all", duration=crash_at + 20, crash_at=crash_at, seed=1
     )
     assert baseline["messages per member per period"] == 7.0
+
+
+def test_a_member_declared_dead_before_it_crashed_is_a_false_positive() -> None:
+    """Without suspicion or indirect probes, 30% loss gets every member declared dead by every
+    other within a few periods, the one that crashes later included: 7 observers times 7
+    members, all false positives. Each observer knew of the crash from the start: detection 0."""
+    r = swim_experiment(n=8, loss=0.3, k=0, suspicion=False, duration=60, crash_at=30, seed=0)
+    assert r["false positives"] == 7 * 7
+    assert r["detected by all"] and r["first detection"] == r["last detection"] == 0.0
+    # with suspicion and indirect probes the same network gets no false positive
+    r = swim_experiment(n=8, loss=0.1, duration=60, crash_at=30, seed=0)
+    assert r["false positives"] == 0 and r["detected by all"] and r["first detection"] > 0
 
 
 def test_swim_crash_time_boundaries() -> None:
