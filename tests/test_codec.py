@@ -198,6 +198,8 @@ def frozen_dataclasses() -> list[type]:
     for info in pkgutil.walk_packages(dslib.__path__, "dslib."):
         if info.name in MOVED:
             continue  # an old path: it warns on import, and its classes are the new module's
+        if info.name.endswith(".__main__"):
+            continue  # a command (python -m ...): importing it runs it
         module = importlib.import_module(info.name)
         for obj in vars(module).values():
             if (

@@ -347,6 +347,40 @@ def test_counterexample_of_a_duplicating_network_gets_explicit_duplicates() -> N
     agrees_with_simulator(system, nav)
 
 
+def test_a_duplicating_counterexample_may_lose_a_message_it_delivered() -> None:
+    # The checker keeps a delivered message in flight, so it can deliver it and then lose
+    # it; the navigator must copy it before delivering (as replay does), or the loss is
+    # not possible there. It was not, before both used copies_first.
+    class Once(Node[int]):
+        def init(self, ctx: Context) -> int:
+            ctx.send("counter", "ping")
+            return 0
+
+    class Counts(Node[int]):
+        def init(self, ctx: Context) -> int:
+            return 0
+
+        def on_message(self, ctx: Context, state: int, src: str, msg: Any) -> int:
+            return state + 1
+
+    system = System({"once": Once(), "counter": Counts()})
+
+    def delivered_then_lost(state: Any) -> bool:
+        return state.node("counter") == 1 and not state.messages()
+
+    result = check(
+        ActorModel(system, duplicating=True, lossy=True),
+        goals={"delivered, then lost": delivered_then_lost},
+        boundary=lambda s: s.node("counter") > 1,
+    )
+    witness = result.witnesses["delivered, then lost"]
+    assert [a.kind for a in witness.actions[-2:]] == ["deliver", "drop"]
+    nav = Navigator.from_counterexample(system, witness)
+    assert [s[0] for s in nav.export()[-3:]] == ["duplicate", "deliver", "drop"]
+    assert nav.state.nodes == witness.final.nodes
+    agrees_with_simulator(system, nav)
+
+
 def test_a_lasso_loads_its_prefix_and_one_turn_of_its_cycle() -> None:
     system = ricart_agrawala(2)
     result = check(ActorModel(system, max_crashes=1, restart=False), eventually=[all_done])

@@ -94,10 +94,11 @@ from dslib.core import (
     System,
     check_hashable,
     check_state,
-    describe_event,
+    check_system,
+    handler_error,
     stable_repr,
 )
-from dslib.errors import HandlerError, ProtocolError
+from dslib.errors import ProtocolError
 
 __all__ = ["Action", "ActorModel", "ActorState"]
 
@@ -402,11 +403,7 @@ class ActorModel(Model[ActorState]):
         symmetric: Sequence[str] | Sequence[Sequence[str]] | None = None,
         name: str | None = None,
     ) -> None:
-        if not isinstance(system, System):
-            raise TypeError(
-                f"ActorModel takes a dslib.System, got {type(system).__name__}; "
-                "wrap your nodes: System({'a': NodeA(), ...})"
-            )
+        check_system(system, "ActorModel")
         if fifo and duplicating:
             raise ValueError(
                 "ActorModel: fifo=True and duplicating=True cannot be combined: a duplicating "
@@ -498,15 +495,11 @@ class ActorModel(Model[ActorState]):
             except ProtocolError:
                 raise
             except Exception as exc:
-                where = describe_event(event)
-                err = HandlerError(
-                    f"node {self.ids[j]!r} raised {type(exc).__name__}: {exc} while handling "
-                    f"{where} under the model checker; .trace holds the execution that led to "
-                    "the state where it happened",
-                    node=self.ids[j],
-                    event=where,
+                when = (
+                    "under the model checker; .trace holds the execution that led to the "
+                    "state where it happened"
                 )
-                raise err from exc
+                raise handler_error(self.ids[j], event, exc, when) from exc
             if state is None:
                 handler = {"message": "on_message", "timer": "on_timer"}.get(event[0], event[0])
                 check_state(state, self.ids[j], event, handler)

@@ -37,6 +37,7 @@ from dslib.check.model import Model, ModelError, short_repr
 from dslib.core import System, stable_repr
 
 if TYPE_CHECKING:
+    from dslib.check.actor import ActorModel
     from dslib.sim.simulator import Simulation
 
 __all__ = ["Counterexample", "Lasso", "Step", "replay", "text_table"]
@@ -289,6 +290,123 @@ class Lasso:
         return f"Lasso(prefix={len(self.prefix)} steps, cycle={len(self.cycle)} steps)"
 
 
+def actor_steps(
+    system: Any, counterexample: Any, who: str, accepted: str
+) -> tuple[list[Step], ActorModel]:
+    """The steps to take again, and the ``ActorModel``, of a counterexample of ``system``.
+
+    A ``Lasso`` gives its prefix and one turn of its cycle. ``replay`` and
+    ``Navigator.from_counterexample`` both start here, so that they load the
+    same steps and refuse the same inputs.
+
+    Parameters
+    ----------
+    system : System
+        The system the caller will run the steps on.
+    counterexample : Counterexample or Lasso
+        From ``check(ActorModel(system), ...)``.
+    who : str
+        The caller, for the messages.
+    accepted : str
+        What the caller accepts, for the message when it is given something else.
+
+    Returns
+    -------
+    (list of Step, ActorModel)
+
+    Raises
+    ------
+    TypeError
+        If it is not a counterexample or a lasso, does not come from an
+        ``ActorModel``, or ``system`` is not a ``System``.
+    ValueError
+        If the model's nodes are not the system's.
+
+    Examples
+    --------
+    The witness of a goal, one step from the initial state:
+
+    >>> from dslib.check import ActorModel, check
+    >>> from dslib.small_systems.mutex import ricart_agrawala
+    >>> system = ricart_agrawala(2)
+    >>> wants = {"p1 wants": lambda s: s.node("p1").status == "wanting"}
+    >>> witness = check(ActorModel(system), goals=wants).witnesses["p1 wants"]
+    >>> steps, model = actor_steps(system, witness, "demo", "a counterexample")
+    >>> [str(step.action) for step in steps], model.ids
+    (['None', "p1: timer 'want'"], ('p1', 'p2'))
+    >>> actor_steps(system, "trace", "demo", "a counterexample")
+    Traceback (most recent call last):
+    ...
+    TypeError: demo takes a counterexample, got str
+    """
+    from dslib.check.actor import ActorModel
+
+    if isinstance(counterexample, Lasso):
+        steps = list(counterexample.prefix.steps) + list(counterexample.cycle)
+        model = counterexample.prefix.model
+    elif isinstance(counterexample, Counterexample):
+        steps = list(counterexample.steps)
+        model = counterexample.model
+    else:
+        raise TypeError(f"{who} takes {accepted}, got {type(counterexample).__name__}")
+    if not isinstance(model, ActorModel):
+        raise TypeError(
+            f"{who} needs a counterexample of an ActorModel (a system of nodes); "
+            f"this one comes from {model!r}"
+        )
+    if not isinstance(system, System):
+        raise TypeError(f"{who}: system must be a dslib.System, got {type(system).__name__}")
+    if tuple(system.ids) != model.ids:
+        raise ValueError(
+            f"{who}: the system's nodes {list(system.ids)} are not the model's {list(model.ids)}"
+        )
+    return steps, model
+
+
+def copies_first(steps: Sequence[Step], model: ActorModel) -> list[tuple[str, str, Any] | None]:
+    """For each step, the message that a runtime must copy before it, if any.
+
+    On a duplicating network (``ActorModel(duplicating=True)``) a delivered
+    message stays in flight, as in TLA+ specifications. The simulator and the
+    navigator consume a message when they deliver it, so before delivering one
+    that a later step delivers or loses again, they make a copy (``duplicate``)
+    unless two are in flight already.
+
+    Parameters
+    ----------
+    steps : sequence of Step
+        From ``actor_steps``.
+    model : ActorModel
+        The model the steps come from.
+
+    Returns
+    -------
+    list of (src, dst, msg) or None
+        One entry per step: the message to copy before it, or ``None``.
+
+    Examples
+    --------
+    >>> from dslib.check import ActorModel, Action
+    >>> from dslib.small_systems.twophase import two_phase_system
+    >>> model = ActorModel(two_phase_system(2), duplicating=True)
+    >>> deliver = Action("deliver", "tm", "rm1", "prepared")
+    >>> steps = [Step(None, 0), Step(deliver, 1), Step(deliver, 2)]
+    >>> copies_first(steps, model)
+    [None, ('rm1', 'tm', 'prepared'), None]
+    """
+    if not model.duplicating:
+        return [None] * len(steps)
+    actions = [s.action for s in steps]
+    links = [
+        (a.src, a.node, a.msg) if a is not None and a.kind in ("deliver", "drop") else None
+        for a in actions
+    ]
+    return [
+        link if link is not None and a.kind == "deliver" and link in links[i + 1 :] else None
+        for i, (a, link) in enumerate(zip(actions, links, strict=True))
+    ]
+
+
 def replay(
     system: System, counterexample: Counterexample | Lasso, *, seed: int = 0, check: bool = True
 ) -> Simulation:
@@ -341,32 +459,12 @@ def replay(
     >>> sim.now, sorted(s.status for s in sim.states.values())
     (6.0, ['critical', 'critical'])
     """
-    from dslib.check.actor import ActorModel, ActorState
+    from dslib.check.actor import ActorState
     from dslib.sim.simulator import Simulation
 
-    if isinstance(counterexample, Lasso):
-        steps = list(counterexample.prefix.steps) + list(counterexample.cycle)
-        model = counterexample.prefix.model
-    elif isinstance(counterexample, Counterexample):
-        steps = list(counterexample.steps)
-        model = counterexample.model
-    else:
-        raise TypeError(
-            f"replay takes a Counterexample or a Lasso from check(), got "
-            f"{type(counterexample).__name__}"
-        )
-    if not isinstance(model, ActorModel):
-        raise TypeError(
-            "replay needs a counterexample of an ActorModel (a system of nodes); "
-            f"this one comes from {model!r}"
-        )
-    if not isinstance(system, System):
-        raise TypeError(f"replay: system must be a dslib.System, got {type(system).__name__}")
-    if tuple(system.ids) != model.system.ids:
-        raise ValueError(
-            f"replay: the system's nodes {list(system.ids)} are not the model's "
-            f"{list(model.system.ids)}"
-        )
+    steps, model = actor_steps(
+        system, counterexample, "replay", "a Counterexample or a Lasso from check()"
+    )
     sim = Simulation(system, seed=seed)
 
     def compare(i: int, state: ActorState) -> None:
@@ -389,22 +487,15 @@ def replay(
             )
 
     compare(0, steps[0].state)
-    triples = [
-        (s.action.src, s.action.node, s.action.msg)
-        if s.action is not None and s.action.kind in ("deliver", "drop")
-        else None
-        for s in steps
-    ]
+    copy = copies_first(steps, model)
     for i in range(1, len(steps)):
         action = steps[i].action
         kind = action.kind
         choices = list(action.choices) if action.choices else None
         if kind == "deliver":
-            triple = (action.src, action.node, action.msg)
-            if model.duplicating and triple in triples[i + 1 :]:
-                copies = Counter(sim.in_flight())[triple]
-                if copies < 2:
-                    sim.duplicate(*triple)
+            message = copy[i]
+            if message is not None and Counter(sim.in_flight())[message] < 2:
+                sim.duplicate(*message)
             sim.deliver(action.src, action.node, action.msg, choices=choices)
         elif kind == "fire":
             sim.fire(action.node, action.msg, choices=choices)

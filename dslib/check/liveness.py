@@ -294,10 +294,7 @@ def fair_components(
     >>> components, dist
     ([[0, 1]], [0, 1, -1])
     """
-    model = graph.model
-    wf = fairness if fairness is not None else model.fairness
-    sf = strong_fairness if strong_fairness is not None else _model_sf(model)
-    return _fair_components(graph, _Classes(graph, wf, sf), goal, trigger)
+    return _fair_components(graph, _classes(graph, fairness, strong_fairness), goal, trigger)
 
 
 def _fair_components(
@@ -347,14 +344,19 @@ def _fair_components(
     return fair_ones, dist, pred
 
 
-def _model_sf(model: Model[Any]) -> Fairness | None:
-    sf = getattr(model, "strong_fairness", None)
+def _classes(
+    graph: StateGraph, fairness: Fairness | None, strong_fairness: Fairness | None
+) -> _Classes:
+    """The fairness classes of the graph's edges; by default, the model's own."""
+    model = graph.model
+    wf = fairness if fairness is not None else model.fairness
+    sf = strong_fairness
     if sf is None:
-        return None
-    # The default hook answers None for every action: skip the work.
-    if getattr(sf, "__func__", None) is Model.strong_fairness:
-        return None
-    return sf
+        sf = getattr(model, "strong_fairness", None)
+        # The default hook answers None for every action: skip the work.
+        if getattr(sf, "__func__", None) is Model.strong_fairness:
+            sf = None
+    return _Classes(graph, wf, sf)
 
 
 def _path(
@@ -394,13 +396,11 @@ def _path(
 
 def _lasso(
     graph: StateGraph,
-    wf: Fairness,
-    sf: Fairness | None,
+    cls: _Classes,
     name: str,
     trigger: Callable[[Any], Any] | None,
     goal: Callable[[Any], Any],
 ) -> Lasso | None:
-    cls = _Classes(graph, wf, sf)
     components, dist, pred = _fair_components(graph, cls, goal, trigger)
     if not components:
         return None
@@ -550,9 +550,7 @@ def check_eventually(
         raise TypeError(f"check_eventually: goal={goal!r} must be a function of a state")
     _check_fairness(fairness, strong_fairness, "check_eventually")
     g = _graph(model, graph, boundary, constraint, max_states)
-    wf = fairness if fairness is not None else model.fairness
-    sf = strong_fairness if strong_fairness is not None else _model_sf(model)
-    return _lasso(g, wf, sf, name, None, goal)
+    return _lasso(g, _classes(g, fairness, strong_fairness), name, None, goal)
 
 
 def check_leads_to(
@@ -623,6 +621,4 @@ def check_leads_to(
             raise TypeError(f"check_leads_to: {what}={fn!r} must be a function of a state")
     _check_fairness(fairness, strong_fairness, "check_leads_to")
     g = _graph(model, graph, boundary, constraint, max_states)
-    wf = fairness if fairness is not None else model.fairness
-    sf = strong_fairness if strong_fairness is not None else _model_sf(model)
-    return _lasso(g, wf, sf, name, p, q)
+    return _lasso(g, _classes(g, fairness, strong_fairness), name, p, q)

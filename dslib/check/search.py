@@ -64,6 +64,8 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from dslib.check.counterexample import Counterexample, Lasso, Step
+from dslib.check.graph import state_graph
+from dslib.check.liveness import _check_fairness, check_eventually, check_leads_to
 from dslib.check.model import Model, ModelError, short_repr
 from dslib.errors import HandlerError, ProtocolError
 
@@ -456,13 +458,16 @@ class _Search:
             self.bar.update(len(self.parent) - self.bar.n)
         return self.time_limit is not None and time.perf_counter() - self.start > self.time_limit
 
-    def on_new(self, state: Any, fp: int) -> None:
-        """Check the properties of a newly seen state (the slow path of the loops)."""
+    def on_new(self, state: Any, fp: int) -> bool:
+        """Check the properties of a newly seen state; True when the search is done with
+        its goals (see ``done_with_goals``)."""
         for name, inv in self.invariants:
             if not inv(state):
                 raise _Found("invariant", name, state, fp)
         if self.goals:
             self.check_goals(state, fp)
+            return self.done_with_goals()
+        return False
 
     def check_goals(self, state: Any, fp: int) -> None:
         """Record a witness for every goal not reached yet that holds in ``state``."""
@@ -536,12 +541,7 @@ class _Search:
         return states, fps
 
     # -- the strategies -----------------------------------------------------------------
-    def bfs(self) -> str:
-        frontier, frontier_fp = self.initial()
-        if self.done_with_goals():
-            return "goals reached"
-        if self.bound:
-            return "bound"
+    def bfs(self, frontier: list[Any], frontier_fp: list[int]) -> str:
         parent = self.parent
         fp_of = self.fp
         actions = self.model.actions
@@ -588,16 +588,10 @@ class _Search:
                             self.bound = f"state bound (max_states={max_states:,})"
                             return "bound"
                         parent[ft] = fs
-                        if invariants:
-                            for name, inv in invariants:
-                                if not inv(t):
-                                    raise _Found("invariant", name, t, ft)
-                        if self.goals:
-                            self.check_goals(t, ft)
-                            if self.done_with_goals():
-                                self.depth = depth + 1
-                                self.generated += generated
-                                return "goals reached"
+                        if (invariants or self.goals) and self.on_new(t, ft):
+                            self.depth = depth + 1
+                            self.generated += generated
+                            return "goals reached"
                         append_state(t)
                         append_fp(ft)
                     if deadlock and generated == before:
@@ -634,12 +628,7 @@ class _Search:
                     return True
         return False
 
-    def dfs(self) -> str:
-        states, fps = self.initial()
-        if self.done_with_goals():
-            return "goals reached"
-        if self.bound:
-            return "bound"
+    def dfs(self, states: list[Any], fps: list[int]) -> str:
         stack_s = states[::-1]
         stack_f = fps[::-1]
         stack_d = [0] * len(states)
@@ -700,15 +689,9 @@ class _Search:
                         depth_of[ft] = d + 1
                     if d + 1 > self.depth:
                         self.depth = d + 1
-                    if invariants:
-                        for name, inv in invariants:
-                            if not inv(t):
-                                raise _Found("invariant", name, t, ft)
-                    if self.goals:
-                        self.check_goals(t, ft)
-                        if self.done_with_goals():
-                            self.generated += generated
-                            return "goals reached"
+                    if (invariants or self.goals) and self.on_new(t, ft):
+                        self.generated += generated
+                        return "goals reached"
                     stack_s.append(t)
                     stack_f.append(ft)
                     stack_d.append(d + 1)
@@ -728,12 +711,7 @@ class _Search:
             return "bound"
         return "exhausted"
 
-    def walks(self, walks: int, seed: int) -> str:
-        states, fps = self.initial()
-        if self.done_with_goals():
-            return "goals reached"
-        if self.bound:
-            return "bound"
+    def walks(self, states: list[Any], fps: list[int], walks: int, seed: int) -> str:
         rng = random.Random(seed)
         parent = self.parent
         fp_of = self.fp
@@ -772,8 +750,7 @@ class _Search:
                                 return "bound"
                             parent[ft] = fs
                             self.depth = max(self.depth, d + 1)
-                            self.on_new(t, ft)
-                            if self.done_with_goals():
+                            if self.on_new(t, ft):
                                 return "goals reached"
                         if i == chosen:
                             nxt, nxt_fp = t, ft
@@ -1087,9 +1064,7 @@ def check(
         raise TypeError(f"check: boundary={boundary!r} must be a function of a state")
     if constraint is not None and not callable(constraint):
         raise TypeError(f"check: constraint={constraint!r} must be a function of a state")
-    for what, fn in (("fairness", fairness), ("strong_fairness", strong_fairness)):
-        if fn is not None and not callable(fn):
-            raise TypeError(f"check: {what}={fn!r} must be a function of an action")
+    _check_fairness(fairness, strong_fairness, "check")
     invs = properties(invariants, "invariant")
     gls = properties(goals, "goal")
     evs = properties(eventually, "eventually")
@@ -1109,12 +1084,17 @@ def check(
     search.stop_at_goals = not (evs or lts)
     found: _Found | None = None
     try:
-        if strategy == "bfs":
-            reason = search.bfs()
+        states, fps = search.initial()
+        if search.done_with_goals():
+            reason = "goals reached"
+        elif search.bound:
+            reason = "bound"
+        elif strategy == "bfs":
+            reason = search.bfs(states, fps)
         elif strategy == "dfs":
-            reason = search.dfs()
+            reason = search.dfs(states, fps)
         else:
-            reason = search.walks(walks, seed)
+            reason = search.walks(states, fps, walks, seed)
     except _Found as exc:
         found = exc
         reason = "violation"
@@ -1162,9 +1142,6 @@ def check(
         result.ok = False
         result.unchecked = tuple(name for name, _, _ in liveness)
     elif liveness:
-        from dslib.check.graph import state_graph
-        from dslib.check.liveness import check_eventually, check_leads_to
-
         graph = state_graph(model, boundary=boundary, constraint=constraint, max_states=None)
         for name, p, q in liveness:
             common: dict[str, Any] = {

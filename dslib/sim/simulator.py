@@ -54,8 +54,16 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from dslib.core import NOTHING_PERSISTED, Context, System, check_state, describe_event
-from dslib.errors import HandlerError, ProtocolError
+from dslib.core import (
+    NOTHING_PERSISTED,
+    Context,
+    System,
+    check_seed,
+    check_state,
+    check_system,
+    handler_error,
+)
+from dslib.errors import ProtocolError
 from dslib.sim.history import Event, History
 from dslib.sim.nemesis import (
     ClockSkew,
@@ -181,13 +189,8 @@ class Simulation:
         nemesis: Nemesis | None = None,
         record_trace: bool = True,
     ) -> None:
-        if not isinstance(system, System):
-            raise TypeError(
-                f"Simulation takes a dslib.System, got {type(system).__name__}; "
-                "wrap your nodes: System({'a': NodeA(), ...})"
-            )
-        if not isinstance(seed, int) or isinstance(seed, bool):
-            raise TypeError(f"Simulation: seed={seed!r} must be an int")
+        check_system(system, "Simulation")
+        check_seed(seed, "Simulation")
         if network is None:
             network = Network()
         if not isinstance(network, Network):
@@ -679,18 +682,6 @@ class Simulation:
         skew = self._clock.get(node_id)
         return self.now if skew is None else skew[0] + skew[1] * self.now
 
-    def _fail(self, node_id: str, event: tuple[Any, ...], exc: BaseException) -> HandlerError:
-        where = describe_event(event)
-        err = HandlerError(
-            f"node {node_id!r} raised {type(exc).__name__}: {exc} while handling {where} "
-            f"at time {self.now} (event {self.events}); the trace so far is in .trace",
-            node=node_id,
-            event=where,
-            trace=self.trace,
-        )
-        err.__cause__ = exc
-        return err
-
     def _call(self, node_id: str, event: tuple[Any, ...], handler: str, *args: Any) -> None:
         """Call ``handler`` of ``node_id`` for ``event``, then record its new state and effects.
 
@@ -706,7 +697,8 @@ class Simulation:
         except ProtocolError:
             raise
         except Exception as exc:
-            raise self._fail(node_id, event, exc) from exc
+            when = f"at time {self.now} (event {self.events}); the trace so far is in .trace"
+            raise handler_error(node_id, event, exc, when, self.trace) from exc
         old = self._states.get(node_id, _NO_STATE)  # none yet, at init and restart
         if state is not old:
             check_state(state, node_id, event, handler)

@@ -75,7 +75,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
-from dslib.core import System, stable_repr
+from dslib.core import System, check_seed, stable_repr
 from dslib.sim.history import History
 from dslib.sim.simulator import Simulation
 from dslib.testing.machine import (
@@ -334,8 +334,7 @@ def _similar(stepper: Stepper, step: Step) -> Step | None:
     or the same timer of the same node (a message's contents change when an earlier step
     is removed: a restart count, a request id)."""
     if isinstance(step, (Deliver, Lose, Duplicate)):
-        kind = {Deliver: "deliver", Lose: "drop", Duplicate: "duplicate"}[type(step)]
-        for option in stepper.options(kind):
+        for option in stepper.options(step.kind):
             if (option.src, option.dst) == (step.src, step.dst) and type(option.msg) is type(
                 step.msg
             ):
@@ -485,8 +484,7 @@ def find_bug(
         raise ValueError(f"find_bug: max_examples={max_examples} must be >= 1")
     if not (isinstance(steps, int) and not isinstance(steps, bool) and steps >= 1):
         raise ValueError(f"find_bug: steps={steps!r} must be an int >= 1")
-    if not (isinstance(seed, int) and not isinstance(seed, bool)):
-        raise TypeError(f"find_bug: seed={seed!r} must be an int")
+    check_seed(seed, "find_bug")
     if not (isinstance(shrink_budget, int) and shrink_budget >= 0):
         raise ValueError(f"find_bug: shrink_budget={shrink_budget!r} must be an int >= 0")
     table = dict(DEFAULT_WEIGHTS)

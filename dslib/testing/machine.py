@@ -85,7 +85,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -141,39 +141,36 @@ SETTLE_LIMIT = 64
 
 # -- steps ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class Deliver:
+class _MessageStep:
+    """A step taken on the in-flight message ``msg`` from ``src`` to ``dst``."""
+
+    src: str
+    dst: str
+    msg: Any
+    kind: ClassVar[str]  # the kind of step, as ``Stepper.options`` names it
+    verb: ClassVar[str]  # what the step does, as its text says it
+
+    def __str__(self) -> str:
+        return f"{self.verb} {self.src} → {self.dst}: {stable_repr(self.msg)}"
+
+
+class Deliver(_MessageStep):
     """Deliver the in-flight message ``msg`` from ``src`` to ``dst``."""
 
-    src: str
-    dst: str
-    msg: Any
-
-    def __str__(self) -> str:
-        return f"deliver {self.src} → {self.dst}: {stable_repr(self.msg)}"
+    kind = verb = "deliver"
 
 
-@dataclass(frozen=True)
-class Lose:
+class Lose(_MessageStep):
     """Lose the in-flight message ``msg`` from ``src`` to ``dst``."""
 
-    src: str
-    dst: str
-    msg: Any
-
-    def __str__(self) -> str:
-        return f"lose {self.src} → {self.dst}: {stable_repr(self.msg)}"
+    kind = "drop"
+    verb = "lose"
 
 
-@dataclass(frozen=True)
-class Duplicate:
+class Duplicate(_MessageStep):
     """Make a second copy of the in-flight message ``msg`` from ``src`` to ``dst``."""
 
-    src: str
-    dst: str
-    msg: Any
-
-    def __str__(self) -> str:
-        return f"duplicate {self.src} → {self.dst}: {stable_repr(self.msg)}"
+    kind = verb = "duplicate"
 
 
 @dataclass(frozen=True)
@@ -576,8 +573,7 @@ class Stepper:
         if isinstance(step, Deliver):
             return (step.src, step.dst, step.msg) in self.deliverable()
         if isinstance(step, (Lose, Duplicate)):
-            kind = "drop" if isinstance(step, Lose) else "duplicate"
-            return kind in self.faults and (step.src, step.dst, step.msg) in self.in_flight()
+            return step.kind in self.faults and (step.src, step.dst, step.msg) in self.in_flight()
         if isinstance(step, Invoke):
             return step in self.options("invoke")
         if isinstance(step, Fire):
@@ -840,6 +836,19 @@ def _index() -> st.SearchStrategy[int]:
     return st.integers(min_value=0, max_value=1023)
 
 
+def _step_rule(kind: str, doc: str) -> Callable[..., None]:
+    """The rule of ``SystemMachine`` that takes a step of ``kind`` (``Stepper.take``)."""
+    indexed = kind not in ("settle", "heal")  # at most one such step: nothing to choose
+
+    def take(self: SystemMachine, i: int = 0) -> None:
+        self._take(kind, i)
+
+    take.__name__ = take.__qualname__ = kind  # hypothesis prints steps by this name
+    take.__doc__ = doc
+    chosen = rule(i=_index()) if indexed else rule()
+    return precondition(lambda self: self._can(kind))(chosen(take))
+
+
 class SystemMachine(RuleBasedStateMachine):
     """A hypothesis state machine whose rules are the steps of a distributed system's run.
 
@@ -909,71 +918,23 @@ class SystemMachine(RuleBasedStateMachine):
         self.stepper = cfg.stepper(self.workload)
         self._cache.clear()
 
-    @precondition(lambda self: self._can("deliver"))
-    @rule(i=_index())
-    def deliver(self, i: int) -> None:
-        """Deliver one deliverable message."""
-        self._take("deliver", i)
-
-    @precondition(lambda self: self._can("settle"))
-    @rule()
-    def settle(self) -> None:
-        """Deliver every deliverable message, oldest first, until the network is quiet."""
-        self._take("settle")
-
-    @precondition(lambda self: self._can("invoke"))
-    @rule(i=_index())
-    def invoke(self, i: int) -> None:
-        """A client invokes its next operation."""
-        self._take("invoke", i)
-
-    @precondition(lambda self: self._can("fire"))
-    @rule(i=_index())
-    def fire(self, i: int) -> None:
-        """Fire a timer."""
-        self._take("fire", i)
-
-    @precondition(lambda self: self._can("drop"))
-    @rule(i=_index())
-    def drop(self, i: int) -> None:
-        """Lose one in-flight message."""
-        self._take("drop", i)
-
-    @precondition(lambda self: self._can("duplicate"))
-    @rule(i=_index())
-    def duplicate(self, i: int) -> None:
-        """Duplicate one in-flight message."""
-        self._take("duplicate", i)
-
-    @precondition(lambda self: self._can("crash"))
-    @rule(i=_index())
-    def crash(self, i: int) -> None:
-        """Crash a node."""
-        self._take("crash", i)
-
-    @precondition(lambda self: self._can("restart"))
-    @rule(i=_index())
-    def restart(self, i: int) -> None:
-        """Restart a crashed node."""
-        self._take("restart", i)
-
-    @precondition(lambda self: self._can("partition"))
-    @rule(i=_index())
-    def partition(self, i: int) -> None:
-        """Split the network into a partition of one of the configured shapes."""
-        self._take("partition", i)
-
-    @precondition(lambda self: self._can("heal"))
-    @rule()
-    def heal(self) -> None:
-        """Heal the network."""
-        self._take("heal")
-
-    @precondition(lambda self: self._can("skew"))
-    @rule(i=_index())
-    def skew(self, i: int) -> None:
-        """Skew one node's clock."""
-        self._take("skew", i)
+    # One rule per kind of step (the table above): possible when the stepper has such a
+    # step; hypothesis draws ``i``, which picks among them (``Stepper.take``).
+    deliver = _step_rule("deliver", "Deliver one deliverable message.")
+    settle = _step_rule(
+        "settle", "Deliver every deliverable message, oldest first, until the network is quiet."
+    )
+    invoke = _step_rule("invoke", "A client invokes its next operation.")
+    fire = _step_rule("fire", "Fire a timer.")
+    drop = _step_rule("drop", "Lose one in-flight message.")
+    duplicate = _step_rule("duplicate", "Duplicate one in-flight message.")
+    crash = _step_rule("crash", "Crash a node.")
+    restart = _step_rule("restart", "Restart a crashed node.")
+    partition = _step_rule(
+        "partition", "Split the network into a partition of one of the configured shapes."
+    )
+    heal = _step_rule("heal", "Heal the network.")
+    skew = _step_rule("skew", "Skew one node's clock.")
 
     @precondition(
         lambda self: self.stepper is not None and not any(self._can(k) for k in STEP_KINDS)

@@ -20,6 +20,7 @@ from dslib.consistency.results import ConsistencyResult
 from dslib.consistency.sessions import SessionResult
 from dslib.core import stable_repr
 from dslib.sim.history import History, Operation
+from dslib.viz.plots import _new_axes
 
 __all__ = ["linearization_points", "plot_history"]
 
@@ -171,11 +172,7 @@ def plot_history(
     span = max(hi - lo, 1e-9)
     right = hi + 0.08 * span  # where open (info) intervals end
 
-    if ax is None:
-        from matplotlib.figure import Figure
-
-        fig = Figure(figsize=(7.0, 1.3 + 0.6 * max(1, len(processes))), dpi=100)
-        ax = fig.add_subplot()
+    ax = _new_axes(ax, (7.0, 1.3 + 0.6 * max(1, len(processes))))
     fig = ax.figure
 
     core: set[int] = set()

@@ -20,6 +20,16 @@ def _new_axes(ax: Any, figsize: tuple[float, float]) -> Any:
     return fig.add_subplot()
 
 
+def _finish(ax: Any, title: str | None, legend: bool = False) -> Any:
+    """Add the legend (when several series share the axes) and the title; lay out; the figure."""
+    if legend:
+        ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.figure.tight_layout()
+    return ax.figure
+
+
 def _series(data: Any) -> dict[str, list[float]]:
     """Normalise a Trace, a list of numbers, or a mapping name -> (Trace | numbers)."""
     if isinstance(data, Trace):
@@ -65,12 +75,7 @@ def latency_histogram(data: Any, bins: int = 30, ax: Any = None, title: str | No
         ax.hist(values, bins=bins, alpha=0.6, label=name)
     ax.set_xlabel("latency")
     ax.set_ylabel("messages")
-    if len(series) > 1:
-        ax.legend(fontsize=8)
-    if title:
-        ax.set_title(title, fontsize=10)
-    ax.figure.tight_layout()
-    return ax.figure
+    return _finish(ax, title, legend=len(series) > 1)
 
 
 def latency_cdf(
@@ -113,12 +118,7 @@ def latency_cdf(
     ax.set_xlabel(xlabel)
     ax.set_ylabel("fraction at or below")
     ax.set_ylim(0, 1.02)
-    if len(series) > 1:
-        ax.legend(fontsize=8)
-    if title:
-        ax.set_title(title, fontsize=10)
-    ax.figure.tight_layout()
-    return ax.figure
+    return _finish(ax, title, legend=len(series) > 1)
 
 
 def topology(source: Trace | System, ax: Any = None, title: str | None = None) -> Any:
@@ -174,7 +174,4 @@ def topology(source: Trace | System, ax: Any = None, title: str | None = None) -
     )
     nx.draw_networkx_labels(graph, pos, labels={n: n for n in nodes}, ax=ax, font_size=8)
     ax.set_axis_off()
-    if title:
-        ax.set_title(title, fontsize=10)
-    ax.figure.tight_layout()
-    return ax.figure
+    return _finish(ax, title)

@@ -59,6 +59,7 @@ from dslib.raft.core import (
     RequestVoteReply,
 )
 from dslib.sim.simulator import Simulation
+from dslib.viz.plots import _new_axes
 
 __all__ = [
     "ClientView",
@@ -403,15 +404,6 @@ def _short(value: Any, width: int = 22) -> str:
     else:
         text = stable_repr(value)
     return text if len(text) <= width else text[: width - 2] + ".."
-
-
-def _new_axes(ax: Any, figsize: tuple[float, float]) -> Any:
-    if ax is not None:
-        return ax
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=figsize, dpi=100)
-    return fig.add_subplot()
 
 
 def _title(view: RaftView) -> str:

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from dslib.sim.trace import Trace, TraceEvent
+from dslib.viz.plots import _new_axes
 
 __all__ = ["message_label", "space_time_diagram"]
 
@@ -85,8 +86,6 @@ def space_time_diagram(
     >>> space_time_diagram(t)
     <Figure size 700x170 with 1 Axes>
     """
-    from matplotlib.figure import Figure
-
     events = list(trace)
     if nodes is None:
         found = {e.node for e in events if e.node is not None}
@@ -120,15 +119,13 @@ def space_time_diagram(
                 arrows.append((s, e))
     if labels is None:
         labels = len(arrows) <= 40
-    if ax is None:
-        if figsize is None:
-            # Wider for busy traces: an inch per 20 messages past 40, up to 14 inches.
-            figsize = (
-                7.0 + min(7.0, max(0, len(arrows) - 40) / 20),
-                0.8 + 0.45 * max(2, len(nodes)),
-            )
-        fig = Figure(figsize=figsize, dpi=100)
-        ax = fig.add_subplot()
+    if figsize is None:
+        # Wider for busy traces: an inch per 20 messages past 40, up to 14 inches.
+        figsize = (
+            7.0 + min(7.0, max(0, len(arrows) - 40) / 20),
+            0.8 + 0.45 * max(2, len(nodes)),
+        )
+    ax = _new_axes(ax, figsize)
     fig = ax.figure
 
     def y(node: str) -> float:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from dslib.architectures.compare import ARCHITECTURES, run_architecture
-from dslib.widgets.base import Explorer, figure_png, parameters
+from dslib.widgets.base import ControlTable, Explorer, controls, parameters
 
 __all__ = ["ArchitectureExplorer", "architecture_figure", "architecture_results"]
 
@@ -93,6 +93,15 @@ def architecture_figure(results: Sequence[dict[str, Any]], title: str | None = N
     return fig
 
 
+_CONTROLS: ControlTable = {
+    "requests": ("IntSlider", {"min": 20, "max": 400, "step": 10, "description": "requests"}),
+    "rate": ("FloatSlider", {"min": 0.2, "max": 3.0, "step": 0.1, "description": "rate"}),
+    "loss": ("FloatSlider", {"min": 0.0, "max": 0.3, "step": 0.02, "description": "loss"}),
+    "fail": ("Checkbox", {"description": "one node fails"}),
+    "seed": ("IntSlider", {"min": 0, "max": 20, "description": "seed"}),
+}
+
+
 class ArchitectureExplorer(Explorer):
     """Controls for ``architecture_results``; the figure is redrawn on every change.
 
@@ -101,8 +110,6 @@ class ArchitectureExplorer(Explorer):
     """
 
     def __init__(self, **initial: Any) -> None:
-        import ipywidgets as w
-
         params: dict[str, Any] = {
             "requests": 150,
             "rate": 1.0,
@@ -111,47 +118,11 @@ class ArchitectureExplorer(Explorer):
             "seed": 0,
         }
         params = parameters("ArchitectureExplorer", params, initial)
-        style = {"description_width": "80px"}
-        self.controls: dict[str, Any] = {
-            "requests": w.IntSlider(
-                value=params["requests"],
-                min=20,
-                max=400,
-                step=10,
-                description="requests",
-                style=style,
-            ),
-            "rate": w.FloatSlider(
-                value=params["rate"], min=0.2, max=3.0, step=0.1, description="rate", style=style
-            ),
-            "loss": w.FloatSlider(
-                value=params["loss"], min=0.0, max=0.3, step=0.02, description="loss", style=style
-            ),
-            "fail": w.Checkbox(value=params["fail"], description="one node fails"),
-            "seed": w.IntSlider(
-                value=params["seed"], min=0, max=20, description="seed", style=style
-            ),
-        }
-        self.image = w.Image(format="png")
+        self.controls = controls(params, _CONTROLS, "80px")
         self.results: list[dict[str, Any]] = []
-        self.figure: Any = None
-        for control in self.controls.values():
-            control.observe(self._changed, names="value")
-        self.widget = w.VBox(
-            [
-                w.HBox(
-                    [
-                        w.VBox(list(self.controls.values())[:3]),
-                        w.VBox(list(self.controls.values())[3:]),
-                    ]
-                ),
-                self.image,
-            ]
-        )
-        self.update()
+        self._start([("requests", "rate", "loss"), ("fail", "seed")])
 
     def update(self) -> None:
         """Run every architecture with the current values and redraw."""
         self.results = architecture_results(**self.values())
-        self.figure = architecture_figure(self.results)
-        self.image.value = figure_png(self.figure, dpi=80)
+        self._show(architecture_figure(self.results))

@@ -13,7 +13,7 @@ from typing import Any
 
 import dslib.viz  # noqa: F401  (registers the PNG renderer of bare figures)
 from dslib.cap import CONFIGURATIONS, CapResult, cap_compare, stale_reads
-from dslib.widgets.base import Explorer, figure_png, parameters
+from dslib.widgets.base import ControlTable, Explorer, controls, parameters
 
 __all__ = ["CapPlayground", "cap_figure", "cap_scenario", "isolation_options"]
 
@@ -191,8 +191,6 @@ class CapPlayground(Explorer):
     """
 
     def __init__(self, **initial: Any) -> None:
-        import ipywidgets as widgets
-
         params: dict[str, Any] = {
             "partition": True,
             "window": (40.0, 160.0),
@@ -202,46 +200,25 @@ class CapPlayground(Explorer):
             "seed": 0,
         }
         params = parameters("CapPlayground", params, initial)
-        style = {"description_width": "80px"}
         options = [label for label, _ in isolation_options(params["servers"])]
-        self.controls: dict[str, Any] = {
-            "partition": widgets.Checkbox(value=params["partition"], description="partition"),
-            "window": widgets.FloatRangeSlider(
-                value=params["window"],
-                min=0.0,
-                max=300.0,
-                step=5.0,
-                description="from / heal",
-                style=style,
+        table: ControlTable = {
+            "partition": ("Checkbox", {"description": "partition"}),
+            "window": (
+                "FloatRangeSlider",
+                {"min": 0.0, "max": 300.0, "step": 5.0, "description": "from / heal"},
             ),
-            "isolated": widgets.Dropdown(
-                options=options, value=params["isolated"], description="cut off", style=style
+            "isolated": ("Dropdown", {"options": options, "description": "cut off"}),
+            "servers": ("ToggleButtons", {"options": [3, 5], "description": "servers"}),
+            "latency": (
+                "FloatSlider",
+                {"min": 0.5, "max": 10.0, "step": 0.5, "description": "latency"},
             ),
-            "servers": widgets.ToggleButtons(
-                options=[3, 5], value=params["servers"], description="servers", style=style
-            ),
-            "latency": widgets.FloatSlider(
-                value=params["latency"],
-                min=0.5,
-                max=10.0,
-                step=0.5,
-                description="latency",
-                style=style,
-            ),
-            "seed": widgets.IntSlider(
-                value=params["seed"], min=0, max=99, description="seed", style=style
-            ),
+            "seed": ("IntSlider", {"min": 0, "max": 99, "description": "seed"}),
         }
-        self.image = widgets.Image(format="png")
+        self.controls = controls(params, table, "80px")
         self.results: dict[str, CapResult] = {}
-        self.figure: Any = None
         self._busy = False
-        for name, control in self.controls.items():
-            control.observe(self._servers_changed if name == "servers" else self._changed, "value")
-        left = widgets.VBox([self.controls[k] for k in ("partition", "window", "isolated")])
-        right = widgets.VBox([self.controls[k] for k in ("servers", "latency", "seed")])
-        self.widget = widgets.VBox([widgets.HBox([left, right]), self.image])
-        self.update()
+        self._start([("partition", "window", "isolated"), ("servers", "latency", "seed")])
 
     def update(self) -> None:
         """Run both configurations with the current values and redraw."""
@@ -257,20 +234,19 @@ class CapPlayground(Explorer):
             latency=v["latency"],
             seed=v["seed"],
         )
-        self.figure = cap_figure(self.results)
-        self.image.value = figure_png(self.figure, dpi=72, fast=True)
-
-    def _servers_changed(self, change: Any) -> None:
-        self._busy = True
-        try:
-            self.controls["isolated"].options = [
-                label for label, _ in isolation_options(change["new"])
-            ]
-            self.controls["isolated"].value = "s1"
-        finally:
-            self._busy = False
-        self.update()
+        self._show(cap_figure(self.results), dpi=72, fast=True)
 
     def _changed(self, change: Any) -> None:
-        if not self._busy:
+        if change["owner"] is self.controls["servers"]:
+            # Other servers: other choices of whom to cut off, and one redraw for both changes.
+            self._busy = True
+            try:
+                self.controls["isolated"].options = [
+                    label for label, _ in isolation_options(change["new"])
+                ]
+                self.controls["isolated"].value = "s1"
+            finally:
+                self._busy = False
+            self.update()
+        elif not self._busy:
             self.update()

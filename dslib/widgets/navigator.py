@@ -68,11 +68,17 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple, cast
 
 from dslib.check.actor import Action, ActorModel, ActorState
-from dslib.check.counterexample import Counterexample, Lasso, text_table
+from dslib.check.counterexample import (
+    Counterexample,
+    Lasso,
+    actor_steps,
+    copies_first,
+    text_table,
+)
 from dslib.check.model import ModelError, short_repr
 from dslib.check.search import CheckResult, PropertySpec, properties
 from dslib.codec import decode_value, dump_document, encode_value, load_document
-from dslib.core import System, stable_repr
+from dslib.core import System, check_seed, check_system, stable_repr
 from dslib.sim.nemesis import Heal, Partition
 from dslib.sim.simulator import Simulation
 from dslib.sim.trace import Trace, TraceEvent
@@ -580,19 +586,14 @@ class Navigator:
         initial: int = 0,
         seed: int = 0,
     ) -> None:
-        if not isinstance(system, System):
-            raise TypeError(
-                f"Navigator takes a dslib.System, got {type(system).__name__}; "
-                "wrap your nodes: System({'a': NodeA(), ...})"
-            )
+        check_system(system, "Navigator")
         if isinstance(faults, str):
             raise ValueError(f"faults={faults!r} must be a list of fault kinds, e.g. ['crash']")
         self.faults = tuple(faults)
         unknown = [f for f in self.faults if f not in FAULTS]
         if unknown:
             raise ValueError(f"faults: unknown {unknown}; allowed: {', '.join(FAULTS)}")
-        if not isinstance(seed, int) or isinstance(seed, bool):
-            raise TypeError(f"Navigator: seed={seed!r} must be an int")
+        check_seed(seed, "Navigator")
         self.system = system
         self.seed = seed
         self.invariants = properties(invariants, "invariant")
@@ -711,7 +712,8 @@ class Navigator:
         Raises
         ------
         TypeError
-            If it is not a counterexample of an ``ActorModel``.
+            If it is not a counterexample of an ``ActorModel``, or ``system`` is not a
+            ``System``.
         ValueError
             If the model's nodes are not the system's, or ``step`` is out of range.
 
@@ -744,49 +746,25 @@ class Navigator:
                     "from_counterexample: this result has no counterexample to load "
                     f"({counterexample.summary()})"
                 )
+        steps, model = actor_steps(
+            system, cex, "from_counterexample", "a Counterexample, a Lasso or a CheckResult"
+        )
         if isinstance(cex, Lasso):
-            steps = list(cex.prefix.steps) + list(cex.cycle)
-            model = cex.prefix.model
             title = title or f"lasso: {len(cex.prefix)} steps, {cex.ending()}"
-        elif isinstance(cex, Counterexample):
-            steps = list(cex.steps)
-            model = cex.model
-            if not title and cex.property is not None:
-                title = f"counterexample: {cex.kind} {cex.property!r}"
-        else:
-            raise TypeError(
-                "from_counterexample takes a Counterexample, a Lasso or a CheckResult, got "
-                f"{type(counterexample).__name__}"
-            )
-        if not isinstance(model, ActorModel):
-            raise TypeError(
-                "from_counterexample needs a counterexample of an ActorModel (a system of "
-                f"nodes); this one comes from {model!r}"
-            )
-        if not isinstance(system, System) or tuple(system.ids) != model.ids:
-            got = list(system.ids) if isinstance(system, System) else repr(system)
-            raise ValueError(
-                f"from_counterexample: the system's nodes {got} are not the model's "
-                f"{list(model.ids)}"
-            )
+        elif not title and cex.property is not None:
+            title = f"counterexample: {cex.kind} {cex.property!r}"
         options.setdefault("fifo", model.fifo)
         options.setdefault("record_history", model.record_history)
         options.setdefault("initial", model.init_states().index(steps[0].state))
         nav = cls(system, invariants, **options)
         nav.title = title
         positions = [0]
-        triples = [
-            (s.action.src, s.action.node, s.action.msg)
-            if s.action is not None and s.action.kind == "deliver"
-            else None
-            for s in steps
-        ]
+        copy = copies_first(steps, model)
         for i in range(1, len(steps)):
             action = steps[i].action
-            triple = triples[i]
-            again = model.duplicating and triple is not None and triple in triples[i + 1 :]
-            if again and triple is not None and Counter(nav.state.messages())[triple] < 2:
-                nav.take(("duplicate", *triple))
+            message = copy[i]
+            if message is not None and Counter(nav.state.messages())[message] < 2:
+                nav.take(("duplicate", *message))
             nav.take(_action_step(action))
             if not model.duplicating and nav.state.states != steps[i].state.states:
                 raise ModelError(  # pragma: no cover - the same model computes both

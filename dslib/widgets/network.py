@@ -19,7 +19,7 @@ from dslib.sim.network import Latency, Network, constant, exponential, lognormal
 from dslib.sim.simulator import Simulation
 from dslib.viz.plots import latency_cdf
 from dslib.viz.spacetime import space_time_diagram
-from dslib.widgets.base import Explorer, figure_png, parameters
+from dslib.widgets.base import ControlTable, Explorer, controls, parameters
 
 __all__ = ["DISTRIBUTIONS", "NetworkExplorer", "network_figure", "network_scenario"]
 
@@ -139,6 +139,21 @@ def network_figure(sim: Simulation, title: str | None = None) -> Any:
     return fig
 
 
+_CONTROLS: ControlTable = {
+    "distribution": ("Dropdown", {"options": DISTRIBUTIONS, "description": "latency"}),
+    "mean": ("FloatSlider", {"min": 0.5, "max": 30, "step": 0.5, "description": "mean"}),
+    "loss": ("FloatSlider", {"min": 0, "max": 0.9, "step": 0.05, "description": "loss"}),
+    "duplication": (
+        "FloatSlider",
+        {"min": 0, "max": 0.9, "step": 0.05, "description": "duplication"},
+    ),
+    "partition": ("Checkbox", {"description": "partition 60-160"}),
+    "timeout": ("FloatSlider", {"min": 2, "max": 100, "step": 1, "description": "timeout"}),
+    "retries": ("IntSlider", {"min": 0, "max": 5, "description": "retries"}),
+    "seed": ("IntSlider", {"min": 0, "max": 99, "description": "seed"}),
+}
+
+
 class NetworkExplorer(Explorer):
     """Sliders for ``network_scenario``; the figure is redrawn on every change.
 
@@ -148,8 +163,6 @@ class NetworkExplorer(Explorer):
     """
 
     def __init__(self, **initial: Any) -> None:
-        import ipywidgets as w
-
         params = {
             "distribution": "exponential",
             "mean": 5.0,
@@ -161,53 +174,16 @@ class NetworkExplorer(Explorer):
             "seed": 0,
         }
         params = parameters("NetworkExplorer", params, initial)
-        style = {"description_width": "90px"}
-        self.controls: dict[str, Any] = {
-            "distribution": w.Dropdown(
-                options=DISTRIBUTIONS,
-                value=params["distribution"],
-                description="latency",
-                style=style,
-            ),
-            "mean": w.FloatSlider(
-                value=params["mean"], min=0.5, max=30, step=0.5, description="mean", style=style
-            ),
-            "loss": w.FloatSlider(
-                value=params["loss"], min=0, max=0.9, step=0.05, description="loss", style=style
-            ),
-            "duplication": w.FloatSlider(
-                value=params["duplication"],
-                min=0,
-                max=0.9,
-                step=0.05,
-                description="duplication",
-                style=style,
-            ),
-            "partition": w.Checkbox(value=params["partition"], description="partition 60-160"),
-            "timeout": w.FloatSlider(
-                value=params["timeout"], min=2, max=100, step=1, description="timeout", style=style
-            ),
-            "retries": w.IntSlider(
-                value=params["retries"], min=0, max=5, description="retries", style=style
-            ),
-            "seed": w.IntSlider(
-                value=params["seed"], min=0, max=99, description="seed", style=style
-            ),
-        }
-        # The figure is shown as PNG bytes in an Image widget (not through an Output
-        # widget), so the notebook's stored output is the same in every front end.
-        self.image = w.Image(format="png")
+        self.controls = controls(params, _CONTROLS, "90px")
         self.simulation: Simulation | None = None
-        self.figure: Any = None
-        for control in self.controls.values():
-            control.observe(self._changed, names="value")
-        left = w.VBox(list(self.controls.values())[:4])
-        right = w.VBox(list(self.controls.values())[4:])
-        self.widget = w.VBox([w.HBox([left, right]), self.image])
-        self.update()
+        self._start(
+            [
+                ("distribution", "mean", "loss", "duplication"),
+                ("partition", "timeout", "retries", "seed"),
+            ]
+        )
 
     def update(self) -> None:
         """Run the scenario with the current values and redraw."""
         self.simulation = network_scenario(**self.values())
-        self.figure = network_figure(self.simulation)
-        self.image.value = figure_png(self.figure, dpi=80)
+        self._show(network_figure(self.simulation))

@@ -25,7 +25,7 @@ from dslib.replication.pbs import (
     t_visibility,
 )
 from dslib.sim.network import Latency, constant, exponential, lognormal, uniform
-from dslib.widgets.base import Explorer, figure_png, parameters
+from dslib.widgets.base import ControlTable, Explorer, controls, parameters
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -279,6 +279,20 @@ def _wrap(text: str, width: int) -> str:
     return "\n".join(textwrap.wrap(text, width))
 
 
+_CONTROLS: ControlTable = {
+    **{
+        name: ("IntSlider", {"min": 0 if name == "f" else 1, "max": 9, "description": name.upper()})
+        for name in ("n", "r", "w", "f")
+    },
+    "distribution": ("Dropdown", {"options": DISTRIBUTIONS, "description": "legs"}),
+    **{
+        name: ("FloatSlider", {"min": 0.5, "max": 40.0, "step": 0.5, "description": f"{name} ms"})
+        for name in ("write", "ack", "read", "response")
+    },
+    "seed": ("IntSlider", {"min": 0, "max": 99, "description": "seed"}),
+}
+
+
 class QuorumExplorer(Explorer):
     """Sliders for ``quorum_scenario``; the figure is redrawn on every change.
 
@@ -309,52 +323,14 @@ class QuorumExplorer(Explorer):
             "seed": 0,
         }
         params = parameters("QuorumExplorer", params, initial)
-        style = {"description_width": "70px"}
-
-        def slider(name: str, lo: int, hi: int) -> Any:
-            return widgets.IntSlider(
-                value=params[name], min=lo, max=hi, description=name.upper(), style=style
-            )
-
-        def mean(name: str) -> Any:
-            return widgets.FloatSlider(
-                value=params[name],
-                min=0.5,
-                max=40.0,
-                step=0.5,
-                description=f"{name} ms",
-                style=style,
-            )
-
-        self.controls: dict[str, Any] = {
-            "n": slider("n", 1, 9),
-            "r": slider("r", 1, 9),
-            "w": slider("w", 1, 9),
-            "f": slider("f", 0, 9),
-            "distribution": widgets.Dropdown(
-                options=DISTRIBUTIONS, value=params["distribution"], description="legs", style=style
-            ),
-            "write": mean("write"),
-            "ack": mean("ack"),
-            "read": mean("read"),
-            "response": mean("response"),
-            "seed": widgets.IntSlider(
-                value=params["seed"], min=0, max=99, description="seed", style=style
-            ),
-        }
-        self.image = widgets.Image(format="png")
+        self.controls = controls(params, _CONTROLS, "70px")
         self.text = widgets.HTML()
         self.scenario: QuorumScenario | None = None
-        self.figure: Any = None
         self._busy = False
-        for control in self.controls.values():
-            control.observe(self._changed, names="value")
-        left = widgets.VBox([self.controls[k] for k in ("n", "r", "w", "f", "seed")])
-        right = widgets.VBox(
-            [self.controls[k] for k in ("distribution", "write", "ack", "read", "response")]
+        self._start(
+            [("n", "r", "w", "f", "seed"), ("distribution", "write", "ack", "read", "response")],
+            below=[self.text],
         )
-        self.widget = widgets.VBox([widgets.HBox([left, right]), self.image, self.text])
-        self.update()
 
     def _clamp(self) -> None:
         n = self.controls["n"].value
@@ -372,8 +348,7 @@ class QuorumExplorer(Explorer):
         """Recompute the scenario with the current values and redraw."""
         self._clamp()
         self.scenario = quorum_scenario(**self.values())
-        self.figure = quorum_figure(self.scenario)
-        self.image.value = figure_png(self.figure, dpi=72, fast=True)
+        self._show(quorum_figure(self.scenario), dpi=72, fast=True)
         self.text.value = verdict_html(self.scenario)
 
     def _changed(self, change: Any) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import dslib.viz  # noqa: F401  (registers the PNG renderer of bare figures)
 from dslib.balancing import POLICIES, BalancerRun, HealthCheck, run_balancer
-from dslib.widgets.base import Explorer, figure_png, parameters
+from dslib.widgets.base import ControlTable, Explorer, controls, parameters
 
 __all__ = ["LoadBalancerRace", "race", "race_figure", "race_table", "service_times"]
 
@@ -172,6 +172,17 @@ def race_figure(runs: dict[str, BalancerRun], title: str | None = None) -> Any:
     return fig
 
 
+_CONTROLS: ControlTable = {
+    "backends": ("IntSlider", {"min": 2, "max": 8, "description": "backends"}),
+    "slow": ("FloatSlider", {"min": 1.0, "max": 10.0, "step": 0.5, "description": "slow x"}),
+    "load": ("FloatSlider", {"min": 0.1, "max": 0.95, "step": 0.05, "description": "load"}),
+    "requests": ("IntSlider", {"min": 200, "max": 10_000, "step": 200, "description": "requests"}),
+    "seed": ("IntSlider", {"min": 0, "max": 99, "description": "seed"}),
+    "health": ("Checkbox", {"description": "health checks"}),
+    "crash": ("Checkbox", {"description": "crash b1 for a while"}),
+}
+
+
 class LoadBalancerRace(Explorer):
     """Sliders for ``race``; the figure and the table are redrawn on every change.
 
@@ -199,45 +210,16 @@ class LoadBalancerRace(Explorer):
             "crash": False,
         }
         params = parameters("LoadBalancerRace", params, initial)
-        style = {"description_width": "80px"}
-        self.controls: dict[str, Any] = {
-            "backends": w.IntSlider(
-                value=params["backends"], min=2, max=8, description="backends", style=style
-            ),
-            "slow": w.FloatSlider(
-                value=params["slow"], min=1.0, max=10.0, step=0.5, description="slow x", style=style
-            ),
-            "load": w.FloatSlider(
-                value=params["load"], min=0.1, max=0.95, step=0.05, description="load", style=style
-            ),
-            "requests": w.IntSlider(
-                value=params["requests"],
-                min=200,
-                max=10_000,
-                step=200,
-                description="requests",
-                style=style,
-            ),
-            "seed": w.IntSlider(
-                value=params["seed"], min=0, max=99, description="seed", style=style
-            ),
-            "health": w.Checkbox(value=params["health"], description="health checks"),
-            "crash": w.Checkbox(value=params["crash"], description="crash b1 for a while"),
-        }
-        self.image = w.Image(format="png")
+        self.controls = controls(params, _CONTROLS, "80px")
         self.table = w.HTML()
         self.runs: dict[str, BalancerRun] = {}
-        self.figure: Any = None
-        for control in self.controls.values():
-            control.observe(self._changed, names="value")
-        left = w.VBox(list(self.controls.values())[:4])
-        right = w.VBox(list(self.controls.values())[4:])
-        self.widget = w.VBox([w.HBox([left, right]), self.image, self.table])
-        self.update()
+        self._start(
+            [("backends", "slow", "load", "requests"), ("seed", "health", "crash")],
+            below=[self.table],
+        )
 
     def update(self) -> None:
         """Run the race with the current values and redraw."""
         self.runs = race(**self.values())
-        self.figure = race_figure(self.runs)
-        self.image.value = figure_png(self.figure, dpi=80)
+        self._show(race_figure(self.runs))
         self.table.value = race_table(self.runs).round(1).to_html()

@@ -51,7 +51,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from dslib.core import Context, Node, System
+from dslib.core import Context, Node, System, check_seed
 from dslib.raft.core import ClientReply, ClientRequest, RaftConfig, RaftNode, StateMachine
 from dslib.sim.network import Network, uniform
 from dslib.sim.simulator import Simulation
@@ -326,8 +326,7 @@ class RaftController:
     ) -> None:
         if not (isinstance(servers, int) and not isinstance(servers, bool) and 1 <= servers <= 9):
             raise ValueError(f"RaftController: servers={servers!r} must be an int from 1 to 9")
-        if not (isinstance(seed, int) and not isinstance(seed, bool)):
-            raise TypeError(f"RaftController: seed={seed!r} must be an int")
+        check_seed(seed, "RaftController")
         if config is None:
             config = RaftConfig()
         if not isinstance(config, RaftConfig):
@@ -356,8 +355,7 @@ class RaftController:
     def reset(self, seed: int | None = None) -> RaftView:
         """Start again from time 0 (with a new ``seed`` if given); forget every action."""
         if seed is not None:
-            if not (isinstance(seed, int) and not isinstance(seed, bool)):
-                raise TypeError(f"reset: seed={seed!r} must be an int")
+            check_seed(seed, "reset")
             self.seed = seed
         self._sim = self._new_simulation()
         self._sim_position = 0

@@ -23,7 +23,7 @@ from dslib.sharding.partitioning import (
     moved_keys,
     stable_hash,
 )
-from dslib.widgets.base import Explorer, figure_png, parameters
+from dslib.widgets.base import ControlTable, Explorer, controls, parameters
 
 __all__ = ["CHANGES", "RingExplorer", "RingScenario", "ring_figure", "ring_scenario"]
 
@@ -258,6 +258,14 @@ def ring_figure(scenario: RingScenario) -> Any:
     return fig
 
 
+_CONTROLS: ControlTable = {
+    "nodes": ("IntSlider", {"min": 2, "max": 12, "description": "nodes"}),
+    "vnodes": ("IntSlider", {"min": 1, "max": 64, "description": "vnodes"}),
+    "keys": ("IntSlider", {"min": 20, "max": 1000, "step": 20, "description": "keys"}),
+    "change": ("Dropdown", {"options": CHANGES, "description": "change"}),
+}
+
+
 class RingExplorer(Explorer):
     """Sliders for ``ring_scenario``; the figure is redrawn on every change.
 
@@ -273,41 +281,13 @@ class RingExplorer(Explorer):
     """
 
     def __init__(self, **initial: Any) -> None:
-        import ipywidgets as w
-
         params: dict[str, Any] = {"nodes": 4, "vnodes": 1, "keys": 200, "change": "join"}
         params = parameters("RingExplorer", params, initial)
-        style = {"description_width": "70px"}
-        self.controls: dict[str, Any] = {
-            "nodes": w.IntSlider(
-                value=params["nodes"], min=2, max=12, description="nodes", style=style
-            ),
-            "vnodes": w.IntSlider(
-                value=params["vnodes"], min=1, max=64, description="vnodes", style=style
-            ),
-            "keys": w.IntSlider(
-                value=params["keys"], min=20, max=1000, step=20, description="keys", style=style
-            ),
-            "change": w.Dropdown(
-                options=CHANGES, value=params["change"], description="change", style=style
-            ),
-        }
-        self.image = w.Image(format="png")
+        self.controls = controls(params, _CONTROLS, "70px")
         self.scenario: RingScenario | None = None
-        self.figure: Any = None
-        for control in self.controls.values():
-            control.observe(self._changed, names="value")
-        self.widget = w.VBox(
-            [
-                w.HBox(list(self.controls.values())[:2]),
-                w.HBox(list(self.controls.values())[2:]),
-                self.image,
-            ]
-        )
-        self.update()
+        self._start([("nodes", "vnodes"), ("keys", "change")], rows=True)
 
     def update(self) -> None:
         """Rebuild the scenario with the current values and redraw."""
         self.scenario = ring_scenario(**self.values())
-        self.figure = ring_figure(self.scenario)
-        self.image.value = figure_png(self.figure, dpi=80)
+        self._show(ring_figure(self.scenario))
