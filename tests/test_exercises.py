@@ -27,7 +27,15 @@ from dslib.exercises.known_wrong import (
     too_few_wrong_answers,
 )
 from dslib.exercises.progress import ProgressFileError, load_progress, progress_path
-from dslib.exercises.registry import FunctionAnswer
+from dslib.exercises.registry import FunctionAnswer, NodeAnswer
+from dslib.exercises.stages import (
+    Example,
+    Examples,
+    Failure,
+    Properties,
+    Property,
+    format_call,
+)
 from dslib.sim import Reply
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -142,6 +150,79 @@ def test_partly_written_answer_is_a_failure_not_a_stub(capsys: pytest.CaptureFix
     assert result.attempted and not result.passed
     assert result.stage == "simulation"
     assert "NotImplementedError" in result.hint
+
+
+# -- what add_exercise derives from the answer ----------------------------------------------------
+def test_a_node_stub_is_derived_from_its_answer() -> None:
+    # the stub ch01.pong showed when it was typed out by hand, kept word for word
+    assert ex.get_exercise("ch01.pong").stub == (
+        "from dataclasses import replace\n"
+        "from dslib import Node\n"
+        "from dslib.exercises.ch01 import Ping, Pong, PongerState\n"
+        "\n"
+        "class Ponger(Node[PongerState]):\n"
+        "    def init(self, ctx):\n"
+        "        return PongerState()\n"
+        "\n"
+        "    def on_message(self, ctx, state, src, msg):\n"
+        "        raise NotImplementedError\n"
+    )
+    stub = NodeAnswer("Echo", handler="on_timer", params=("ctx", "state", "name"), state="int")
+    assert "    def on_timer(self, ctx, state, name):\n        x = 1\n        raise" in stub.stub(
+        body="x = 1"
+    )
+    with pytest.raises(ValueError, match="needs state="):
+        NodeAnswer("Ponger").stub()
+
+
+def test_stages_learn_the_function_from_the_answer() -> None:
+    examples = Examples("examples", [Example(([2, 1],), 1)])
+    named = examples.for_function("least", ("xs",))
+    assert (examples.call_text(([2, 1],)), named.call_text(([2, 1],))) == (
+        "answer([2, 1])",
+        "least([2, 1])",
+    )
+
+    def sorts_in_place(xs: list[int]) -> int:
+        xs.sort()
+        return xs[0]
+
+    assert "answer" not in named.run(sorts_in_place).failure.message  # type: ignore[union-attr]
+    assert "xs was [2, 1]" in named.run(sorts_in_place).failure.message  # type: ignore[union-attr]
+    assert "argument 1 was" in examples.run(sorts_in_place).failure.message  # type: ignore[union-attr]
+    # what a chapter states itself wins over what the answer gives
+    own = Examples("e", [Example(([2, 1],), 1)], lambda a: "mine", params=("values",))
+    own = own.for_function("least", ("xs",))
+    assert own.call_text(([2, 1],)) == "mine"
+    assert "values was" in own.run(sorts_in_place).failure.message  # type: ignore[union-attr]
+
+
+def test_properties_show_a_case_of_arguments_by_name() -> None:
+    import hypothesis.strategies as st
+
+    def small(answer: Any, case: Any) -> Failure | None:
+        return None if answer(*case) < 3 else Failure("too large")
+
+    pairs = Property("pairs", st.tuples(st.integers(0, 5), st.integers(0, 5)), small)
+    single = Property("single", st.integers(0, 5).map(lambda n: (n,)), small)
+    shown = Property("shown", st.tuples(st.integers(0, 5), st.integers(0, 5)), small, str)
+    for prop, text in [(pairs, "a=0, b=3"), (single, "(3,)"), (shown, "(0, 3)")]:
+        stage = Properties("properties", [prop]).for_function("add", ("a", "b"))
+        assert stage.run(lambda *xs: sum(xs)).failure.counterexample == text  # type: ignore[union-attr]
+    unnamed = Properties("properties", [pairs]).run(lambda a, b: a + b)
+    assert unnamed.failure.counterexample == "(0, 3)"  # type: ignore[union-attr]
+
+
+def test_a_changed_input_is_named_by_its_parameter(capsys: pytest.CaptureFixture[str]) -> None:
+    result = quiet_check("ch00.count_deliveries", cd_mutates, capsys)
+    assert "changed its input: trace was Trace(" in result.message
+
+
+def test_format_call_needs_a_name_for_every_argument() -> None:
+    assert format_call("f", (1, "x"), ("a", "b")) == "f(a=1, b='x')"
+    assert format_call("f", ((1,),), show=str) == "f((1,))"
+    with pytest.raises(ValueError, match=r"2 arguments \['1', '2'\] for the parameters \('a',\)"):
+        format_call("f", (1, 2), ("a",))
 
 
 # -- ch00.count_deliveries ------------------------------------------------------------------------
@@ -515,6 +596,9 @@ from test_exercises import ServerKeyedByIdOnly, pct_distinct
 import dslib.exercises as ex
 ex.check("ch01.dedup_server", ServerKeyedByIdOnly, record=False)
 ex.check("ch01.percentile", pct_distinct, record=False)
+from dslib.exercises.stages import Example, Examples
+greek = Examples("examples", [Example((), frozenset({{"alpha"}}))])
+print(greek.run(lambda: {{"alpha", "beta", "gamma", "delta", "epsilon"}}).failure.message)
 """
 
 
@@ -529,6 +613,8 @@ def test_check_output_does_not_depend_on_the_hash_seed(tmp_path: Path) -> None:
         outs.append(done.stdout)
     assert outs[0] == outs[1]
     assert "Request ids are per client" in outs[0]
+    # a set in a message is shown sorted, whatever order the hash seed gives it
+    assert "returned set({'alpha', 'beta', 'delta', 'epsilon', 'gamma'})" in outs[0]
 
 
 # -- bad input ------------------------------------------------------------------------------------
@@ -617,7 +703,7 @@ def test_stage_checks_run_one_stage_each() -> None:
 # -- the result object ----------------------------------------------------------------------------
 def test_check_result_repr_and_display(capsys: pytest.CaptureFixture[str]) -> None:
     result = quiet_check("ch01.percentile", pct_unsorted, capsys)
-    assert repr(result) == "CheckResult('ch01.percentile', failed, stage='examples')"
+    assert repr(result) == "ExerciseResult('ch01.percentile', failed, stage='examples')"
     assert str(result) == result.text
     assert result._ipython_display_() is None
     assert capsys.readouterr().out == ""
@@ -712,3 +798,13 @@ def test_an_unreadable_file_is_reported(progress_file: Path) -> None:
     progress_file.mkdir(parents=True)  # a folder where the file should be
     with pytest.raises(ProgressFileError, match="cannot read the progress file"):
         ex.progress()
+
+
+def test_the_old_name_of_exercise_result_warns_and_still_works() -> None:
+    import dslib.exercises as exercises
+    import dslib.exercises.runner as runner
+    from dslib.exercises import ExerciseResult
+
+    for module in (exercises, runner):
+        with pytest.warns(DeprecationWarning, match="CheckResult was renamed .*ExerciseResult"):
+            assert module.CheckResult is ExerciseResult

@@ -47,6 +47,38 @@ def test_the_exercises_are_registered_in_chapter_15() -> None:
         assert stages == ["examples", "properties", MC]
 
 
+# -- the property stage judges a call as the table of examples does -----------------------------
+def _always_wrong(exercise_id: str) -> Callable[..., Any]:
+    """A result of the right type that differs from the rule's on every call."""
+    rule = solution(exercise_id)
+    if exercise_id == "ch15.request_vote":
+        return lambda *args: not rule(*args)
+    if exercise_id == "ch15.append_entries":
+        return lambda *args: None if rule(*args) is not None else args[0]
+    return lambda *args: rule(*args) + 1
+
+
+@pytest.mark.parametrize("exercise_id", IDS)
+def test_the_property_stage_shows_the_call_and_explains_it(exercise_id: str) -> None:
+    answer = ex.get_exercise(exercise_id).answer
+    result = ex.stage_checks(exercise_id)["properties"](_always_wrong(exercise_id))
+    assert not result.ok and result.failure is not None
+    # the message names each argument, the failing case is Python to paste, the hint is given
+    assert result.failure.message.startswith(f"{answer.name}({answer.params[0]}=")
+    assert "; expected " in result.failure.message
+    case = result.failure.counterexample or ""
+    assert case.startswith(f"{answer.name}(") and f"{answer.params[0]}=" not in case
+    assert result.failure.hint
+
+
+def test_the_property_stage_reports_a_result_of_the_wrong_type() -> None:
+    check = ex.stage_checks("ch15.request_vote")["properties"]
+    result = check(lambda *args: int(solution("ch15.request_vote")(*args)) + 2)
+    assert result.failure is not None
+    assert result.failure.message.endswith(": return True or False (a bool)")
+    assert "Return a bool" in (result.failure.hint or "")
+
+
 # -- wrong answers: ch15.request_vote -----------------------------------------------------------
 def _last(log: Log) -> tuple[int, int]:
     return (log[-1].term if log else 0, len(log))

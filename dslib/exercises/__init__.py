@@ -27,17 +27,19 @@ ValueError: no exercise 'ch01.pong!'; did you mean 'ch01.pong'?
 from collections.abc import Callable
 from typing import Any
 
+from dslib.errors import renamed
+
 # Every chapter's exercises are registered on import, so the registry never depends on
 # which chapter modules a program happened to import.
 from dslib.exercises import ch00, ch01, ch02, ch04, ch05, ch06, ch12, ch13, ch15
 from dslib.exercises.progress import ProgressFileError, progress_path, reset_progress
 from dslib.exercises.registry import Exercise, all_exercises, get_exercise, load_solution
-from dslib.exercises.runner import CheckResult, check, progress, statement
+from dslib.exercises.runner import ExerciseResult, check, progress, statement
 from dslib.exercises.stages import NotAttempted, Stage, StageResult
 
 __all__ = [
-    "CheckResult",
     "Exercise",
+    "ExerciseResult",
     "ProgressFileError",
     "StageResult",
     "all_exercises",
@@ -90,3 +92,6 @@ def stage_checks(exercise_id: str) -> dict[str, Callable[[Any], StageResult]]:
         return run
 
     return {stage.name: make(stage) for stage in exercise.stages}
+
+
+__getattr__ = renamed(__name__, {"CheckResult": (ExerciseResult, "ExerciseResult")})

@@ -240,24 +240,11 @@ input, same output; the input unchanged), then runs small simulations with two p
 on a network that loses 20% of messages and duplicates 30%: every Ping delivered must
 get exactly one Pong."""
 
-PONG_STUB = """\
-from dataclasses import replace
-from dslib import Node
-from dslib.exercises.ch01 import Ping, Pong, PongerState
-
-class Ponger(Node[PongerState]):
-    def init(self, ctx):
-        return PongerState()
-
-    def on_message(self, ctx, state, src, msg):
-        raise NotImplementedError
-"""
-
 PONG = add_exercise(
     id="ch01.pong",
     title="Reply to every ping",
     statement=PONG_STATEMENT,
-    answer=NodeAnswer("Ponger"),
+    answer=NodeAnswer("Ponger", state="PongerState"),
     stages=(
         HandlerExamples(
             "examples",
@@ -281,7 +268,11 @@ PONG = add_exercise(
         "The reply goes to src, the node that sent the ping.",
         "State is a value: return a new PongerState, never change the old one.",
     ),
-    stub=PONG_STUB,
+    imports=(
+        "from dataclasses import replace\n"
+        "from dslib import Node\n"
+        "from dslib.exercises.ch01 import Ping, Pong, PongerState"
+    ),
 )
 
 
@@ -488,7 +479,6 @@ PERCENTILE = add_exercise(
             "examples",
             _pct_examples,
             call_text=_pct_call,
-            params=("latencies", "q"),
             diagnose=_pct_diagnose,
             default_hint="Work the example by hand: sort, compute r = ceil(q * n / 100) "
             "(at least 1), take the r-th value counting from 1.",
@@ -500,7 +490,6 @@ PERCENTILE = add_exercise(
                     "one of the values",
                     st.tuples(_LATENCIES, st.integers(0, 100)),
                     _check_range,
-                    lambda c: f"latencies={c[0]!r}, q={c[1]!r}",
                     max_examples=100,
                 ),
                 Property(
@@ -514,7 +503,6 @@ PERCENTILE = add_exercise(
                     "agrees with the definition",
                     st.tuples(_LATENCIES, st.integers(0, 100)),
                     _check_definition,
-                    lambda c: f"latencies={c[0]!r}, q={c[1]!r}",
                     max_examples=200,
                 ),
             ],
@@ -747,29 +735,11 @@ The check runs two examples, purity checks, then simulations: one client on a ne
 duplicates messages, one client on a network that loses them (so the client retries), then
 two clients on a network that does both."""
 
-DEDUP_STUB = """\
-from dataclasses import dataclass, replace
-from dslib import Node
-from dslib.sim import Reply, Request
-
-@dataclass(frozen=True)
-class ServerState:
-    counter: int = 0
-    # add what the server must remember, as immutable values (tuple, frozenset, ...)
-
-class CounterServer(Node[ServerState]):
-    def init(self, ctx):
-        return ServerState()
-
-    def on_message(self, ctx, state, src, msg):
-        raise NotImplementedError
-"""
-
 DEDUP_SERVER = add_exercise(
     id="ch01.dedup_server",
     title="Apply each request once",
     statement=DEDUP_STATEMENT,
-    answer=NodeAnswer("CounterServer"),
+    answer=NodeAnswer("CounterServer", state="ServerState"),
     stages=(
         HandlerExamples(
             "examples",
@@ -807,5 +777,13 @@ DEDUP_SERVER = add_exercise(
         "A request is identified by (client, request_id): request ids are per client.",
         "Keep the reply you sent for each request; a retry gets the same reply.",
     ),
-    stub=DEDUP_STUB,
+    imports="""\
+from dataclasses import dataclass, replace
+from dslib import Node
+from dslib.sim import Reply, Request
+
+@dataclass(frozen=True)
+class ServerState:
+    counter: int = 0
+    # add what the server must remember, as immutable values (tuple, frozenset, ...)""",
 )

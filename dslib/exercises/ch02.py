@@ -34,10 +34,6 @@ __all__: list[str] = []
 _FLIP = {"before": "after", "after": "before", "equal": "equal", "concurrent": "concurrent"}
 
 
-def _call(args: tuple[Any, ...]) -> str:
-    return f"compare({args[0]!r}, {args[1]!r})"
-
-
 def _examples() -> list[Example]:
     return [
         Example(({"a": 1}, {"a": 2}), "before"),
@@ -183,9 +179,7 @@ COMPARE = add_exercise(
         Examples(
             "examples",
             _examples,
-            call_text=_call,
             diagnose=_diagnose,
-            params=("a", "b"),
             default_hint="Compare entry by entry over the nodes of both clocks.",
         ),
         Properties(
@@ -195,14 +189,12 @@ COMPARE = add_exercise(
                     "agrees with the definition",
                     st.tuples(_CLOCKS, _CLOCKS),
                     _check_definition,
-                    lambda c: f"a={c[0]!r}, b={c[1]!r}",
                     max_examples=150,
                 ),
                 Property(
                     "antisymmetric",
                     st.tuples(_CLOCKS, _CLOCKS),
                     _check_antisymmetry,
-                    lambda c: f"a={c[0]!r}, b={c[1]!r}",
                     max_examples=100,
                 ),
             ],

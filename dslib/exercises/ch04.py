@@ -69,10 +69,6 @@ def _reference(elapsed: float, intervals: list[float], min_std: float) -> float:
     return phi_from_intervals(elapsed, intervals, min_std)
 
 
-def _call_text(args: tuple[Any, ...]) -> str:
-    return f"phi({args[0]!r}, {args[1]!r}, {args[2]!r})"
-
-
 def _phi_examples() -> list[Example]:
     cases = [
         (1.0, [1.0, 1.0, 1.0], 0.1),  # on time: phi = log10(2)
@@ -246,8 +242,6 @@ PHI = add_exercise(
         Examples(
             "examples",
             _phi_examples,
-            call_text=_call_text,
-            params=("elapsed", "intervals", "min_std"),
             diagnose=_diagnose,
             default_hint="Work it by hand: mean, std = max(pstdev, min_std), z = "
             "(elapsed - mean) / (std * sqrt(2)), P_later = erfc(z) / 2, phi = -log10(P_later).",
@@ -255,8 +249,6 @@ PHI = add_exercise(
         Examples(
             "tail precision",
             _precision_examples,
-            call_text=_call_text,
-            params=("elapsed", "intervals", "min_std"),
             diagnose=_diagnose,
             default_hint="Far in the tail, compute P_later with math.erfc, not as 1 - F.",
         ),
@@ -271,7 +263,6 @@ PHI = add_exercise(
                         st.sampled_from([0.01, 0.1, 0.3]),
                     ),
                     _check_reference,
-                    lambda c: f"elapsed={c[0]!r}, intervals={c[1]!r}, min_std={c[2]!r}",
                     max_examples=150,
                 ),
                 Property(

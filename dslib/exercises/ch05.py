@@ -48,10 +48,6 @@ def _backoff_reference(attempt: int, base: float, cap: float, u: float) -> float
     return backoff_delay(attempt, base, cap, u, "full")
 
 
-def _backoff_text(args: tuple[Any, ...]) -> str:
-    return f"backoff({args[0]!r}, {args[1]!r}, {args[2]!r}, {args[3]!r})"
-
-
 def _backoff_examples() -> list[Example]:
     cases = [
         (0, 1.0, 60.0, 0.25),
@@ -149,14 +145,12 @@ BACKOFF = add_exercise(
         Examples(
             "examples",
             _backoff_examples,
-            call_text=_backoff_text,
             diagnose=_backoff_diagnose,
             default_hint="wait = u * min(cap, base * 2**attempt).",
         ),
         Examples(
             "large attempts",
             _backoff_large,
-            call_text=_backoff_text,
             diagnose=_backoff_diagnose,
             default_hint="For a large attempt the ceiling is cap: wait = u * cap.",
         ),
@@ -300,7 +294,6 @@ GOSSIP_ROUND = add_exercise(
             "examples",
             _gossip_examples,
             call_text=_gossip_text,
-            params=("informed", "choices", "mode"),
             diagnose=_gossip_diagnose,
             default_hint="Start from a copy of informed; for each (i, peer) in choices, "
             "decide with the OLD set whether i informs peer (push) or learns (pull).",

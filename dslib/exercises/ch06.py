@@ -280,7 +280,6 @@ LEAST_CONNECTIONS = add_exercise(
             _examples,
             call_text=_call,
             diagnose=_diagnose,
-            params=("backends", "outstanding", "healthy"),
             default_hint="Go through backends in order; among those in healthy, keep the one "
             "with the smallest outstanding.get(b, 0) (the first one on a tie).",
         ),

@@ -266,7 +266,6 @@ OR_SET_MERGE = add_exercise(
             _orset_examples,
             call_text=_orset_call,
             diagnose=_orset_diagnose,
-            params=("a", "b"),
             default_hint="Union both parts; then drop the entries whose tag is tombstoned.",
         ),
         Properties(
@@ -484,7 +483,6 @@ ABD_READ = add_exercise(
             _abd_examples,
             call_text=_abd_call,
             diagnose=_abd_diagnose,
-            params=("replies", "n"),
             default_hint="Wait for a majority; take the largest tag; write back unless a "
             "majority already has it.",
         ),

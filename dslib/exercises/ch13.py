@@ -197,10 +197,6 @@ def _jump_examples() -> list[Example]:
     return [Example((k, n), jump_hash(k, n)) for k, n in cases]
 
 
-def _jump_call(args: tuple[Any, ...]) -> str:
-    return f"jump_hash({args[0]!r}, {args[1]!r})"
-
-
 _KEYS = st.integers(min_value=0, max_value=_MASK64)
 
 
@@ -280,7 +276,6 @@ JUMP_HASH = add_exercise(
         Examples(
             "examples",
             _jump_examples,
-            call_text=_jump_call,
             diagnose=_jump_diagnose,
             expected_type=int,
             default_hint="Follow the three lines of the loop exactly; return b.",
@@ -292,7 +287,6 @@ JUMP_HASH = add_exercise(
                     "a bucket in range",
                     st.tuples(_KEYS, st.integers(1, 10_000)),
                     _jump_range,
-                    lambda c: f"key={c[0]}, num_buckets={c[1]}",
                     on_error=_jump_on_error,
                     max_examples=100,
                 ),
@@ -308,7 +302,6 @@ JUMP_HASH = add_exercise(
                     "agrees with the algorithm",
                     st.tuples(_KEYS, st.integers(1, 1 << 20)),
                     _jump_definition,
-                    lambda c: f"key={c[0]}, num_buckets={c[1]}",
                     on_error=_jump_on_error,
                     max_examples=150,
                 ),
@@ -475,7 +468,6 @@ RENDEZVOUS = add_exercise(
             _rdv_examples,
             call_text=_rdv_call,
             diagnose=_rdv_diagnose,
-            params=("key", "nodes", "replicas"),
             default_hint="Rank: sorted(nodes, key=lambda n: (-rendezvous_score(n, key), n)); "
             "keep the first replicas.",
         ),

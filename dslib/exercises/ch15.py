@@ -53,6 +53,7 @@ from dslib.exercises.stages import (
     Stage,
     StageResult,
     call_answer,
+    format_call,
 )
 from dslib.raft import (
     SAFETY_PROPERTIES,
@@ -189,7 +190,7 @@ def _execution_text(cex: Counterexample) -> str:
     return "\n".join(lines)
 
 
-# == a table of cases ==========================================================================
+# == a rule of Figure 2 as an exercise ==========================================================
 @dataclass(frozen=True)
 class _Case:
     """One row of a table: the arguments and the expected result."""
@@ -198,63 +199,110 @@ class _Case:
     expected: Any
 
 
-class _Cases(Stage):
-    """A table of cases for a rule; on a failure, the hint comes from ``diagnose``.
+@dataclass(frozen=True)
+class _Figure2Rule:
+    """A rule of Figure 2 as an exercise: the function the reader writes and how a call is judged.
 
-    ``check_type(got)`` says what is wrong with the type of a result (or None);
-    ``call`` and ``code`` render a call for the message and as Python to paste;
-    ``show`` renders a result.
+    ``reference`` is the rule as Figure 2 states it; ``check_type(got)`` says what is
+    wrong with the type of a result (or None); ``diagnose`` gives the hint for a
+    ``Mismatch``; ``show`` renders a result. The three stages of the exercise (a
+    table of cases, a property, a model check) all judge a call through this one
+    object, so they show it and explain it alike.
     """
 
-    def __init__(
+    answer: FunctionAnswer
+    reference: Callable[..., Any]
+    check_type: Callable[[Any], str | None]
+    diagnose: Callable[[Mismatch], str | None]
+    show: Callable[[Any], str] = repr
+
+    def call(self, args: tuple[Any, ...]) -> str:
+        """A call for a message: by keyword, each log as the book draws it."""
+        return format_call(self.answer.name, args, self.answer.params, _show)
+
+    def code(self, args: tuple[Any, ...]) -> str:
+        """A call as Python to paste."""
+        return format_call(self.answer.name, args, show=_code)
+
+    def judge(self, answer: Any, args: tuple[Any, ...], want: Any) -> Failure | None:
+        """Call the answer on ``args``: a Failure if it raises, or returns a bad type or value."""
+        try:
+            got = call_answer(answer, *args)
+        except AnswerRaised as raised:
+            hint = self.diagnose(Mismatch(Example(args, want), "raised", error=raised.exc))
+            return Failure(
+                f"{self.call(args)} raised {raised.text}", hint, self.code(args), length=1
+            )
+        wrong = self._disagreement(args, got, want)
+        if wrong is None:
+            return None
+        message, mismatch = wrong
+        return Failure(message, self.diagnose(mismatch), self.code(args), length=1)
+
+    def agrees(self, answer: Any, case: tuple[Any, ...]) -> Failure | None:
+        """The property "agrees with Figure 2" on one case (an exception is left to the
+        property runner, which reports it with the smallest case)."""
+        wrong = self._disagreement(case, call_answer(answer, *case), self.reference(*case))
+        return None if wrong is None else Failure(wrong[0], self.diagnose(wrong[1]))
+
+    def _disagreement(
+        self, args: tuple[Any, ...], got: Any, want: Any
+    ) -> tuple[str, Mismatch] | None:
+        """What is wrong with ``got`` as the result for ``args``: its type, else its value."""
+        problem = self.check_type(got)
+        if problem is not None:
+            message = f"{self.call(args)} returned {got!r}: {problem}"
+            return message, Mismatch(Example(args, want), "type", got=got)
+        if got != want:
+            message = f"{self.call(args)} returned {self.show(got)}; expected {self.show(want)}"
+            return message, Mismatch(Example(args, want), "wrong", got=got)
+        return None
+
+    def stages(
         self,
-        name: str,
         cases: Sequence[_Case],
-        call: Callable[[tuple[Any, ...]], str],
-        code: Callable[[tuple[Any, ...]], str],
-        show: Callable[[Any], str],
-        check_type: Callable[[Any], str | None],
-        diagnose: Callable[[Mismatch], str | None],
-    ) -> None:
+        strategy: st.SearchStrategy[tuple[Any, ...]],
+        node: Callable[[_Rule, RaftConfig], RaftNode],
+        args_of: Callable[[RaftState, Any], tuple[Any, ...]],
+        **model: Any,
+    ) -> tuple[Stage, ...]:
+        """The exercise's stages: the table of ``cases``; the property on ``strategy``;
+        the model check of a cluster whose servers are ``node``s (``model`` as for
+        ``RaftModelCheck``)."""
+        properties = [
+            Property("agrees with Figure 2", strategy, self.agrees, self.code, max_examples=200)
+        ]
+        return (
+            _Cases("examples", cases, self),
+            Properties("properties", properties),
+            RaftModelCheck(
+                "model checking",
+                node,
+                args_of,
+                self.check_type,
+                self.reference,
+                self.call,
+                self.diagnose,
+                **model,
+            ),
+        )
+
+
+class _Cases(Stage):
+    """A table of cases for a rule, each judged by the rule."""
+
+    def __init__(self, name: str, cases: Sequence[_Case], rule: _Figure2Rule) -> None:
         self.name = name
         self.cases = tuple(cases)
-        self.call = call
-        self.code = code
-        self.show = show
-        self.check_type = check_type
-        self.diagnose = diagnose
+        self.rule = rule
 
     def run(self, answer: Any) -> StageResult:
         """Check the cases in order; stop at the first one that fails."""
         for case in self.cases:
-            failure = _judge(answer, case.args, case.expected, self)
+            failure = self.rule.judge(answer, case.args, case.expected)
             if failure is not None:
                 return StageResult(self.name, False, "failed on an example", failure)
         return StageResult(self.name, True, f"{len(self.cases)} examples")
-
-
-def _judge(answer: Any, args: tuple[Any, ...], want: Any, table: _Cases) -> Failure | None:
-    """Call the answer on ``args``; a Failure if it raises, returns a bad type or a wrong value."""
-    example = Example(args, want)
-    call = table.call(args)
-    try:
-        got = call_answer(answer, *args)
-    except AnswerRaised as raised:
-        hint = table.diagnose(Mismatch(example, "raised", error=raised.exc))
-        return Failure(f"{call} raised {raised.text}", hint, table.code(args), length=1)
-    problem = table.check_type(got)
-    if problem is not None:
-        hint = table.diagnose(Mismatch(example, "type", got=got))
-        return Failure(f"{call} returned {got!r}: {problem}", hint, table.code(args), length=1)
-    if got != want:
-        hint = table.diagnose(Mismatch(example, "wrong", got=got))
-        return Failure(
-            f"{call} returned {table.show(got)}; expected {table.show(want)}",
-            hint,
-            table.code(args),
-            length=1,
-        )
-    return None
 
 
 # == the model-checking stage ==================================================================
@@ -610,10 +658,16 @@ def _count(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
+def _is_log(value: Any) -> bool:
+    return isinstance(value, tuple) and all(isinstance(e, Entry) for e in value)
+
+
 def _show(value: Any) -> str:
-    if isinstance(value, tuple) and all(isinstance(e, Entry) for e in value):
-        return _log_text(value)
-    return repr(value)
+    return _log_text(value) if _is_log(value) else repr(value)
+
+
+def _code(value: Any) -> str:
+    return _log_code(value) if _is_log(value) else repr(value)
 
 
 def model_checking_stage(exercise_id: str) -> RaftModelCheck:
@@ -654,18 +708,6 @@ def _vote_reference(current_term: int, voted_for: str | None, log: Log, msg: Req
         and voted_for in (None, msg.candidate_id)
         and log_up_to_date(msg.last_log_term, msg.last_log_index, log)
     )
-
-
-def _vote_call(args: tuple[Any, ...]) -> str:
-    term, voted, log, msg = args
-    return (
-        f"grant_vote(current_term={term}, voted_for={voted!r}, log={_log_text(log)}, msg={msg!r})"
-    )
-
-
-def _vote_code(args: tuple[Any, ...]) -> str:
-    term, voted, log, msg = args
-    return f"grant_vote({term}, {voted!r}, {_log_code(log)}, {msg!r})"
 
 
 def _vote_type(got: Any) -> str | None:
@@ -786,15 +828,6 @@ def _vote_cases(draw: Any) -> tuple[int, str | None, Log, RequestVote]:
     return current, voted, log, RequestVote(msg_term, candidate, last_index, last_term)
 
 
-def _vote_property(answer: Any, case: tuple[Any, ...]) -> Failure | None:
-    want = _vote_reference(*case)
-    got = call_answer(answer, *case)
-    if _vote_type(got) is not None or got != want:
-        m = Mismatch(Example(case, want), "type" if _vote_type(got) else "wrong", got=got)
-        return Failure(f"{_vote_call(case)} returned {got!r}; expected {want!r}", _vote_diagnose(m))
-    return None
-
-
 def _vote_args(state: RaftState, msg: RequestVote) -> tuple[Any, ...]:
     return (state.current_term, state.voted_for, state.log, msg)
 
@@ -829,50 +862,31 @@ state machine safety and leader completeness (Figure 3), and for progress (a lea
 elected, an entry committed). The cluster's logs hold no-op entries (a new leader appends
 one, section 8) and a client command "x"."""
 
+_VOTE = _Figure2Rule(
+    FunctionAnswer("grant_vote", ("current_term", "voted_for", "log", "msg")),
+    _vote_reference,
+    _vote_type,
+    _vote_diagnose,
+)
+
 REQUEST_VOTE = add_exercise(
     id="ch15.request_vote",
     title="Grant a vote (RequestVote)",
     statement=VOTE_STATEMENT,
-    answer=FunctionAnswer("grant_vote", ("current_term", "voted_for", "log", "msg")),
-    stages=(
-        _Cases(
-            "examples",
-            _vote_examples(),
-            _vote_call,
-            _vote_code,
-            repr,
-            _vote_type,
-            _vote_diagnose,
-        ),
-        Properties(
-            "properties",
-            [
-                Property(
-                    "agrees with Figure 2",
-                    _vote_cases(),
-                    _vote_property,
-                    _vote_code,
-                    max_examples=200,
-                )
-            ],
-        ),
-        RaftModelCheck(
-            "model checking",
-            _VoteNode,
-            _vote_args,
-            _vote_type,
-            _vote_reference,
-            _vote_call,
-            _vote_diagnose,
-            goal_hints={
-                "a_leader_is_elected": "A candidate needs a majority of votes. Grant the "
-                "vote when the three rules allow it: in a fresh cluster every log is empty, "
-                "and an empty log is as up-to-date as another empty log.",
-                "an_entry_is_committed": "No entry was committed although leaders were "
-                "elected: check that your function grants votes to candidates whose logs "
-                "are up-to-date.",
-            },
-        ),
+    answer=_VOTE.answer,
+    stages=_VOTE.stages(
+        _vote_examples(),
+        _vote_cases(),
+        _VoteNode,
+        _vote_args,
+        goal_hints={
+            "a_leader_is_elected": "A candidate needs a majority of votes. Grant the "
+            "vote when the three rules allow it: in a fresh cluster every log is empty, "
+            "and an empty log is as up-to-date as another empty log.",
+            "an_entry_is_committed": "No entry was committed although leaders were "
+            "elected: check that your function grants votes to candidates whose logs "
+            "are up-to-date.",
+        },
     ),
     hints=(
         "Three conditions, all needed: msg.term == current_term; voted_for in "
@@ -887,19 +901,6 @@ REQUEST_VOTE = add_exercise(
 # == ch15.append_entries =========================================================================
 def _append_reference(log: Log, prev_index: int, prev_term: int, entries: Log) -> Log | None:
     return merge_entries(log, prev_index, prev_term, entries)
-
-
-def _append_call(args: tuple[Any, ...]) -> str:
-    log, prev_index, prev_term, entries = args
-    return (
-        f"append_entries(log={_log_text(log)}, prev_log_index={prev_index}, "
-        f"prev_log_term={prev_term}, entries={_log_text(entries)})"
-    )
-
-
-def _append_code(args: tuple[Any, ...]) -> str:
-    log, prev_index, prev_term, entries = args
-    return f"append_entries({_log_code(log)}, {prev_index}, {prev_term}, {_log_code(entries)})"
 
 
 def _append_show(value: Any) -> str:
@@ -1029,22 +1030,6 @@ def _append_cases(draw: Any) -> tuple[Log, int, int, Log]:
     return follower, prev, prev_term, leader[prev : prev + n]
 
 
-def _append_property(answer: Any, case: tuple[Any, ...]) -> Failure | None:
-    want = _append_reference(*case)
-    got = call_answer(answer, *case)
-    problem = _append_type(got)
-    if problem is not None:
-        m = Mismatch(Example(case, want), "type", got=got)
-        return Failure(f"{_append_call(case)} returned {got!r}: {problem}", _append_diagnose(m))
-    if got != want:
-        m = Mismatch(Example(case, want), "wrong", got=got)
-        return Failure(
-            f"{_append_call(case)} returned {_append_show(got)}; expected {_append_show(want)}",
-            _append_diagnose(m),
-        )
-    return None
-
-
 def _append_args(state: RaftState, msg: AppendEntries) -> tuple[Any, ...]:
     return (state.log, msg.prev_log_index, msg.prev_log_term, msg.entries)
 
@@ -1080,50 +1065,32 @@ duplicated, up to 5,000 distinct states, for the four properties of Figure 3 and
 counts those acknowledgements), and for progress. The cluster's logs hold no-op entries
 (a new leader appends one, section 8) and a client command "x"."""
 
+_APPEND = _Figure2Rule(
+    FunctionAnswer("append_entries", ("log", "prev_log_index", "prev_log_term", "entries")),
+    _append_reference,
+    _append_type,
+    _append_diagnose,
+    show=_append_show,
+)
+
 APPEND_ENTRIES = add_exercise(
     id="ch15.append_entries",
     title="The AppendEntries consistency check",
     statement=APPEND_STATEMENT,
-    answer=FunctionAnswer("append_entries", ("log", "prev_log_index", "prev_log_term", "entries")),
-    stages=(
-        _Cases(
-            "examples",
-            _append_examples(),
-            _append_call,
-            _append_code,
-            _append_show,
-            _append_type,
-            _append_diagnose,
-        ),
-        Properties(
-            "properties",
-            [
-                Property(
-                    "agrees with Figure 2",
-                    _append_cases(),
-                    _append_property,
-                    _append_code,
-                    max_examples=200,
-                )
-            ],
-        ),
-        RaftModelCheck(
-            "model checking",
-            _AppendNode,
-            _append_args,
-            _append_type,
-            _append_reference,
-            _append_call,
-            _append_diagnose,
-            invariants=(*INVARIANTS, acknowledged_entries_kept),
-            goal_hints={
-                "an_entry_is_committed": "Followers must accept an AppendEntries that "
-                "passes the consistency check (return the new log), or the leader never "
-                "hears from a majority.",
-                "a_leader_is_elected": "No leader: this should not depend on your "
-                "function; check that it returns without raising.",
-            },
-        ),
+    answer=_APPEND.answer,
+    stages=_APPEND.stages(
+        _append_examples(),
+        _append_cases(),
+        _AppendNode,
+        _append_args,
+        invariants=(*INVARIANTS, acknowledged_entries_kept),
+        goal_hints={
+            "an_entry_is_committed": "Followers must accept an AppendEntries that "
+            "passes the consistency check (return the new log), or the leader never "
+            "hears from a majority.",
+            "a_leader_is_elected": "No leader: this should not depend on your "
+            "function; check that it returns without raising.",
+        },
     ),
     hints=(
         "First the check: prev_log_index > len(log), or log[prev_log_index - 1].term != "
@@ -1143,19 +1110,6 @@ def _commit_reference(log: Log, current_term: int, commit_index: int, matches: A
         if log[n - 1].term == current_term and sum(1 for m in matches if m >= n) >= majority:
             return n
     return commit_index
-
-
-def _commit_call(args: tuple[Any, ...]) -> str:
-    log, term, commit, matches = args
-    return (
-        f"new_commit_index(log={_log_text(log)}, current_term={term}, commit_index={commit}, "
-        f"match_indexes={tuple(matches)!r})"
-    )
-
-
-def _commit_code(args: tuple[Any, ...]) -> str:
-    log, term, commit, matches = args
-    return f"new_commit_index({_log_code(log)}, {term}, {commit}, {tuple(matches)!r})"
 
 
 def _commit_type(got: Any) -> str | None:
@@ -1254,19 +1208,6 @@ def _commit_cases(draw: Any) -> tuple[Log, int, int, tuple[int, ...]]:
     return log, term, commit, matches
 
 
-def _commit_property(answer: Any, case: tuple[Any, ...]) -> Failure | None:
-    want = _commit_reference(*case)
-    got = call_answer(answer, *case)
-    problem = _commit_type(got)
-    if problem is not None:
-        m = Mismatch(Example(case, want), "type", got=got)
-        return Failure(f"{_commit_call(case)} returned {got!r}: {problem}", _commit_diagnose(m))
-    if got != want:
-        m = Mismatch(Example(case, want), "wrong", got=got)
-        return Failure(f"{_commit_call(case)} returned {got}; expected {want}", _commit_diagnose(m))
-    return None
-
-
 def _commit_args(state: RaftState, matches: tuple[int, ...]) -> tuple[Any, ...]:
     return (state.log, state.current_term, state.commit_index, matches)
 
@@ -1301,51 +1242,30 @@ terms and about 18 steps, far beyond the bound), so only the examples and proper
 the current-term condition. The cluster's logs hold no-op entries (a new leader appends
 one, section 8) and a client command "x"."""
 
+_COMMIT = _Figure2Rule(
+    FunctionAnswer("new_commit_index", ("log", "current_term", "commit_index", "match_indexes")),
+    _commit_reference,
+    _commit_type,
+    _commit_diagnose,
+)
+
 COMMIT_INDEX = add_exercise(
     id="ch15.commit_index",
     title="Advance the commit index",
     statement=COMMIT_STATEMENT,
-    answer=FunctionAnswer(
-        "new_commit_index", ("log", "current_term", "commit_index", "match_indexes")
-    ),
-    stages=(
-        _Cases(
-            "examples",
-            _commit_examples(),
-            _commit_call,
-            _commit_code,
-            repr,
-            _commit_type,
-            _commit_diagnose,
-        ),
-        Properties(
-            "properties",
-            [
-                Property(
-                    "agrees with Figure 2",
-                    _commit_cases(),
-                    _commit_property,
-                    _commit_code,
-                    max_examples=200,
-                )
-            ],
-        ),
-        RaftModelCheck(
-            "model checking",
-            _CommitNode,
-            _commit_args,
-            _commit_type,
-            _commit_reference,
-            _commit_call,
-            _commit_diagnose,
-            goal_hints={
-                "an_entry_is_committed": "Return the largest N above commit_index that a "
-                "majority of match_indexes reach and whose entry is of the current term. A "
-                "new leader's no-op is of its term: once a majority holds it, it commits.",
-                "a_leader_is_elected": "No leader: this should not depend on your "
-                "function; check that it returns without raising.",
-            },
-        ),
+    answer=_COMMIT.answer,
+    stages=_COMMIT.stages(
+        _commit_examples(),
+        _commit_cases(),
+        _CommitNode,
+        _commit_args,
+        goal_hints={
+            "an_entry_is_committed": "Return the largest N above commit_index that a "
+            "majority of match_indexes reach and whose entry is of the current term. A "
+            "new leader's no-op is of its term: once a majority holds it, it commits.",
+            "a_leader_is_elected": "No leader: this should not depend on your "
+            "function; check that it returns without raising.",
+        },
     ),
     hints=(
         "A majority of n servers is n // 2 + 1; count sum(1 for m in match_indexes if m >= N).",

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 from dslib.exercises.registry import get_exercise
-from dslib.exercises.runner import CheckResult
+from dslib.exercises.runner import ExerciseResult
 
 __all__ = ["CHANGED_INPUT", "WrongAnswer", "rejection_problems", "too_few_wrong_answers"]
 
@@ -67,7 +67,7 @@ class WrongAnswer(NamedTuple):
         return f"{self.exercise}-{getattr(self.answer, '__name__', type(self.answer).__name__)}"
 
 
-def rejection_problems(row: WrongAnswer, result: CheckResult) -> list[str]:
+def rejection_problems(row: WrongAnswer, result: ExerciseResult) -> list[str]:
     """What is wrong with how ``check`` rejected a known-wrong answer (empty: nothing).
 
     The answer must be attempted and fail; at ``row.stage``; with a hint that
@@ -78,7 +78,7 @@ def rejection_problems(row: WrongAnswer, result: CheckResult) -> list[str]:
     Parameters
     ----------
     row : WrongAnswer
-    result : CheckResult
+    result : ExerciseResult
         What ``dslib.exercises.check(row.exercise, row.answer)`` returned.
 
     Returns

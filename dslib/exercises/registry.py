@@ -64,6 +64,15 @@ def _signature_text(fn: Any) -> str:
         return "(...)"
 
 
+def _stub(head: list[str], indent: str, imports: str, body: str) -> str:
+    """``head`` (ending in a ``def`` line), ``body`` and ``raise NotImplementedError`` under it
+    at ``indent``; ``imports`` above, after a blank line."""
+    lines = [*head, *(f"{indent}{line}" for line in body.splitlines())]
+    lines.append(f"{indent}raise NotImplementedError")
+    code = "\n".join(lines) + "\n"
+    return f"{imports.rstrip()}\n\n{code}" if imports.strip() else code
+
+
 def _accepts(fn: Any, n: int) -> bool:
     try:
         inspect.signature(fn).bind(*range(n))
@@ -115,11 +124,7 @@ class FunctionAnswer:
         def percentile(latencies, q):
             raise NotImplementedError
         """
-        lines = [f"def {self.name}({', '.join(self.params)}):"]
-        lines += [f"    {line}" for line in body.splitlines()]
-        lines.append("    raise NotImplementedError")
-        code = "\n".join(lines) + "\n"
-        return f"{imports.rstrip()}\n\n{code}" if imports.strip() else code
+        return _stub([f"def {self.name}({', '.join(self.params)}):"], "    ", imports, body)
 
     def prepare(self, answer: Any) -> Callable[..., Any]:
         """Check that ``answer`` is such a function and return it.
@@ -146,11 +151,12 @@ class NodeAnswer:
     """The answer is a ``Node`` subclass (or an instance of one) with ``handler`` written.
 
     The prepared answer is a factory: a function of no arguments that returns a
-    fresh node, so that each check starts from a clean object.
+    fresh node, so that each check starts from a clean object. ``state`` names
+    the class of the node's state, which the stub's ``init`` returns.
 
     Examples
     --------
-    >>> spec = NodeAnswer("Ponger")
+    >>> spec = NodeAnswer("Ponger", state="PongerState")
     >>> spec.prepare(lambda ctx, state, src, msg: state)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
@@ -160,10 +166,53 @@ class NodeAnswer:
     class_name: str
     handler: str = "on_message"
     params: tuple[str, ...] = ("ctx", "state", "src", "msg")
+    state: str = ""
 
     def describe(self) -> str:
         """What the reader must write, in words."""
         return f"a Node class {self.class_name} with {self.handler}(self, {', '.join(self.params)})"
+
+    def stub(self, imports: str = "", body: str = "") -> str:
+        """The code the reader starts from: the class, its ``init``, the handler raising.
+
+        Parameters
+        ----------
+        imports : str, optional
+            Lines put above the class (the names the answer will need, and a
+            state class for the reader to extend).
+        body : str, optional
+            Lines put before the handler's ``raise``.
+
+        Raises
+        ------
+        ValueError
+            If the answer does not name its ``state`` class.
+
+        Examples
+        --------
+        >>> print(NodeAnswer("Ponger", state="PongerState").stub("from dslib import Node"), end="")
+        from dslib import Node
+        <BLANKLINE>
+        class Ponger(Node[PongerState]):
+            def init(self, ctx):
+                return PongerState()
+        <BLANKLINE>
+            def on_message(self, ctx, state, src, msg):
+                raise NotImplementedError
+        """
+        if not self.state:
+            raise ValueError(
+                f"NodeAnswer({self.class_name!r}) needs state=, the class of the node's state "
+                "(such as state='PongerState'), to write its stub"
+            )
+        head = [
+            f"class {self.class_name}(Node[{self.state}]):",
+            "    def init(self, ctx):",
+            f"        return {self.state}()",
+            "",
+            f"    def {self.handler}({', '.join(('self', *self.params))}):",
+        ]
+        return _stub(head, "        ", imports, body)
 
     def prepare(self, answer: Any) -> Callable[[], Node[Any]]:
         """Check that ``answer`` is such a class (or instance); return a node factory.
@@ -277,17 +326,18 @@ def add_exercise(
     stages: Sequence[Stage],
     *,
     hints: Sequence[str] = (),
-    stub: str | None = None,
     imports: str = "",
     body: str = "",
 ) -> Exercise:
     """Build an exercise from its parts and register it: what every chapter module calls.
 
     What can be derived is: the chapter (from the id), the solution's place
-    (``solutions/chNN.py``, under the answer's name) and, for a function, the
-    stub (its ``def`` line from ``answer``, as nbgrader derives a stub from the
-    solution; ``tests/test_exercises.py`` checks that each solution's parameters
-    are the answer's).
+    (``solutions/chNN.py``, under the answer's name), the stub (from ``answer``,
+    as nbgrader derives a stub from the solution; ``tests/test_exercises.py``
+    checks that each solution's parameters are the answer's) and, for a
+    function, what the stages say of it: each stage's ``for_function`` learns
+    its name and parameters, so an ``Examples`` stage shows calls and names a
+    changed argument without being told them again.
 
     Parameters
     ----------
@@ -299,12 +349,8 @@ def add_exercise(
         The checks, in order.
     hints : sequence of str, optional
         General hints.
-    stub : str, optional
-        The code the reader starts from; required for a ``NodeAnswer``, derived
-        for a ``FunctionAnswer`` (with ``imports`` and ``body``, see
-        ``FunctionAnswer.stub``).
     imports, body : str, optional
-        For a derived stub.
+        For the stub (see ``FunctionAnswer.stub`` and ``NodeAnswer.stub``).
 
     Returns
     -------
@@ -314,17 +360,17 @@ def add_exercise(
     Raises
     ------
     ValueError
-        If the id is taken or malformed, or a ``NodeAnswer`` comes without a stub.
+        If the id is taken or malformed, or a ``NodeAnswer`` does not name its state.
 
     Examples
     --------
     >>> from dslib.exercises.stages import Example, Examples
     >>> ex = add_exercise(
     ...     "ch99.double", "Double it", "Write double(x).", FunctionAnswer("double", ("x",)),
-    ...     [Examples("examples", lambda: [Example((2,), 4)], lambda a: f"double({a[0]})")],
+    ...     [Examples("examples", lambda: [Example((2,), 4)])],
     ... )
-    >>> ex.chapter, ex.solution
-    (99, 'solutions/ch99.py:double')
+    >>> ex.chapter, ex.solution, ex.stages[0].call_text((2,))
+    (99, 'solutions/ch99.py:double', 'double(2)')
     >>> print(ex.stub, end="")
     def double(x):
         raise NotImplementedError
@@ -334,12 +380,9 @@ def add_exercise(
         raise ValueError(f"exercise id {id!r} must look like 'ch01.name'")
     if isinstance(answer, FunctionAnswer):
         name = answer.name
-        if stub is None:
-            stub = answer.stub(imports, body)
+        stages = [stage.for_function(answer.name, answer.params) for stage in stages]
     else:
         name = answer.class_name
-        if stub is None:
-            raise ValueError(f"exercise {id!r}: a Node answer needs its stub written out")
     exercise = Exercise(
         id=id,
         chapter=int(id[2:4]),
@@ -347,7 +390,7 @@ def add_exercise(
         statement=statement,
         answer=answer,
         stages=tuple(stages),
-        stub=stub,
+        stub=answer.stub(imports, body),
         solution=f"solutions/{id[:4]}.py:{name}",
         hints=tuple(hints),
     )

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dslib.errors import renamed
 from dslib.exercises.progress import (
     ProgressFileError,
     load_progress,
@@ -32,14 +33,17 @@ from dslib.exercises.progress import (
 from dslib.exercises.registry import all_exercises, get_exercise
 from dslib.exercises.stages import Failure, NotAttempted, StageResult, trace_excerpt
 
-__all__ = ["CheckResult", "check", "progress", "statement"]
+__all__ = ["ExerciseResult", "check", "progress", "statement"]
 
 PASS, FAIL, SKIP = "✓", "✗", "·"
 
 
 @dataclass(frozen=True)
-class CheckResult:
+class ExerciseResult:
     """The outcome of ``check``.
+
+    (Named ``CheckResult`` before, and still importable under that name for one
+    release, with a warning; ``dslib.check.CheckResult`` is the model checker's.)
 
     Attributes
     ----------
@@ -69,7 +73,7 @@ class CheckResult:
     ch01.percentile: Percentiles by nearest rank
     ...
     >>> r
-    CheckResult('ch01.percentile', failed, stage='examples')
+    ExerciseResult('ch01.percentile', failed, stage='examples')
     >>> r.passed, r.stage, r.hint is not None
     (False, 'examples', True)
     """
@@ -100,7 +104,7 @@ class CheckResult:
     def __repr__(self) -> str:
         status = "passed" if self.passed else ("failed" if self.attempted else "not attempted")
         where = f", stage={self.stage!r}" if self.stage else ""
-        return f"CheckResult({self.exercise!r}, {status}{where})"
+        return f"ExerciseResult({self.exercise!r}, {status}{where})"
 
     def _ipython_display_(self) -> None:
         """Show nothing in a notebook: ``check`` has printed the report already."""
@@ -170,7 +174,7 @@ def _report(
     return "\n".join(lines), failure
 
 
-def check(exercise_id: str, answer: Any, *, record: bool = True) -> CheckResult:
+def check(exercise_id: str, answer: Any, *, record: bool = True) -> ExerciseResult:
     """Check your answer to an exercise, print what passed and what is wrong.
 
     The stages run in order (examples, then properties, then simulations) and
@@ -191,7 +195,7 @@ def check(exercise_id: str, answer: Any, *, record: bool = True) -> CheckResult:
 
     Returns
     -------
-    CheckResult
+    ExerciseResult
         ``passed``, ``stage``, ``hint``, ``message`` and the full ``text``.
 
     Raises
@@ -229,7 +233,7 @@ def check(exercise_id: str, answer: Any, *, record: bool = True) -> CheckResult:
                     "check again."
                 )
                 print(text)
-                return CheckResult(
+                return ExerciseResult(
                     exercise.id, False, False, None, None, "not attempted yet", text=text
                 )
             result = StageResult(
@@ -252,7 +256,7 @@ def check(exercise_id: str, answer: Any, *, record: bool = True) -> CheckResult:
         except ProgressFileError as exc:
             text += f"\n\n(Your progress was not saved: {exc})"
     print(text)
-    return CheckResult(
+    return ExerciseResult(
         exercise.id,
         True,
         passed,
@@ -361,3 +365,6 @@ def progress(dates: bool = True, path: Path | str | None = None) -> Any:
             row["last attempt"] = entry.get("last_attempt", "")
         rows.append(row)
     return pd.DataFrame(rows).set_index("exercise")
+
+
+__getattr__ = renamed(__name__, {"CheckResult": (ExerciseResult, "ExerciseResult")})

@@ -81,6 +81,8 @@ __all__ = [
     "TraceStep",
     "call_answer",
     "describe_exception",
+    "format_arguments",
+    "format_call",
     "handler_steps",
     "snapshot",
     "trace_excerpt",
@@ -333,6 +335,65 @@ def _short(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def format_arguments(
+    args: Sequence[Any],
+    params: Sequence[str] | None = None,
+    show: Callable[[Any], str] = repr,
+) -> str:
+    """The arguments of a call as the reader would write them, each rendered by ``show``.
+
+    Parameters
+    ----------
+    args : sequence
+        The argument values, in order.
+    params : sequence of str, optional
+        The parameter names: each argument is then written ``name=value``.
+    show : callable, default repr
+        Renders one value.
+
+    Returns
+    -------
+    str
+        Such as ``"[3, 1], 50"``, or ``"latencies=[3, 1], q=50"`` with ``params``.
+
+    Raises
+    ------
+    ValueError
+        If ``params`` does not name every argument.
+
+    Examples
+    --------
+    >>> format_arguments(([3, 1], 50))
+    '[3, 1], 50'
+    >>> format_arguments(([3, 1], 50), ("latencies", "q"))
+    'latencies=[3, 1], q=50'
+    """
+    shown = [show(a) for a in args]
+    if params is None:
+        return ", ".join(shown)
+    if len(params) != len(shown):
+        raise ValueError(f"{len(shown)} arguments {shown} for the parameters {tuple(params)}")
+    return ", ".join(f"{p}={v}" for p, v in zip(params, shown, strict=True))
+
+
+def format_call(
+    function: str,
+    args: Sequence[Any],
+    params: Sequence[str] | None = None,
+    show: Callable[[Any], str] = repr,
+) -> str:
+    """A call as the reader would write it: ``function(...)`` with ``format_arguments``.
+
+    Examples
+    --------
+    >>> format_call("percentile", ([3, 1], 50))
+    'percentile([3, 1], 50)'
+    >>> format_call("percentile", ([3, 1], 50), ("latencies", "q"))
+    'percentile(latencies=[3, 1], q=50)'
+    """
+    return f"{function}({format_arguments(args, params, show)})"
+
+
 # -- the stage protocol -------------------------------------------------------------------------
 class Stage(ABC):
     """One stage of an exercise check.
@@ -358,6 +419,15 @@ class Stage(ABC):
     @abstractmethod
     def run(self, answer: Any) -> StageResult:
         """Check ``answer`` (a function, or a factory of nodes) and say how it went."""
+
+    def for_function(self, function: str, params: tuple[str, ...]) -> Stage:
+        """This stage for an answer that is the function ``function(*params)``.
+
+        ``add_exercise`` calls it with the exercise's ``FunctionAnswer``, so that a
+        stage learns the function's name and parameters from the one place that
+        states them. A stage with nothing to learn returns itself.
+        """
+        return self
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
@@ -422,9 +492,11 @@ class Examples(Stage):
     examples : sequence of Example, or a function returning one
         The cases, checked in order; a function is called once, when the
         stage first runs (so that building them costs nothing at import).
-    call_text : callable
+    call_text : callable, optional
         Renders the arguments of a call as the reader would write it, e.g.
-        ``lambda args: f"percentile({args[0]!r}, {args[1]!r})"``.
+        ``lambda args: f"percentile({args[0]!r}, {args[1]!r})"``. By default
+        the function's name (``"answer"`` until ``for_function`` names it) and
+        the ``repr`` of each argument.
     diagnose : callable, optional
         ``diagnose(mismatch) -> hint or None``: the exercise's knowledge of
         common mistakes.
@@ -433,14 +505,26 @@ class Examples(Stage):
     expected_type : type or tuple of types, optional
         The type the result must have (checked before the value).
     params : tuple of str, optional
-        The parameter names, to name an argument the answer changed.
+        The parameter names, to name an argument the answer changed; by default
+        the function's (see ``for_function``), else "argument 1", ...
+
+    Examples
+    --------
+    ``add_exercise`` tells the stage the function's name and parameters:
+
+    >>> stage = Examples("examples", [Example(([5, 1],), 1)]).for_function("least", ("xs",))
+    >>> def least(xs):
+    ...     xs.sort()
+    ...     return xs[0]
+    >>> print(stage.run(least).failure.message)
+    least([5, 1]) changed its input: xs was [5, 1] before the call and [1, 5] after
     """
 
     def __init__(
         self,
         name: str,
         examples: Sequence[Example] | Callable[[], Sequence[Example]],
-        call_text: Callable[[tuple[Any, ...]], str],
+        call_text: Callable[[tuple[Any, ...]], str] | None = None,
         diagnose: Callable[[Mismatch], str | None] | None = None,
         default_hint: str | None = None,
         expected_type: type | tuple[type, ...] | None = None,
@@ -450,10 +534,24 @@ class Examples(Stage):
         self._examples = examples
         self.params = params
         self._cache: tuple[Example, ...] | None = None
-        self.call_text = call_text
+        self._call_text = call_text
+        self.function = "answer"
         self.diagnose = diagnose
         self.default_hint = default_hint
         self.expected_type = expected_type
+
+    def for_function(self, function: str, params: tuple[str, ...]) -> Examples:
+        """This stage, naming the function and (unless given) its parameters in messages."""
+        named = copy.copy(self)
+        named.function = function
+        named.params = self.params if self.params is not None else params
+        return named
+
+    def call_text(self, args: tuple[Any, ...]) -> str:
+        """A call with ``args`` as the reader would write it (see ``call_text`` above)."""
+        if self._call_text is not None:
+            return self._call_text(args)
+        return format_call(self.function, args)
 
     @property
     def examples(self) -> tuple[Example, ...]:
@@ -480,39 +578,29 @@ class Examples(Stage):
         args = copy.deepcopy(example.args)
         before = snapshot(args)
         call = self.call_text(example.args)
-        shown = example.shown
-        counter = f"{call}\nwhere {shown}" if shown else None
-        expects_error = isinstance(example.expected, Raises)
+        counter = f"{call}\nwhere {example.shown}" if example.shown else None
+
+        def fail(
+            what: str, problem: str, got: Any = None, exc: BaseException | None = None
+        ) -> Failure:
+            hint = self._hint(Mismatch(example, problem, got=got, error=exc))
+            return Failure(f"{call} {what}", hint, counter, length=1)
+
+        expected = example.expected
+        error = expected.error if isinstance(expected, Raises) else None
         try:
             got = call_answer(answer, *args)
         except AnswerRaised as raised:
-            if expects_error and isinstance(raised.exc, example.expected.error):
-                got = None
-            else:
-                m = Mismatch(example, "raised", error=raised.exc)
-                want = (
-                    f"expected it to raise {example.expected.error.__name__}"
-                    if expects_error
-                    else f"expected {example.expected!r}"
-                )
-                return Failure(
-                    f"{call} raised {raised.text}; {want}",
-                    self._hint(m),
-                    counter,
-                    length=1,
-                )
+            if error is None or not isinstance(raised.exc, error):
+                want = f"it to raise {error.__name__}" if error else _show(expected)
+                return fail(f"raised {raised.text}; expected {want}", "raised", exc=raised.exc)
+            got = None
         else:
-            if expects_error:
-                m = Mismatch(example, "no-raise", got=got)
-                return Failure(
-                    f"{call} returned {got!r}; expected it to raise "
-                    f"{example.expected.error.__name__}",
-                    self._hint(m),
-                    counter,
-                    length=1,
+            if error is not None:
+                return fail(
+                    f"returned {_show(got)}; expected it to raise {error.__name__}", "no-raise", got
                 )
         if snapshot(args) != before:
-            m = Mismatch(example, "mutated", got=args)
             changed = [
                 i
                 for i, (a, b) in enumerate(zip(example.args, args, strict=True))
@@ -524,28 +612,16 @@ class Examples(Stage):
                 f"{_short(stable_repr(args[i]))} after"
                 for i in changed
             )
-            return Failure(f"{call} changed its input: {what}", self._hint(m), counter, length=1)
-        if expects_error:
+            return fail(f"changed its input: {what}", "mutated", args)
+        if error is not None:
             return None
         if self.expected_type is not None and (
             not isinstance(got, self.expected_type) or isinstance(got, bool)
         ):
-            m = Mismatch(example, "type", got=got)
-            return Failure(
-                f"{call} returned {_short(repr(got))} (a {type(got).__name__}); "
-                f"expected {example.expected!r}",
-                self._hint(m),
-                counter,
-                length=1,
-            )
-        if got != example.expected:
-            m = Mismatch(example, "wrong", got=got)
-            return Failure(
-                f"{call} returned {_short(repr(got))}; expected {example.expected!r}",
-                self._hint(m),
-                counter,
-                length=1,
-            )
+            shown = f"{_short(_show(got))} (a {type(got).__name__})"
+            return fail(f"returned {shown}; expected {_show(expected)}", "type", got)
+        if got != expected:
+            return fail(f"returned {_short(_show(got))}; expected {_show(expected)}", "wrong", got)
         return None
 
 
@@ -564,8 +640,12 @@ class Property:
         ``check(answer, case) -> Failure or None``. Call the answer through
         ``call_answer``; an ``AnswerRaised`` escaping ``check`` is reported
         as a failure on that case.
-    show : callable
-        Renders a case as the smallest failing input.
+    show : callable, optional
+        Renders a case as the smallest failing input. By default
+        ``dslib.core.stable_repr`` (sets sorted, whatever the hash seed); in
+        an exercise whose answer is a function (see ``Stage.for_function``), a
+        case that is a tuple of the function's arguments is shown as
+        ``name=value`` pairs.
     on_error : callable, optional
         ``on_error(case, exc) -> hint or None`` when the answer raised.
     max_examples : int
@@ -582,9 +662,13 @@ class Property:
     name: str
     strategy: SearchStrategy[Any]
     check: Callable[[Any, Any], Failure | None]
-    show: Callable[[Any], str]
+    show: Callable[[Any], str] | None = None
     on_error: Callable[[Any, BaseException], str | None] | None = None
     max_examples: int = 100
+
+    def case_text(self, case: Any) -> str:
+        """How ``case`` is shown as a failing input."""
+        return _show(case) if self.show is None else self.show(case)
 
 
 class Properties(Stage):
@@ -610,6 +694,33 @@ class Properties(Stage):
     def __init__(self, name: str, properties: Sequence[Property]) -> None:
         self.name = name
         self.properties = tuple(properties)
+
+    def for_function(self, function: str, params: tuple[str, ...]) -> Properties:
+        """These properties, showing a case of the function's arguments as ``name=value``.
+
+        Examples
+        --------
+        >>> import hypothesis.strategies as st
+        >>> def small(answer, case):
+        ...     return None if call_answer(answer, *case) < 10 else Failure("too large")
+        >>> prop = Property("small", st.tuples(st.integers(0, 20), st.integers(0, 20)), small)
+        >>> stage = Properties("properties", [prop]).for_function("add", ("a", "b"))
+        >>> stage.run(lambda a, b: a + b).failure.counterexample
+        'a=0, b=10'
+        """
+
+        def show(case: Any) -> str:
+            if isinstance(case, tuple) and len(case) == len(params):
+                return format_arguments(case, params)
+            return _show(case)
+
+        return Properties(
+            self.name,
+            [
+                p if p.show is not None else dataclasses.replace(p, show=show)
+                for p in self.properties
+            ],
+        )
 
     def run(self, answer: Any) -> StageResult:
         """Check each property in order; stop at the first that fails."""
@@ -670,7 +781,7 @@ def _falsify(prop: Property, answer: Any) -> Failure | None:
     case, failure = failures[-1]
     return dataclasses.replace(
         failure,
-        counterexample=prop.show(case),
+        counterexample=prop.case_text(case),
         length=failure.length if failure.length is not None else _size(case),
         shrunk=True,
     )
@@ -814,23 +925,20 @@ class HandlerExamples(Stage):
 
     Examples
     --------
-    >>> from dslib import Node
-    >>> class Echo(Node[int]):
-    ...     def init(self, ctx):
-    ...         return 0
-    ...     def on_message(self, ctx, state, src, msg):
-    ...         ctx.send(src, msg)
-    ...         return state + 1
-    >>> hello = Scenario("hello", "e", ("c", "e"), (Step("c", "hi", (("c", "hi"),), 1),))
-    >>> stage = HandlerExamples("examples", [hello], lambda s: s, str)
-    >>> stage.run(Echo).ok, Purity("purity", [hello]).run(Echo).ok
+    The ponger of ``dslib.basics`` answers a ping and counts it:
+
+    >>> from dslib.basics import Ping, Pong, Ponger
+    >>> ping = Step("p", Ping(0), (("p", Pong(0)),), 1)
+    >>> first = Scenario("the first ping", "ponger", ("p", "ponger"), (ping,))
+    >>> stage = HandlerExamples("examples", [first], lambda s: s, str)
+    >>> stage.run(Ponger).ok, Purity("purity", [first]).run(Ponger).ok
     (True, True)
-    >>> class Shout(Echo):
+    >>> class OffByOne(Ponger):
     ...     def on_message(self, ctx, state, src, msg):
-    ...         ctx.send(src, msg.upper())
+    ...         ctx.send(src, Pong(msg.seq + 1))
     ...         return state + 1
-    >>> stage.run(Shout).failure.message
-    "expected on_message to send 'hi' to c; it sent 'HI' to c"
+    >>> stage.run(OffByOne).failure.message
+    'expected on_message to send Pong(seq=0) to p; it sent Pong(seq=1) to p'
     """
 
     def __init__(
@@ -858,7 +966,8 @@ class HandlerExamples(Stage):
         n = len(self.scenarios)
         return StageResult(self.name, True, f"{n} scenario{'s' if n != 1 else ''}")
 
-    def _fail(self, hs: HandlerStep, message: str, story: list[str]) -> Failure:
+    def _fail(self, hs: HandlerStep, problem: str, message: str, story: list[str]) -> Failure:
+        hs = dataclasses.replace(hs, problem=problem)
         hint = self.diagnose(hs) if self.diagnose is not None else None
         return Failure(
             message,
@@ -888,42 +997,38 @@ class HandlerExamples(Stage):
                 after = call_answer(node.on_message, ctx, before, step.src, step.msg)
             except AnswerRaised as raised:
                 hs = HandlerStep(scenario, index, step, before, "raised", error=raised.exc)
-                return self._fail(hs, f"on_message raised {raised.text}", story)
+                return self._fail(hs, "raised", f"on_message raised {raised.text}", story)
             sent = tuple(ctx.sent)
             hs = HandlerStep(scenario, index, step, before, "", after, sent)
             if after is None:
-                hs = dataclasses.replace(hs, problem="no-state")
                 return self._fail(
-                    hs, "on_message returned None; it must return the next state", story
+                    hs, "no-state", "on_message returned None; it must return the next state", story
                 )
             try:
                 hash(after)
             except TypeError as exc:
-                hs = dataclasses.replace(hs, problem="unhashable")
                 return self._fail(
                     hs,
+                    "unhashable",
                     f"on_message returned a state that is not hashable ({exc}): "
                     f"{_short(stable_repr(after))}",
                     story,
                 )
             if step.sent is not None and sent != step.sent:
-                hs = dataclasses.replace(hs, problem="sent")
                 did = _sent_text(sent)[len("send ") :] if sent else "nothing"
-                return self._fail(
-                    hs, f"expected on_message to {_sent_text(step.sent)}; it sent {did}", story
-                )
+                expected = f"expected on_message to {_sent_text(step.sent)}; it sent {did}"
+                return self._fail(hs, "sent", expected, story)
             if step.observed is not None:
                 try:
                     seen = self.observe(after)
                 except AttributeError as exc:
-                    hs = dataclasses.replace(hs, problem="observe")
                     return self._fail(
-                        hs, f"the state {_short(_show(after))} has no {exc.name}", story
+                        hs, "observe", f"the state {_short(_show(after))} has no {exc.name}", story
                     )
                 if seen != step.observed:
-                    hs = dataclasses.replace(hs, problem="state")
                     return self._fail(
                         hs,
+                        "state",
                         f"after this message, expected {self.observed_text(step.observed)}; "
                         f"got {_short(self.observed_text(seen))}",
                         story,
@@ -1083,19 +1188,13 @@ def handler_steps(trace: Trace, node: str) -> Iterator[TraceStep]:
 
     Examples
     --------
-    >>> from dslib import Node, System
-    >>> class Echo(Node[int]):
-    ...     def init(self, ctx):
-    ...         if ctx.id == "a":
-    ...             ctx.send("b", "hi")
-    ...         return 0
-    ...     def on_message(self, ctx, state, src, msg):
-    ...         if ctx.id == "b":
-    ...             ctx.send(src, msg)
-    ...         return state + 1
-    >>> sim = Simulation(System({"a": Echo(), "b": Echo()})).run()
-    >>> [(s.src, s.msg, s.before, s.after, s.sent) for s in handler_steps(sim.trace, "b")]
-    [('a', 'hi', 0, 1, (('a', 'hi'),))]
+    >>> from dslib import System
+    >>> from dslib.basics import Pinger, Ponger
+    >>> sim = Simulation(System({"pinger": Pinger(count=2), "ponger": Ponger()})).run()
+    >>> for s in handler_steps(sim.trace, "ponger"):
+    ...     print(s.src, s.msg, s.before, s.after, s.sent)
+    pinger Ping(seq=0) 0 1 (('pinger', Pong(seq=0)),)
+    pinger Ping(seq=1) 1 2 (('pinger', Pong(seq=1)),)
     """
     entries = trace.entries
     state: Any = None
@@ -1146,22 +1245,20 @@ class SimulationStage(Stage):
 
     Examples
     --------
-    >>> from dslib import Node, System
-    >>> class Echo(Node[int]):
-    ...     def init(self, ctx):
-    ...         if ctx.id == "a":
-    ...             ctx.send("b", "hi")
-    ...         return 0
-    ...     def on_message(self, ctx, state, src, msg):
-    ...         ctx.send(src, msg) if ctx.id == "b" else None
-    ...         return state + 1
+    The reader's node is the ponger of ``dslib.basics``; the judge asks that it
+    answer every ping with the pong of the same number:
+
+    >>> from dslib import System
+    >>> from dslib.basics import Pinger, Pong, Ponger
     >>> def build(factory, run):
-    ...     return Simulation(System({"a": Echo(), "b": factory()}), seed=run.params["seed"])
+    ...     nodes = {"pinger": Pinger(count=3), "ponger": factory()}
+    ...     return Simulation(System(nodes), seed=run.params["seed"])
     >>> def judge(sim, run):
-    ...     ok = all(s.sent == ((s.src, s.msg),) for s in handler_steps(sim.trace, "b"))
-    ...     return None if ok else Failure("b did not echo")
+    ...     steps = handler_steps(sim.trace, "ponger")
+    ...     ok = all(s.sent == ((s.src, Pong(s.msg.seq)),) for s in steps)
+    ...     return None if ok else Failure("a ping was not answered with its pong")
     >>> runs = [SimRun(f"seed {i}", {"seed": i}) for i in range(3)]
-    >>> SimulationStage("simulation", runs, build, judge, "no faults").run(Echo).summary
+    >>> SimulationStage("simulation", runs, build, judge, "no faults").run(Ponger).summary
     '3 runs, no faults'
     """
 
