@@ -66,11 +66,6 @@ def _test_layers() -> ModuleType:
 # start). Fix the source, then delete the entry (the build fails on an entry that no longer
 # occurs). Other helpers own these files; the fix of each is in the comment.
 TOLERATED: tuple[tuple[str, str], ...] = (
-    # "|A| + |B| - |A ∩ B| <= n" in prose is read as substitutions: write it as a literal,
-    # ``|A| + |B| - |A ∩ B| <= n``.
-    ("dslib/verify/quorums.py:docstring of dslib.verify.quorums:", "Undefined substitution"),
-    # The table's "fault" row overflows its fourth column: widen that column to 48 "=".
-    ("dslib/sim/trace.py:docstring of dslib.sim.trace:", "Malformed table"),
     # "``Call``s" is not a closed literal in reStructuredText: write "``Call`` messages".
     (
         "dslib/architectures/soa.py:docstring of dslib.architectures.soa.ServiceInstance:",

@@ -17,9 +17,12 @@ kind           node            peer            data                        ref /
 ``crash``      the node
 ``restart``    the node                        recovered state
 ``pause``      the node                        duration
-``fault``                                      the fault (partition, heal, cut, skew, network)
+``fault``                                      the fault
 ``record``     client                          (type, f, value, key)
 =============  ==============  ==============  ==========================  =====================
+
+A ``fault`` entry's data is the fault itself: a partition, a heal, a cut, a clock skew or a
+network change.
 
 Entries are stored as plain tuples (cheap to record); iterating yields
 ``TraceEvent`` named tuples. ``fingerprint()`` hashes a canonical rendering of

@@ -14,7 +14,7 @@ thresholds and weights, a disjunction for grids and lists); and one more
 constraint says the two quorums share fewer than ``overlap`` nodes. If z3
 answers *unsat*, no such pair exists: the intersection property is proved for
 every pair of quorums at once. (Integers rather than Booleans matter: the
-argument is counting, |A| + |B| - |A ∩ B| <= n, which z3's linear arithmetic
+argument is counting, ``|A| + |B| - |A ∩ B| <= n``, which z3's linear arithmetic
 finds at once, while a purely Boolean encoding makes it a pigeonhole problem
 that takes seconds at 21 nodes and much longer beyond.) If it answers *sat*, its model is a witness,
 which :func:`prove_intersection` turns into the canonical (smallest, then
