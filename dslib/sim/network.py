@@ -109,6 +109,9 @@ def uniform(lo: float, hi: float) -> Latency:
 def exponential(mean: float, minimum: float = 0.0) -> Latency:
     """Delays ``minimum`` plus an exponential with the given ``mean`` (> 0).
 
+    ``mean`` is the exponential part's: the delays average ``minimum + mean``
+    (4.0 below).
+
     >>> exponential(3.0, minimum=1.0)
     exponential(mean=3.0, minimum=1.0)
     """
