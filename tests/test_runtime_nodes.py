@@ -1,4 +1,4 @@
-"""Nodes for tests/test_runtime.py, in a module of their own.
+"""Nodes for the runtime tests (test_runtime.py, test_runtime_nemesis.py), in a module of their own.
 
 A node's process imports its class by module path, so test nodes must live at the
 top level of an importable module; this one imports nothing heavier than dslib,
@@ -116,3 +116,18 @@ class Spinner(Node[tuple[int, int]]):
 
     def on_message(self, ctx: Context, state: tuple[int, int], src: str, msg: Any) -> Any:
         return (state[0], state[1] + 1)
+
+
+class ClockReader(Node[tuple[int, float]]):
+    """Counts ticks of a ``period`` timer and keeps the last ``ctx.now`` it read."""
+
+    def __init__(self, period: float = 5.0) -> None:
+        self.period = period
+
+    def init(self, ctx: Context) -> tuple[int, float]:
+        ctx.set_timer("tick", self.period)
+        return (0, ctx.now)
+
+    def on_timer(self, ctx: Context, state: tuple[int, float], timer: Any) -> tuple[int, float]:
+        ctx.set_timer("tick", self.period)
+        return (state[0] + 1, ctx.now)

@@ -29,11 +29,20 @@ must fit in one datagram (``wire.MAX_DATAGRAM``, about 64 KB), and a node that s
 a larger one fails with an error that says so. On the loopback interface a datagram
 is lost only when the receiver's buffer is full, which a paused node's can be.
 
-The seam for the nemesis. Nodes address each other only through the routing table
-that the cluster owns (``Cluster.routes``: node id to address) and sends to each
-process; a datagram names its source and destination itself. A proxy that listens
-at the address a table gives for a node, and forwards to the node's own socket,
-needs no change to the nodes or their processes.
+The nemesis. Nodes address each other only through the routing table that the
+cluster owns (``Cluster.routes``), so ``Cluster(system, proxy=True)`` points the table
+at a ``UdpProxy`` (``dslib.runtime.proxy``) that relays every datagram to the node's
+own socket, or drops, delays or duplicates it as the fault table (``Links``) says,
+with no change to the nodes, no root and no ``iptables``. The faults are the
+simulator's own values (``Partition``, ``Cut``, ``Heal``, ``NetworkChange``,
+``ClockSkew``, ``Crash``, ``Pause``...), and a ``NemesisPlayer``
+(``dslib.runtime.nemesis``) plays a schedule of them against a cluster as their times
+come, so the schedule that broke a simulated run replays against processes.
+
+Systems from elsewhere. ``dslib.runtime.etcd`` runs a real etcd cluster under the
+same faults (a ``TcpProxy`` on its peer URLs), and ``dslib.runtime.clients`` runs
+workloads against it from threads, recording the same ``History``. The harness that
+puts it all together and checks the results is a chapter's: ``dslib.capstone.jepsen``.
 
 Examples
 --------
@@ -44,14 +53,22 @@ Examples
 2
 """
 
+from dslib.runtime.clients import run_workloads
 from dslib.runtime.cluster import HOST, Cluster, NodeProcessError
+from dslib.runtime.nemesis import NemesisPlayer
+from dslib.runtime.proxy import Links, TcpProxy, UdpProxy
 from dslib.runtime.wire import MAX_DATAGRAM, decode_datagram, encode_datagram
 
 __all__ = [
     "HOST",
     "MAX_DATAGRAM",
     "Cluster",
+    "Links",
+    "NemesisPlayer",
     "NodeProcessError",
+    "TcpProxy",
+    "UdpProxy",
     "decode_datagram",
     "encode_datagram",
+    "run_workloads",
 ]

@@ -2,9 +2,11 @@
 
 The cluster is to real processes what ``Simulation`` is to simulated ones: it starts
 the nodes, crashes (``SIGKILL``), restarts, pauses (``SIGSTOP``) and resumes
-(``SIGCONT``) them, reads their states, and collects the operations their clients
-record into a ``History``. The nodes are the book's nodes, unchanged; see
-``dslib.runtime`` for the design and ``dslib.runtime.node`` for one node's process.
+(``SIGCONT``) them, partitions, cuts and heals their links and makes them lossy
+(through a proxy, ``dslib.runtime.proxy``), skews their clocks, reads their states,
+and collects the operations their clients record into a ``History``. The nodes are
+the book's nodes, unchanged; see ``dslib.runtime`` for the design and
+``dslib.runtime.node`` for one node's process.
 """
 
 from __future__ import annotations
@@ -32,8 +34,11 @@ from dslib.codec import decode_value, dump_document
 from dslib.core import System, stable_repr
 from dslib.errors import DslibError
 from dslib.runtime.node import SPEC_FORMAT
+from dslib.runtime.proxy import UdpProxy
 from dslib.runtime.wire import import_class, node_spec
 from dslib.sim.history import Event, History
+from dslib.sim.nemesis import Cut, Heal, NetworkChange, Partition
+from dslib.sim.network import Network
 
 __all__ = ["HOST", "Cluster", "NodeProcessError"]
 
@@ -113,6 +118,12 @@ class Cluster:
     timeout : float, default 60
         Seconds to wait for a process to start or to answer before failing; generous,
         so that a loaded machine does not fail a correct run.
+    proxy : bool, default False
+        Put a ``UdpProxy`` in front of every node, so that ``partition``, ``cut``,
+        ``heal`` and ``change_network`` work (the routing table then points at it).
+    network : Network, optional
+        Latency (node time units), loss and duplication for the proxy to add, as the
+        simulator's ``Network`` describes them; giving one turns the proxy on.
 
     Attributes
     ----------
@@ -120,6 +131,9 @@ class Cluster:
         The cluster's directory (one subdirectory per node), once started.
     routes : dict of str to (str, int)
         The routing table: where each node's messages to a node are sent.
+    proxy : UdpProxy or None
+        The proxy, once started with ``proxy=True`` (its ``counts`` say how many
+        datagrams it forwarded and dropped).
 
     Raises
     ------
@@ -161,6 +175,8 @@ class Cluster:
         ports: Mapping[str, int] | None = None,
         directory: str | os.PathLike[str] | None = None,
         timeout: float = 60.0,
+        proxy: bool = False,
+        network: Network | None = None,
     ) -> None:
         if os.name != "posix":
             raise OSError("dslib.runtime needs a POSIX system (signals SIGKILL, SIGSTOP)")
@@ -189,8 +205,16 @@ class Cluster:
                 raise ValueError(
                     f"Cluster: port {port!r} of node {node_id!r} must be an int in 0..65535"
                 )
+        if not isinstance(proxy, bool):
+            raise TypeError(f"Cluster: proxy={proxy!r} must be True or False")
+        if network is not None and not isinstance(network, Network):
+            raise TypeError(f"Cluster: network={network!r} must be a dslib.sim.Network (or None)")
         self.system = system
         self.seed = seed
+        self.network = network
+        self._use_proxy = proxy or network is not None
+        self.proxy: UdpProxy | None = None
+        self._clocks: dict[str, tuple[float, float]] = {}
         self.time_unit = float(time_unit)
         self.timeout = float(timeout)
         self.types = tuple(types)
@@ -199,6 +223,7 @@ class Cluster:
         self._parent = directory
         self.directory: Path | None = None
         self.routes: dict[str, tuple[str, int]] = {}
+        self._addresses: dict[str, tuple[str, int]] = {}  # each node's own socket
         self._procs: dict[str, _Process] = {}
         self._status: dict[str, str] = {}  # "running", "paused" or "crashed"
         self._popens: list[subprocess.Popen[bytes]] = []  # every process ever started
@@ -232,8 +257,9 @@ class Cluster:
             raise RuntimeError("Cluster.start: the cluster was started already")
         parent = None if self._parent is None else os.fspath(self._parent)
         self.directory = Path(tempfile.mkdtemp(prefix="dslib-cluster-", dir=parent))
+        self._closers: list[Callable[[], None]] = []
         self._finalizer = weakref.finalize(
-            self, _cleanup, self._popens, self._readers, self.directory
+            self, _cleanup, self._popens, self._readers, self._closers, self.directory
         )
         self._epoch = time.monotonic()
         try:
@@ -242,7 +268,14 @@ class Cluster:
                 self._spawn(node_id, 0)
             for node_id in self.system.ids:
                 self._await(node_id, lambda p: p.port is not None, "bound its socket")
-                self.routes[node_id] = (HOST, self._port(node_id))
+                self._addresses[node_id] = (HOST, self._port(node_id))
+            self.routes = dict(self._addresses)
+            if self._use_proxy:
+                self.proxy = UdpProxy(
+                    self._addresses, network=self.network, seed=self.seed, time_unit=self.time_unit
+                )
+                self._closers.append(self.proxy.close)
+                self.routes = dict(self.proxy.fronts)
             for node_id in self.system.ids:
                 self._send(node_id, {"op": "start", "routes": self._wire_routes()})
             for node_id in self.system.ids:
@@ -352,6 +385,63 @@ class Cluster:
         os.kill(self._procs[node].popen.pid, signal.SIGCONT)
         self._status[node] = "running"
 
+    def partition(self, *groups: Sequence[str]) -> None:
+        """Split the nodes into ``groups``: datagrams between groups are dropped.
+
+        As the simulator's ``Partition``: it replaces any partition, and every node
+        (clients too) must be in exactly one group. Needs ``proxy=True``.
+
+        Raises
+        ------
+        ValueError
+            If a node is in no group or in two, or the cluster has no proxy.
+        """
+        self._links().apply(Partition(tuple(tuple(g) for g in groups)))
+
+    def cut(self, src: str, dst: str) -> None:
+        """Drop every datagram from ``src`` to ``dst`` (one way) until ``heal``."""
+        self._links().apply(Cut(src, dst))
+
+    def heal(self) -> None:
+        """Remove the partition and every cut link."""
+        self._links().apply(Heal())
+
+    def change_network(self, loss: float | None = None, duplication: float | None = None) -> None:
+        """Set the proxy's loss and duplication probabilities (None: the ``network``'s own)."""
+        self._links().apply(NetworkChange(loss, duplication))
+
+    def skew_clock(self, node: str, offset: float = 0.0, rate: float = 1.0) -> None:
+        """Skew ``node``'s clock as the simulator's ``ClockSkew``: ``ctx.now = offset + rate * t``.
+
+        Timers run at ``rate`` too. The skew stays across a crash and restart (it is
+        the machine's clock, so a crashed node's clock can be skewed, as in the
+        simulator). The history keeps true times, so the checkers see the real order.
+
+        Raises
+        ------
+        ValueError
+            If ``node`` is unknown, or ``rate`` is not a number > 0.
+        """
+        self._check(node, "skew_clock", _STATUSES)
+        for name, value in (("offset", offset), ("rate", rate)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"skew_clock: {name}={value!r} must be a number")
+        if not (math.isfinite(offset) and math.isfinite(rate) and rate > 0):
+            raise ValueError(
+                f"skew_clock: offset={offset!r} must be finite and rate={rate!r} a number > 0"
+            )
+        self._clocks[node] = (float(offset), float(rate))
+        if self._status[node] in _UP:  # a crashed node reads it when it restarts
+            self._send(node, {"op": "clock", "offset": float(offset), "rate": float(rate)})
+
+    def _links(self) -> Any:
+        if self.proxy is None or self._closed:
+            raise ValueError(
+                "link faults need the proxy and a running cluster: "
+                "Cluster(system, proxy=True) (or network=Network(...)), then start()"
+            )
+        return self.proxy.links
+
     # -- observing --------------------------------------------------------------------------
     @property
     def pids(self) -> dict[str, int]:
@@ -449,6 +539,22 @@ class Cluster:
             history.add(Event(node, r["type"], r["f"], value, when, key))
         return history
 
+    def record_counts(self) -> dict[str, int]:
+        """How many events of each type (``invoke``, ``ok``, ``fail``, ``info``) the
+        clients recorded so far: cheap, for a progress display (``history`` decodes all).
+
+        Examples
+        --------
+        >>> from dslib.basics import Ponger
+        >>> Cluster(System({"ponger": Ponger()})).record_counts()
+        {'invoke': 0, 'ok': 0, 'fail': 0, 'info': 0}
+        """
+        counts = dict.fromkeys(("invoke", "ok", "fail", "info"), 0)
+        with self._cond:
+            for _when, _seq, _node, r in self._records:
+                counts[r["type"]] = counts.get(r["type"], 0) + 1
+        return counts
+
     def log(self, node: str) -> str:
         """Everything ``node``'s processes wrote to stderr (all its runs), as text."""
         self._known(node, "log")
@@ -500,7 +606,7 @@ class Cluster:
         assert self.directory is not None
         node_dir = self._dir(node)
         # A restarted node binds the port it had: the routing table does not change.
-        port = self._ports[node] if incarnation == 0 else self.routes[node][1]
+        port = self._ports[node] if incarnation == 0 else self._addresses[node][1]
         spec = {
             "id": node,
             "ids": list(self.system.ids),
@@ -512,6 +618,7 @@ class Cluster:
             "epoch": self._epoch,
             "host": HOST,
             "port": port,
+            "clock": list(self._clocks.get(node, (0.0, 1.0))),
             "directory": str(node_dir),
             "path": [os.path.abspath(p) for p in sys.path],
         }
@@ -645,9 +752,12 @@ def _read(
 
 
 def _cleanup(
-    popens: list[subprocess.Popen[bytes]], readers: list[threading.Thread], directory: Path
+    popens: list[subprocess.Popen[bytes]],
+    readers: list[threading.Thread],
+    closers: list[Callable[[], None]],
+    directory: Path,
 ) -> None:
-    """Kill and reap every process, close their pipes, remove the directory.
+    """Kill and reap every process, close their pipes and the proxy, remove the directory.
 
     A finalizer: it must not hold the cluster itself, only what it cleans. The
     reader threads end when their process's pipe closes, before the pipes are closed
@@ -665,6 +775,8 @@ def _cleanup(
     for popen in popens:
         for pipe in (popen.stdin, popen.stdout):
             _close(pipe)
+    for close in closers:
+        close()
     shutil.rmtree(directory, ignore_errors=True)
 
 

@@ -11,22 +11,28 @@ the event queue             a ``selectors`` loop over the UDP socket and the con
                             pipe, and a heap of timers, due by ``time.monotonic()``
 ``Network`` delivers        the kernel delivers datagrams over 127.0.0.1 (or loses one
                             when a socket's buffer is full or its node is down)
-``ctx.now``                 seconds since the cluster started, in ``time_unit``
+``ctx.now``                 seconds since the cluster started, in ``time_unit``; a
+                            ``ClockSkew`` makes it ``offset + rate * that`` and timers
+                            run at ``rate`` too (a delay lasts ``delay / rate``), as
+                            in the simulator
 ``ctx.rng``                 ``random.Random(f"{seed}:node:{id}")``, the simulator's seed
                             for the node's first run (``...:restart:{k}`` after the k-th
                             restart, so a restarted node does not repeat its draws)
 ``ctx.persist``             the node's ``durable.json``, written with ``fsync`` *before*
                             the handler's messages leave (a message may promise what was
                             persisted, so the promise must be on disk first)
-``ctx.record``              a line to the cluster, which builds the ``History``
+``ctx.record``              a line to the cluster, which builds the ``History``, at
+                            the true time (a skewed clock is the node's, not the
+                            history's)
 crash, restart              ``SIGKILL``; a new process that calls ``on_recover`` with
                             the durable value (``init`` on the first start only)
 ==========================  ===========================================================
 
 The control pipe (the process's stdin and stdout) carries one JSON object a line.
 From the cluster: ``{"op": "start", "routes": {...}}`` (run ``init`` or ``on_recover``),
-``{"op": "routes", "routes": {...}}`` (a new routing table) and ``{"op": "state", "id":
-n}``. To the cluster: ``{"event": "ready", "port": p}`` once the socket is bound,
+``{"op": "routes", "routes": {...}}`` (a new routing table), ``{"op": "clock", "offset":
+o, "rate": r}`` (skew the node's clock) and ``{"op": "state", "id": n}``. To the
+cluster: ``{"event": "ready", "port": p}`` once the socket is bound,
 ``{"event": "started"}``, ``{"event": "record", ...}`` and ``{"reply": n, "state": ...}``.
 Anything the handlers print goes to the node's log (stderr), never into the pipe.
 When the pipe closes (the cluster is gone) the process exits.
@@ -90,6 +96,7 @@ class NodeProcess:
         self.node = build_node(spec["node"], self.types)
         self.time_unit = float(spec["time_unit"])
         self.epoch = float(spec["epoch"])
+        self.clock_offset, self.clock_rate = (float(x) for x in spec.get("clock", (0.0, 1.0)))
         self.incarnation = int(spec["incarnation"])
         self.durable_path = Path(spec["directory"]) / "durable.json"
         suffix = f":restart:{self.incarnation}" if self.incarnation else ""
@@ -99,6 +106,7 @@ class NodeProcess:
         self.routes: dict[str, tuple[str, int]] = {}
         self.state: Any = None
         self.started = False
+        self.true_now = 0.0  # unskewed node time of the current handler call
         self.timers: dict[Hashable, int] = {}  # name -> token of its current setting
         self.heap: list[tuple[float, int, Hashable]] = []  # (due, token, name)
         self.tokens = 0
@@ -157,6 +165,8 @@ class NodeProcess:
                 self.call(("restart",), "on_recover", durable)
             self.started = True
             self.emit({"event": "started"})
+        elif op == "clock":
+            self.clock_offset, self.clock_rate = float(request["offset"]), float(request["rate"])
         elif op == "state":
             self.emit({"reply": request["id"], "state": encode_value(self.state)})
         elif op != "routes":
@@ -205,14 +215,11 @@ class NodeProcess:
             self.call(("timer", name), "on_timer", self.state, name)
 
     # -- one handler call --------------------------------------------------------------
-    def now(self) -> float:
-        """The node's clock: time since the cluster started, in ``time_unit``."""
-        return (time.monotonic() - self.epoch) / self.time_unit
-
     def call(self, event: tuple[Any, ...], handler: str, *args: Any) -> None:
         """Call ``handler`` for ``event``, keep the state it returns, apply its effects."""
         ctx = self.ctx
-        ctx.reset(event, self.now())
+        self.true_now = (time.monotonic() - self.epoch) / self.time_unit
+        ctx.reset(event, self.clock_offset + self.clock_rate * self.true_now)
         try:
             state = getattr(self.node, handler)(ctx, *args)
         except Exception as exc:
@@ -239,7 +246,7 @@ class NodeProcess:
                 delay = lo + (hi - lo) * self.rng.random()
             self.tokens += 1
             self.timers[name] = self.tokens
-            due = time.monotonic() + delay * self.time_unit
+            due = time.monotonic() + delay / self.clock_rate * self.time_unit
             heapq.heappush(self.heap, (due, self.tokens, name))
         for dst, msg in ctx.sent:
             try:
@@ -257,7 +264,7 @@ class NodeProcess:
                     "f": f,
                     "value": encode_value(value),
                     "key": encode_value(key),
-                    "time": ctx.now,
+                    "time": self.true_now,
                 }
             )
 
