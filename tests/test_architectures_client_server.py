@@ -128,11 +128,26 @@ def test_no_timeout_blocks_and_no_retry_leaves_calls_unknown() -> None:
 
 
 def test_jitter_breaks_up_the_retry_storm() -> None:
-    fixed, full = retry_storm("none", clients=20, seed=1), retry_storm("full", clients=20, seed=1)
-    assert fixed["peak"] == 20  # all retries together
-    assert full["peak"] < fixed["peak"] / 2
+    fixed = retry_storm("none", clients=25, seed=1, queue=2)
+    assert fixed["peak"] == 25  # all retries together
+    # Attempts 6 to 12 (of 12) fall after the outage, all clients at once: each of these 7
+    # waves gets queue + 1 = 3 requests in, and the rest are dropped and come back together.
+    assert fixed["dropped"] == sum(25 - 3 * k for k in range(1, 8))
+    assert fixed["gave up"] == 25 - 3 * 7
+    for seed in range(1, 4):
+        full = retry_storm("full", clients=25, seed=seed, queue=2)
+        assert full["peak"] < fixed["peak"] / 2
+        assert full["dropped"] < fixed["dropped"] / 4 and full["gave up"] == 0
+        assert full["mean completion"] < fixed["mean completion"]
     with pytest.raises(ValueError, match="jitter"):
         retry_storm("some")
+    with pytest.raises(ValueError, match="timeout"):
+        retry_storm(capacity=1.0, queue=3)
+
+
+def test_the_storm_costs_only_because_capacity_is_bounded() -> None:
+    ample = retry_storm("none", clients=20, seed=1, capacity=100.0, queue=30)
+    assert ample["peak"] == 20 and ample["dropped"] == 0 and ample["gave up"] == 0
 
 
 def test_client_gives_up_after_its_attempts() -> None:

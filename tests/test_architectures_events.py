@@ -92,3 +92,15 @@ def test_the_projection_converges_to_the_rebuilt_state(seed: int) -> None:
     assert r["projection"] == r["state"]
     assert all(v >= 0 for v in r["state"].values())  # decide never lets a balance go negative
     assert r["lag"] > 0
+
+
+def test_a_subscriber_crash_delays_that_subscriber_only() -> None:
+    # Each subscriber's delay is measured separately: the crash of s1 (time 10 to 30) holds
+    # back s1's events, not s2's, which stay within what runs without a crash give.
+    for loss in (0.0, 0.1):
+        calm = [pubsub_experiment(loss=loss, events=30, seed=s) for s in range(4)]
+        crashed = [pubsub_experiment(loss=loss, events=30, crash=True, seed=s) for s in range(4)]
+        assert min(r["s1 mean delay"] for r in crashed) > max(r["s1 mean delay"] for r in calm)
+        s2_calm = [r["s2 mean delay"] for r in calm]
+        for r in crashed:
+            assert min(s2_calm) - 0.5 <= r["s2 mean delay"] <= max(s2_calm) + 0.5

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dslib import Simulation
+from dslib import Context, Simulation
 from dslib.architectures.microservices import (
     SAGA_CHECKS,
     SAGA_MUTANTS,
@@ -23,7 +23,7 @@ from dslib.architectures.microservices import (
     shop_system,
 )
 from dslib.mutants import assert_mutants_caught
-from dslib.sim import Network, uniform
+from dslib.sim import Network, Reply, Request, uniform
 
 EVENTS = st.lists(
     st.tuples(st.sampled_from(["call", "success", "failure"]), st.integers(0, 8)), max_size=40
@@ -74,6 +74,20 @@ def test_the_slow_database_cascades_without_protection() -> None:
     assert slow_p99 < 2.0  # browsing stays fast: the breaker frees the gateway's workers
     healthy = cascade_experiment("none", requests=200, seed=2, slow=None)
     assert all(b["browse ok"] == 1.0 and b["buy ok"] == 1.0 for b in healthy["buckets"])
+
+
+def test_a_full_queue_rejects_or_drops() -> None:
+    for overflow, answer in (("reject", [("c", Reply(3, False, "overloaded"))]), ("drop", [])):
+        service = Service({"get": []}, workers=1, queue=1, overflow=overflow)
+        ctx = Context("s", ("s", "c"))
+        state = service.init(ctx)
+        for rid in (1, 2):
+            state = service.on_message(ctx, state, "c", Request("c", rid, "get"))
+        assert len(state.active) == 1 and len(state.queue) == 1 and ctx.sent == []
+        state = service.on_message(ctx, state, "c", Request("c", 3, "get"))
+        assert ctx.sent == answer and state.rejected == 1 and len(state.queue) == 1
+    with pytest.raises(ValueError, match="allowed: reject, drop"):
+        Service({"get": []}, overflow="ignore")
 
 
 def test_shop_system_rejects_unknown_protection() -> None:

@@ -9,7 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dslib.architectures.p2p import (
+    CHORD_CHECKS,
+    CHORD_MUTANTS,
     GOSSIP_MODES,
+    ChordNode,
     GossipNode,
     between,
     chord_churn_experiment,
@@ -20,6 +23,7 @@ from dslib.architectures.p2p import (
     gossip_round,
     successor_of,
 )
+from dslib.mutants import assert_mutants_caught
 
 
 @st.composite
@@ -107,3 +111,26 @@ def test_ring_repairs_itself_after_failures_and_joins() -> None:
     joins = chord_churn_experiment(n=24, fail=0, joins=5, lookups=150, seed=3)
     assert joins["failed"] == 0
     assert joins["buckets"][-1]["wrong"] == 0  # after stabilization the joiners own their keys
+
+
+def test_chord_mutants_are_caught() -> None:
+    report = assert_mutants_caught(lambda: ChordNode, CHORD_MUTANTS, CHORD_CHECKS)
+    assert {m.name for m in report.mutants} == {
+        "predecessor-owner",
+        "successors-only",
+        "one-successor",
+        "deaf-to-notify",
+    }
+
+
+def test_three_adjacent_crashes_cut_a_node_off() -> None:
+    # The failure sweep's seeds crash at most 2 adjacent nodes of 16, so every node keeps a
+    # live successor in its list of r = 3; seed 2 crashes 3 adjacent nodes, all of one
+    # node's successors, and that node answers wrongly for the rest of the run.
+    for seed in (0, 1, 3):
+        r = chord_churn_experiment(n=16, fail=3, lookups=5, fail_at=5.0, seed=seed)
+        assert r["most adjacent crashed"] <= 2
+    cut = chord_churn_experiment(n=16, fail=3, lookups=80, fail_at=5.0, seed=2)
+    assert cut["most adjacent crashed"] == 3 and cut["last wrong"] > 25
+    longer = chord_churn_experiment(n=16, fail=3, lookups=80, fail_at=5.0, seed=2, r=4)
+    assert longer["last wrong"] <= 5 or math.isnan(longer["last wrong"])

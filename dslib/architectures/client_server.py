@@ -648,12 +648,40 @@ def retry_storm(
     cap: float = 64.0,
     seed: int = 0,
     bucket: float = 2.0,
+    capacity: float = 5.0,
+    queue: int = 3,
 ) -> dict[str, Any]:
-    """Clients retrying against a server that is down from time 1 to ``1 + outage``.
+    """Clients retrying against a server of bounded capacity that is down from 1 to ``1 + outage``.
 
     Every client makes one call at time 0, so they all time out together.
     Without jitter their retries stay synchronised: the server sees bursts of
     ``clients`` requests at once. With jitter the same retries are spread out.
+
+    The server works through ``capacity`` requests per time unit, one at a
+    time, and holds at most ``queue`` more; a request that finds the queue
+    full is dropped (a ``microservices.Service`` with ``overflow="drop"``), so
+    its client times out and retries. The client's timeout (2) is longer than
+    the longest a request that got into the queue can take (network latency
+    0.5 each way, at most ``(queue + 1) / capacity`` at the server), so no
+    client gives up on a request the server will still serve.
+
+    Parameters
+    ----------
+    jitter : {"none", "full", "equal"}
+        The clients' backoff jitter (``backoff_delay``).
+    clients : int
+        How many clients.
+    outage : float
+        How long the server is down.
+    base, cap : float
+        The clients' backoff (12 attempts, timeout 2).
+    seed : int
+    bucket : float
+        The width of the buckets of ``arrivals``.
+    capacity : float
+        Requests the server serves per time unit.
+    queue : int
+        Requests the server holds while it serves one.
 
     Returns
     -------
@@ -661,23 +689,51 @@ def retry_storm(
         ``arrivals``: requests arriving at the server per ``bucket`` of time (a
         list); ``peak``: the largest bucket once the server is back (the herd it
         must absorb as it recovers); ``requests``: all requests sent;
-        ``finished``: when the last call completed; ``mean completion``.
+        ``dropped``: requests the server, back up, turned away because its
+        queue was full; ``gave up``: calls that ended without an answer after
+        every attempt; ``finished``: when the last call ended;
+        ``mean completion``: the mean time at which calls ended.
+
+    Raises
+    ------
+    ValueError
+        For an unknown jitter, a capacity that is not positive, or a negative queue.
 
     Examples
     --------
-    >>> [retry_storm(jitter, clients=10, seed=1)["peak"] for jitter in ("none", "full")]
-    [10, 2]
+    >>> [retry_storm(jitter, clients=10, seed=1)["dropped"] for jitter in ("none", "full")]
+    [8, 0]
+
+    Notes
+    -----
+    Brooker (2015) measures the same effect on contending clients: without
+    jitter, clients that collide once collide at every retry.
     """
     if jitter not in JITTERS:
         raise ValueError(f"retry_storm: jitter={jitter!r}; allowed: {', '.join(JITTERS)}")
+    if not (isinstance(capacity, (int, float)) and math.isfinite(capacity) and capacity > 0):
+        raise ValueError(f"retry_storm: capacity={capacity!r} must be a number > 0")
+    if not (isinstance(queue, int) and queue >= 0):
+        raise ValueError(f"retry_storm: queue={queue!r} must be an int >= 0")
+    from dslib.architectures.microservices import Service
     from dslib.sim.nemesis import Crash, Nemesis, Restart
 
-    policy = RetryPolicy(timeout=2.0, attempts=12, base=base, cap=cap, jitter=jitter)
-    nodes: dict[str, Node[Any]] = {"server": DedupServer()}
+    timeout, latency = 2.0, 0.5
+    if 2 * latency + (queue + 1) / capacity >= timeout:
+        raise ValueError(
+            f"retry_storm: capacity={capacity!r}, queue={queue!r} let a queued request wait "
+            f"past the clients' timeout ({timeout}); need (queue + 1) / capacity < "
+            f"{timeout - 2 * latency}"
+        )
+    policy = RetryPolicy(timeout=timeout, attempts=12, base=base, cap=cap, jitter=jitter)
+    server = Service(
+        {"incr": []}, service_time=1.0 / capacity, workers=1, queue=queue, overflow="drop"
+    )
+    nodes: dict[str, Node[Any]] = {"server": server}
     for c in range(clients):
         nodes[f"c{c:02d}"] = RpcClient("server", [("incr", 1)], policy, start=1.25)
     nemesis = Nemesis([(1.0, Crash("server")), (1.0 + outage, Restart("server"))])
-    sim = Simulation(System(nodes), seed=seed, network=Network(latency=0.5), nemesis=nemesis)
+    sim = Simulation(System(nodes), seed=seed, network=Network(latency=latency), nemesis=nemesis)
     sim.run()
     arrivals_at = [
         e.time for e in sim.trace if e.kind in ("deliver", "drop") and e.node == "server"
@@ -686,12 +742,15 @@ def retry_storm(
     arrivals = [0] * n
     for t in arrivals_at:
         arrivals[int(t // bucket)] += 1
-    done = [op.complete_time for op in sim.history.operations()]
+    ops = sim.history.operations()
+    done = [op.complete_time for op in ops]
     after = arrivals[int((1.0 + outage) // bucket) :]
     return {
         "arrivals": arrivals,
         "peak": max(after, default=0),
         "requests": len(arrivals_at),
+        "dropped": sim.states["server"].rejected,
+        "gave up": sum(op.status != "ok" for op in ops),
         "finished": max(done, default=0.0),
         "mean completion": statistics.mean(done) if done else math.nan,
     }

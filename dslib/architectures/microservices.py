@@ -54,6 +54,7 @@ from dslib.sim.simulator import Simulation
 
 __all__ = [
     "BREAKER_EVENTS",
+    "OVERFLOWS",
     "PROTECTIONS",
     "SAGA_CHECKS",
     "SAGA_MUTANTS",
@@ -81,6 +82,8 @@ __all__ = [
 ]
 
 BREAKER_EVENTS = ("call", "success", "failure")
+OVERFLOWS = ("reject", "drop")
+"""What a ``Service`` does with a request that finds its queue full."""
 
 
 # == the circuit breaker ======================================================================
@@ -229,9 +232,9 @@ Route = tuple[tuple[str, str], ...]
 class Service(Node[ServiceState]):
     """A service: a pool of ``workers``, a bounded queue, and a route of calls per operation.
 
-    A request takes a worker (or waits in the queue, or is refused when the
-    queue is full: ``Reply(ok=False, "overloaded")``), does ``service_time``
-    of local work, then calls its route's dependencies one after the other.
+    A request takes a worker (or waits in the queue, or is turned away when
+    the queue is full: see ``overflow``), does ``service_time`` of local
+    work, then calls its route's dependencies one after the other.
     Each call may have a ``timeout``, ``retries`` and a circuit breaker; a
     failed call fails the request. The worker is held until the reply.
 
@@ -243,6 +246,11 @@ class Service(Node[ServiceState]):
         Local work per request.
     workers, queue : int
         The pool's size and the waiting line's.
+    overflow : {"reject", "drop"}, default "reject"
+        What happens to a request that finds the queue full: ``"reject"``
+        answers ``Reply(ok=False, "overloaded")`` at once; ``"drop"`` says
+        nothing, like a full socket buffer, and leaves it to the caller's
+        timeout. Both count it in ``ServiceState.rejected``.
     timeout : float, optional
         Per dependency call (``None``: wait forever).
     retries : int, default 0
@@ -269,6 +277,7 @@ class Service(Node[ServiceState]):
         retries: int = 0,
         breaker: CircuitBreaker | None = None,
         slow: tuple[float, float, float] | None = None,
+        overflow: str = "reject",
     ) -> None:
         if not isinstance(routes, Mapping) or not routes:
             raise ValueError(f"Service: routes={routes!r} must map each operation to its calls")
@@ -282,11 +291,13 @@ class Service(Node[ServiceState]):
             raise ValueError(f"Service: retries={retries!r} must be an int >= 0")
         if retries and timeout is None:
             raise ValueError("Service: retries need a timeout")
+        if overflow not in OVERFLOWS:
+            raise ValueError(f"Service: overflow={overflow!r}; allowed: {', '.join(OVERFLOWS)}")
         self.routes: dict[str, Route] = {op: tuple(calls) for op, calls in routes.items()}
         self.service_time = service_time
         self.workers, self.queue_limit = workers, queue
         self.timeout, self.retries, self.breaker = timeout, retries, breaker
-        self.slow = slow
+        self.slow, self.overflow = slow, overflow
         self.dependencies = tuple(sorted({d for calls in self.routes.values() for d, _ in calls}))
 
     def init(self, ctx: Context) -> ServiceState:
@@ -362,7 +373,8 @@ class Service(Node[ServiceState]):
                 return self._start(ctx, state, src, msg)
             if len(state.queue) < self.queue_limit:
                 return replace(state, queue=(*state.queue, (src, msg)))
-            ctx.send(src, Reply(msg.request_id, False, "overloaded"))
+            if self.overflow == "reject":
+                ctx.send(src, Reply(msg.request_id, False, "overloaded"))
             return replace(state, rejected=state.rejected + 1)
         if isinstance(msg, Reply):
             job = next((j for j in state.active if j.call_id == msg.request_id), None)

@@ -15,7 +15,8 @@ special: there is no server to fail or to overload. Two building blocks:
   ``n + 2^i``), so a lookup halves the remaining distance at every hop and
   takes O(log N) hops (about ½ log2 N on average, §5 and §6.3). Joins and
   failures are repaired by periodic *stabilization*, with a list of ``r``
-  successors to survive failures.
+  successors to survive failures. ``CHORD_MUTANTS`` are broken Chord nodes,
+  and ``CHORD_CHECKS`` the seeded sweeps that catch them.
 
 Examples
 --------
@@ -31,28 +32,35 @@ from __future__ import annotations
 import hashlib
 import math
 import statistics
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from dslib.core import Context, Node, System
+from dslib.mutants import Mutant, Outcome
 from dslib.sim.clients import first_operation
 from dslib.sim.nemesis import Crash, Restart
 from dslib.sim.network import Network, uniform
 from dslib.sim.simulator import Simulation
 
 __all__ = [
+    "CHORD_CHECKS",
+    "CHORD_MUTANTS",
     "GOSSIP_MODES",
     "ChordNode",
     "ChordState",
+    "DeafToNotifyChordNode",
     "DhtClient",
     "DhtClientState",
     "Found",
     "GossipNode",
     "GossipState",
     "Lookup",
+    "OneSuccessorChordNode",
+    "PredecessorOwnerChordNode",
     "PullRequest",
     "Rumor",
+    "SuccessorsOnlyChordNode",
     "between",
     "chord_churn_experiment",
     "chord_id",
@@ -582,11 +590,18 @@ class DhtClient(Node[DhtClientState]):
         return f"DhtClient({len(self.keys)} keys)"
 
 
-def chord_ring(n: int, m: int = 32, r: int = 3, period: float = 1.0) -> tuple[list[str], System]:
+def chord_ring(
+    n: int,
+    m: int = 32,
+    r: int = 3,
+    period: float = 1.0,
+    node: type[ChordNode] | None = None,
+) -> tuple[list[str], System]:
     """``n`` Chord nodes on a stable ring (correct successors and fingers): names and system.
 
     ``period`` is the stabilization period (a very long one turns maintenance
-    off, to measure lookups alone).
+    off, to measure lookups alone); ``node`` the nodes' class (``ChordNode``;
+    the mutants replace it).
 
     Examples
     --------
@@ -597,7 +612,8 @@ def chord_ring(n: int, m: int = 32, r: int = 3, period: float = 1.0) -> tuple[li
     names = [f"n{i:03d}" for i in range(n)]
     if len({chord_id(x, m) for x in names}) < n:
         raise ValueError(f"chord_ring: two of {n} nodes hash to the same id with m={m}; raise m")
-    return names, System(dict.fromkeys(names, ChordNode(m, ring=names, r=r, period=period)))
+    cls = ChordNode if node is None else node
+    return names, System(dict.fromkeys(names, cls(m, ring=names, r=r, period=period)))
 
 
 def _keys(count: int, m: int, seed: int) -> list[int]:
@@ -605,9 +621,15 @@ def _keys(count: int, m: int, seed: int) -> list[int]:
 
 
 def chord_lookup_experiment(
-    n: int, lookups: int = 200, m: int = 32, seed: int = 0
+    n: int,
+    lookups: int = 200,
+    m: int = 32,
+    seed: int = 0,
+    node: type[ChordNode] | None = None,
 ) -> dict[str, Any]:
     """Lookups on a stable ring of ``n`` nodes: how many hops, and are the owners right?
+
+    ``node`` is the nodes' class (``ChordNode``; the mutants replace it).
 
     Returns
     -------
@@ -621,7 +643,7 @@ def chord_lookup_experiment(
     >>> r["correct"], r["max hops"] <= 4
     (20, True)
     """
-    names, system = chord_ring(n, m, period=1e9)  # a stable ring: no maintenance needed
+    names, system = chord_ring(n, m, period=1e9, node=node)  # stable: no maintenance needed
     nodes = dict(system.nodes)
     nodes["client"] = DhtClient(names, _keys(lookups, m, seed))
     sim = Simulation(System(nodes), seed=seed, network=Network(uniform(0.05, 0.15)))
@@ -650,6 +672,8 @@ def chord_churn_experiment(
     fail_at: float = 50.0,
     seed: int = 0,
     bucket: float = 25.0,
+    node: type[ChordNode] | None = None,
+    r: int = 3,
 ) -> dict[str, Any]:
     """Crash ``fail`` nodes (and let ``joins`` new ones join) while a client keeps looking up.
 
@@ -657,12 +681,18 @@ def chord_churn_experiment(
     completed; the result counts, per ``bucket`` of time, the lookups that
     were answered correctly, wrongly, or not at all (timed out after 3
     attempts). Stabilization runs every time unit, so the ring repairs itself.
+    ``node`` is the nodes' class (``ChordNode``; the mutants replace it), ``r``
+    the length of their successor lists.
 
     Returns
     -------
     dict
         ``buckets`` (a list of dicts: ``from``, ``correct``, ``wrong``,
-        ``failed``, ``mean latency``), and totals ``correct``, ``wrong``, ``failed``.
+        ``failed``, ``mean latency``), totals ``correct``, ``wrong``, ``failed``,
+        ``last wrong``: when the last wrong answer came, relative to
+        ``fail_at`` (``nan`` if none did), and ``most adjacent crashed``: the
+        longest run of crashed nodes next to each other on the ring (a node
+        whose ``r`` successors all crash is cut off from the ring).
 
     Examples
     --------
@@ -670,13 +700,14 @@ def chord_churn_experiment(
     >>> r["correct"] + r["wrong"] + r["failed"]
     100
     """
-    names, system = chord_ring(n, m)
+    cls = ChordNode if node is None else node
+    names, system = chord_ring(n, m, r=r, node=cls)
     nodes: dict[str, Node[Any]] = dict(system.nodes)
     rng_names = sorted(names, key=lambda x: chord_id(f"{seed}:{x}", 32))
     victims = rng_names[:fail]
     joiners = [f"j{i:03d}" for i in range(joins)]
     for j, name in enumerate(joiners):
-        nodes[name] = ChordNode(m, join_via=rng_names[fail + j % (n - fail)])
+        nodes[name] = cls(m, join_via=rng_names[fail + j % (n - fail)], r=r)
     nodes["client"] = DhtClient(names, _keys(lookups, m, seed), timeout=2.0, think=0.2)
     sim = Simulation(System(nodes), seed=seed, network=Network(uniform(0.05, 0.15)))
     for v in victims:
@@ -690,6 +721,7 @@ def chord_churn_experiment(
     by_id = {chord_id(x, m): x for x in (*names, *joiners)}
     buckets: dict[int, dict[str, Any]] = {}
     totals = {"correct": 0, "wrong": 0, "failed": 0}
+    last_wrong = math.nan
     for _l, key, owner, _h, started, finished in sim.states["client"].results:
         alive = live_ids if finished >= fail_at else sorted(chord_id(x, m) for x in names)
         what = (
@@ -704,9 +736,149 @@ def chord_churn_experiment(
         b[what] += 1
         b["latencies"].append(finished - started)
         totals[what] += 1
+        if what == "wrong":
+            last_wrong = round(finished - fail_at, 3)
     out = []
     for k in sorted(buckets):
         b = buckets[k]
         latencies = b.pop("latencies")
         out.append({**b, "mean latency": round(statistics.fmean(latencies), 3)})
-    return {"buckets": out, **totals}
+    ring = [x for _i, x in sorted((chord_id(x, m), x) for x in names)]
+    crashed = [x in victims for x in ring]
+    longest = run = 0
+    for dead in crashed + crashed:  # twice round: a run may wrap past the top of the ring
+        run = run + 1 if dead else 0
+        longest = max(longest, run)
+    return {
+        "buckets": out,
+        **totals,
+        "last wrong": last_wrong,
+        "most adjacent crashed": min(longest, len(victims)),
+    }
+
+
+# == the mutants and the checks that catch them ================================================
+class PredecessorOwnerChordNode(ChordNode):
+    """Bug: answers a lookup with itself, the key's predecessor, instead of its successor."""
+
+    def _find(self, ctx: Context, state: ChordState, msg: FindSuccessor) -> None:
+        succ = next((s for s in state.successors if s not in state.dead), ctx.id)
+        if succ == ctx.id or between(msg.key, state.id, self._id(succ), right=True):
+            ctx.send(msg.origin, Found(msg.key, ctx.id, msg.tag, msg.hops))  # ctx.id, not succ
+            return
+        super()._find(ctx, state, msg)
+
+
+class SuccessorsOnlyChordNode(ChordNode):
+    """Bug: routes by its successors only, never by its fingers: O(N) hops per lookup."""
+
+    def closest_preceding(self, state: ChordState, key: int) -> str | None:
+        return super().closest_preceding(replace(state, fingers=()), key)
+
+
+class OneSuccessorChordNode(ChordNode):
+    """Bug: keeps one successor instead of a list of ``r``: when it fails, the node is cut
+    off from the ring and answers for keys it does not own."""
+
+    def __init__(
+        self,
+        m: int,
+        ring: Sequence[str] | None = None,
+        join_via: str | None = None,
+        r: int = 3,
+        period: float = 1.0,
+    ) -> None:
+        super().__init__(m, ring, join_via, 1, period)
+
+
+class DeafToNotifyChordNode(ChordNode):
+    """Bug: ignores ``Notify``: it never learns a new predecessor, so a node that joined is
+    never found by the stabilization of the node before it."""
+
+    def on_message(self, ctx: Context, state: ChordState, src: str, msg: Any) -> ChordState:
+        if isinstance(msg, Notify):
+            return state
+        return super().on_message(ctx, state, src, msg)
+
+
+_CHORD_SEEDS = (0, 1, 3)  # seeds whose 3 crashes of 16 leave at most 2 adjacent (r = 3)
+
+
+def check_owners_right(node: type[ChordNode]) -> Outcome:
+    """Seeded sweep on a stable ring of 32 nodes: every lookup returns the key's true
+    successor, computed from the sorted identifiers."""
+    for seed in _CHORD_SEEDS:
+        r = chord_lookup_experiment(32, lookups=60, seed=seed, node=node)
+        if r["correct"] < r["lookups"]:
+            wrong = r["lookups"] - r["correct"]
+            return Outcome(False, detail=f"seed {seed}: {wrong} of {r['lookups']} owners wrong")
+    return Outcome(True)
+
+
+def check_logarithmic_hops(node: type[ChordNode]) -> Outcome:
+    """Seeded sweep on a stable ring of 64 nodes: no lookup takes more than log2 N hops."""
+    for seed in _CHORD_SEEDS:
+        r = chord_lookup_experiment(64, lookups=60, seed=seed, node=node)
+        if r["max hops"] > math.log2(64):
+            return Outcome(False, detail=f"seed {seed}: a lookup took {r['max hops']} hops")
+    return Outcome(True)
+
+
+def check_survives_failures(node: type[ChordNode]) -> Outcome:
+    """Seeded sweep: 3 of 16 nodes crash at once, never 3 adjacent ones (every node keeps
+    a live successor in its list of 3); no lookup returns a wrong owner more than 5
+    stabilization periods after the crash."""
+    for seed in _CHORD_SEEDS:
+        r = chord_churn_experiment(n=16, fail=3, lookups=80, fail_at=5.0, seed=seed, node=node)
+        if r["last wrong"] > 5.0:
+            return Outcome(False, detail=f"seed {seed}: a wrong owner {r['last wrong']} after")
+    return Outcome(True)
+
+
+def check_joins_repaired(node: type[ChordNode]) -> Outcome:
+    """Seeded sweep: 4 nodes join a ring of 16 at once; no lookup returns a wrong owner
+    more than 25 stabilization periods after the joins (lookups go on for about 45)."""
+    for seed in _CHORD_SEEDS:
+        r = chord_churn_experiment(
+            n=16, joins=4, fail=0, lookups=80, fail_at=5.0, seed=seed, node=node
+        )
+        if r["last wrong"] > 25.0:
+            return Outcome(False, detail=f"seed {seed}: a wrong owner {r['last wrong']} after")
+    return Outcome(True)
+
+
+CHORD_CHECKS: dict[str, Callable[[type[ChordNode]], Outcome]] = {
+    "sweep: owners right": check_owners_right,
+    "sweep: log N hops": check_logarithmic_hops,
+    "sweep: survives failures": check_survives_failures,
+    "sweep: joins repaired": check_joins_repaired,
+}
+"""The checks of the Chord ring; each takes the nodes' class."""
+
+CHORD_MUTANTS: list[Mutant[type[ChordNode]]] = [
+    Mutant(
+        "predecessor-owner",
+        "answers with the key's predecessor",
+        lambda: PredecessorOwnerChordNode,
+        ("sweep: owners right",),
+    ),
+    Mutant(
+        "successors-only",
+        "never routes by fingers",
+        lambda: SuccessorsOnlyChordNode,
+        ("sweep: log N hops",),
+    ),
+    Mutant(
+        "one-successor",
+        "keeps one successor, not a list",
+        lambda: OneSuccessorChordNode,
+        ("sweep: survives failures",),
+    ),
+    Mutant(
+        "deaf-to-notify",
+        "never learns a new predecessor",
+        lambda: DeafToNotifyChordNode,
+        ("sweep: joins repaired",),
+    ),
+]
+"""Deliberately broken Chord nodes, with the checks that must catch them."""

@@ -13,7 +13,9 @@ and a client asks the registry for the major version it was written for.
 - ``Contract``, ``validate``, ``breaking_changes``, ``version_problems``;
 - ``Registry``, ``ServiceInstance``, ``DiscoveringClient``;
 - ``discovery_experiment``: how many calls fail when an instance crashes,
-  against the heartbeat period and the time-to-live.
+  against the heartbeat period and the time-to-live;
+- ``SOA_MUTANTS``: broken registries and consumers, and ``SOA_CHECKS``, the
+  seeded sweeps that catch them.
 
 Examples
 --------
@@ -30,29 +32,37 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from dslib.core import Context, Node, System
+from dslib.mutants import Mutant, Outcome
 from dslib.sim.clients import Reply
 from dslib.sim.nemesis import Crash, Nemesis
 from dslib.sim.network import Network, uniform
 from dslib.sim.simulator import Simulation
 
 __all__ = [
+    "SOA_CHECKS",
+    "SOA_MUTANTS",
     "TYPES",
+    "AnyMajorRegistry",
     "Call",
     "ClientState",
     "Contract",
+    "DeafRegistry",
     "DiscoveringClient",
     "Instances",
     "Lookup",
+    "NeverExpiresRegistry",
     "Register",
     "Registry",
     "RegistryHeartbeat",
     "RegistryState",
     "ServiceInstance",
+    "StickyClient",
+    "UnsentFailureClient",
     "breaking_changes",
     "discovery_experiment",
     "validate",
@@ -330,8 +340,11 @@ class ClientState:
     """The instances known (and since when), the next to use, the calls under way
     (``(request_id, instance, sent)``), and the results.
 
+    A call under way with instance ``""`` has not been sent yet: the client
+    knew no instance when it was due and waits for the registry's answer.
     ``results``: ``(request_id, sent, answered, ok, instance)``; a call with no
-    answer within the timeout is recorded with ``ok=False``.
+    answer within the timeout is recorded with ``ok=False`` (instance ``""``
+    if no instance was ever known for it).
     """
 
     instances: tuple[str, ...] = ()
@@ -347,6 +360,9 @@ class DiscoveringClient(Node[ClientState]):
     round-robin over the instances the registry lists.
 
     The list is cached for ``cache_ttl`` and fetched again after a failed call.
+    A call that falls due while the client knows no instance (before the
+    registry's first answer, or after every known instance failed) waits for
+    the answer to a lookup; only its timeout fails it.
 
     Examples
     --------
@@ -379,24 +395,21 @@ class DiscoveringClient(Node[ClientState]):
             if state.request_id >= self.calls:
                 return state
             ctx.set_timer("call", self.interval)
-            if ctx.now - state.fetched > self.cache_ttl:
+            if not state.instances or ctx.now - state.fetched > self.cache_ttl:
                 ctx.send(self.registry, Lookup(self.service, self.major))
             rid = state.request_id + 1
-            if not state.instances:
-                result = (rid, ctx.now, ctx.now, False, "")
-                return replace(state, request_id=rid, results=(*state.results, result))
-            instance = state.instances[state.turn % len(state.instances)]
-            ctx.send(instance, Call(rid, self.payload))
             ctx.set_timer(("timeout", rid), self.timeout)
-            return replace(
-                state,
-                request_id=rid,
-                turn=state.turn + 1,
-                outstanding=(*state.outstanding, (rid, instance, ctx.now)),
+            state = replace(
+                state, request_id=rid, outstanding=(*state.outstanding, (rid, "", ctx.now))
             )
+            return self._dispatch(ctx, state)
         call = next((c for c in state.outstanding if ("timeout", c[0]) == timer), None)
-        if call is None:
-            return state
+        return state if call is None else self._timed_out(ctx, state, call)
+
+    def _timed_out(
+        self, ctx: Context, state: ClientState, call: tuple[int, str, float]
+    ) -> ClientState:
+        """A call got no answer in time: it failed; forget its instance and look up again."""
         rid, instance, sent = call
         ctx.send(self.registry, Lookup(self.service, self.major))
         return replace(
@@ -406,9 +419,23 @@ class DiscoveringClient(Node[ClientState]):
             results=(*state.results, (rid, sent, ctx.now, False, instance)),
         )
 
+    def _dispatch(self, ctx: Context, state: ClientState) -> ClientState:
+        """Send every call that waits for an instance, round-robin over those known."""
+        if not state.instances:
+            return state
+        outstanding = []
+        turn = state.turn
+        for rid, instance, sent in state.outstanding:
+            if not instance:
+                instance = state.instances[turn % len(state.instances)]
+                turn += 1
+                ctx.send(instance, Call(rid, self.payload))
+            outstanding.append((rid, instance, sent))
+        return replace(state, turn=turn, outstanding=tuple(outstanding))
+
     def on_message(self, ctx: Context, state: ClientState, src: str, msg: Any) -> ClientState:
         if isinstance(msg, Instances):
-            return replace(state, instances=msg.instances, fetched=ctx.now)
+            return self._dispatch(ctx, replace(state, instances=msg.instances, fetched=ctx.now))
         call = next(
             (c for c in state.outstanding if isinstance(msg, Reply) and c[0] == msg.request_id),
             None,
@@ -433,55 +460,269 @@ def discovery_experiment(
     cache_ttl: float = 5.0,
     instances: int = 3,
     calls: int = 120,
-    crash_at: float = 20.0,
+    crash_at: float | None = 20.0,
     seed: int = 0,
+    timeout: float = 1.0,
+    v2_instances: int = 0,
+    registry: type[Registry] = Registry,
+    client: type[DiscoveringClient] = DiscoveringClient,
 ) -> dict[str, Any]:
     """Instances of ``orders`` v1.0 behind a registry; one crashes at ``crash_at``.
+
+    A consumer written for v1 calls the service every half time unit, ``calls``
+    times. The network's latency is uniform between 0.05 and 0.15.
+
+    Parameters
+    ----------
+    heartbeat, ttl : float
+        The instances' heartbeat period and the registry's time-to-live.
+    cache_ttl, timeout : float
+        How long the consumer trusts a lookup, and waits for a call's reply.
+    instances : int
+        Instances of v1.0 (``orders-1`` is the one that crashes).
+    calls : int
+    crash_at : float or None
+        When ``orders-1`` crashes (``None``: nothing fails).
+    seed : int
+    v2_instances : int
+        Instances of v2.0 (a breaking change: ``qty`` renamed ``quantity``)
+        registered beside them; a v1 consumer sent to one has its call refused.
+    registry, client : type
+        The registry's and the consumer's classes (the mutants replace them).
 
     Returns
     -------
     dict
-        ``calls``, ``failed`` (calls that got no answer), ``expired after``
-        (from the crash until the registry dropped the instance), ``heartbeats
-        per instance per time unit``, ``last failure`` (time of the last failed
-        call after the crash, relative to the crash).
+        ``heartbeat``, ``ttl``, ``calls``, ``failed`` (calls that got no answer
+        or were refused), ``expired after`` (from the crash until the registry
+        dropped the instance), ``last failure`` (when the last failed call was
+        sent, relative to the crash), ``heartbeats per instance per time unit``
+        (before the crash).
+
+    Raises
+    ------
+    ValueError
+        For fewer than one instance or call, or a crash after the consumer's last call.
 
     Examples
     --------
     >>> r = discovery_experiment(seed=1)
     >>> r["failed"] >= 1, r["expired after"] <= 3.0 + 1.0 + 0.5
     (True, True)
+    >>> discovery_experiment(crash_at=None, v2_instances=2, seed=1)["failed"]
+    0
     """
-    contract = Contract("orders", (1, 0), (("item", "str", True), ("qty", "int", True)))
+    if not (
+        isinstance(instances, int) and instances >= 1 and isinstance(calls, int) and calls >= 1
+    ):
+        raise ValueError(
+            f"discovery_experiment: instances={instances!r} and calls={calls!r} must be ints >= 1"
+        )
+    last_call = 1.0 + (calls - 1) * 0.5
+    if crash_at is not None and not (
+        isinstance(crash_at, (int, float)) and 0 < crash_at < last_call
+    ):
+        raise ValueError(
+            f"discovery_experiment: crash_at={crash_at!r} must be None or between 0 and the "
+            f"consumer's last call ({last_call})"
+        )
+    v1 = Contract("orders", (1, 0), (("item", "str", True), ("qty", "int", True)))
+    v2 = Contract("orders", (2, 0), (("item", "str", True), ("quantity", "int", True)))
     names = [f"orders-{i + 1}" for i in range(instances)]
-    nodes: dict[str, Node[Any]] = {"registry": Registry(ttl=ttl)}
+    nodes: dict[str, Node[Any]] = {"registry": registry(ttl=ttl)}
     for n in names:
-        nodes[n] = ServiceInstance(contract, heartbeat=heartbeat)
-    nodes["client"] = DiscoveringClient(
-        "orders", 1, [("item", "pen"), ("qty", 2)], calls=calls, cache_ttl=cache_ttl
+        nodes[n] = ServiceInstance(v1, heartbeat=heartbeat)
+    for i in range(v2_instances):
+        nodes[f"orders-v2-{i + 1}"] = ServiceInstance(v2, heartbeat=heartbeat)
+    nodes["client"] = client(
+        "orders",
+        1,
+        [("item", "pen"), ("qty", 2)],
+        calls=calls,
+        timeout=timeout,
+        cache_ttl=cache_ttl,
     )
     victim = names[0]
     sim = Simulation(
         System(nodes),
         seed=seed,
         network=Network(uniform(0.05, 0.15)),
-        nemesis=Nemesis([(crash_at, Crash(victim))]),
+        nemesis=Nemesis([(crash_at, Crash(victim))]) if crash_at is not None else None,
     )
-    sim.run(until=calls * 0.5 + 20)
+    end = last_call + timeout + 20
+    sim.run(until=end)
     results = sim.states["client"].results
     failed = [r for r in results if not r[3]]
     expired = [t for t, i in sim.states["registry"].expired if i == victim]
+    counted = crash_at if crash_at is not None else end
     beats = sum(
         1
         for e in sim.trace.of_kind("send")
-        if isinstance(e.data, RegistryHeartbeat) and e.time < crash_at
+        if isinstance(e.data, RegistryHeartbeat) and e.time < counted and e.node in names
     )
+    crash = crash_at if crash_at is not None else math.nan
     return {
         "heartbeat": heartbeat,
         "ttl": ttl,
         "calls": len(results),
         "failed": len(failed),
-        "expired after": round(expired[0] - crash_at, 3) if expired else math.nan,
-        "last failure": round(max(r[1] for r in failed) - crash_at, 3) if failed else math.nan,
-        "heartbeats per instance per time unit": round(beats / instances / crash_at, 2),
+        "expired after": round(expired[0] - crash, 3) if expired else math.nan,
+        "last failure": round(max(r[1] for r in failed) - crash, 3) if failed else math.nan,
+        "heartbeats per instance per time unit": round(beats / instances / counted, 2),
     }
+
+
+# -- the mutants and the checks that catch them -----------------------------------------------
+class NeverExpiresRegistry(Registry):
+    """Bug: the sweep never drops an instance; a dead one stays listed for ever."""
+
+    def on_timer(self, ctx: Context, state: RegistryState, timer: Any) -> RegistryState:
+        ctx.set_timer("sweep", self.sweep)
+        return state
+
+
+class DeafRegistry(Registry):
+    """Bug: heartbeats do not refresh an entry; every instance expires ``ttl`` after it
+    registered, dead or alive."""
+
+    def on_message(self, ctx: Context, state: RegistryState, src: str, msg: Any) -> RegistryState:
+        if isinstance(msg, RegistryHeartbeat):
+            return state
+        return super().on_message(ctx, state, src, msg)
+
+
+class AnyMajorRegistry(Registry):
+    """Bug: a lookup lists the instances of every major version of the service."""
+
+    def on_message(self, ctx: Context, state: RegistryState, src: str, msg: Any) -> RegistryState:
+        if isinstance(msg, Lookup):
+            found = tuple(i for i, c, _t in state.entries if c.service == msg.service)
+            ctx.send(src, Instances(msg.service, msg.major, found))
+            return state
+        return super().on_message(ctx, state, src, msg)
+
+
+class UnsentFailureClient(DiscoveringClient):
+    """Bug: a call due while no instance is known fails at once, unsent; the first call
+    always does, because it falls due before the registry has answered."""
+
+    def on_timer(self, ctx: Context, state: ClientState, timer: Any) -> ClientState:
+        if timer == "call" and not state.instances and state.request_id < self.calls:
+            ctx.set_timer("call", self.interval)
+            ctx.send(self.registry, Lookup(self.service, self.major))
+            rid = state.request_id + 1
+            result = (rid, ctx.now, ctx.now, False, "")
+            return replace(state, request_id=rid, results=(*state.results, result))
+        return super().on_timer(ctx, state, timer)
+
+
+class StickyClient(DiscoveringClient):
+    """Bug: a call that timed out leaves its instance in the list, and the list is not
+    looked up again before ``cache_ttl``; calls keep going to a dead instance."""
+
+    def _timed_out(
+        self, ctx: Context, state: ClientState, call: tuple[int, str, float]
+    ) -> ClientState:
+        rid, instance, sent = call
+        return replace(
+            state,
+            outstanding=tuple(c for c in state.outstanding if c is not call),
+            results=(*state.results, (rid, sent, ctx.now, False, instance)),
+        )
+
+
+SoaVariant = tuple[type[Registry], type[DiscoveringClient]]
+
+_SEEDS = range(4)
+
+
+def check_expires_in_time(variant: SoaVariant) -> Outcome:
+    """Seeded sweep: after ``orders-1`` crashes, the registry drops it, and within
+    ``ttl`` + one heartbeat + one sweep (not before the crash)."""
+    registry, client = variant
+    for seed in _SEEDS:
+        r = discovery_experiment(seed=seed, registry=registry, client=client)
+        if not 0 <= r["expired after"] <= r["ttl"] + r["heartbeat"] + 0.5:
+            return Outcome(False, detail=f"seed {seed}: expired after {r['expired after']}")
+    return Outcome(True)
+
+
+def check_no_failure_without_crash(variant: SoaVariant) -> Outcome:
+    """Seeded sweep: with no crash, every call succeeds."""
+    registry, client = variant
+    for seed in _SEEDS:
+        r = discovery_experiment(crash_at=None, seed=seed, registry=registry, client=client)
+        if r["failed"]:
+            return Outcome(False, detail=f"seed {seed}: {r['failed']} of {r['calls']} calls failed")
+    return Outcome(True)
+
+
+def check_failures_stop(variant: SoaVariant) -> Outcome:
+    """Seeded sweep, the consumer caching lookups for 10 time units: no call sent more
+    than one round of the three instances (1.5 time units) after the expiry fails."""
+    registry, client = variant
+    for seed in _SEEDS:
+        r = discovery_experiment(cache_ttl=10.0, seed=seed, registry=registry, client=client)
+        if not r["last failure"] <= r["expired after"] + 1.5:
+            return Outcome(
+                False,
+                detail=f"seed {seed}: a call failed {r['last failure']} after the crash, "
+                f"the registry forgot the instance {r['expired after']} after it",
+            )
+    return Outcome(True)
+
+
+def check_versions_apart(variant: SoaVariant) -> Outcome:
+    """Seeded sweep: two instances of v2.0 beside three of v1.0, no crash; every call of
+    the v1 consumer succeeds (none reaches a v2 instance, which would refuse it)."""
+    registry, client = variant
+    for seed in _SEEDS:
+        r = discovery_experiment(
+            crash_at=None, v2_instances=2, seed=seed, registry=registry, client=client
+        )
+        if r["failed"]:
+            return Outcome(False, detail=f"seed {seed}: {r['failed']} calls failed")
+    return Outcome(True)
+
+
+SOA_CHECKS: dict[str, Callable[[SoaVariant], Outcome]] = {
+    "sweep: expires in time": check_expires_in_time,
+    "sweep: no failure without a crash": check_no_failure_without_crash,
+    "sweep: failures stop": check_failures_stop,
+    "sweep: versions kept apart": check_versions_apart,
+}
+"""The checks of discovery; each takes ``(registry class, consumer class)``."""
+
+SOA_MUTANTS: list[Mutant[SoaVariant]] = [
+    Mutant(
+        "never-expires",
+        "the registry never drops a silent instance",
+        lambda: (NeverExpiresRegistry, DiscoveringClient),
+        ("sweep: expires in time", "sweep: failures stop"),
+    ),
+    Mutant(
+        "deaf-registry",
+        "heartbeats do not refresh an entry: live instances expire",
+        lambda: (DeafRegistry, DiscoveringClient),
+        ("sweep: expires in time", "sweep: no failure without a crash"),
+    ),
+    Mutant(
+        "any-major",
+        "a lookup lists every major version",
+        lambda: (AnyMajorRegistry, DiscoveringClient),
+        ("sweep: versions kept apart",),
+    ),
+    Mutant(
+        "unsent-failure",
+        "a call due before discovery fails unsent",
+        lambda: (Registry, UnsentFailureClient),
+        ("sweep: no failure without a crash",),
+    ),
+    Mutant(
+        "sticky-client",
+        "keeps calling an instance that timed out",
+        lambda: (Registry, StickyClient),
+        ("sweep: failures stop",),
+    ),
+]
+"""Deliberately broken registries and consumers, with the checks that must catch them."""
