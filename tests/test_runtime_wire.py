@@ -19,13 +19,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dslib import Simulation, System
+from dslib.architectures.events import pubsub_system
+from dslib.architectures.microservices import saga_system, shop_system
+from dslib.architectures.p2p import chord_ring
 from dslib.basics import KVServer, Ping, Pinger, Ponger
+from dslib.cap import cap_system
 from dslib.core import NOTHING_PERSISTED, stable_repr
+from dslib.raft.core import raft_system
 from dslib.raft.kv import kv_system
 from dslib.replication.abd import abd_system
 from dslib.replication.chain import chain_system
 from dslib.replication.crdts import crdt_system
 from dslib.replication.dynamo import dynamo_system
+from dslib.replication.primary_backup import primary_backup_system
 from dslib.runtime.wire import (
     MAX_DATAGRAM,
     build_node,
@@ -36,6 +42,9 @@ from dslib.runtime.wire import (
     write_durable,
 )
 from dslib.sim import Client, Reply, Request
+from dslib.small_systems.fault_bugs import counter
+from dslib.small_systems.mutex import ricart_agrawala
+from dslib.small_systems.registers import primary_backup, quorum_register
 from dslib.small_systems.twophase import two_phase_system
 
 CHAPTERS: dict[str, Callable[[], System]] = {
@@ -49,6 +58,18 @@ CHAPTERS: dict[str, Callable[[], System]] = {
     "12 Dynamo": lambda: dynamo_system(5, 2),
     "12 CRDT": lambda: crdt_system("pn-counter", 3),
     "15 Raft KV": lambda: kv_system(3, 2, ops=5),
+    "15 Raft elections": lambda: raft_system(3),
+    "3 Ricart-Agrawala": lambda: ricart_agrawala(3),
+    "3 primary-backup register": lambda: primary_backup(),
+    "3 quorum register": lambda: quorum_register(),
+    "3 counter (find_bug)": lambda: counter(),
+    "5 publish/subscribe": lambda: pubsub_system(events=5),
+    "5 microservices shop": lambda: shop_system(requests=30),
+    "5 saga": lambda: saga_system([3, 4]),
+    "5 Chord": lambda: chord_ring(4)[1],
+    "11 CAP, CP": lambda: cap_system("CP", operations=4),
+    "11 CAP, AP": lambda: cap_system("AP", operations=4),
+    "12 primary-backup": lambda: primary_backup_system(),
 }
 
 
@@ -70,6 +91,21 @@ def test_every_message_of_a_chapter_crosses_the_wire_unchanged(chapter: str) -> 
                 e.data,
             ),
         )
+
+
+@pytest.mark.parametrize("chapter", sorted(CHAPTERS))
+def test_every_state_of_a_chapter_survives_the_durable_file(
+    chapter: str, tmp_path_factory: Any
+) -> None:
+    # What a node persists is (part of) its state: every state a run reaches must be
+    # written and read back unchanged.
+    sim = Simulation(CHAPTERS[chapter](), seed=1).run(until=2_000.0, max_events=20_000)
+    states = [e.data for e in sim.trace.of_kind("init", "state")]
+    assert states, f"{chapter}: the run recorded no state"
+    path = tmp_path_factory.mktemp("durable") / "state"
+    for state in {stable_repr(x): x for x in states}.values():
+        write_durable(path, state)
+        assert same(read_durable(path), state)
 
 
 @pytest.mark.parametrize("chapter", sorted(CHAPTERS))
