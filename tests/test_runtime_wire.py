@@ -22,9 +22,12 @@ from dslib import Simulation, System
 from dslib.architectures.events import pubsub_system
 from dslib.architectures.microservices import saga_system, shop_system
 from dslib.architectures.p2p import chord_ring
+from dslib.balancing import KeyedLoadGenerator, QueueServer
 from dslib.basics import KVServer, Ping, Pinger, Ponger
 from dslib.cap import cap_system
+from dslib.clocks import clock_run, sync_run
 from dslib.core import NOTHING_PERSISTED, stable_repr
+from dslib.failure import FixedTimeout, HeartbeatSender, Monitor
 from dslib.raft.core import raft_system
 from dslib.raft.kv import kv_system
 from dslib.replication.abd import abd_system
@@ -41,6 +44,7 @@ from dslib.runtime.wire import (
     read_durable,
     write_durable,
 )
+from dslib.sharding.store import run_store
 from dslib.sim import Client, Reply, Request
 from dslib.small_systems.fault_bugs import counter
 from dslib.small_systems.mutex import ricart_agrawala
@@ -70,6 +74,15 @@ CHAPTERS: dict[str, Callable[[], System]] = {
     "11 CAP, CP": lambda: cap_system("CP", operations=4),
     "11 CAP, AP": lambda: cap_system("AP", operations=4),
     "12 primary-backup": lambda: primary_backup_system(),
+    "2 vector clocks": lambda: clock_run(nodes=3, steps=5).system,
+    "2 clock synchronisation": lambda: sync_run().system,
+    "4 heartbeats": lambda: System(
+        {"a": HeartbeatSender(["m"]), "m": Monitor(["a"], FixedTimeout(2.5))}
+    ),
+    "6 load balancing": lambda: System(
+        {"s": QueueServer(1.0), "g": KeyedLoadGenerator("s", 0.5, 2)}
+    ),
+    "13 sharded store": lambda: run_store(seed=1).simulation.system,
 }
 
 
