@@ -1,0 +1,103 @@
+"""Chapter 14, consensus: the problem, and single-decree Paxos at three levels of abstraction.
+
+- ``dslib.consensus.spec``: Lamport's TLA+ specification ``Paxos`` as a ``dslib.check.Model``
+  (``PaxosSpec``), with agreement, validity and integrity as invariants;
+- ``dslib.consensus.paxos``: the same algorithm as nodes (``Proposer``, ``Acceptor``,
+  ``Learner``, ``paxos_system``) for the simulator and the model checker, with
+  termination as liveness: duelling proposers livelock, a leader ends the duel;
+- ``dslib.consensus.proof``: agreement for any number of acceptors, values and ballots,
+  proved with an inductive invariant in z3;
+- ``dslib.consensus.checks``: the checks, and the mutants (``MUTANTS``) they catch.
+
+Examples
+--------
+>>> from dslib.consensus import PaxosSpec, spec_invariants
+>>> from dslib.check import check
+>>> spec = PaxosSpec(acceptors=3, values=2, max_ballot=1)
+>>> check(spec, invariants=spec_invariants(spec)).summary()
+'ok: every reachable state explored (bfs; 3,921 distinct states, 22,994 generated; depth 16)'
+"""
+
+from dslib.consensus.checks import (
+    CHECKS,
+    MUTANTS_TABLE,
+    duel,
+    leader_terminates,
+    mutant_report,
+    node_check,
+    quorum_check,
+    simulate,
+    spec_check,
+    z3_check,
+)
+from dslib.consensus.paxos import (
+    Accept,
+    Accepted,
+    Acceptor,
+    AcceptorState,
+    Ballot,
+    Learner,
+    LearnerState,
+    Nack,
+    Prepare,
+    Promise,
+    Proposer,
+    ProposerState,
+    RelativeBallots,
+    chosen_values,
+    learned_values,
+    node_invariants,
+    paxos_system,
+    termination,
+)
+from dslib.consensus.spec import (
+    MUTANTS,
+    PaxosSpec,
+    PaxosState,
+    agreement,
+    chosen,
+    integrity,
+    majority_quorums,
+    spec_invariants,
+    validity,
+)
+
+__all__ = [
+    "CHECKS",
+    "MUTANTS",
+    "MUTANTS_TABLE",
+    "Accept",
+    "Accepted",
+    "Acceptor",
+    "AcceptorState",
+    "Ballot",
+    "Learner",
+    "LearnerState",
+    "Nack",
+    "PaxosSpec",
+    "PaxosState",
+    "Prepare",
+    "Promise",
+    "Proposer",
+    "ProposerState",
+    "RelativeBallots",
+    "agreement",
+    "chosen",
+    "chosen_values",
+    "duel",
+    "integrity",
+    "leader_terminates",
+    "learned_values",
+    "majority_quorums",
+    "mutant_report",
+    "node_check",
+    "node_invariants",
+    "paxos_system",
+    "quorum_check",
+    "simulate",
+    "spec_check",
+    "spec_invariants",
+    "termination",
+    "validity",
+    "z3_check",
+]
