@@ -17,9 +17,12 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-## make lab: open JupyterLab on the book's first page
+## make lab: open JupyterLab on the book's first page (the book's notebooks signed as trusted,
+## settings from tools/lab/overrides.json: no news pop-up)
 lab: $(STAMP)
+	@$(PY) tools/trust_notebooks.py notebooks
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" \
+	    --LabApp.app_settings_dir="$(CURDIR)/tools/lab" \
 	    --LabApp.default_url=/lab/tree/$(FIRST_PAGE) $(ROOT_ARGS) $(LAB_ARGS)
 
 ## make test: everything CI checks: lint, types, library tests, doctests, strict nbval, the HTML

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from notebook_metadata import installed_kernelspec
 
 
 def notebooks(paths: list[str]) -> list[Path]:
@@ -51,11 +52,9 @@ def execute(path: Path, write: bool = True) -> float:
     """
     nb = nbformat.read(path, as_version=4)
     nb.metadata.pop("widgets", None)
-    nb.metadata["kernelspec"] = {
-        "display_name": "Python 3",
-        "language": "python",
-        "name": "python3",
-    }
+    # Stored as the installed kernel reports it, so that opening the notebook in JupyterLab
+    # does not rewrite it (tools/notebook_metadata.py).
+    nb.metadata["kernelspec"] = installed_kernelspec()
     client = NotebookClient(
         nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
     )
