@@ -66,22 +66,11 @@ def _test_layers() -> ModuleType:
 # start). Fix the source, then delete the entry (the build fails on an entry that no longer
 # occurs). Other helpers own these files; the fix of each is in the comment.
 TOLERATED: tuple[tuple[str, str], ...] = (
-    # "``Call``s" is not a closed literal in reStructuredText: write "``Call`` messages".
-    (
-        "dslib/architectures/soa.py:docstring of dslib.architectures.soa.ServiceInstance:",
-        "Inline literal start-string without end-string",
-    ),
     # A NamedTuple field's annotation reaches Sphinx unevaluated, so TimedOperation.op's
     # "Operation" matches both dslib.sim.history.Operation and dslib.replication.abd.Operation.
     # Fix (owner of dslib/replication/abd.py): rename chapter 12's class (``RegisterOperation``)
     # so that the name means one thing.
     ("", "more than one target found for cross-reference 'Operation'"),
-    # dslib/consensus (new, chapter 14): the References sections continue a reference on an
-    # indented line without ".. [1]" markers, which reStructuredText reads as a block quote.
-    # Fix: write each reference as ".. [1] L. Lamport, ..." (as dslib/verify/quorums.py does).
-    ("dslib/consensus/spec.py:docstring of dslib.consensus.spec:", "Enumerated list ends"),
-    ("dslib/consensus/spec.py:docstring of dslib.consensus.spec:", "Block quote ends"),
-    ("dslib/consensus/paxos.py:docstring of dslib.consensus.paxos:", "Enumerated list ends"),
 )
 
 

@@ -294,7 +294,7 @@ class Call:
 
 class ServiceInstance(Node[int]):
     """Registers ``contract`` with ``registry``, heartbeats every ``heartbeat``, and serves
-    ``Call``s: a payload that fails validation is refused with the errors.
+    ``Call`` messages: a payload that fails validation is refused with the errors.
 
     The state counts the calls served.
 

@@ -41,10 +41,11 @@ a chosen value); termination (``termination``) is liveness.
 
 References
 ----------
-L. Lamport, "Paxos Made Simple", 2001: section 2.2 (the two phases, P2c, the
-  disjoint ballot numbers), 2.3 (learners), 2.4 (progress, the distinguished
-  proposer). L. Lamport, "The Part-Time Parliament", 1998, section 3 (the
-  protocol; what a priest must write in his ledger before he answers).
+.. [1] L. Lamport, "Paxos Made Simple", 2001: section 2.2 (the two phases, P2c, the
+   disjoint ballot numbers), section 2.3 (learners), section 2.4 (progress, the
+   distinguished proposer).
+.. [2] L. Lamport, "The Part-Time Parliament", 1998, section 3 (the protocol; what a
+   priest must write in his ledger before he answers).
 
 Examples
 --------

@@ -55,13 +55,13 @@ Ballots are *not* symmetric: their order is the algorithm. ``symmetry=`` selects
 
 References
 ----------
-L. Lamport, "The Part-Time Parliament", ACM TOCS 16(2), 1998: section 2 (the
-  ballots and the conditions B1-B3 on them), section 3 (the protocol).
-L. Lamport, "Paxos Made Simple", ACM SIGACT News 32(4), 2001: section 2.1 (the
-  problem), 2.2 (choosing a value: P1, P2, P2a-c, the two phases), 2.3 (learning),
-  2.4 (progress: the distinguished proposer).
-L. Lamport, TLA+ module ``Paxos`` (github.com/tlaplus/Examples,
-  ``specifications/Paxos/Paxos.tla``): the variables and actions named above.
+.. [1] L. Lamport, "The Part-Time Parliament", ACM TOCS 16(2), 1998: section 2 (the
+   ballots and the conditions B1-B3 on them), section 3 (the protocol).
+.. [2] L. Lamport, "Paxos Made Simple", ACM SIGACT News 32(4), 2001: section 2.1 (the
+   problem), section 2.2 (choosing a value: P1, P2, P2a-c, the two phases), section
+   2.3 (learning), section 2.4 (progress: the distinguished proposer).
+.. [3] L. Lamport, TLA+ module ``Paxos`` (github.com/tlaplus/Examples,
+   ``specifications/Paxos/Paxos.tla``): the variables and actions named above.
 
 Examples
 --------
