@@ -157,8 +157,10 @@ def legal_read_values(read: Operation, writes: Sequence[Operation]) -> set[Any]:
     A write may be the one the read sees unless it certainly did not take
     effect (``fail``), it began after the read ended, or another write of
     the same key began after it ended and ended before the read began (then
-    that one, or a later one, is the latest). The initial value ``None`` is
-    legal until some write has certainly completed before the read began.
+    that one, or a later one, is the latest). A write whose client gave up
+    (``info``) has not ended: it may take effect at any time after it began,
+    so no write supersedes it. The initial value ``None`` is legal until some
+    write has certainly completed before the read began.
 
     Examples
     --------
@@ -174,10 +176,11 @@ def legal_read_values(read: Operation, writes: Sequence[Operation]) -> set[Any]:
     for w in same:
         if w.invoke_time > read.complete_time:
             continue
+        ended = w.complete_time if w.status == "ok" else math.inf
         superseded = any(
             o is not w
             and o.status == "ok"
-            and o.invoke_time > w.complete_time
+            and o.invoke_time > ended
             and o.complete_time < read.invoke_time
             for o in same
         )
