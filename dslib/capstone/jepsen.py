@@ -43,8 +43,8 @@ from typing import Any
 
 from dslib.consistency import ConsistencyResult, KeyValue, check_linearizable
 from dslib.core import System
-from dslib.raft.core import SAFETY_PROPERTIES, RaftConfig, RaftState, leaders
-from dslib.raft.kv import _lost_and_doubled, kv_system, kv_workload
+from dslib.raft.core import SAFETY_PROPERTIES, RaftConfig, leaders
+from dslib.raft.kv import _final_store, _lost_and_doubled, kv_system, kv_workload
 from dslib.runtime import Cluster
 from dslib.runtime.clients import Outcome, run_workloads
 from dslib.runtime.etcd import EtcdClient, EtcdCluster, EtcdError
@@ -337,13 +337,6 @@ def _agreed(states: dict[str, Any], servers: Sequence[str]) -> bool:
     raft = [states[i] for i in servers]
     applied = {(s.commit_index, s.last_applied) for s in raft}
     return len(applied) == 1 and bool(leaders(dict(zip(servers, raft, strict=True))))
-
-
-def _final_store(states: dict[str, RaftState]) -> dict[Hashable, Any]:
-    current = leaders(states)
-    state = states[current[max(current)][0]]
-    pairs: Any = state.machine or ()
-    return dict(pairs)
 
 
 # -- etcd -------------------------------------------------------------------------------------

@@ -498,7 +498,7 @@ def run_kv(
             violations.setdefault(name, t)
     history = sim.history
     result = check_linearizable(history, KeyValue(), time_limit=time_limit, shrink=shrink)
-    final = _final_store(sim)
+    final = _final_store(sim.states)
     lost, doubled = _lost_and_doubled(history, final)
     counts = {"ok": 0, "info": 0, "fail": 0}
     for op in history.operations():
@@ -577,8 +577,11 @@ def _fault_horizon(nemesis: Nemesis | None) -> float:
     return max((t for t, _ in nemesis.entries), default=0.0)
 
 
-def _final_store(sim: Simulation) -> dict[Hashable, Any]:
-    states = _node_states(sim.states)
+def _final_store(states: Any) -> dict[Hashable, Any]:
+    """The store after a run: the current leader's state machine (or, with no leader, the
+    machine of the server that applied most). ``states``: ``sim.states`` or a mapping of
+    server id to ``RaftState`` (the real-process harness passes its cluster's states)."""
+    states = _node_states(states)
     current = leaders(states)
     if current:
         term = max(current)

@@ -108,11 +108,10 @@ class History:
 
     def __init__(self, events: Iterable[Event | Sequence[Any]] = ()) -> None:
         self.events: list[Event] = []
-        self._open: dict[Hashable, int] = {}  # process -> position of its open invocation
         # The operations, paired as their events arrive (so that every checker reading
         # the history does not pair them again): per operation in invocation order, its
         # invocation's position, and the Operation once it completed (None while open).
-        self._opened: dict[int, int] = {}  # position of an open invocation -> operation number
+        self._open: dict[Hashable, int] = {}  # process -> number of its open operation
         self._invoked_at: list[int] = []
         self._completed_at: list[float] = []
         self._ops: list[Operation | None] = []
@@ -137,7 +136,8 @@ class History:
                 f"comes after an event at time {self.events[-1].time}; events must be in "
                 "time order"
             )
-        open_index = self._open.get(event.process)
+        open_op = self._open.get(event.process)
+        open_index = None if open_op is None else self._invoked_at[open_op]
         if event.type == "invoke":
             if open_index is not None:
                 raise HistoryError(
@@ -146,8 +146,7 @@ class History:
                     f"{self.events[open_index].time} has not completed; a process runs one "
                     "operation at a time (use a new process id for a new client)"
                 )
-            self._open[event.process] = len(self.events)
-            self._opened[len(self.events)] = len(self._ops)
+            self._open[event.process] = len(self._ops)
             self._invoked_at.append(len(self.events))
             self._completed_at.append(math.inf)
             self._ops.append(None)
@@ -162,8 +161,7 @@ class History:
                 raise HistoryError(
                     f"process {event.process!r} invoked {invoked.f} but completes {event.f}"
                 )
-            del self._open[event.process]
-            n = self._opened.pop(open_index)
+            n = self._open.pop(event.process)
             self._completed_at[n] = len(self.events)
             self._ops[n] = Operation(
                 n,
@@ -209,7 +207,7 @@ class History:
         """
         self._check_unchanged()
         ops = self._ops.copy()
-        for n in self._opened.values():
+        for n in self._open.values():
             inv = self.events[self._invoked_at[n]]
             ops[n] = Operation(
                 n, inv.process, inv.f, inv.value, None, "info", inv.time, math.inf, inv.key
