@@ -21,10 +21,12 @@ $(STAMP): pyproject.toml
 ## settings from tools/lab/overrides.json: no news pop-up)
 lab: $(STAMP)
 	@$(PY) tools/trust_notebooks.py notebooks
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" \
+	HYPOTHESIS_STORAGE_DIRECTORY="$(CURDIR)/.hypothesis" $(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" \
 	    --LabApp.app_settings_dir="$(CURDIR)/tools/lab" \
 	    --LabApp.default_url=/lab/tree/$(FIRST_PAGE) $(ROOT_ARGS) $(LAB_ARGS)
 
+# (HYPOTHESIS_STORAGE_DIRECTORY: kernels run in a notebook's folder; hypothesis keeps its
+# cache in the repository's .hypothesis rather than one per folder of notebooks/)
 ## make test: everything CI checks: lint, types, library tests, doctests, strict nbval, the HTML
 test: lint typecheck pytest html
 
@@ -36,7 +38,7 @@ typecheck: $(STAMP)
 	$(PY) -m mypy
 
 pytest: $(STAMP)
-	MPLBACKEND=Agg $(PY) -m pytest -n 2 --dist loadfile --doctest-modules dslib tests \
+	MPLBACKEND=Agg HYPOTHESIS_STORAGE_DIRECTORY="$(CURDIR)/.hypothesis" $(PY) -m pytest -n 2 --dist loadfile --doctest-modules dslib tests \
 	    --nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout 120
 
 ## make soak: the suite's properties with fresh randomness and many more examples, plus the
