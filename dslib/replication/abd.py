@@ -58,6 +58,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from dslib.core import NOTHING_PERSISTED, Context, Node, System
+from dslib.errors import renamed
 from dslib.mutants import check_mutant, deprecated_spelling
 from dslib.replication.workloads import check_count, client_workloads
 from dslib.sim.clients import Client, Reply, Request
@@ -70,10 +71,10 @@ __all__ = [
     "MUTANTS",
     "ABDReplica",
     "ABDState",
-    "Operation",
     "Query",
     "QueryReply",
     "ReadDecision",
+    "RegisterOperation",
     "Store",
     "StoreAck",
     "Tag",
@@ -265,8 +266,9 @@ class StoreAck:
 
 # -- state ----------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class Operation:
-    """An operation a coordinator runs for a client.
+class RegisterOperation:
+    """An operation a coordinator runs for a client (of ABD's register; not a history's
+    ``dslib.sim.history.Operation``).
 
     ``phase`` is ``"query"`` or ``"store"``; ``replies`` the query replies,
     ``acks`` the replicas that acknowledged the store; ``tag`` and ``value``
@@ -275,7 +277,7 @@ class Operation:
     Examples
     --------
     >>> from dslib.sim import Request
-    >>> Operation(1, Request("c1", 1, "read")).phase
+    >>> RegisterOperation(1, Request("c1", 1, "read")).phase
     'query'
     """
 
@@ -300,7 +302,7 @@ class ABDState:
     """
 
     data: tuple[tuple[Hashable, Tag, Any], ...] = ()
-    operations: tuple[Operation, ...] = ()
+    operations: tuple[RegisterOperation, ...] = ()
     counter: int = 0
 
     def lookup(self, key: Hashable) -> tuple[Tag, Any]:
@@ -416,7 +418,7 @@ class ABDReplica(Node[ABDState]):
             return ("write-back", tag, value)
         return self.read_decision(dict(replies), len(self.replicas))
 
-    def _send_phase(self, ctx: Context, op: Operation, only_missing: bool = False) -> None:
+    def _send_phase(self, ctx: Context, op: RegisterOperation, only_missing: bool = False) -> None:
         op_id = (ctx.id, op.number)
         key = op.request.key
         answered = {r for r, _, _ in op.replies} if op.phase == "query" else set(op.acks)
@@ -437,7 +439,7 @@ class ABDReplica(Node[ABDState]):
             for o in state.operations
         ):
             return state  # a duplicate of an operation in progress
-        op = Operation(state.counter + 1, req, started=ctx.now)
+        op = RegisterOperation(state.counter + 1, req, started=ctx.now)
         self._send_phase(ctx, op)
         if not state.operations:
             ctx.set_timer("resend", self.resend)
@@ -446,8 +448,8 @@ class ABDReplica(Node[ABDState]):
         return state if moved is None else replace(state, operations=(*state.operations, moved))
 
     def _advance(
-        self, ctx: Context, state: ABDState, op: Operation | None
-    ) -> tuple[ABDState, Operation | None]:
+        self, ctx: Context, state: ABDState, op: RegisterOperation | None
+    ) -> tuple[ABDState, RegisterOperation | None]:
         """Do this replica's own part of ``op`` at once (no message to itself), then move on."""
         while op is not None and ctx.id in self.replicas:
             key = op.request.key
@@ -462,7 +464,7 @@ class ABDReplica(Node[ABDState]):
             op = self._progress(ctx, op)
         return state, op
 
-    def _progress(self, ctx: Context, op: Operation) -> Operation | None:
+    def _progress(self, ctx: Context, op: RegisterOperation) -> RegisterOperation | None:
         """Move ``op`` on if it has enough answers; ``None`` when it is finished."""
         req = op.request
         if op.phase == "query":
@@ -661,3 +663,6 @@ def inversion_scenario(
         ]
     )
     return Simulation(System(nodes), seed=0, network=Network(latency=1.0), nemesis=nemesis)
+
+
+__getattr__ = renamed(__name__, {"Operation": (RegisterOperation, "RegisterOperation")})
