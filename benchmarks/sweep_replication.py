@@ -13,6 +13,12 @@ It prints one line per failing run, with a one-line reproduction, then a table
     .venv/bin/python benchmarks/sweep_replication.py                  # 2,000 seeds per cell
     .venv/bin/python benchmarks/sweep_replication.py --seeds 100 --stores chain abd
     .venv/bin/python benchmarks/sweep_replication.py --kinds crash --mutant restart_amnesia
+    .venv/bin/python benchmarks/sweep_replication.py --workers 2      # on 2 local processes
+    .venv/bin/python benchmarks/sweep_replication.py --scheduler tcp://host:8786   # on Dask
+
+``--workers`` and ``--scheduler`` change who runs the seeds
+(``dslib.testing.executors``), not what the sweep prints: the failing seeds are
+the same, printed in the seeds' order once each cell is done.
 
 ``--mutant`` runs primary-backup as one of its mutants (``PB_MUTANTS``), to measure
 how often random faults catch it.
@@ -23,12 +29,14 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dslib.replication.checks import FAULT_KINDS, STORES, faulty_run, faulty_run_verdict
 from dslib.replication.primary_backup import MUTANTS as PB_MUTANTS
+from dslib.testing.executors import Executor, map_seeds, open_executor
 
 KINDS = {"+".join(k): k for k in FAULT_KINDS}
 
@@ -42,6 +50,28 @@ def reproduction(store: str, seed: int, kinds: tuple[str, ...], mutant: str | No
     )
 
 
+def run_verdict(
+    store: str, kinds: tuple[str, ...], options: dict[str, str], seed: int
+) -> tuple[bool, str]:
+    """One run of the sweep: whether it kept the store's claim, and what it broke."""
+    outcome = faulty_run_verdict(store, faulty_run(store, seed, kinds, **options))
+    return outcome.ok, outcome.detail or "violation"
+
+
+def failing_seeds(
+    store: str,
+    kinds: tuple[str, ...],
+    seeds: range,
+    mutant: str | None = None,
+    executor: Executor = None,
+) -> list[tuple[int, str]]:
+    """The seeds of one cell (store x fault kinds) that failed, with what each broke."""
+    options = {"mutant": mutant} if mutant and store == "primary-backup" else {}
+    task = partial(run_verdict, store, kinds, options)
+    verdicts = map_seeds(task, seeds, executor, owner="sweep_replication")
+    return [(seed, detail) for seed, (ok, detail) in zip(seeds, verdicts, strict=True) if not ok]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=2000, help="seeds 0..N-1 per cell")
@@ -49,25 +79,33 @@ def main() -> None:
     parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=list(KINDS))
     parser.add_argument("--stores", nargs="+", default=list(STORES), choices=list(STORES))
     parser.add_argument("--mutant", choices=sorted(PB_MUTANTS), default=None)
+    parser.add_argument("--workers", type=int, default=None, help="local worker processes")
+    parser.add_argument("--scheduler", default=None, help="a Dask scheduler, tcp://host:8786")
     args = parser.parse_args()
     if args.seeds < 1:
         parser.error(f"--seeds {args.seeds}: must be >= 1")
+    if args.workers is not None and args.workers < 1:
+        parser.error(f"--workers {args.workers}: must be >= 1")
+    if args.workers is not None and args.scheduler is not None:
+        parser.error("--workers and --scheduler: give one")
+    with open_executor(args.workers, args.scheduler) as executor:
+        sweep_cells(args, executor)
+
+
+def sweep_cells(args: argparse.Namespace, executor: Executor) -> None:
+    """Run every cell the arguments ask for and print the failures and the table."""
     seeds = range(args.first, args.first + args.seeds)
     rows = []
     start = time.perf_counter()
     for store in args.stores:
-        options = {"mutant": args.mutant} if args.mutant and store == "primary-backup" else {}
         for name in args.kinds:
             kinds = KINDS[name]
             t = time.perf_counter()
-            failed = []
-            for seed in seeds:
-                outcome = faulty_run_verdict(store, faulty_run(store, seed, kinds, **options))
-                if not outcome.ok:
-                    failed.append(seed)
-                    print(f"FAIL {store} {name} seed {seed}: {outcome.detail or 'violation'}")
-                    print(f"     {reproduction(store, seed, kinds, args.mutant)}", flush=True)
-            rows.append((store, name, len(seeds), failed, time.perf_counter() - t))
+            failed = failing_seeds(store, kinds, seeds, args.mutant, executor)
+            for seed, detail in failed:
+                print(f"FAIL {store} {name} seed {seed}: {detail}")
+                print(f"     {reproduction(store, seed, kinds, args.mutant)}", flush=True)
+            rows.append((store, name, len(seeds), [s for s, _ in failed], time.perf_counter() - t))
             print(f"done {store} {name}: {len(failed)} of {len(seeds)} runs failed", flush=True)
     wall = time.perf_counter() - start
     claim = {"dynamo": "convergence"}

@@ -14,6 +14,7 @@ anything failed. Usage::
 
     .venv/bin/python tools/soak.py --minutes 120          # what `make soak` runs
     .venv/bin/python tools/soak.py --minutes 5 --no-sweeps tests/test_core.py
+    .venv/bin/python tools/soak.py --minutes 60 --scheduler tcp://host:8786   # sweeps on Dask
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 # A seeded sweep: (name, command template, seeds per round, pattern of a failing seed's line).
-# The template gets {python}, {first} and {count}; a failing line must name the seed.
+# The template gets {python}, {first}, {count} and {executor} (the sweep's own options that
+# say who runs its seeds, from --sweep-workers / --scheduler, for sweeps that have them);
+# a failing line must name the seed.
 SWEEPS: tuple[tuple[str, str, int, str], ...] = (
     (
         "raft kv (5 servers, nemesis)",
@@ -43,7 +46,7 @@ SWEEPS: tuple[tuple[str, str, int, str], ...] = (
     ),
     (
         "replication stores (primary-backup, chain, ABD, Dynamo)",
-        "{python} benchmarks/sweep_replication.py --first {first} --seeds {count}",
+        "{python} benchmarks/sweep_replication.py --first {first} --seeds {count}{executor}",
         40,
         r"^FAIL .*seed (\d+)",
     ),
@@ -114,12 +117,17 @@ def hypothesis_round(paths: list[str], factor: int, workers: int, tally: Tally) 
         print(f"  pytest exited {done.returncode}:\n{tail}", flush=True)
 
 
-def sweep_round(first_seeds: dict[str, int], tally: Tally) -> None:
-    """Run each sweep of ``SWEEPS`` on its next fresh range of seeds."""
+def sweep_round(first_seeds: dict[str, int], tally: Tally, executor: str = "") -> None:
+    """Run each sweep of ``SWEEPS`` on its next fresh range of seeds.
+
+    ``executor`` is added to the commands that take it: ``" --workers 2"``, say.
+    """
     for name, template, count, bad in SWEEPS:
         first = first_seeds[name]
         first_seeds[name] = first + count
-        command = template.format(python=shlex.quote(sys.executable), first=first, count=count)
+        command = template.format(
+            python=shlex.quote(sys.executable), first=first, count=count, executor=executor
+        )
         started = time.perf_counter()
         done = subprocess.run(
             shlex.split(command), cwd=ROOT, capture_output=True, text=True, check=False
@@ -151,6 +159,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="pytest-xdist workers")
     parser.add_argument("--no-sweeps", action="store_true", help="hypothesis rounds only")
     parser.add_argument(
+        "--sweep-workers", type=int, default=None, help="local processes for the sweeps' seeds"
+    )
+    parser.add_argument(
+        "--scheduler", default=None, help="a Dask scheduler for the sweeps' seeds (tcp://h:8786)"
+    )
+    parser.add_argument(
         "--first-seed",
         type=int,
         default=None,
@@ -159,6 +173,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.minutes <= 0 or args.factor < 1 or args.workers < 1:
         parser.error("--minutes must be > 0, --factor and --workers at least 1")
+    if args.sweep_workers is not None and args.sweep_workers < 1:
+        parser.error(f"--sweep-workers {args.sweep_workers}: must be at least 1")
+    if args.sweep_workers is not None and args.scheduler is not None:
+        parser.error("--sweep-workers and --scheduler: give one")
+    executor = (
+        f" --workers {args.sweep_workers}"
+        if args.sweep_workers is not None
+        else f" --scheduler {shlex.quote(args.scheduler)}"
+        if args.scheduler is not None
+        else ""
+    )
 
     base = args.first_seed if args.first_seed is not None else 10**6 + secrets.randbelow(10**9)
     first_seeds = {name: base for name, *_ in SWEEPS}
@@ -172,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"round {rounds} ({(time.perf_counter() - started) / 60:.1f} min)", flush=True)
         hypothesis_round(args.paths, args.factor, args.workers, tally)
         if not args.no_sweeps and time.monotonic() < deadline:
-            sweep_round(first_seeds, tally)
+            sweep_round(first_seeds, tally, executor)
     minutes = (time.perf_counter() - started) / 60
     print()
     print(f"soak: {rounds} rounds in {minutes:.1f} min")

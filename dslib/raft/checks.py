@@ -55,6 +55,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from dslib.check import ActorModel, CheckResult, check
@@ -88,6 +89,7 @@ from dslib.sim import (
     Restart,
     uniform,
 )
+from dslib.testing.executors import Executor, map_seeds
 
 __all__ = [
     "CHECKS",
@@ -704,20 +706,34 @@ def progress_run(config: RaftConfig, seed: int) -> Outcome:
     return Outcome(not bad, None, f"seed {seed}: " + "; ".join(bad) if bad else "")
 
 
-def nemesis_runs(config: RaftConfig, seeds: Sequence[int] = range(16), ops: int = 40) -> Outcome:
+def nemesis_runs(
+    config: RaftConfig,
+    seeds: Sequence[int] = range(16),
+    ops: int = 40,
+    executor: Executor = None,
+) -> Outcome:
     """The key-value store under faults for each seed; fails at the first seed that fails.
 
     Five servers, three clients with ``ops`` operations each, snapshots every
     10 entries; a ``RandomNemesis`` (crashes and 50% loss bursts) on the
     servers, 5% duplication, latency 1-5 ms (so messages are reordered), and at
     1.4 s the leader and client ``c1`` cut off from the rest for 700 ms.
+    ``executor`` runs the seeds elsewhere (``dslib.testing.executors.map_seeds``:
+    an int for local processes, a ``dask.distributed.Client``); the verdict is
+    the same.
     """
-    cfg = replace(config, snapshot_every=10)
-    for seed in seeds:
-        run = run_kv(seed, ops=ops, config=cfg, shrink=False, **NEMESIS_OPTIONS)
-        if run.verdict != "ok":
-            return Outcome(False, None, f"seed {seed}: {run.verdict}")
+    chosen = list(seeds)
+    task = partial(_nemesis_seed, replace(config, snapshot_every=10), ops)
+    verdicts = map_seeds(task, chosen, executor, stop=lambda v: v != "ok", owner="nemesis_runs")
+    for seed, verdict in zip(chosen, verdicts, strict=False):
+        if verdict != "ok":
+            return Outcome(False, None, f"seed {seed}: {verdict}")
     return Outcome(True)
+
+
+def _nemesis_seed(config: RaftConfig, ops: int, seed: int) -> str:
+    """The verdict of one seed of ``nemesis_runs``."""
+    return run_kv(seed, ops=ops, config=config, shrink=False, **NEMESIS_OPTIONS).verdict
 
 
 NEMESIS_OPTIONS: dict[str, Any] = {
@@ -885,6 +901,7 @@ def catch_rates(
     config: RaftConfig,
     checks: Sequence[str] | None = None,
     seeds: Sequence[int] = range(50),
+    executor: Executor = None,
 ) -> tuple[CatchRate, ...]:
     """Run checks of ``CHECKS`` and ``SEEDED_CHECKS`` on ``config``; how often each caught it.
 
@@ -896,6 +913,10 @@ def catch_rates(
         Names from ``CHECKS`` and ``SEEDED_CHECKS`` (default: all, in the table's order).
     seeds : sequence of int, default range(50)
         The seeds of every seeded check.
+    executor : None, int or dask.distributed.Client, optional
+        Who runs the seeds of the seeded checks (``dslib.testing.executors``);
+        the rates are the same, and ``seconds`` still adds up the processor
+        time of the runs, wherever they ran.
 
     Returns
     -------
@@ -925,11 +946,13 @@ def catch_rates(
         raise ValueError("catch_rates: seeds must not be empty")
     out = []
     for name in names:
-        start = time.process_time()
         if name in CHECKS:
-            outcomes = [CHECKS[name](config)]
+            timed = [_timed(CHECKS[name], config)]
         else:
-            outcomes = [SEEDED_CHECKS[name](config, seed) for seed in seeds]
+            timed = map_seeds(
+                partial(_timed, SEEDED_CHECKS[name], config), seeds, executor, owner="catch_rates"
+            )
+        outcomes = [o for o, _ in timed]
         results = [outcome_of(o) for o in outcomes]
         failed = [o for o, (ok, _) in zip(outcomes, results, strict=True) if not ok]
         detail = ""
@@ -941,11 +964,18 @@ def catch_rates(
                 len(failed),
                 len(outcomes),
                 name in SEEDED_CHECKS,
-                time.process_time() - start,
+                sum(seconds for _, seconds in timed),
                 str(detail),
             )
         )
     return tuple(out)
+
+
+def _timed(check: Callable[..., Any], *args: Any) -> tuple[Any, float]:
+    """``check(*args)`` and the processor seconds it took (in whichever process ran it)."""
+    start = time.process_time()
+    outcome = check(*args)
+    return outcome, time.process_time() - start
 
 
 def catch_table(
@@ -954,6 +984,7 @@ def catch_table(
     seeds: Sequence[int] = range(50),
     only_expected: bool = False,
     correct: bool = True,
+    executor: Executor = None,
 ) -> Any:
     """The mutant table: for correct Raft and each mutant, the rule it breaks and how
     often each check caught it.
@@ -971,6 +1002,9 @@ def catch_table(
         blank), which saves the time of the checks that miss it.
     correct : bool, default True
         Start with a row for correct Raft, which must pass every run.
+    executor : None, int or dask.distributed.Client, optional
+        Who runs the seeds of the seeded checks (``catch_rates``); the table is
+        the same.
 
     Returns
     -------
@@ -1004,7 +1038,7 @@ def catch_table(
     expected = {m.name: m.caught_by for m in MUTANTS_TABLE}
     rows = []
     if correct:
-        rates = catch_rates(RaftConfig(), cols, seeds)
+        rates = catch_rates(RaftConfig(), cols, seeds, executor)
         failing = [r.check for r in rates if r.caught]
         row: dict[str, Any] = {"variant": "correct version", "rule": "—"}
         row.update({r.check: "fails" if r.caught else "passes" for r in rates})
@@ -1012,7 +1046,7 @@ def catch_table(
         rows.append(row)
     for name in names:
         run = [c for c in cols if not only_expected or c in expected[name]]
-        rates = catch_rates(RaftConfig(mutant=name), run, seeds)
+        rates = catch_rates(RaftConfig(mutant=name), run, seeds, executor)
         row = {"variant": name, "rule": MUTANT_RULES[name]}
         row.update({c: "" for c in cols})
         row.update({r.check: str(r) for r in rates})

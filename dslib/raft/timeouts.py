@@ -55,6 +55,7 @@ import math
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 from dslib.core import Context, System
@@ -70,6 +71,7 @@ from dslib.raft.core import (
 )
 from dslib.sim import Crash, Latency, Network, Simulation, uniform
 from dslib.stats import is_number, percentile
+from dslib.testing.executors import Executor, map_seeds
 
 __all__ = [
     "PAPER_FIGURES",
@@ -598,6 +600,7 @@ def election_downtime(
     limit: float = 10_000.0,
     measure: str = "all",
     timer_rule: str = "figure2",
+    executor: Executor = None,
 ) -> list[float]:
     """The downtimes of ``trials`` trials (ms, rounded to 0.01; ``math.inf`` if censored).
 
@@ -611,6 +614,9 @@ def election_downtime(
         As for ``election_trial``.
     trials : int, default 100
     seed : int, default 0
+    executor : None, int or dask.distributed.Client, optional
+        Who runs the trials (``dslib.testing.executors.map_seeds``): here, ``n``
+        local processes, or a Dask cluster. The downtimes are the same.
 
     Examples
     --------
@@ -624,18 +630,22 @@ def election_downtime(
     _check_int("trials", trials, "election_downtime", 1)
     _check_range(timeout, "election_downtime")
     _check_seed(seed, "election_downtime")
-    out = []
-    for i in range(trials):
-        t = election_trial(
-            timeout,
-            seed=trial_seed(seed, i),
-            broadcast=broadcast,
-            limit=limit,
-            measure=measure,
-            timer_rule=timer_rule,
-        )
-        out.append(t.downtime if t.censored else round(t.downtime, 2))
-    return out
+    task = partial(
+        _downtime,
+        timeout,
+        seed,
+        broadcast=broadcast,
+        limit=limit,
+        measure=measure,
+        timer_rule=timer_rule,
+    )
+    return map_seeds(task, range(trials), executor, owner="election_downtime")
+
+
+def _downtime(timeout: Range, seed: int, i: int, **options: Any) -> float:
+    """The downtime of trial ``i`` of ``election_downtime`` (ms, rounded to 0.01)."""
+    t = election_trial(timeout, seed=trial_seed(seed, i), **options)
+    return t.downtime if t.censored else round(t.downtime, 2)
 
 
 def downtime_samples(
@@ -646,8 +656,8 @@ def downtime_samples(
 ) -> dict[str, list[float]]:
     """``election_downtime`` for each range, keyed by ``range_label``, in the order given.
 
-    ``options`` (``broadcast``, ``limit``, ``measure``, ``timer_rule``) go to
-    ``election_downtime``.
+    ``options`` (``broadcast``, ``limit``, ``measure``, ``timer_rule``,
+    ``executor``) go to ``election_downtime``.
 
     Examples
     --------

@@ -7,6 +7,10 @@ Each seed gives a different run (latencies, losses, the nemesis' schedule),
 and the same seed always gives the same run, so a failing seed is a
 reproducible bug report: ``Simulation(system_factory(), seed=...)``.
 
+Because seeds are independent, a long sweep scales out: ``executor=2`` runs it on
+two local processes, ``executor=Client("tcp://scheduler:8786")`` on a Dask
+cluster (``dslib.testing.executors``), and the table is the same, row for row.
+
 ``sweep`` returns a pandas DataFrame with one row per seed: the seed, how many
 faults the nemesis applied, how many operations the clients completed, how
 many events the run took, and the verdict.
@@ -31,6 +35,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 from dslib.core import System, stable_repr
@@ -39,6 +44,7 @@ from dslib.sim.history import History
 from dslib.sim.nemesis import Nemesis
 from dslib.sim.network import Network
 from dslib.sim.simulator import Simulation
+from dslib.testing.executors import Executor, map_seeds
 from dslib.testing.machine import CheckError, Violation, _named, check_signature, run_check
 
 __all__ = ["first_failure", "run_seed", "sweep", "sweep_check"]
@@ -119,7 +125,8 @@ def sweep(
     network: Network | None = None,
     until: float = 500.0,
     stop_at_first: bool = False,
-    progress: bool = False,
+    progress: bool | Callable[[int, int], None] = False,
+    executor: Executor = None,
 ) -> Any:
     """Run one seeded simulation per seed, check each, and tabulate the outcomes.
 
@@ -144,9 +151,16 @@ def sweep(
         Simulated time at which each run stops.
     stop_at_first : bool, default False
         Stop after the first seed that fails.
-    progress : bool, default False
-        Show a progress bar (``tqdm.auto``). Off by default: a notebook's
-        stored output must not change from run to run.
+    progress : bool or callable, default False
+        Show a progress bar (``tqdm.auto``), or call ``progress(done, total)``
+        as seeds finish. Off by default: a notebook's stored output must not
+        change from run to run.
+    executor : None, int, dask.distributed.Client or concurrent.futures.Executor
+        Who runs the seeds (``dslib.testing.executors.map_seeds``): ``None``
+        here, one after the other; ``n`` local processes; or the workers of a
+        Dask cluster. The table is the same whichever runs it. With an
+        executor, everything the sweep is given must pickle (``cloudpickle``:
+        lambdas do).
 
     Returns
     -------
@@ -159,9 +173,10 @@ def sweep(
     Raises
     ------
     TypeError
-        If ``system_factory``, ``check`` or ``consistency`` is not callable.
+        If ``system_factory``, ``check`` or ``consistency`` is not callable, a
+        seed is not an int, or ``executor`` is of a type that cannot run seeds.
     ValueError
-        If ``until`` is not a positive number.
+        If ``until`` is not a positive number, or ``executor`` an int below 1.
     CheckError
         If ``check``, ``consistency`` or an invariant cannot take one argument, or
         raises, or returns neither a bool nor an object with a boolean ``ok``.
@@ -176,47 +191,62 @@ def sweep(
     if not (isinstance(until, (int, float)) and not isinstance(until, bool) and until > 0):
         raise ValueError(f"sweep: until={until!r} must be a number > 0")
     import pandas as pd
-    from tqdm.auto import tqdm
 
-    rows = []
-    for seed in tqdm(list(seeds), disable=not progress, desc="seeds"):
-        if not (isinstance(seed, int) and not isinstance(seed, bool)):
-            raise TypeError(f"sweep: seed {seed!r} is not an int")
-        verdict_, violated, detail = "ok", "", ""
-        sim: Simulation | None = None
-        try:
-            sim, violation = run_seed(system_factory, seed, nemesis, network, until, invariants)
-            if violation is not None:
-                verdict_, violated, detail = "violation", violation.property, violation.detail
-            else:
-                if consistency is not None:
-                    ok, text = run_check("consistency", consistency, sim.history, "at the end")
-                    if not ok:
-                        verdict_, violated, detail = "violation", "consistency", text
-                if verdict_ == "ok" and check is not None:
-                    ok, text = run_check("check", check, sim, "at the end")
-                    if not ok:
-                        verdict_, violated, detail = "violation", "check", text
-        except CheckError:
-            raise  # an error in the reader's check, not in the system
-        except Exception as exc:
-            verdict_, violated, detail = "error", type(exc).__name__, str(exc)
-            sim = getattr(exc, "sim", sim)
-        rows.append(
-            {
-                "seed": seed,
-                "faults": _faults(sim),
-                "operations": len(sim.history.operations()) if sim is not None else 0,
-                "events": sim.events if sim is not None else 0,
-                "verdict": verdict_,
-                "violated": violated,
-                "detail": detail.strip().splitlines()[0] if detail.strip() else "",
-            }
-        )
-        if stop_at_first and verdict_ != "ok":
-            break
+    task = partial(
+        _sweep_row, system_factory, nemesis, network, until, invariants, consistency, check
+    )
+    rows = map_seeds(
+        task,
+        seeds,
+        executor,
+        stop=(lambda row: row["verdict"] != "ok") if stop_at_first else None,
+        progress=progress,
+        owner="sweep",
+    )
     columns = ["seed", "faults", "operations", "events", "verdict", "violated", "detail"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def _sweep_row(
+    system_factory: Callable[..., System],
+    nemesis: Nemesis | Callable[[int], Nemesis | None] | None,
+    network: Network | None,
+    until: float,
+    invariants: Any,
+    consistency: Callable[[History], Any] | None,
+    check: Callable[[Simulation], Any] | None,
+    seed: int,
+) -> dict[str, Any]:
+    """One row of a sweep's table: run ``seed`` and check it (the task of ``map_seeds``)."""
+    verdict_, violated, detail = "ok", "", ""
+    sim: Simulation | None = None
+    try:
+        sim, violation = run_seed(system_factory, seed, nemesis, network, until, invariants)
+        if violation is not None:
+            verdict_, violated, detail = "violation", violation.property, violation.detail
+        else:
+            if consistency is not None:
+                ok, text = run_check("consistency", consistency, sim.history, "at the end")
+                if not ok:
+                    verdict_, violated, detail = "violation", "consistency", text
+            if verdict_ == "ok" and check is not None:
+                ok, text = run_check("check", check, sim, "at the end")
+                if not ok:
+                    verdict_, violated, detail = "violation", "check", text
+    except CheckError:
+        raise  # an error in the reader's check, not in the system
+    except Exception as exc:
+        verdict_, violated, detail = "error", type(exc).__name__, str(exc)
+        sim = getattr(exc, "sim", sim)
+    return {
+        "seed": seed,
+        "faults": _faults(sim),
+        "operations": len(sim.history.operations()) if sim is not None else 0,
+        "events": sim.events if sim is not None else 0,
+        "verdict": verdict_,
+        "violated": violated,
+        "detail": detail.strip().splitlines()[0] if detail.strip() else "",
+    }
 
 
 def _faults(sim: Simulation | None) -> int:
