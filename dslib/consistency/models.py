@@ -31,6 +31,12 @@ Optional:
   as the register stops holding a value that some read still needs and no
   write of that value is left, instead of finding out much later. This is
   what makes histories with many concurrent clients fast.
+- ``unique_write_fast_path``: ``True`` when the model is one register read
+  and written as ``observed`` and ``written`` say (the library's ``Register``
+  and one key of ``KeyValue``). A group whose writes all write different
+  values is then ordered without a search
+  (``dslib.consistency.unique_writes``); the order is checked by ``step``
+  before it is used, so a wrong declaration costs time, never a wrong "ok".
 
 The library's models: ``Register``, ``CASRegister``, ``KeyValue`` (``get``,
 ``put``, ``append``, partitioned by key), ``Counter``, ``Set`` and
@@ -267,6 +273,7 @@ class Register(SequentialSpec):
     name = "register"
     operations: tuple[str, ...] = ("read", "write")
     observations_complete = True
+    unique_write_fast_path = True
 
     def __init__(self, initial: Hashable = None) -> None:
         _check_hashable(self, initial, "initial")
@@ -546,6 +553,8 @@ class _OneKey(KeyValue):
     >>> m.step(m.init(), Operation(0, "c", "append", "ab", None, "ok", 0, 1, "k"))
     (True, 'ab')
     """
+
+    unique_write_fast_path = True
 
     def init(self) -> Hashable:
         return self.initial

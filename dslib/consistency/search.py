@@ -681,6 +681,8 @@ def relevant(
     """
     if not ok:
         return []
+    if not info:
+        return sorted(ok, key=_INVOKE)  # (linear: ok comes in invocation order)
     last = max(t.complete for t in ok) if realtime else math.inf
     early = [t for t in info if t.invoke < last]
     keep = {op.index for op in model.prune_info([t.op for t in early], [t.op for t in ok])}
