@@ -239,7 +239,7 @@ def plot_history(
                 str(n),
                 ha="center",
                 va="center",
-                fontsize=6,
+                fontsize=6.5,
                 color="white",
                 bbox={"boxstyle": "circle,pad=0.2", "fc": _ORDER, "ec": "none"},
             )

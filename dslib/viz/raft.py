@@ -493,20 +493,19 @@ def raft_ring(
         circle.set_gid(f"server:{s.id}")
         ax.add_artist(circle)
         color = "#9e9e9e" if not s.up else "#212121"
+        # The name just above the centre and the term just below: two lines that never touch.
         ax.text(
             x,
-            y + 0.045,
+            y - 0.005,
             s.id,
             ha="center",
-            va="center",
+            va="bottom",
             fontsize=9,
             weight="bold",
             color=color,
             zorder=4,
         )
-        ax.text(
-            x, y - 0.07, f"T{s.term}", ha="center", va="center", fontsize=8, color=color, zorder=4
-        )
+        ax.text(x, y - 0.02, f"T{s.term}", ha="center", va="top", fontsize=8, color=color, zorder=4)
         if s.up and s.election_due is not None:
             left = max(0.0, s.election_due - view.time)
             frac = min(1.0, left / hi) if hi > 0 else 0.0

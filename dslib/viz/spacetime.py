@@ -159,6 +159,7 @@ def space_time_diagram(
     if part_start is not None:
         ax.axvspan(max(part_start, t0), t1, color="#fff3cd", zorder=0)
 
+    pending: list[tuple[float, float, float, float, str, str]] = []  # labels, placed last
     for s, e in arrows:
         color = _COLORS["drop"] if e.kind == "drop" else _COLORS["deliver"]
         x0, y0, x1, y1 = s.time, y(str(s.node)), e.time, y(str(e.node))
@@ -179,17 +180,7 @@ def space_time_diagram(
         if e.kind == "drop":
             ax.plot([x1], [y1], marker="x", color=color, markersize=7, zorder=4)
         if labels:
-            ax.text(
-                (x0 + x1) / 2,
-                (y0 + y1) / 2,
-                message_label(s.data),
-                fontsize=6.5,
-                color=color,
-                ha="center",
-                va="bottom",
-                zorder=6,
-                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.7, "pad": 0.5},
-            )
+            pending.append((x0, y0, x1, y1, message_label(s.data), color))
 
     if timers:
         xs = [e.time for e in events if e.kind == "timer" and e.node in lane and visible(e.time)]
@@ -206,4 +197,31 @@ def space_time_diagram(
     if title:
         ax.set_title(title, fontsize=10)
     fig.tight_layout()
+    _place_labels(ax, pending)
     return fig
+
+
+# Where along its arrow a label may sit, in order of preference: the middle first.
+_LABEL_PLACES = (0.5, 0.3, 0.7, 0.15, 0.85)
+
+
+def _place_labels(ax: Any, labels: list[tuple[float, float, float, float, str, str]]) -> None:
+    """Write each message's label on its arrow where it overlaps no label written before.
+
+    Two messages that cross (each node sends to the other at about the same time) have the
+    same midpoint, so labels there would be written over each other; each label takes the
+    first place along its arrow (``_LABEL_PLACES``) that is free, or the middle if none is.
+    Done after the layout, in the pixels the figure is drawn with.
+    """
+    taken: list[Any] = []
+    for x0, y0, x1, y1, text, color in labels:
+        label = ax.text(
+            0.0, 0.0, text, fontsize=6.5, color=color, ha="center", va="bottom", zorder=6,
+            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.7, "pad": 0.5},
+        )  # fmt: skip
+        for place in (*_LABEL_PLACES, 0.5):
+            label.set_position((x0 + place * (x1 - x0), y0 + place * (y1 - y0)))
+            box = label.get_window_extent().expanded(1.05, 1.1)
+            if not any(box.overlaps(other) for other in taken):
+                break
+        taken.append(label.get_window_extent())

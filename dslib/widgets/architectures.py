@@ -49,6 +49,7 @@ def architecture_figure(results: Sequence[dict[str, Any]], title: str | None = N
     <Figure size 820x360 with 4 Axes>
     """
     from matplotlib.figure import Figure
+    from matplotlib.ticker import NullFormatter
 
     fig = Figure(figsize=(8.2, 3.6), dpi=100)
     grid = fig.add_gridspec(3, 2, width_ratios=(1.5, 1.0))
@@ -67,6 +68,7 @@ def architecture_figure(results: Sequence[dict[str, Any]], title: str | None = N
                 label=r["architecture"],
             )
     left.set_xscale("log")
+    left.xaxis.set_minor_formatter(NullFormatter())  # labels of minor ticks would overlap
     left.set_xlabel("latency (log scale)")
     left.set_ylabel("fraction of completed requests")
     left.legend(fontsize=7, loc="lower right")

@@ -7,24 +7,40 @@ every front end (and under nbval).
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["Explorer", "controls", "figure_png", "parameters"]
+from dslib.viz.png import SCALE, figure_png
+
+__all__ = [
+    "SCALE",
+    "Explorer",
+    "Summarised",
+    "controls",
+    "figure_png",
+    "parameters",
+    "show_figure",
+]
 
 
-def figure_png(figure: Any, dpi: int = 80, fast: bool = False) -> bytes:
-    """The figure as PNG bytes (``fast`` trades file size for encoding time).
+def show_figure(image: Any, figure: Any, fast: bool = False) -> None:
+    """Show ``figure`` in the ipywidgets ``Image`` sharp and at its natural size.
 
+    The PNG is drawn at ``SCALE`` times the figure's dpi (``dslib.viz.png.figure_png``); the
+    image is as wide as the figure at its own dpi (``figsize`` times ``dpi``, in CSS pixels)
+    and never wider than the output area, so that it is neither blurred by stretching nor cut
+    off on a narrow window.
+
+    >>> import ipywidgets as w
     >>> from matplotlib.figure import Figure
-    >>> figure_png(Figure(figsize=(1, 1)))[:4]
-    b'\\x89PNG'
+    >>> image = w.Image(format="png")
+    >>> show_figure(image, Figure(figsize=(8, 2), dpi=100))
+    >>> image.layout.width, image.layout.max_width, int.from_bytes(image.value[16:20], "big")
+    ('800px', '100%', 1600)
     """
-    buffer = io.BytesIO()
-    extra = {"pil_kwargs": {"compress_level": 1}} if fast else {}
-    figure.savefig(buffer, format="png", dpi=dpi, **extra)
-    return buffer.getvalue()
+    image.value = figure_png(figure, fast=fast)
+    image.layout.width = f"{round(figure.get_figwidth() * figure.dpi)}px"
+    image.layout.max_width = "100%"
 
 
 def parameters(owner: str, defaults: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
@@ -94,7 +110,25 @@ def controls(values: Mapping[str, Any], table: ControlTable, width: str) -> dict
     return out
 
 
-class Explorer:
+class Summarised:
+    """A widget's owner whose displayed output reads as its one-line ``repr``.
+
+    A notebook stores a widget's output without its state (the view needs a live kernel), so
+    JupyterLab before a run, nbval and the HTML edition see only the output's ``text/plain``.
+    ipywidgets puts the widget tree there (``VBox(children=(HBox(...``); this puts the owner's
+    ``repr``, a short summary of what the widget shows, which subclasses define.
+    """
+
+    widget: Any
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        """Display the widget, with the one-line summary as its text form."""
+        data: dict[str, Any] = self.widget._repr_mimebundle_(**kwargs)
+        data["text/plain"] = repr(self)
+        return data
+
+
+class Explorer(Summarised):
     """Base of the explorers: subclasses set ``controls``, call ``_start`` and define
     ``update()``, which draws with ``_show``.
 
@@ -134,15 +168,15 @@ class Explorer:
         self.widget = w.VBox([*panel, self.image, *below])
         self.update()
 
-    def _show(self, figure: Any, dpi: int = 80, fast: bool = False) -> None:
-        """Make ``figure`` the one shown (see ``figure_png`` for ``dpi`` and ``fast``)."""
+    def _show(self, figure: Any, fast: bool = False) -> None:
+        """Make ``figure`` the one shown (``show_figure``; ``fast`` as for ``figure_png``)."""
         self.figure = figure
-        self.image.value = figure_png(figure, dpi=dpi, fast=fast)
+        show_figure(self.image, figure, fast=fast)
 
     def _changed(self, change: Any) -> None:
         self.update()
 
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)
+    def __repr__(self) -> str:
+        """The explorer's name and its current values (what the picture shows)."""
+        values = ", ".join(f"{k}={v!r}" for k, v in self.values().items())
+        return f"{type(self).__name__}({values})"

@@ -122,14 +122,14 @@ def cap_figure(results: dict[str, CapResult]) -> Any:
     client marked ``*`` is on the cut-off side with its server.
 
     >>> cap_figure(cap_scenario(seed=1))
-    <Figure size 648x288 with 4 Axes>
+    <Figure size 900x400 with 4 Axes>
     """
     from matplotlib.figure import Figure
 
     missing = [c for c in CONFIGURATIONS if c not in results]
     if missing:
         raise ValueError(f"cap_figure: results lack {missing}; pass cap_scenario(...)")
-    fig = Figure(figsize=(9.0, 4.0), dpi=72)
+    fig = Figure(figsize=(9.0, 4.0), dpi=100)
     grid = fig.add_gridspec(2, 2, width_ratios=(2.6, 1.0), hspace=0.5, wspace=0.22)
     end = 10.0 + max(
         max(
@@ -159,7 +159,7 @@ def cap_figure(results: dict[str, CapResult]) -> Any:
     ax.set_ylim(0, 1.15)
     ax.set_yticks([0, 0.5, 1])
     ax.set_title("availability", fontsize=9)
-    ax.legend(fontsize=6, loc="lower left")
+    ax.legend(fontsize=7, loc="lower left")
     ax.tick_params(labelsize=7)
 
     ax = fig.add_subplot(grid[1, 1])
@@ -171,7 +171,7 @@ def cap_figure(results: dict[str, CapResult]) -> Any:
     ax.set_xticklabels(names, fontsize=8)
     ax.set_title("latency of answered ops", fontsize=9)
     ax.locator_params(axis="y", nbins=3)
-    ax.legend(fontsize=6, loc="upper right")
+    ax.legend(fontsize=7, loc="upper right")
     ax.tick_params(labelsize=7)
     fig.subplots_adjust(left=0.09, right=0.98, bottom=0.12, top=0.92)
     return fig
@@ -234,7 +234,7 @@ class CapPlayground(Explorer):
             latency=v["latency"],
             seed=v["seed"],
         )
-        self._show(cap_figure(self.results), dpi=72, fast=True)
+        self._show(cap_figure(self.results), fast=True)
 
     def _changed(self, change: Any) -> None:
         if change["owner"] is self.controls["servers"]:

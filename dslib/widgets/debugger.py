@@ -35,13 +35,13 @@ from typing import Any
 from dslib.check.search import PropertySpec
 from dslib.core import System
 from dslib.errors import DslibError
-from dslib.widgets.base import figure_png
+from dslib.widgets.base import Summarised, show_figure
 from dslib.widgets.navigator import Navigator, steps_from_json
 
 __all__ = ["Debugger"]
 
 
-class Debugger:
+class Debugger(Summarised):
     """An ipywidgets explorer of a system's behaviours, over a ``Navigator``.
 
     Parameters
@@ -149,19 +149,22 @@ class Debugger:
         self.branch.observe(self._branch_changed, names="value")
 
         navigation = w.HBox([self.back_button, self.forward_button, self.position, self.branch])
+        # The diagram right under the steps it shows, then the events to take beside the state
+        # they act on: side by side, the whole debugger fits a 1000-pixel-tall window.
+        half = w.Layout(width="50%", padding="0 8px 0 0")
+        choose = w.VBox(
+            [w.HTML("<b>enabled events</b> (select one, then take it)"), self.events],
+            layout=half,
+        )
+        look = w.VBox([self.state, w.HTML("<b>invariants</b>"), self.invariants], layout=half)
         self.widget = w.VBox(
             [
                 self.heading,
                 navigation,
-                self.state,
-                w.HTML("<b>invariants</b>"),
-                self.invariants,
-                w.HTML("<b>enabled events</b> (select one, then take it)"),
-                self.events,
-                self.take_button,
-                self.message,
                 self.image,
-                w.HBox([self.export_button, self.load_button]),
+                self.message,
+                w.HBox([choose, look]),
+                w.HBox([self.take_button, self.export_button, self.load_button]),
                 self.path_text,
             ]
         )
@@ -327,7 +330,7 @@ class Debugger:
             )
             return
         # fast compression: the image is redrawn on every click and never stored
-        self.image.value = figure_png(self.figure, fast=True)
+        show_figure(self.image, self.figure, fast=True)
         note = nav.divergence()
         if note:
             self.message.value = f"<span style='color:#e65100'>{html.escape(note)}</span>"
@@ -348,9 +351,3 @@ class Debugger:
         what = f"; failing: {', '.join(failed)}" if failed else ""
         n = len(nav.enabled())
         return f"Debugger({nav.heading()}; {n} event{'s' * (n != 1)} enabled{what})"
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        """Display the widget, with a short, deterministic text form for stored outputs."""
-        data: dict[str, Any] = self.widget._repr_mimebundle_(**kwargs)
-        data["text/plain"] = repr(self)
-        return data

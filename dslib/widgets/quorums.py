@@ -194,13 +194,13 @@ def quorum_figure(scenario: QuorumScenario, horizon: float | None = None) -> Any
     """Three panels: P(consistent read) over t, k-staleness, latency CDFs; verdicts in the title.
 
     >>> quorum_figure(quorum_scenario(n=5, r=2, w=2))
-    <Figure size 648x230.4 with 3 Axes>
+    <Figure size 900x320 with 3 Axes>
     """
     from matplotlib.figure import Figure
 
     s = scenario
     tv = s.visibility
-    fig = Figure(figsize=(9.0, 3.2), dpi=72)
+    fig = Figure(figsize=(9.0, 3.2), dpi=100)
     axes = fig.subplots(1, 3, gridspec_kw={"wspace": 0.32})
     ax = axes[0]
     top = horizon if horizon is not None else max(10.0, 1.2 * tv.t_for(0.999))
@@ -348,7 +348,7 @@ class QuorumExplorer(Explorer):
         """Recompute the scenario with the current values and redraw."""
         self._clamp()
         self.scenario = quorum_scenario(**self.values())
-        self._show(quorum_figure(self.scenario), dpi=72, fast=True)
+        self._show(quorum_figure(self.scenario), fast=True)
         self.text.value = verdict_html(self.scenario)
 
     def _changed(self, change: Any) -> None:

@@ -57,7 +57,7 @@ from dslib.sim.network import Network, uniform
 from dslib.sim.simulator import Simulation
 from dslib.sim.trace import TraceEvent
 from dslib.viz.raft import RaftView, message_kind, raft_figure, raft_view
-from dslib.widgets.base import figure_png
+from dslib.widgets.base import Summarised, show_figure
 
 __all__ = [
     "ACTION_KINDS",
@@ -697,7 +697,7 @@ class RaftController:
 
 
 # -- the widget ----------------------------------------------------------------------------
-class RaftPlayground:
+class RaftPlayground(Summarised):
     """The clickable playground over a ``RaftController``.
 
     Parameters
@@ -948,7 +948,7 @@ class RaftPlayground:
             self._enable()
             self.figure = raft_figure(c.view, window=self.window, title=f"step {c.position}")
             # fast compression: the image is redrawn on every click and never stored
-            self.image.value = figure_png(self.figure, dpi=96, fast=True)
+            show_figure(self.image, self.figure, fast=True)
         finally:
             self._updating = False
 
@@ -958,9 +958,3 @@ class RaftPlayground:
 
     def __repr__(self) -> str:
         return "RaftPlayground" + repr(self.controller)[len("RaftController") :]
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        """Display the widget, with a short, deterministic text form for stored outputs."""
-        data: dict[str, Any] = self.widget._repr_mimebundle_(**kwargs)
-        data["text/plain"] = repr(self)
-        return data
