@@ -39,12 +39,16 @@ import statistics
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from dslib.core import Context, Node, System
 from dslib.sim.nemesis import Crash, Nemesis
 from dslib.sim.network import Network, constant, exponential
 from dslib.sim.simulator import Simulation
+
+if TYPE_CHECKING:
+    from dslib.testing.executors import Executor
 
 __all__ = [
     "AllToAllMember",
@@ -580,6 +584,8 @@ def detection_summary(
     period: float = 1.0,
     delay: float = 1.0,
     duration: float = 500.0,
+    *,
+    executor: Executor = None,
 ) -> dict[str, Any]:
     """``detection_experiment`` once per seed: the mean and the spread of its measurements.
 
@@ -596,6 +602,10 @@ def detection_summary(
         One run per seed; at least two.
     jitter, loss, period, delay, duration
         As in ``detection_experiment``.
+    executor : None, int, dask.distributed.Client or concurrent.futures.Executor
+        Who runs the seeds (``dslib.testing.executors.map_seeds``): ``None``
+        here, one after the other; ``n`` local processes; or the workers of a
+        Dask cluster. The summary is the same whichever runs them.
 
     Returns
     -------
@@ -612,6 +622,8 @@ def detection_summary(
     ValueError
         If ``seeds`` holds fewer than two seeds or a seed is not an int, or
         as ``detection_experiment`` does.
+    TypeError
+        If ``executor`` is none of the kinds above.
 
     Examples
     --------
@@ -627,18 +639,10 @@ def detection_summary(
             f"detection_summary: seeds={seeds!r} must hold at least two int seeds "
             "(one run per seed; a spread needs two)"
         )
-    results = [
-        detection_experiment(
-            detector,
-            jitter=jitter,
-            loss=loss,
-            period=period,
-            delay=delay,
-            duration=duration,
-            seed=seed,
-        )
-        for seed in runs
-    ]
+    from dslib.testing.executors import map_seeds
+
+    task = partial(_detection_run, detector, jitter, loss, period, delay, duration)
+    results = map_seeds(task, runs, executor, owner="detection_summary")
     times = [r["detection time"] for r in results if r["detected"]]
     mistakes = [r["mistakes"] for r in results]
     return {
@@ -654,6 +658,27 @@ def detection_summary(
         "mistake rate": statistics.fmean(r["mistake rate"] for r in results),
         "wrongly suspected": statistics.fmean(r["wrongly suspected"] for r in results),
     }
+
+
+def _detection_run(
+    detector: Detector,
+    jitter: float,
+    loss: float,
+    period: float,
+    delay: float,
+    duration: float,
+    seed: int,
+) -> dict[str, Any]:
+    """One seed of ``detection_summary`` (the task of ``map_seeds``: the seed comes last)."""
+    return detection_experiment(
+        detector,
+        jitter=jitter,
+        loss=loss,
+        period=period,
+        delay=delay,
+        duration=duration,
+        seed=seed,
+    )
 
 
 # -- SWIM --------------------------------------------------------------------------------------

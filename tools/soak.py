@@ -34,13 +34,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # A seeded sweep: (name, command template, seeds per round, pattern of a failing seed's line).
 # The template gets {python}, {first}, {count} and {executor} (the sweep's own options that
-# say who runs its seeds, from --sweep-workers / --scheduler, for sweeps that have them);
-# a failing line must name the seed.
+# say who runs its seeds, from --sweep-workers / --scheduler: " --workers 2", say); a failing
+# line must name the seed.
 SWEEPS: tuple[tuple[str, str, int, str], ...] = (
     (
         "raft kv (5 servers, nemesis)",
         "{python} benchmarks/bench_raft_sweep.py --first-seed {first} --seeds {count} "
-        "--ops 100 --no-throughput",
+        "--ops 100 --no-throughput{executor}",
         30,
         r"^BAD seed (\d+)",
     ),
@@ -120,7 +120,7 @@ def hypothesis_round(paths: list[str], factor: int, workers: int, tally: Tally) 
 def sweep_round(first_seeds: dict[str, int], tally: Tally, executor: str = "") -> None:
     """Run each sweep of ``SWEEPS`` on its next fresh range of seeds.
 
-    ``executor`` is added to the commands that take it: ``" --workers 2"``, say.
+    ``executor`` is added to each command: ``" --workers 2"``, say.
     """
     for name, template, count, bad in SWEEPS:
         first = first_seeds[name]

@@ -45,7 +45,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from dslib.mutants import (
     Mutant,
@@ -71,6 +72,9 @@ from dslib.replication.primary_backup import partition_scenario
 from dslib.sim.nemesis import RandomNemesis
 from dslib.sim.network import Network, exponential
 from dslib.sim.simulator import Simulation
+
+if TYPE_CHECKING:
+    from dslib.testing.executors import Executor
 
 __all__ = [
     "FAULT_KINDS",
@@ -139,23 +143,47 @@ def _linearizable(history: Any, model: Any) -> Outcome:
     return Outcome(False, len(result.minimal) if result.minimal else None)
 
 
-def replication_checks(seeds: int = 20) -> dict[str, Callable[[ReplicationVariant], Outcome]]:
+def replication_checks(
+    seeds: int = 20, *, executor: Executor = None
+) -> dict[str, Callable[[ReplicationVariant], Outcome]]:
     """The chapter's checks by name, each a function of a ``ReplicationVariant``.
 
     Parameters
     ----------
     seeds : int, default 20
-        How many seeded runs with random partitions and crashes the ABD check makes.
+        How many seeded runs with random partitions and crashes the ABD check
+        makes (seeds 0 to ``seeds - 1``; it stops at the first that fails).
+    executor : None, int, dask.distributed.Client or concurrent.futures.Executor
+        Who runs those seeds (``dslib.testing.executors.map_seeds``): ``None``
+        here, ``n`` local processes, or the workers of a Dask cluster. The
+        outcomes are the same whichever runs them; the other checks run here.
+
+    Returns
+    -------
+    dict
+        Check name to a function of a ``ReplicationVariant`` returning an ``Outcome``.
+
+    Raises
+    ------
+    ValueError
+        If ``seeds`` is not an int >= 1, or ``executor`` an int below 1.
+    TypeError
+        If ``executor`` is of a type that cannot run seeds.
 
     Examples
     --------
     >>> check = replication_checks(seeds=2)["CRDT: merge laws (hypothesis)"]
     >>> check(ReplicationVariant()).ok
     True
+    >>> replication_checks(seeds=4)["ABD: linearizable under random faults"](ReplicationVariant())
+    Outcome(ok=True, counterexample_length=None, detail='4 seeds')
     """
     if not (isinstance(seeds, int) and seeds >= 1):
         raise ValueError(f"replication_checks: seeds={seeds!r} must be an int >= 1")
     from dslib.consistency import KeyValue, Register
+    from dslib.testing.executors import check_executor, map_seeds
+
+    check_executor(executor, "replication_checks")
 
     def inversion(v: ReplicationVariant) -> Outcome:
         n, r, w = v.quorums
@@ -165,21 +193,12 @@ def replication_checks(seeds: int = 20) -> dict[str, Callable[[ReplicationVarian
         return _linearizable(sim.history, Register())
 
     def random_faults(v: ReplicationVariant) -> Outcome:
-        n, r, w = v.quorums
-        for seed in range(seeds):
-            sim = faulty_run(
-                "abd",
-                seed,
-                ("partition", "crash"),
-                replicas=n,
-                read_quorum=r,
-                write_quorum=w,
-                read_decision=v.read_decision,
-                mutant=v.abd_mutant,
-            )
-            out = _linearizable(sim.history, Register())
-            if not out.ok:
-                return Outcome(False, out.counterexample_length, f"seed {seed}")
+        task = partial(_abd_random_faults, v)
+        outcomes = map_seeds(
+            task, range(seeds), executor, stop=lambda out: not out.ok, owner="replication_checks"
+        )
+        if not outcomes[-1].ok:
+            return outcomes[-1]
         return Outcome(True, None, f"{seeds} seeds")
 
     def quorums_intersect(v: ReplicationVariant) -> Outcome:
@@ -226,6 +245,25 @@ def replication_checks(seeds: int = 20) -> dict[str, Callable[[ReplicationVarian
         "CRDT: merge laws (hypothesis)": merge_laws,
         "CRDT: replicas converge": converge,
     }
+
+
+def _abd_random_faults(v: ReplicationVariant, seed: int) -> Outcome:
+    """One seed of the check "ABD: linearizable under random faults" (a ``map_seeds`` task)."""
+    from dslib.consistency import Register
+
+    n, r, w = v.quorums
+    sim = faulty_run(
+        "abd",
+        seed,
+        ("partition", "crash"),
+        replicas=n,
+        read_quorum=r,
+        write_quorum=w,
+        read_decision=v.read_decision,
+        mutant=v.abd_mutant,
+    )
+    out = _linearizable(sim.history, Register())
+    return out if out.ok else Outcome(False, out.counterexample_length, f"seed {seed}")
 
 
 def replication_mutants() -> list[Mutant[ReplicationVariant]]:
@@ -281,14 +319,17 @@ def replication_mutants() -> list[Mutant[ReplicationVariant]]:
     ]
 
 
-def replication_mutant_report(seeds: int = 20) -> MutantReport:
+def replication_mutant_report(seeds: int = 20, *, executor: Executor = None) -> MutantReport:
     """Run every check on the correct variant and on each mutant.
+
+    ``seeds`` and ``executor`` go to ``replication_checks``.
 
     >>> report = replication_mutant_report(seeds=10)
     >>> report.ok
     True
     """
-    return run_mutants(ReplicationVariant, replication_mutants(), replication_checks(seeds))
+    checks = replication_checks(seeds, executor=executor)
+    return run_mutants(ReplicationVariant, replication_mutants(), checks)
 
 
 # == seeded runs under random faults (the tests and benchmarks/sweep_replication.py) ============

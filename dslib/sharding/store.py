@@ -53,8 +53,9 @@ True
 from __future__ import annotations
 
 import random
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 from dslib.core import NOTHING_PERSISTED, Context, Node, System
@@ -75,6 +76,7 @@ from dslib.sim.history import History
 from dslib.sim.nemesis import Crash, Fault, Heal, Nemesis, Partition, Restart
 from dslib.sim.network import Network, uniform
 from dslib.sim.simulator import Simulation
+from dslib.testing.executors import Executor, check_executor, map_seeds
 
 __all__ = [
     "CHURN_SCHEDULE",
@@ -803,7 +805,7 @@ def settles(run: StoreRun) -> Outcome:
     )
 
 
-def store_checks(seeds: Sequence[int] = (1, 2, 3)) -> dict[str, Any]:
+def store_checks(seeds: Sequence[int] = (1, 2, 3), *, executor: Executor = None) -> dict[str, Any]:
     """The checks of the store, by name; each takes a mutant name (``None``: correct) and runs
     the store on ``seeds``, stopping at the first run that fails.
 
@@ -813,33 +815,67 @@ def store_checks(seeds: Sequence[int] = (1, 2, 3)) -> dict[str, Any]:
     - ``"settles after faults"``: in those same runs, once the faults are over, every
       operation completes and every shard is held and served by its owner only.
 
-    >>> sorted(store_checks())
+    Parameters
+    ----------
+    seeds : sequence of int, default (1, 2, 3)
+        One run per seed, in this order.
+    executor : None, int, dask.distributed.Client or concurrent.futures.Executor
+        Who runs the seeds (``dslib.testing.executors.map_seeds``): ``None``
+        here, ``n`` local processes, or the workers of a Dask cluster. The
+        outcomes are the same whichever runs them.
+
+    Returns
+    -------
+    dict
+        Check name to a function of a mutant name returning an ``Outcome``: the
+        first failing run's (its detail explains it), else the last run's.
+
+    Raises
+    ------
+    TypeError
+        If a seed is not an int, or ``executor`` is of a type that cannot run seeds.
+    ValueError
+        If ``executor`` is an int below 1.
+
+    Examples
+    --------
+    >>> checks = store_checks(seeds=[1])
+    >>> sorted(checks)
     ['linearizable, faults', 'linearizable, migrations', 'settles after faults']
+    >>> checks["settles after faults"](None)
+    Outcome(ok=True, counterexample_length=None, detail='')
     """
+    chosen = list(seeds)
+    for seed in chosen:
+        if not (isinstance(seed, int) and not isinstance(seed, bool)):
+            raise TypeError(f"store_checks: seed {seed!r} is not an int")
+    check_executor(executor, "store_checks")
 
-    def first_failure(runs: Any, judge: Any) -> Outcome:
-        result = Outcome(True)
-        for run in runs:
-            result = judge(run)
-            if not result.ok:
-                return result
-        return result
+    def first_failure(
+        judge: Callable[[StoreRun], Outcome], faulty: bool
+    ) -> Callable[[str | None], Outcome]:
+        def check(mutant: str | None) -> Outcome:
+            task = partial(_judged_run, judge, faulty, mutant)
+            outcomes = map_seeds(
+                task, chosen, executor, stop=lambda out: not out.ok, owner="store_checks"
+            )
+            return outcomes[-1] if outcomes else Outcome(True)
 
-    def migrations(mutant: str | None) -> Outcome:
-        runs = (run_store(seed=seed, mutant=mutant) for seed in seeds)
-        return first_failure(runs, linearizable_outcome)
-
-    def faults(mutant: str | None) -> Outcome:
-        return first_failure((_faulty_run(seed, mutant) for seed in seeds), linearizable_outcome)
-
-    def settled(mutant: str | None) -> Outcome:
-        return first_failure((_faulty_run(seed, mutant) for seed in seeds), settles)
+        return check
 
     return {
-        "linearizable, migrations": migrations,
-        "linearizable, faults": faults,
-        "settles after faults": settled,
+        "linearizable, migrations": first_failure(linearizable_outcome, faulty=False),
+        "linearizable, faults": first_failure(linearizable_outcome, faulty=True),
+        "settles after faults": first_failure(settles, faulty=True),
     }
+
+
+def _judged_run(
+    judge: Callable[[StoreRun], Outcome], faulty: bool, mutant: str | None, seed: int
+) -> Outcome:
+    """One seed of a check of ``store_checks`` (a ``map_seeds`` task): run, then judge."""
+    run = _faulty_run(seed, mutant) if faulty else run_store(seed=seed, mutant=mutant)
+    return judge(run)
 
 
 def store_mutants() -> list[Mutant[str | None]]:

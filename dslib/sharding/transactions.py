@@ -49,8 +49,9 @@ Examples
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from dslib.core import NOTHING_PERSISTED, Context, Node, System
@@ -59,6 +60,7 @@ from dslib.sim.nemesis import Crash, Cut, Fault, Heal, Nemesis, Restart
 from dslib.sim.network import Network, uniform
 from dslib.sim.simulator import Simulation
 from dslib.small_systems.twophase import TwoPhaseState, consistent
+from dslib.testing.executors import Executor, check_executor, map_seeds
 
 __all__ = [
     "BANK_MUTANTS",
@@ -649,7 +651,7 @@ def decision_lost_run(mutant: str | None = None, heal: float = 60.0) -> BankRun:
     )
 
 
-def bank_checks(seeds: Sequence[int] = (1, 2, 3)) -> dict[str, Any]:
+def bank_checks(seeds: Sequence[int] = (1, 2, 3), *, executor: Executor = None) -> dict[str, Any]:
     """The checks of the transfers, by name; each takes a mutant name (``None``: correct).
 
     Each runs two coordinators with random transfers (some abort for lack of
@@ -657,34 +659,71 @@ def bank_checks(seeds: Sequence[int] = (1, 2, 3)) -> dict[str, Any]:
     first coordinator crashing at time 12 and restarting at time 80; then
     ``decision_lost_run``. It stops at the first run that fails.
 
-    >>> sorted(bank_checks())
+    Parameters
+    ----------
+    seeds : sequence of int, default (1, 2, 3)
+        One run per seed, in this order.
+    executor : None, int, dask.distributed.Client or concurrent.futures.Executor
+        Who runs the seeds (``dslib.testing.executors.map_seeds``): ``None``
+        here, ``n`` local processes, or the workers of a Dask cluster. The
+        outcomes are the same whichever runs them; ``decision_lost_run`` runs here.
+
+    Returns
+    -------
+    dict
+        Check name to a function of a mutant name returning an ``Outcome``: the
+        first failing run's, else the last run's.
+
+    Raises
+    ------
+    TypeError
+        If a seed is not an int, or ``executor`` is of a type that cannot run seeds.
+    ValueError
+        If ``executor`` is an int below 1.
+
+    Examples
+    --------
+    >>> checks = bank_checks(seeds=[1])
+    >>> sorted(checks)
     ['atomicity', 'conservation']
+    >>> checks["conservation"]("commits_before_decision").ok
+    False
     """
+    chosen = list(seeds)
+    for seed in chosen:
+        if not (isinstance(seed, int) and not isinstance(seed, bool)):
+            raise TypeError(f"bank_checks: seed {seed!r} is not an int")
+    check_executor(executor, "bank_checks")
 
-    def runs(mutant: str | None) -> Any:
-        for seed in seeds:
-            yield run_bank(
-                seed=seed,
-                transfers=6,
-                coordinators=2,
-                faults=[(12.0, Crash("tm1")), (80.0, Restart("tm1"))],
-                loss=0.2,
-                mutant=mutant,
+    def first_failure(judge: Callable[[BankRun], Outcome]) -> Callable[[str | None], Outcome]:
+        def check(mutant: str | None) -> Outcome:
+            outcomes = map_seeds(
+                partial(_judged_run, judge, mutant),
+                chosen,
+                executor,
+                stop=lambda out: not out.ok,
+                owner="bank_checks",
             )
-        yield decision_lost_run(mutant)
+            if outcomes and not outcomes[-1].ok:
+                return outcomes[-1]
+            return judge(decision_lost_run(mutant))
 
-    def first_failure(judge: Any, mutant: str | None) -> Outcome:
-        result = Outcome(True)
-        for run in runs(mutant):
-            result = judge(run)
-            if not result.ok:
-                return result
-        return result
+        return check
 
-    return {
-        "atomicity": lambda m: first_failure(atomicity, m),
-        "conservation": lambda m: first_failure(conservation, m),
-    }
+    return {"atomicity": first_failure(atomicity), "conservation": first_failure(conservation)}
+
+
+def _judged_run(judge: Callable[[BankRun], Outcome], mutant: str | None, seed: int) -> Outcome:
+    """One seed of a check of ``bank_checks`` (a ``map_seeds`` task): run, then judge."""
+    run = run_bank(
+        seed=seed,
+        transfers=6,
+        coordinators=2,
+        faults=[(12.0, Crash("tm1")), (80.0, Restart("tm1"))],
+        loss=0.2,
+        mutant=mutant,
+    )
+    return judge(run)
 
 
 def bank_mutants() -> list[Mutant[str | None]]:

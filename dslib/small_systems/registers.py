@@ -80,13 +80,16 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dslib.core import NOTHING_PERSISTED, Context, Node, System
 from dslib.mutants import Mutant, check_mutant, deprecated_spelling
 from dslib.replication.abd import default_register_workloads
 from dslib.replication.workloads import check_count, client_workloads
 from dslib.sim.clients import Client, Reply, Request
+
+if TYPE_CHECKING:
+    from dslib.testing.executors import Executor
 
 __all__ = [
     "MUTANTS",
@@ -776,7 +779,7 @@ def linearizable(history: Any) -> Any:
 
 
 def register_checks(
-    servers: Sequence[str], seeds: Sequence[int] = range(200)
+    servers: Sequence[str], seeds: Sequence[int] = range(200), *, executor: Executor = None
 ) -> dict[str, Callable[[Callable[[], System]], Any]]:
     """The two checks of section 3.3, for the mutant tables: ``find_bug`` and ``sweep``.
 
@@ -786,13 +789,43 @@ def register_checks(
       and partitions ``servers`` and a network with random latency that
       duplicates a message in five, checking linearizability.
 
-    >>> sorted(register_checks(("primary", "backup")))
+    Parameters
+    ----------
+    servers : sequence of str
+        The nodes the sweep's nemesis crashes and partitions.
+    seeds : sequence of int, default range(200)
+        The sweep's seeds; it stops at the first that fails.
+    executor : None, int, dask.distributed.Client or concurrent.futures.Executor
+        Who runs the sweep's seeds (``dslib.testing.executors.map_seeds``):
+        ``None`` here, ``n`` local processes, or the workers of a Dask cluster;
+        the verdicts are the same whichever runs them. ``find_bug`` always runs
+        here: hypothesis chooses and shrinks its runs one after the other.
+
+    Returns
+    -------
+    dict
+        ``{"find_bug": check, "sweep": check}``, each a function of a system
+        factory returning an ``Outcome``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``executor`` is not one of the kinds above.
+
+    Examples
+    --------
+    >>> checks = register_checks(("primary", "backup"), seeds=range(3))
+    >>> sorted(checks)
     ['find_bug', 'sweep']
+    >>> checks["sweep"](primary_backup)
+    Outcome(ok=True, counterexample_length=None, detail='3 seeds passed')
     """
     from dslib.sim.nemesis import RandomNemesis
     from dslib.sim.network import Network, uniform
     from dslib.testing import find_bug_check, sweep_check
+    from dslib.testing.executors import check_executor
 
+    check_executor(executor, "register_checks")
     nemesis = RandomNemesis(
         until=300.0,
         kinds=("crash", "partition"),
@@ -804,6 +837,11 @@ def register_checks(
     return {
         "find_bug": find_bug_check(consistency=linearizable),
         "sweep": sweep_check(
-            seeds, consistency=linearizable, nemesis=nemesis, network=network, until=400.0
+            seeds,
+            consistency=linearizable,
+            nemesis=nemesis,
+            network=network,
+            until=400.0,
+            executor=executor,
         ),
     }

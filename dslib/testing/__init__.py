@@ -19,6 +19,10 @@ one.
   schedule that replays in the simulator and draws as a space-time diagram;
 - ``sweep(system_factory, seeds=..., nemesis=...)``: many seeded simulations,
   and a table of their outcomes;
+- ``executors``: ``map_seeds(task, seeds, executor=...)`` runs one task per seed
+  here, on local processes or on a Dask cluster, and returns the results in the
+  seeds' order, so a sweep prints the same table whoever runs it; every seeded
+  sweep of the book takes such an ``executor=``;
 - the systems it is measured on, whose bugs need 1, 2 or 3 faults in order, with a
   shortest failing schedule written by hand, are ``dslib.small_systems.fault_bugs``
   (``benchmarks/bench_find_bug.py``).
@@ -40,6 +44,7 @@ True
 """
 
 from dslib.sim.nemesis import ClockSkew, Crash, Heal, Restart
+from dslib.testing.executors import map_seeds
 from dslib.testing.find_bug import (
     DEFAULT_WEIGHTS,
     FindBugResult,
@@ -114,6 +119,7 @@ __all__ = [
     "find_bug",
     "find_bug_check",
     "first_failure",
+    "map_seeds",
     "node_ids",
     "partitions",
     "polish",
