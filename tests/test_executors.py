@@ -249,3 +249,28 @@ def test_open_executor_gives_what_a_script_asks_for(dask_client: Any) -> None:
         open_executor(2, "tcp://127.0.0.1:1"),
     ):
         pass
+
+
+def test_results_of_a_class_defined_in_main_come_back(tmp_path):
+    # A notebook or script defines its own result class (in __main__): cloudpickle sends
+    # it by value both ways, where pickle would refuse it ("not the same object").
+    script = tmp_path / "sweep_main.py"
+    script.write_text(
+        "from dataclasses import dataclass\n"
+        "from dslib.testing.executors import map_seeds\n"
+        "@dataclass(frozen=True)\n"
+        "class Row:\n"
+        "    seed: int\n"
+        "    square: int\n"
+        "if __name__ == '__main__':\n"
+        "    rows = map_seeds(lambda s: Row(s, s * s), [3, 1, 2], 2)\n"
+        "    print([(r.seed, r.square) for r in rows])\n"
+    )
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[(3, 9), (1, 1), (2, 4)]"

@@ -229,15 +229,17 @@ def _run_chunk(task: Callable[[int], Any], seeds: Sequence[int]) -> list[tuple[b
     return out
 
 
-def _run_chunk_remote(blob: bytes, seeds: Sequence[int]) -> list[tuple[bool, Any]]:
+def _run_chunk_remote(blob: bytes, seeds: Sequence[int]) -> bytes:
     """``_run_chunk`` in a worker: the task comes as cloudpickle bytes, and an error goes
-    back as an ``_ExceptionBox``, with the worker's traceback as a note."""
+    back as an ``_ExceptionBox``, with the worker's traceback as a note. The results go
+    back as cloudpickle bytes too, so that a result whose class a notebook or script
+    defined (``__main__``) arrives, which ``pickle`` would refuse."""
     out = _run_chunk(_cloudpickle().loads(blob), seeds)
     if out and not out[-1][0]:
         exc = out[-1][1]
         exc.add_note("in the worker:\n" + "".join(traceback.format_tb(exc.__traceback__)).rstrip())
         out[-1] = (False, _ExceptionBox.of(exc))
-    return out
+    return bytes(_cloudpickle().dumps(out))
 
 
 class _ExceptionBox:
@@ -482,7 +484,7 @@ def _parallel(
             if i > cutoff:
                 continue
             try:
-                results[i] = future.result()
+                results[i] = _cloudpickle().loads(future.result())
             except BaseException as exc:  # the worker died, or the chunk could not be sent
                 exc.add_note(f"seeds {chunks[i][0]}..{chunks[i][-1]} were running there")
                 raise
