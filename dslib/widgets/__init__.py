@@ -13,6 +13,7 @@ from dslib.widgets.cap import CapPlayground, cap_figure, cap_scenario
 from dslib.widgets.debugger import Debugger
 from dslib.widgets.navigator import Navigator, steps_from_json, steps_to_json
 from dslib.widgets.network import NetworkExplorer, network_figure, network_scenario
+from dslib.widgets.paxos import PaxosController, PaxosPlayground, paxos_figure
 from dslib.widgets.quorums import QuorumExplorer, quorum_figure, quorum_scenario
 from dslib.widgets.race import LoadBalancerRace, race, race_figure, race_table
 from dslib.widgets.raft import RaftController, RaftPlayground
@@ -25,6 +26,8 @@ __all__ = [
     "LoadBalancerRace",
     "Navigator",
     "NetworkExplorer",
+    "PaxosController",
+    "PaxosPlayground",
     "QuorumExplorer",
     "RaftController",
     "RaftPlayground",
@@ -35,6 +38,7 @@ __all__ = [
     "cap_scenario",
     "network_figure",
     "network_scenario",
+    "paxos_figure",
     "quorum_figure",
     "quorum_scenario",
     "race",
