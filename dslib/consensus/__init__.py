@@ -1,4 +1,8 @@
-"""Chapter 14, consensus: the problem, and single-decree Paxos at three levels of abstraction.
+"""Chapter 14, consensus: the problem, why it is hard, single-decree Paxos at three levels of
+abstraction, Multi-Paxos and Flexible Paxos.
+
+- ``dslib.consensus.flp``: FLP made concrete: a small asynchronous protocol that is safe
+  but can run forever, its bivalent configurations, and Ben-Or's coin as the escape;
 
 - ``dslib.consensus.spec``: Lamport's TLA+ specification ``Paxos`` as a ``dslib.check.Model``
   (``PaxosSpec``), with agreement, validity and integrity as invariants;
@@ -7,7 +11,11 @@
   termination as liveness: duelling proposers livelock, a leader ends the duel;
 - ``dslib.consensus.proof``: agreement for any number of acceptors, values and ballots,
   proved with an inductive invariant in z3;
-- ``dslib.consensus.checks``: the checks, and the mutants (``MUTANTS``) they catch.
+- ``dslib.consensus.checks``: the checks, and the mutants (``MUTANTS``) they catch;
+- ``dslib.consensus.multipaxos``: a replicated log with a stable leader and a key-value
+  store on it, and ``dslib.consensus.compare``: Multi-Paxos beside chapter 15's Raft;
+- ``dslib.consensus.flexible``: Flexible Paxos, phase-1 and phase-2 quorums of different
+  sizes, proved, model-checked and measured.
 
 Examples
 --------
@@ -18,6 +26,7 @@ Examples
 'ok: every reachable state explored (bfs; 3,921 distinct states, 22,994 generated; depth 16)'
 """
 
+from dslib.consensus import flexible, flp
 from dslib.consensus.checks import (
     CHECKS,
     MUTANTS_TABLE,
@@ -106,6 +115,8 @@ __all__ = [
     "duel",
     "fault_run",
     "first_divergence",
+    "flexible",
+    "flp",
     "integrity",
     "leader_churn_run",
     "leader_terminates",

@@ -219,6 +219,13 @@ class PaxosSpec(Model[PaxosState]):
     symmetry : {"none", "acceptors", "values", "both"}, default "none"
         Count states up to renaming acceptors, values, or both (see the module
         docstring for why each is sound).
+    phase1_quorums, phase2_quorums : sequence of frozenset of str, optional
+        The quorums whose 1b messages let ``Phase2a`` propose, and the quorums whose
+        2b messages choose a value (``quorums``, what ``chosen`` reads). Default:
+        the majorities, for both (TLA+ ``Quorum``). Different systems are Flexible
+        Paxos (``dslib.consensus.flexible``): safe when every phase-1 quorum meets
+        every phase-2 quorum. Renaming acceptors is then sound only if both systems
+        are all the sets of at least some size (checked).
 
     Raises
     ------
@@ -244,6 +251,8 @@ class PaxosSpec(Model[PaxosState]):
         *,
         mutant: str | None = None,
         symmetry: str = "none",
+        phase1_quorums: Sequence[frozenset[str]] | None = None,
+        phase2_quorums: Sequence[frozenset[str]] | None = None,
     ) -> None:
         self.acceptors: tuple[str, ...] = _names("acceptors", acceptors, "a")
         self.values: tuple[Hashable, ...] = _names("values", values, "")
@@ -255,11 +264,23 @@ class PaxosSpec(Model[PaxosState]):
             raise ValueError(f"PaxosSpec: symmetry={symmetry!r}; allowed: {', '.join(SYMMETRIES)}")
         n = len(self.acceptors)
         size = n // 2 if mutant == "quorums_disjoint" else None
-        self.quorums = majority_quorums(self.acceptors, max(size, 1) if size is not None else None)
+        default = majority_quorums(self.acceptors, max(size, 1) if size is not None else None)
+        self.phase1_quorums = self._quorum_system("phase1_quorums", phase1_quorums, default)
+        self.phase2_quorums = self._quorum_system("phase2_quorums", phase2_quorums, default)
+        self.quorums = self.phase2_quorums  # TLA+ Quorum, as Chosen reads it
         self._quorum_idx = tuple(
-            tuple(i for i, a in enumerate(self.acceptors) if a in q) for q in self.quorums
+            tuple(i for i, a in enumerate(self.acceptors) if a in q) for q in self.phase1_quorums
         )
-        self._min_quorum = min(len(q) for q in self.quorums)
+        self._min_quorum = min(len(q) for q in self.phase1_quorums)
+        if symmetry in ("acceptors", "both"):
+            for name, system in (("phase1", self.phase1_quorums), ("phase2", self.phase2_quorums)):
+                smallest = min(len(q) for q in system)
+                if set(system) != set(majority_quorums(self.acceptors, smallest)):
+                    raise ValueError(
+                        f"PaxosSpec: symmetry={symmetry!r} renames acceptors, which is sound "
+                        f"only for quorums that are all sets of some size; the {name} quorums "
+                        "are not (use symmetry='none' or 'values')"
+                    )
         self.ballots = tuple(range(max_ballot + 1))
         self._1a = [("1a", b) for b in self.ballots]
         extra = f", {mutant}" if mutant else ""
@@ -274,6 +295,20 @@ class PaxosSpec(Model[PaxosState]):
         self.symmetry_kind = symmetry
         if groups:
             self.symmetry = Symmetry(self.permute, *groups)
+
+    def _quorum_system(
+        self, name: str, given: Sequence[frozenset[str]] | None, default: tuple[frozenset[str], ...]
+    ) -> tuple[frozenset[str], ...]:
+        """``given`` checked (non-empty sets of this spec's acceptors), or ``default``."""
+        if given is None:
+            return default
+        system = tuple(frozenset(q) for q in given)
+        if not system or any(not q or not q <= set(self.acceptors) for q in system):
+            raise ValueError(
+                f"PaxosSpec: {name} must be a non-empty sequence of non-empty sets of the "
+                f"acceptors {list(self.acceptors)}; got {given!r}"
+            )
+        return tuple(sorted(set(system), key=lambda q: (len(q), sorted(q))))
 
     def init_states(self) -> list[PaxosState]:
         """``Init``: no promise, no vote, no message."""
