@@ -357,6 +357,7 @@ def run_mutants(
     mutants: Sequence[Mutant[T]],
     checks: Mapping[str, Callable[[T], Any]],
     all_checks: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> MutantReport:
     """Run every check on the correct version and on each mutant.
 
@@ -372,6 +373,10 @@ def run_mutants(
         Run every check on every mutant (the table then shows every check that
         catches it). With False, only the checks in each mutant's
         ``caught_by`` run on it, which saves time when checks are slow.
+    progress : callable, optional
+        Called as ``progress(done, total)`` after each run of a check, with
+        ``total`` the runs of the whole table (``dslib.viz.progress.progress``
+        makes one that shows a bar).
 
     Returns
     -------
@@ -401,15 +406,22 @@ def run_mutants(
             raise ValueError(
                 f"mutant {m.name!r} names unknown checks {unknown}; the checks are {list(checks)}"
             )
-    correct_runs = tuple(_run(name, check, correct) for name, check in checks.items())
-    results = []
-    for m in mutants:
-        runs = tuple(
-            _run(name, check, m.build)
-            for name, check in checks.items()
-            if all_checks or name in m.caught_by
-        )
-        results.append(MutantResult(m.name, m.bug, tuple(m.caught_by), runs))
+    chosen = [[n for n in checks if all_checks or n in m.caught_by] for m in mutants]
+    total, done = len(checks) + sum(map(len, chosen)), 0
+
+    def run(name: str, build: Callable[[], T]) -> CheckRun:
+        nonlocal done
+        outcome = _run(name, checks[name], build)
+        done += 1
+        if progress is not None:
+            progress(done, total)
+        return outcome
+
+    correct_runs = tuple(run(name, correct) for name in checks)
+    results = [
+        MutantResult(m.name, m.bug, tuple(m.caught_by), tuple(run(n, m.build) for n in names))
+        for m, names in zip(mutants, chosen, strict=True)
+    ]
     return MutantReport(tuple(checks), correct_runs, tuple(results))
 
 

@@ -53,7 +53,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
@@ -601,6 +601,7 @@ def election_downtime(
     measure: str = "all",
     timer_rule: str = "figure2",
     executor: Executor = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[float]:
     """The downtimes of ``trials`` trials (ms, rounded to 0.01; ``math.inf`` if censored).
 
@@ -617,6 +618,9 @@ def election_downtime(
     executor : None, int or dask.distributed.Client, optional
         Who runs the trials (``dslib.testing.executors.map_seeds``): here, ``n``
         local processes, or a Dask cluster. The downtimes are the same.
+    progress : callable, optional
+        Called as ``progress(done, trials)`` as trials finish
+        (``dslib.viz.progress.progress`` makes one that shows a bar).
 
     Examples
     --------
@@ -639,7 +643,9 @@ def election_downtime(
         measure=measure,
         timer_rule=timer_rule,
     )
-    return map_seeds(task, range(trials), executor, owner="election_downtime")
+    return map_seeds(
+        task, range(trials), executor, progress=progress or False, owner="election_downtime"
+    )
 
 
 def _downtime(timeout: Range, seed: int, i: int, **options: Any) -> float:
@@ -652,12 +658,15 @@ def downtime_samples(
     ranges: Sequence[Range] = PAPER_RANGES,
     trials: int = 100,
     seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
     **options: Any,
 ) -> dict[str, list[float]]:
     """``election_downtime`` for each range, keyed by ``range_label``, in the order given.
 
     ``options`` (``broadcast``, ``limit``, ``measure``, ``timer_rule``,
-    ``executor``) go to ``election_downtime``.
+    ``executor``) go to ``election_downtime``. ``progress``, if given, is called as
+    ``progress(done, total)`` with the trials of all ranges (``total`` is
+    ``len(ranges) * trials``).
 
     Examples
     --------
@@ -671,10 +680,23 @@ def downtime_samples(
     labels = [range_label(_check_range(r, "downtime_samples")) for r in ranges]
     if len(set(labels)) != len(labels):
         raise ValueError(f"downtime_samples: ranges={list(ranges)!r} repeat a range")
+    _check_int("trials", trials, "downtime_samples", 1)
+    total = len(ranges) * trials
     return {
-        label: election_downtime(r, trials, seed, **options)
-        for label, r in zip(labels, ranges, strict=True)
+        label: election_downtime(
+            r, trials, seed, progress=_part(progress, k * trials, total), **options
+        )
+        for k, (label, r) in enumerate(zip(labels, ranges, strict=True))
     }
+
+
+def _part(
+    progress: Callable[[int, int], None] | None, before: int, total: int
+) -> Callable[[int, int], None] | None:
+    """``progress`` for one part of a larger piece of work: ``before`` steps were done."""
+    if progress is None:
+        return None
+    return lambda done, _part_total: progress(before + done, total)
 
 
 def _mean(values: Sequence[float]) -> float:
