@@ -154,7 +154,7 @@ def _order(model: SequentialSpec, timed: Sequence[TimedOperation]) -> list[int] 
     for i in writer.values():
         if i not in members and timed[i].op.status == "ok":  # a write nobody read
             clusters.append((timed[i].invoke, i, [i]))
-    clusters.sort(key=_cluster_key)
+    clusters.sort()  # (keys and write positions are unique: the blocks are never compared)
     order = [i for _, _, block in clusters for i in block]  # reads in invocation order
     # Check the order as any linearization is checked: it holds every operation that
     # completed ok (only info writes nobody read are left out), it respects real time,
@@ -174,7 +174,3 @@ def _order(model: SequentialSpec, timed: Sequence[TimedOperation]) -> list[int] 
         if not legal:
             return None
     return order
-
-
-def _cluster_key(cluster: tuple[float, int, list[int]]) -> tuple[float, int]:
-    return cluster[0], cluster[1]
