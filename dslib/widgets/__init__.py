@@ -14,6 +14,7 @@ from dslib.widgets.debugger import Debugger
 from dslib.widgets.navigator import Navigator, steps_from_json, steps_to_json
 from dslib.widgets.network import NetworkExplorer, network_figure, network_scenario
 from dslib.widgets.paxos import PaxosController, PaxosPlayground, paxos_figure
+from dslib.widgets.queues import QueueController, QueuePlayground, queues_figure
 from dslib.widgets.quorums import QuorumExplorer, quorum_figure, quorum_scenario
 from dslib.widgets.race import LoadBalancerRace, race, race_figure, race_table
 from dslib.widgets.raft import RaftController, RaftPlayground
@@ -28,6 +29,8 @@ __all__ = [
     "NetworkExplorer",
     "PaxosController",
     "PaxosPlayground",
+    "QueueController",
+    "QueuePlayground",
     "QuorumExplorer",
     "RaftController",
     "RaftPlayground",
@@ -39,6 +42,7 @@ __all__ = [
     "network_figure",
     "network_scenario",
     "paxos_figure",
+    "queues_figure",
     "quorum_figure",
     "quorum_scenario",
     "race",
