@@ -31,36 +31,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dslib.consensus.multipaxos import FAULT_KINDS, MUTANTS, fault_run
+from dslib.consensus.multipaxos import FAULT_KINDS, MUTANTS, fault_run, fault_scenario
 from dslib.raft.kv import run_kv
-from dslib.sim import Network, RandomNemesis, uniform
 
 
 def raft_fault_run(seed: int, ops: int, clients: int) -> Any:
     """The Raft store under exactly the faults, network and clients of ``fault_run``."""
-    duration = 45.0 * ops + 500.0
-    nemesis = RandomNemesis(
-        until=duration - 500.0,
-        kinds=FAULT_KINDS,
-        mean_interval=300.0,
-        duration=250.0,
-        nodes=[f"s{i}" for i in range(1, 6)],
-    )
-    return run_kv(
-        seed,
-        servers=5,
-        clients=clients,
-        ops=ops,
-        nemesis=nemesis,
-        network=Network(latency=uniform(1.0, 5.0), duplication=0.02),
-        duration=duration,
-        isolate_leader=600.0,
-        check_every=50.0,
-        time_limit=60.0,
-        think=20.0,
-        timeout=60.0,
-        give_up=400.0,
-    )
+    return run_kv(seed, servers=5, clients=clients, ops=ops, **fault_scenario(ops))
 
 
 def sweep(name: str, run: Callable[[int], Any], seeds: range) -> dict[str, Any]:

@@ -1043,30 +1043,37 @@ def fault_run(seed: int, ops: int = 30, clients: int = 3, mutant: str | None = N
     >>> run.verdict, run.faults > 0
     ('ok', True)
     """
-    duration = 45.0 * ops + 500.0
-    nemesis = RandomNemesis(
-        until=duration - 500.0,
-        kinds=FAULT_KINDS,
-        mean_interval=300.0,
-        duration=250.0,
-        nodes=[f"s{i}" for i in range(1, 6)],
-    )
     return run_multipaxos(
-        seed,
-        servers=5,
-        clients=clients,
-        ops=ops,
-        nemesis=nemesis,
-        network=Network(latency=uniform(1.0, 5.0), duplication=0.02),
-        duration=duration,
-        isolate_leader=600.0,
-        check_every=50.0,
-        time_limit=60.0,
-        mutant=mutant,
-        think=20.0,
-        timeout=60.0,
-        give_up=400.0,
+        seed, servers=5, clients=clients, ops=ops, mutant=mutant, **fault_scenario(ops)
     )
+
+
+def fault_scenario(ops: int) -> dict[str, Any]:
+    """The faults, network and timing of ``fault_run``, as keyword arguments, so that
+    another store (``dslib.raft.kv.run_kv``) can run under exactly the same ones.
+
+    >>> scenario = fault_scenario(30)
+    >>> scenario["duration"], scenario["isolate_leader"], type(scenario["nemesis"]).__name__
+    (1850.0, 600.0, 'RandomNemesis')
+    """
+    duration = 45.0 * ops + 500.0
+    return {
+        "nemesis": RandomNemesis(
+            until=duration - 500.0,
+            kinds=FAULT_KINDS,
+            mean_interval=300.0,
+            duration=250.0,
+            nodes=[f"s{i}" for i in range(1, 6)],
+        ),
+        "network": Network(latency=uniform(1.0, 5.0), duplication=0.02),
+        "duration": duration,
+        "isolate_leader": 600.0,
+        "check_every": 50.0,
+        "time_limit": 60.0,
+        "think": 20.0,
+        "timeout": 60.0,
+        "give_up": 400.0,
+    }
 
 
 # -- how we know it is right: the checks, and the mutants they catch ----------------------
