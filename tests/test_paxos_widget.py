@@ -289,5 +289,5 @@ def test_the_widget_shows_a_given_controller() -> None:
     assert "chosen: x at ballot (0,p1)" in p.heading.value
     with pytest.raises(TypeError, match="not to the playground"):
         PaxosPlayground(controller=c, acceptors=5)
-    with pytest.raises(TypeError, match="is not one"):
+    with pytest.raises(TypeError, match="is not a PaxosController"):
         PaxosPlayground(controller="c")  # type: ignore[arg-type]

@@ -251,5 +251,5 @@ def test_the_widget_shows_a_given_controller() -> None:
     assert "1 lost" in p.heading.value
     with pytest.raises(TypeError, match="not to the playground"):
         QueuePlayground(controller=c, acks=1)
-    with pytest.raises(TypeError, match="is not one"):
+    with pytest.raises(TypeError, match="is not a QueueController"):
         QueuePlayground(controller="c")  # type: ignore[arg-type]

@@ -8,7 +8,7 @@ every front end (and under nbval).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from dslib.viz.png import SCALE, figure_png
 
@@ -41,6 +41,48 @@ def show_figure(image: Any, figure: Any, fast: bool = False) -> None:
     image.value = figure_png(figure, fast=fast)
     image.layout.width = f"{round(figure.get_figwidth() * figure.dpi)}px"
     image.layout.max_width = "100%"
+
+
+C = TypeVar("C")
+
+
+def given_controller(owner: str, kind: type[C], controller: C | None, options: dict[str, Any]) -> C:
+    """The controller a playground shows: ``controller`` if given, else ``kind(**options)``.
+
+    A playground takes either a controller (the part without buttons, which tests and
+    readers drive from code) or the options to make one, never both.
+
+    >>> class Counter:
+    ...     def __init__(self, start=0):
+    ...         self.start = start
+    >>> given_controller("Playground", Counter, None, {"start": 3}).start
+    3
+    >>> given_controller("Playground", Counter, Counter(1), {"start": 3})
+    Traceback (most recent call last):
+    ...
+    TypeError: Playground: give options to the Counter, not to the playground that shows it
+    """
+    if controller is None:
+        return kind(**options)
+    if options:
+        raise TypeError(
+            f"{owner}: give options to the {kind.__name__}, not to the playground that shows it"
+        )
+    if not isinstance(controller, kind):
+        raise TypeError(f"{owner}: controller={controller!r} is not a {kind.__name__}")
+    return controller
+
+
+def small_button(label: str, tip: str, style: str = "", min_width: str = "70px") -> Any:
+    """A button as wide as its label (at least ``min_width``), with a tooltip."""
+    import ipywidgets as w
+
+    return w.Button(
+        description=label,
+        tooltip=tip,
+        button_style=style,
+        layout=w.Layout(width="auto", min_width=min_width),
+    )
 
 
 def parameters(owner: str, defaults: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:

@@ -66,7 +66,7 @@ from dslib.consensus.paxos import (
 )
 from dslib.consensus.spec import MUTANTS
 from dslib.mutants import check_mutant
-from dslib.widgets.base import Summarised, show_figure
+from dslib.widgets.base import Summarised, given_controller, show_figure, small_button
 
 __all__ = [
     "MESSAGE_KINDS",
@@ -672,28 +672,11 @@ class PaxosPlayground(Summarised):
     def __init__(self, controller: PaxosController | None = None, **options: Any) -> None:
         import ipywidgets as w
 
-        if controller is not None:
-            if options:
-                raise TypeError(
-                    "PaxosPlayground: give options to the PaxosController, not to the "
-                    "playground that shows it"
-                )
-            if not isinstance(controller, PaxosController):
-                raise TypeError(f"PaxosPlayground: controller={controller!r} is not one")
-            self.controller = controller
-        else:
-            self.controller = PaxosController(**options)
+        self.controller = given_controller("PaxosPlayground", PaxosController, controller, options)
         c = self.controller
         self.figure: Any = None
 
-        def button(label: str, tip: str, style: str = "") -> Any:
-            return w.Button(
-                description=label,
-                tooltip=tip,
-                button_style=style,
-                layout=w.Layout(width="auto", min_width="70px"),
-            )
-
+        button = small_button
         self.buttons: dict[str, Any] = {}
         for p in c.proposers:
             b = button(f"start {p}", f"{p} starts phase 1 with a higher ballot", "info")

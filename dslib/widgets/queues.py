@@ -52,7 +52,7 @@ from dslib.queues.groups import (
 from dslib.queues.log import ACKS, BrokerState, LogConfig, ProducerState
 from dslib.sim.network import Network
 from dslib.sim.simulator import Simulation
-from dslib.widgets.base import Summarised, show_figure
+from dslib.widgets.base import Summarised, given_controller, show_figure
 
 __all__ = ["QueueController", "QueuePlayground", "queues_figure"]
 
@@ -588,17 +588,7 @@ class QueuePlayground(Summarised):
     def __init__(self, controller: QueueController | None = None, **options: Any) -> None:
         import ipywidgets as w
 
-        if controller is not None:
-            if options:
-                raise TypeError(
-                    "QueuePlayground: give options to the QueueController, not to the "
-                    "playground that shows it"
-                )
-            if not isinstance(controller, QueueController):
-                raise TypeError(f"QueuePlayground: controller={controller!r} is not one")
-            self.controller = controller
-        else:
-            self.controller = QueueController(**options)
+        self.controller = given_controller("QueuePlayground", QueueController, controller, options)
         c = self.controller
         self.figure: Any = None
         s = c.settings

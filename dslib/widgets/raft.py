@@ -57,7 +57,7 @@ from dslib.sim.network import Network, uniform
 from dslib.sim.simulator import Simulation
 from dslib.sim.trace import TraceEvent
 from dslib.viz.raft import RaftView, message_kind, raft_figure, raft_view
-from dslib.widgets.base import Summarised, show_figure
+from dslib.widgets.base import Summarised, show_figure, small_button
 
 __all__ = [
     "ACTION_KINDS",
@@ -774,12 +774,7 @@ class RaftPlayground(Summarised):
         c = self.controller
 
         def button(label: str, tip: str, style: str = "") -> Any:
-            return w.Button(
-                description=label,
-                tooltip=tip,
-                button_style=style,
-                layout=w.Layout(width="auto", min_width="64px"),
-            )
+            return small_button(label, tip, style, min_width="64px")
 
         self.step_button = button("step", "handle the next event")
         self.run_buttons = {
