@@ -153,3 +153,29 @@ def test_runs_print_the_same_under_any_pythonhashseed() -> None:
         )
         outputs.add(done.stdout)
     assert len(outputs) == 1
+
+
+# -- a leader that crashes and stays down -------------------------------------------------------
+def test_the_consumer_follows_a_new_leader_while_the_old_one_stays_down() -> None:
+    """Regression: a consumer fetched from a crashed leader until it came back.
+
+    A crashed broker answers nothing, so the consumer cannot learn from a reply that
+    leadership moved; an unanswered fetch must make it ask the controller again.
+    """
+    from dslib.sim.nemesis import Crash
+    from dslib.sim.network import Network
+
+    config = GroupConfig()
+    sim = Simulation(group_system(config), seed=0, network=Network(latency=1.0), record_trace=False)
+    sim.at(40.0, Crash("b1"))  # leader of partition 0; never restarts
+    sim.run(until=40.0)
+    before = dict(sim.states["c1"].positions)[0]
+    sim.run(until=60.0)  # the election takes about session_timeout + tick
+    assert sim.states["controller"].partitions[0].leader != "b1"  # a new leader is elected
+    elected = next(t for t, p, *_ in sim.states["controller"].elections if p == 0)
+    sim.run(until=elected + 3 * config.retry_timeout)
+    assert sim.states["c1"].leaders[0] == sim.states["controller"].partitions[0].leader
+    assert dict(sim.states["c1"].positions)[0] > before  # it reads from the new leader
+    sim.run(until=400.0)
+    result = judge_group(sim)
+    assert result.ok, result.summary()

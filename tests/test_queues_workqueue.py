@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from dslib import Simulation
 from dslib.core import Context
 from dslib.queues.workqueue import (
+    ChangeVisibility,
     DeleteMessage,
     DeleteReply,
     Delivery,
@@ -14,10 +16,14 @@ from dslib.queues.workqueue import (
     ReceiveMessage,
     ReceiveReply,
     SendMessage,
+    Worker,
+    WorkerState,
     WorkQueueConfig,
     judge_work_queue,
     work_queue_run,
+    work_queue_system,
 )
+from dslib.sim.network import Network
 
 IDS = ("queue", "sender", "w1", "w2")
 
@@ -110,10 +116,78 @@ def test_at_least_once_holds_under_worker_crashes_and_pauses(fifo) -> None:
 def test_redelivery_duplicates_and_the_standard_queue_reorders() -> None:
     sim = work_queue_run(WorkQueueConfig(), 2)
     counts = judge_work_queue(sim, ("exactly-once", "per-key order")).counts()
-    assert counts["duplicated"] == 3 and counts["reordered"] > 0
+    assert counts["duplicated"] > 0 and counts["reordered"] > 0
 
 
 def test_delete_on_receive_is_caught_as_lost_messages() -> None:
     for seed in range(5):
         result = judge_work_queue(work_queue_run(WorkQueueConfig(mutant="delete_on_receive"), seed))
         assert not result.ok and result.counts()["lost"] > 0, seed
+
+
+# -- one receive at a time ----------------------------------------------------------------------
+def _receives_outstanding(sim: Simulation) -> dict[str, int]:
+    """The most receives each worker had sent and not yet had answered, over the run."""
+    out: dict[str, int] = {}
+    open_: dict[str, int] = {}
+    for e in sim.trace:
+        if e.kind == "send" and isinstance(e.data, ReceiveMessage):
+            open_[e.node] = open_.get(e.node, 0) + 1
+            out[e.node] = max(out.get(e.node, 0), open_[e.node])
+        elif e.kind == "deliver" and isinstance(e.data, ReceiveReply):
+            open_[e.node] = max(0, open_.get(e.node, 0) - 1)
+    return out
+
+
+@pytest.mark.parametrize("fifo", [False, True])
+def test_a_fault_free_run_with_defaults_dead_letters_only_the_poison(fifo) -> None:
+    """Regression: a poll timer equal to the round trip sent a second receive too early.
+
+    The queue answered both, the busy worker dropped the second delivery, and that
+    message stayed hidden for a visibility timeout and used up a receive: in a run
+    without faults a good message ended in the dead-letter queue.
+    """
+    config = WorkQueueConfig(fifo=fifo)
+    for seed in range(10):
+        system = work_queue_system(config)
+        sim = Simulation(system, seed=seed, network=Network(latency=1.0)).run(until=500.0)
+        assert [m.body for m in sim.states["queue"].dead_letter] == ["m7"], (fifo, seed)
+        assert sim.states["queue"].messages == ()
+        assert set(_receives_outstanding(sim).values()) == {1}, (fifo, seed)
+        assert judge_work_queue(sim, "exactly-once").counts()["duplicated"] == 0, (fifo, seed)
+
+
+def test_a_polling_worker_waits_for_the_reply_to_its_last_receive() -> None:
+    worker = Worker(WorkQueueConfig(poll_interval=2.0, retry_timeout=10.0))
+    state, sent = WorkerState(), []
+    for now in (2.0, 4.0, 11.9, 12.0):  # no reply comes: one receive, a retry after 10
+        ctx = Context("w1", IDS, now=now)
+        state = worker.on_timer(ctx, state, "poll")
+        sent += [(now, m) for _, m in ctx.sent]
+    assert sent == [(2.0, ReceiveMessage()), (12.0, ReceiveMessage())]
+    ctx = Context("w1", IDS, now=13.0)
+    state = worker.on_message(ctx, state, "queue", ReceiveReply(None))  # nothing visible
+    ctx = Context("w1", IDS, now=14.0)
+    worker.on_timer(ctx, state, "poll")
+    assert [m for _, m in ctx.sent] == [ReceiveMessage()]  # answered: ask again at once
+
+
+def test_a_busy_worker_hands_a_second_delivery_back_and_the_queue_shows_it() -> None:
+    worker = Worker(WorkQueueConfig())
+    ctx = Context("w1", IDS, now=1.0)
+    state = worker.on_message(
+        ctx, WorkerState(), "queue", ReceiveReply(Delivery("a", None, (0, 1)))
+    )
+    ctx = Context("w1", IDS, now=1.5)
+    state = worker.on_message(ctx, state, "queue", ReceiveReply(Delivery("b", None, (1, 1))))
+    assert state.delivery == Delivery("a", None, (0, 1)) and state.released == 1
+    assert [m for _, m in ctx.sent] == [ChangeVisibility((1, 1), 0.0)]
+    server = QueueServer(WorkQueueConfig(visibility_timeout=30.0))
+    queue, _ = call(server, QueueState(), "sender", SendMessage("b"), 0.0)
+    queue, _ = call(server, queue, "w1", ReceiveMessage(), 1.0)
+    queue, _ = call(server, queue, "w1", ChangeVisibility((0, 0)), 2.0)  # a stale receipt
+    queue, (reply,) = call(server, queue, "w2", ReceiveMessage(), 2.0)
+    assert reply == ReceiveReply(None)
+    queue, _ = call(server, queue, "w1", ChangeVisibility((0, 1)), 2.0)
+    queue, (reply,) = call(server, queue, "w2", ReceiveMessage(), 2.0)
+    assert reply == ReceiveReply(Delivery("b", None, (0, 2)))  # shown again, not after 30

@@ -473,7 +473,10 @@ class ConsumerState:
     """A member: generation, partitions, position per partition, work, leaders, attempts.
 
     ``incarnation`` counts restarts (it is the one thing kept on disk), so that the
-    attempt ids ``(member, incarnation, n)`` of writes never repeat.
+    attempt ids ``(member, incarnation, n)`` of writes never repeat. ``unanswered`` holds,
+    per partition, when the oldest fetch still without a reply was sent: a crashed leader
+    answers nothing, so silence for ``retry_timeout`` is the consumer's only sign that
+    leadership may have moved, and it asks the controller again.
     """
 
     generation: int = -1
@@ -481,6 +484,7 @@ class ConsumerState:
     positions: tuple[tuple[int, int], ...] = ()
     work: tuple[Work, ...] = ()
     leaders: tuple[str | None, ...] = ()
+    unanswered: tuple[tuple[int, float], ...] = ()
     attempts: int = 0
     incarnation: int = 0
 
@@ -537,8 +541,14 @@ class GroupConsumer(Node[ConsumerState]):
             ctx.send("coordinator", GroupHeartbeat(state.generation))
             return state
         ctx.set_timer("poll", c.poll_interval)
-        if any(lead is None for lead in state.leaders):
+        unanswered = dict(state.unanswered)
+        # a leader that is unknown, or silent for retry_timeout (crashed?): ask who leads now
+        # (a Kafka consumer refreshes its metadata when a fetch times out)
+        silent = [p for p, t in unanswered.items() if ctx.now - t >= c.retry_timeout]
+        if silent or any(lead is None for lead in state.leaders):
             ctx.send("controller", MetadataRequest())
+        for p in silent:
+            del unanswered[p]  # count the next retry_timeout from the next fetch
         positions = dict(state.positions)
         busy = {w.partition: w for w in state.work}
         for p in state.partitions:
@@ -554,7 +564,8 @@ class GroupConsumer(Node[ConsumerState]):
                 ctx.send("coordinator", OffsetFetch(p))
             elif (leader := state.leaders[p]) is not None:
                 ctx.send(leader, Fetch(p, positions[p]))
-        return state
+                unanswered.setdefault(p, ctx.now)
+        return replace(state, unanswered=tuple(sorted(unanswered.items())))
 
     def on_message(self, ctx: Context, state: ConsumerState, src: str, msg: Any) -> ConsumerState:
         c = self.config
@@ -563,7 +574,9 @@ class GroupConsumer(Node[ConsumerState]):
         if isinstance(msg, Assignment):
             if msg.partitions is None:
                 ctx.send("coordinator", JoinGroup())
-                return replace(state, generation=-1, partitions=(), positions=(), work=())
+                return replace(
+                    state, generation=-1, partitions=(), positions=(), work=(), unanswered=()
+                )
             if msg.generation < state.generation:
                 return state
             keep = set(msg.partitions)
@@ -571,6 +584,7 @@ class GroupConsumer(Node[ConsumerState]):
                 state,
                 generation=msg.generation,
                 partitions=msg.partitions,
+                unanswered=tuple((p, t) for p, t in state.unanswered if p in keep),
                 positions=(),  # read the committed offsets again: others may have moved them
                 work=tuple(w for w in state.work if w.partition in keep),
             )
@@ -581,6 +595,7 @@ class GroupConsumer(Node[ConsumerState]):
             return replace(state, positions=tuple(sorted(positions.items())))
         if isinstance(msg, FetchReply):
             p = msg.partition
+            state = replace(state, unanswered=tuple(x for x in state.unanswered if x[0] != p))
             positions = dict(state.positions)
             if (
                 msg.error is not None

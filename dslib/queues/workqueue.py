@@ -28,11 +28,11 @@ Examples
 --------
 >>> sim = work_queue_run(WorkQueueConfig(fifo=True), seed=0)
 >>> judge_work_queue(sim).summary()
-'at-least-once, per-key order: ok (lost 0, duplicated 2, reordered 0, phantom 0)'
+'at-least-once, per-key order: ok (lost 0, duplicated 1, reordered 0, phantom 0)'
 >>> [m.body for m in sim.states["queue"].dead_letter]
 ['m7']
 
-The example's run keeps at-least-once and each group's order, with two messages
+The example's run keeps at-least-once and each group's order, with one message
 processed twice (the price of a worker that stops between its work and its delete), and
 the poison message ``m7`` in the dead-letter queue.
 
@@ -60,6 +60,7 @@ from dslib.sim.simulator import Simulation
 
 __all__ = [
     "WORK_QUEUE_MUTANTS",
+    "ChangeVisibility",
     "DeleteMessage",
     "DeleteReply",
     "Delivery",
@@ -230,6 +231,19 @@ class DeleteMessage:
 
 
 @dataclass(frozen=True)
+class ChangeVisibility:
+    """Worker -> queue: hide the message of this receipt ``timeout`` from now (0: show it).
+
+    SQS's ChangeMessageVisibility. A worker that gets a delivery it cannot take releases
+    it at once, so the message waits for no visibility timeout (no reply: if this is
+    lost, the visibility timeout releases the message all the same).
+    """
+
+    receipt: tuple[int, int]
+    timeout: float = 0.0
+
+
+@dataclass(frozen=True)
 class DeleteReply:
     """Queue -> worker: was the receipt current (and the message deleted)?"""
 
@@ -306,6 +320,15 @@ class QueueServer(Node[QueueState]):
                     return replace(state, messages=rest)  # broken: gone before the work is done
                 messages = tuple(m if x.id == m.id else x for x in state.messages)
                 return replace(state, messages=messages)
+        if isinstance(msg, ChangeVisibility):
+            message_id, receives = msg.receipt
+            messages = tuple(
+                replace(m, visible_at=ctx.now + msg.timeout)
+                if m.id == message_id and m.receives == receives
+                else m
+                for m in state.messages
+            )
+            return replace(state, messages=messages)
         if isinstance(msg, DeleteMessage):
             message_id, receives = msg.receipt
             hit = [m for m in state.messages if m.id == message_id and m.receives == receives]
@@ -389,7 +412,12 @@ class Sender(Node[SenderState]):
 
 @dataclass(frozen=True)
 class WorkerState:
-    """The delivery in hand, its phase ("work", "write", "delete") and attempt counters."""
+    """The delivery in hand, its phase and attempt counters.
+
+    ``phase`` is "wait" (a receive sent, no reply yet), "work", "write" or "delete" ("" when
+    idle); ``since`` is when it began. ``released`` counts deliveries the worker handed back
+    because it already held one.
+    """
 
     delivery: Delivery | None = None
     phase: str = ""
@@ -397,10 +425,21 @@ class WorkerState:
     attempt: tuple[str, int, int] | None = None
     attempts: int = 0
     incarnation: int = 0
+    released: int = 0
 
 
 class Worker(Node[WorkerState]):
-    """Receives a message, works on it, writes the result to the sink, deletes it."""
+    """Receives a message, works on it, writes the result to the sink, deletes it.
+
+    It has one receive out at a time: the next ``ReceiveMessage`` waits for the reply to
+    the last one, or for ``retry_timeout`` if that reply was lost. Were a poll to send a
+    receive while the last one is still unanswered (a poll interval close to the round
+    trip), the queue would answer both and hide two messages for a worker that can take
+    one. A second delivery can still come (the network duplicates a request, or a retried
+    request's first answer was only late); the worker hands it back at once with
+    ``ChangeVisibility(receipt, 0)``, so the message waits no visibility timeout, and
+    counts it in ``released``.
+    """
 
     def __init__(self, config: WorkQueueConfig) -> None:
         self.config = config
@@ -429,27 +468,38 @@ class Worker(Node[WorkerState]):
         c = self.config
         if timer == "work" and state.phase == "work" and state.delivery is not None:
             if int(str(state.delivery.body)[1:]) in c.poison:  # it fails: no delete, a redelivery
-                return WorkerState(incarnation=state.incarnation, attempts=state.attempts)
+                return self._idle(state)
             return self._write(ctx, state)
         if timer != "poll":
             return state
         ctx.set_timer("poll", c.poll_interval)
         if state.delivery is None:
+            if state.phase == "wait" and ctx.now - state.since < c.retry_timeout:
+                return state  # the last receive is not answered yet
             ctx.send("queue", ReceiveMessage())
-        elif ctx.now - state.since >= c.retry_timeout:  # no answer: try again
+            return replace(state, phase="wait", since=ctx.now)
+        if ctx.now - state.since >= c.retry_timeout:  # no answer: try again
             if state.phase == "write":
                 return self._write(ctx, state)
             if state.phase == "delete":
                 ctx.send("queue", DeleteMessage(state.delivery.receipt))
                 return replace(state, since=ctx.now)
-            if state.phase == "wait":
-                return replace(state, delivery=None, phase="")
         return state
+
+    @staticmethod
+    def _idle(state: WorkerState) -> WorkerState:
+        """Nothing in hand; the counters stay."""
+        return WorkerState(
+            attempts=state.attempts, incarnation=state.incarnation, released=state.released
+        )
 
     def on_message(self, ctx: Context, state: WorkerState, src: str, msg: Any) -> WorkerState:
         if isinstance(msg, ReceiveReply):
-            if msg.delivery is None or state.delivery is not None:
-                return state
+            if msg.delivery is None:
+                return replace(state, phase="") if state.phase == "wait" else state
+            if state.delivery is not None:  # one in hand already: hand this one back now
+                ctx.send("queue", ChangeVisibility(msg.delivery.receipt, 0.0))
+                return replace(state, released=state.released + 1)
             ctx.set_timer("work", self.config.process_time)
             return replace(state, delivery=msg.delivery, phase="work", since=ctx.now)
         if isinstance(msg, WriteAck) and state.phase == "write" and msg.attempt == state.attempt:
@@ -462,7 +512,7 @@ class Worker(Node[WorkerState]):
             and delivery is not None
             and msg.receipt == delivery.receipt
         ):
-            return WorkerState(incarnation=state.incarnation, attempts=state.attempts)
+            return self._idle(state)
         return state
 
 
@@ -549,7 +599,7 @@ def judge_work_queue(
     Examples
     --------
     >>> judge_work_queue(work_queue_run(seed=2), "exactly-once").counts()["duplicated"]
-    3
+    1
     """
     config: WorkQueueConfig = sim.system["queue"].config  # type: ignore[attr-defined]
     if guarantee is None:
