@@ -8,6 +8,7 @@ show that each check fails when it should.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -203,3 +204,13 @@ def test_main_check_exits_1_and_says_how_to_fix(
     assert navigation.main(["--check", str(folder)]) == 1
     assert "02.02-broken.ipynb: gone.ipynb names a missing file" in capsys.readouterr().out
     assert navigation.main(["--check", "a", "b"]) == 2
+
+
+def test_the_contents_page_stores_what_a_kernel_would_write():
+    # JupyterLab writes language_info when a kernel connects, and then calls an unedited
+    # notebook modified; the contents page is never executed, so it must store it already.
+    contents = json.loads((ROOT / "notebooks" / "contents.ipynb").read_text())
+    first = json.loads(
+        (ROOT / "notebooks/00-how-to-use-this-book/00.00-how-to-use-this-book.ipynb").read_text()
+    )
+    assert contents["metadata"] == first["metadata"]

@@ -260,6 +260,12 @@ def _contents_notebook(pages: list[Page], existing: Path) -> nbformat.NotebookNo
     if existing.is_file():  # keep what execution or JupyterLab stored (language_info)
         notebook.metadata = nbformat.read(existing, as_version=4).metadata
     notebook.metadata["kernelspec"] = installed_kernelspec()
+    # The page is never executed, but JupyterLab writes language_info when a kernel
+    # connects and then calls the notebook modified: store what the book's pages store.
+    if "language_info" not in notebook.metadata and pages:
+        first = nbformat.read(existing.parent / pages[0].path, as_version=4).metadata
+        if "language_info" in first:
+            notebook.metadata["language_info"] = first["language_info"]
     return notebook
 
 
@@ -292,8 +298,12 @@ def _stale(wanted: dict[Path, nbformat.NotebookNode]) -> list[Path]:
     return [
         path
         for path, notebook in wanted.items()
-        if not path.is_file() or _cells(nbformat.read(path, as_version=4)) != _cells(notebook)
+        if not path.is_file() or _stored(nbformat.read(path, as_version=4)) != _stored(notebook)
     ]
+
+
+def _stored(notebook: nbformat.NotebookNode) -> tuple[object, ...]:
+    return _cells(notebook), dict(notebook.metadata)
 
 
 def stale_notebooks(notebooks: Path) -> list[Path]:
