@@ -7,7 +7,8 @@ every front end (and under nbval).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import html
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from dslib.viz.png import SCALE, figure_png
@@ -168,6 +169,38 @@ class Summarised:
         data: dict[str, Any] = self.widget._repr_mimebundle_(**kwargs)
         data["text/plain"] = repr(self)
         return data
+
+
+class Playground(Summarised):
+    """Base of the playgrounds driven by buttons (Raft, Paxos, the queue): a controller
+    action runs through ``_act``, which shows a refused action's error in ``message``
+    instead of raising (this is a live UI), and ``update()`` redraws from the controller."""
+
+    message: Any
+    heading: Any
+
+    def update(self) -> None:
+        """Redraw everything from the controller."""
+        raise NotImplementedError
+
+    def _act(self, action: Callable[..., Any], *args: Any, **kwargs: Any) -> bool:
+        """Run a controller action and redraw; on ``ValueError``/``TypeError`` show it instead."""
+        try:
+            action(*args, **kwargs)
+        except (ValueError, TypeError) as exc:
+            self.update()
+            self.message.value = f"<span style='color:#c62828'>{html.escape(str(exc))}</span>"
+            return False
+        self.update()
+        return True
+
+    def _show_heading(self, summary: str, note: str, ok: bool | None = None) -> None:
+        """The heading: ``summary`` in bold (green if ``ok``, red if not), ``note`` below."""
+        color = "" if ok is None else f" style='color:{'#2e7d32' if ok else '#c62828'}'"
+        self.heading.value = (
+            f"<b{color}>{html.escape(summary)}</b>"
+            f"<div style='font-size:90%'>{html.escape(note)}</div>"
+        )
 
 
 class Explorer(Summarised):

@@ -45,8 +45,7 @@ Examples
 
 from __future__ import annotations
 
-import html
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 from dslib.check.actor import Action, ActorModel, ActorState
@@ -66,7 +65,7 @@ from dslib.consensus.paxos import (
 )
 from dslib.consensus.spec import MUTANTS
 from dslib.mutants import check_mutant
-from dslib.widgets.base import Summarised, given_controller, show_figure, small_button
+from dslib.widgets.base import Playground, given_controller, show_figure, small_button
 
 __all__ = [
     "MESSAGE_KINDS",
@@ -638,7 +637,7 @@ def paxos_figure(controller: PaxosController) -> Any:
 
 
 # -- the widget ----------------------------------------------------------------------------
-class PaxosPlayground(Summarised):
+class PaxosPlayground(Playground):
     """The clickable playground over a ``PaxosController``.
 
     Parameters
@@ -706,26 +705,11 @@ class PaxosPlayground(Summarised):
         value = self.message_menu.value
         return -1 if value is None else int(value)
 
-    def _act(self, action: Callable[..., Any], *args: Any) -> bool:
-        """Run a controller action; show its error instead of raising (this is a live UI)."""
-        try:
-            action(*args)
-        except (ValueError, TypeError) as exc:
-            self.update()
-            self.message.value = f"<span style='color:#c62828'>{html.escape(str(exc))}</span>"
-            return False
-        self.update()
-        return True
-
     def update(self) -> None:
         """Redraw everything from the controller (after driving it from code)."""
         c = self.controller
         self.message.value = ""
-        color = "#2e7d32" if c.verdicts["agreement"] else "#c62828"
-        self.heading.value = (
-            f"<b style='color:{color}'>{html.escape(c.summary())}</b>"
-            f"<div style='font-size:90%'>{html.escape(c.note)}</div>"
-        )
+        self._show_heading(c.summary(), c.note, c.verdicts["agreement"])
         options = [
             (f"{n}  {src} → {dst}: {message_text(msg)}", n)
             for n, (src, dst, msg) in enumerate(c.messages)

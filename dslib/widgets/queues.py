@@ -36,7 +36,6 @@ Examples
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -52,7 +51,7 @@ from dslib.queues.groups import (
 from dslib.queues.log import ACKS, BrokerState, LogConfig, ProducerState
 from dslib.sim.network import Network
 from dslib.sim.simulator import Simulation
-from dslib.widgets.base import Summarised, given_controller, show_figure
+from dslib.widgets.base import Playground, given_controller, show_figure
 
 __all__ = ["QueueController", "QueuePlayground", "queues_figure"]
 
@@ -550,7 +549,7 @@ def queues_figure(controller: QueueController) -> Any:
 
 
 # -- the widget -------------------------------------------------------------------------------
-class QueuePlayground(Summarised):
+class QueuePlayground(Playground):
     """The clickable playground over a ``QueueController``.
 
     Parameters
@@ -666,26 +665,11 @@ class QueuePlayground(Summarised):
         )
         self.update()
 
-    def _act(self, action: Callable[..., Any], **kwargs: Any) -> bool:
-        """Run a controller action; show its error instead of raising (this is a live UI)."""
-        try:
-            action(**kwargs)
-        except (ValueError, TypeError) as exc:
-            self.update()
-            self.message.value = f"<span style='color:#c62828'>{html.escape(str(exc))}</span>"
-            return False
-        self.update()
-        return True
-
     def update(self) -> None:
         """Redraw everything from the controller (after driving it from code)."""
         c = self.controller
         self.message.value = ""
-        color = "#2e7d32" if c.verdict.ok else "#c62828"
-        self.heading.value = (
-            f"<b style='color:{color}'>{html.escape(c.summary())}</b>"
-            f"<div style='font-size:90%'>{html.escape(c.note)}</div>"
-        )
+        self._show_heading(c.summary(), c.note, c.verdict.ok)
         self.buttons["back"].disabled = not c.actions
         self.buttons["heal"].disabled = not c.isolated
         self.figure = queues_figure(c)

@@ -46,7 +46,6 @@ True
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -57,7 +56,7 @@ from dslib.sim.network import Network, uniform
 from dslib.sim.simulator import Simulation
 from dslib.sim.trace import TraceEvent
 from dslib.viz.raft import RaftView, message_kind, raft_figure, raft_view
-from dslib.widgets.base import Summarised, show_figure, small_button
+from dslib.widgets.base import Playground, show_figure, small_button
 
 __all__ = [
     "ACTION_KINDS",
@@ -697,7 +696,7 @@ class RaftController:
 
 
 # -- the widget ----------------------------------------------------------------------------
-class RaftPlayground(Summarised):
+class RaftPlayground(Playground):
     """The clickable playground over a ``RaftController``.
 
     Parameters
@@ -885,17 +884,6 @@ class RaftPlayground(Summarised):
     def _server(self) -> str:
         return str(self.controls["server"].value)
 
-    def _act(self, action: Callable[..., Any], *args: Any) -> bool:
-        """Run a controller action; show its error instead of raising (this is a live UI)."""
-        try:
-            action(*args)
-        except (ValueError, TypeError) as exc:
-            self.update()
-            self.message.value = f"<span style='color:#c62828'>{html.escape(str(exc))}</span>"
-            return False
-        self.update()
-        return True
-
     def _tick(self, change: Any) -> None:
         if not self._updating and change["new"] != change["old"]:
             self._act(self.controller.run, self.controls["tick"].value)
@@ -931,10 +919,7 @@ class RaftPlayground(Summarised):
         self._updating = True
         try:
             self.message.value = ""
-            self.heading.value = (
-                f"<b>{html.escape(repr(c)[len('RaftController(') : -1])}</b>"
-                f"<div style='font-size:90%'>{html.escape(c.note)}</div>"
-            )
+            self._show_heading(repr(c)[len("RaftController(") : -1], c.note)
             position = self.controls["position"]
             position.max = max(c.length, 1)
             position.value = c.position
