@@ -402,6 +402,40 @@ def test_widget_notebook_runs_and_responds(page: Page, path: str) -> None:
     assert not problems, f"{path}: {problems}; screenshots in {SCREENSHOTS}"
 
 
+SPAN_JS = """() => {
+  const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
+  const button = panel && panel.querySelector('.jupyter-widgets button.jupyter-button');
+  const root = button && button.closest('.jp-OutputArea-output');
+  const img = root && root.querySelector('img');
+  if (!img) return null;
+  const boxes = [...root.querySelectorAll('button.jupyter-button'), img]
+    .map(e => e.getBoundingClientRect());
+  const scroller = panel.querySelector('.jp-WindowedPanel-outer')
+    || panel.querySelector('.jp-Notebook');
+  return {span: Math.max(...boxes.map(b => b.bottom)) - Math.min(...boxes.map(b => b.top)),
+          visible: scroller.clientHeight};
+}"""
+
+
+def test_the_debuggers_controls_and_figure_fit_in_a_1000_px_window(page: Page) -> None:
+    # Issue 26: every click needed a scroll when the figure sat 641 px below the buttons.
+    path = "notebooks/01-what-is-a-distributed-system/01.04-step-by-step.ipynb"
+    open_notebook(page, path)
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    page.wait_for_function(DONE_JS, timeout=RUN_ALL_S * 1000, polling=500)
+    extent = page.evaluate(SPAN_JS)
+    print("debugger extent:", extent)
+    shot(page, "debugger-extent")
+    close_discarding(page)
+    assert extent is not None, "no widget with buttons and a figure in 01.04"
+    assert page.viewport_size is not None and page.viewport_size["height"] == 1000
+    assert extent["span"] <= extent["visible"], (
+        f"the debugger's buttons and figure span {extent['span']:.0f} px, but only "
+        f"{extent['visible']} px of the notebook show in a 1000 px window"
+    )
+
+
 BROKEN = [
     # A slider whose change redraws nothing (a callback that was never connected).
     "import ipywidgets as w\n"
