@@ -95,6 +95,7 @@ __all__ = [
     "SinkState",
     "Write",
     "WriteAck",
+    "consumers_under_faults",
     "group_catch_rate",
     "group_run",
     "group_system",
@@ -666,7 +667,8 @@ def group_system(config: GroupConfig | None = None) -> System:
     config = GroupConfig() if config is None else config
     if not isinstance(config, GroupConfig):
         raise TypeError(f"group_system: config={config!r} must be a GroupConfig")
-    nodes = {i: log_system(config.log)[i] for i in log_system(config.log).ids if i != "reader"}
+    log = log_system(config.log)
+    nodes = {i: log[i] for i in log.ids if i != "reader"}
     nodes["coordinator"] = Coordinator(config)
     nodes["sink"] = Sink(idempotent=config.policy == "effectively-once")
     nodes.update({c: GroupConsumer(config) for c in config.consumer_ids})
@@ -706,18 +708,38 @@ def group_run(
     config = GroupConfig() if config is None else config
     if not isinstance(config, GroupConfig):
         raise TypeError(f"group_run: config={config!r} must be a GroupConfig")
+    return consumers_under_faults(
+        group_system(config), config.consumer_ids, seed, kinds, loss, duplication, 250.0, 600.0
+    )
+
+
+def consumers_under_faults(
+    system: System,
+    victims: Sequence[str],
+    seed: int,
+    kinds: Sequence[str],
+    loss: float,
+    duplication: float,
+    faults_until: float,
+    until: float,
+) -> Simulation:
+    """Run ``system`` with faults of ``kinds`` on ``victims`` only (episodes every 20 time
+    units on average, each 15 long, until ``faults_until``), a network of latency 1 with
+    ``loss`` and ``duplication``, to time ``until``: the runs of ``group_run`` and
+    ``dslib.queues.workqueue.work_queue_run``.
+
+    Examples
+    --------
+    >>> sim = consumers_under_faults(group_system(), ["c1"], 1, ["pause"], 0.0, 0.0, 50.0, 100.0)
+    >>> sim.now
+    100.0
+    """
     nemesis = RandomNemesis(
-        until=250.0,
-        kinds=tuple(kinds),
-        mean_interval=20.0,
-        duration=15.0,
-        nodes=config.consumer_ids,
+        until=faults_until, kinds=tuple(kinds), mean_interval=20.0, duration=15.0, nodes=victims
     )
     network = Network(latency=1.0, loss=loss, duplication=duplication)
-    sim = Simulation(
-        group_system(config), seed=seed, network=network, nemesis=nemesis, record_trace=False
-    )
-    return sim.run(until=600.0)
+    sim = Simulation(system, seed=seed, network=network, nemesis=nemesis, record_trace=False)
+    return sim.run(until=until)
 
 
 def judge_group(sim: Simulation, guarantee: str | Sequence[str] | None = None) -> QueueCheckResult:

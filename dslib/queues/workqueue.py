@@ -53,9 +53,7 @@ from typing import Any
 from dslib.core import Context, Node, System
 from dslib.mutants import check_mutant
 from dslib.queues.checker import QueueCheckResult, Receive, Send, check_queue
-from dslib.queues.groups import Sink, Write, WriteAck
-from dslib.sim.nemesis import RandomNemesis
-from dslib.sim.network import Network
+from dslib.queues.groups import Sink, Write, WriteAck, consumers_under_faults
 from dslib.sim.simulator import Simulation
 
 __all__ = [
@@ -566,14 +564,9 @@ def work_queue_run(
     config = WorkQueueConfig() if config is None else config
     if not isinstance(config, WorkQueueConfig):
         raise TypeError(f"work_queue_run: config={config!r} must be a WorkQueueConfig")
-    nemesis = RandomNemesis(
-        until=200.0, kinds=tuple(kinds), mean_interval=20.0, duration=15.0, nodes=config.worker_ids
+    return consumers_under_faults(
+        work_queue_system(config), config.worker_ids, seed, kinds, loss, duplication, 200.0, 500.0
     )
-    network = Network(latency=1.0, loss=loss, duplication=duplication)
-    sim = Simulation(
-        work_queue_system(config), seed=seed, network=network, nemesis=nemesis, record_trace=False
-    )
-    return sim.run(until=500.0)
 
 
 def judge_work_queue(
