@@ -120,7 +120,7 @@ WRONG = [
     WrongAnswer("ch05.backoff", _backoff("cap after jitter"), "examples", "Cap the ceiling first"),
     WrongAnswer("ch05.backoff", _backoff("overflow"), "large attempts", "too large for a float"),
     WrongAnswer("ch05.gossip_round", _gossip("sequential"), "examples", "informs too many"),
-    WrongAnswer("ch05.gossip_round", _gossip("push only"), "examples", "That is push"),
+    WrongAnswer("ch05.gossip_round", _gossip("push only"), "examples", "same set for push, pull"),
     WrongAnswer("ch05.circuit_breaker", _breaker("no reset"), "examples", "CONSECUTIVE"),
     WrongAnswer("ch05.circuit_breaker", _breaker("trial failure closes"), "examples", "Open again"),
     WrongAnswer("ch05.circuit_breaker", _breaker("strict cooldown"), "examples", "the trial"),

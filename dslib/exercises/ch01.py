@@ -33,6 +33,7 @@ from dslib.exercises.stages import (
     HandlerExamples,
     HandlerStep,
     Mismatch,
+    Mistake,
     Properties,
     Property,
     Purity,
@@ -364,6 +365,22 @@ def _pct_hint(xs: list[Any], q: int, got: Any) -> str | None:
     return None
 
 
+_PCT_BASE = [15, 20, 35, 40, 50]
+
+# Usual mistakes, recognised by what the answer does over several calls (a single wrong value
+# can be explained by more than one mistake: ignoring q returns the median for q = 30, which
+# is also what an off-by-one returns).
+_PCT_MISTAKES = (
+    Mistake(
+        "ignores q",
+        lambda f: len({f(list(_PCT_BASE), q) for q in (0, 30, 50, 100)}) == 1,
+        "Your answer gives the same value whatever q is (for q = 0, 30, 50 and 100 alike): "
+        "the rank depends on q, r = max(1, ceil(q * n / 100)), and the answer is the value at "
+        "rank r of the sorted list.",
+    ),
+)
+
+
 def _pct_diagnose(m: Mismatch) -> str | None:
     xs, q = m.example.args
     if m.problem == "mutated":
@@ -480,6 +497,7 @@ PERCENTILE = add_exercise(
             _pct_examples,
             call_text=_pct_call,
             diagnose=_pct_diagnose,
+            mistakes=_PCT_MISTAKES,
             default_hint="Work the example by hand: sort, compute r = ceil(q * n / 100) "
             "(at least 1), take the r-th value counting from 1.",
         ),
@@ -580,6 +598,19 @@ def _dedup_diagnose(hs: HandlerStep) -> str | None:
             return "Send exactly one reply per request."
         if dst != hs.step.src:
             return "Reply to src, the client that sent the request (also req.client)."
+        earlier = [
+            m
+            for step in hs.scenario.steps[: hs.index]
+            if step.src == hs.step.src
+            for _, m in (step.sent or ())
+        ]
+        if isinstance(msg, Reply) and msg in earlier:
+            return (
+                f"You answered request {req.request_id} of {req.client} with the reply to an "
+                "earlier request of the same client, as if it were a retry. A request is "
+                "identified by the pair (client, request_id): remembering replies by client "
+                "alone makes every new request of that client look like a duplicate."
+            )
         if isinstance(msg, Reply) and msg.request_id != req.request_id:
             return "The reply carries the request's id: Reply(req.request_id, ...)."
         return (

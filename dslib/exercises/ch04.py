@@ -26,6 +26,7 @@ from dslib.exercises.stages import (
     Examples,
     Failure,
     Mismatch,
+    Mistake,
     Properties,
     Property,
     Raises,
@@ -109,6 +110,35 @@ def _variants(elapsed: float, xs: list[float], min_std: float) -> dict[str, floa
     p = 0.5 * math.erfc((elapsed - mean) / pstd)  # forgot sqrt(2)
     out["nosqrt2"] = -math.log10(p) if p > 0 else math.inf
     return out
+
+
+def _phi_with_std(elapsed: float, xs: list[float], std: float) -> float:
+    p = 0.5 * math.erfc((elapsed - statistics.fmean(xs)) / (std * math.sqrt(2)))
+    return -math.log10(p) if p > 0 else math.inf
+
+
+def _same_phi(got: Any, want: float) -> bool:
+    if not isinstance(got, (int, float)) or isinstance(got, bool):
+        return False
+    return got == want if math.isinf(want) else math.isclose(got, want, rel_tol=1e-6)
+
+
+# Cases whose intervals spread more than min_std, so that the spread matters.
+_SPREAD_CASES = ((2.2, [0.8, 1.0, 1.2], 0.01), (0.5, [1.0, 2.0], 0.1), (1.3, [0.8, 1.0, 1.2], 0.1))
+
+# Usual mistakes, recognised by behaviour over several calls (one wrong value can be explained
+# by more than one mistake: min_std as the spread gives inf where the tail also rounds to 0).
+_PHI_MISTAKES = (
+    Mistake(
+        "min_std as the spread",
+        lambda f: all(
+            _same_phi(f(e, list(xs), m), _phi_with_std(e, xs, m)) for e, xs, m in _SPREAD_CASES
+        ),
+        "You used min_std itself as the standard deviation. It is only a floor: the spread "
+        "is the intervals' population standard deviation, std = max(statistics.pstdev("
+        "intervals), min_std), and min_std matters only when the intervals hardly vary.",
+    ),
+)
 
 
 def _hint_for(elapsed: float, xs: list[float], min_std: float, got: Any) -> str | None:
@@ -243,6 +273,7 @@ PHI = add_exercise(
             "examples",
             _phi_examples,
             diagnose=_diagnose,
+            mistakes=_PHI_MISTAKES,
             default_hint="Work it by hand: mean, std = max(pstdev, min_std), z = "
             "(elapsed - mean) / (std * sqrt(2)), P_later = erfc(z) / 2, phi = -log10(P_later).",
         ),

@@ -31,6 +31,7 @@ from dslib.exercises.stages import (
     Examples,
     Failure,
     Mismatch,
+    Mistake,
     Properties,
     Property,
     call_answer,
@@ -202,6 +203,47 @@ def _gossip_examples() -> list[Example]:
     return [Example((set(i), dict(c), m), _gossip_reference(i, c, m)) for i, c, m in cases]
 
 
+def _both_ends(informed: set[str], choices: dict[str, str]) -> set[str]:
+    """Every node on a contact with a node informed at the start, whatever the mode."""
+    return set(informed) | {
+        x for i, p in choices.items() if i in informed or p in informed for x in (i, p)
+    }
+
+
+def _as_set(got: Any) -> Any:
+    return set(got) if isinstance(got, (set, frozenset)) else got
+
+
+_MODES = ("push", "pull", "push-pull")
+
+# Usual mistakes, recognised by behaviour over several calls and modes (one wrong set can be
+# explained by more than one mistake).
+_GOSSIP_MISTAKES = (
+    Mistake(
+        "informs both ends of every contact",
+        lambda f: all(
+            _as_set(f({"a"}, dict(c), mode)) == _both_ends({"a"}, c)
+            for c in (_CHOICES, _CHAIN)
+            for mode in ("push", "pull")
+        ),
+        "A contact passes the rumour one way, and the mode says which: in push the caller "
+        "tells its peer (an informed i informs choices[i]); in pull the caller learns from its "
+        "peer (an uninformed i learns if choices[i] knows). You informed both ends of every "
+        "contact that touches an informed node, whatever the mode.",
+    ),
+    Mistake(
+        "ignores the mode",
+        lambda f: all(
+            len({frozenset(_as_set(f({"a"}, dict(c), mode))) for mode in _MODES}) == 1
+            for c in (_CHOICES, _CHAIN)
+        ),
+        "Your answer gives the same set for push, pull and push-pull: the mode decides who "
+        "passes the rumour. push: an informed i tells choices[i]; pull: an uninformed i asks "
+        "choices[i]; push-pull: both.",
+    ),
+)
+
+
 def _gossip_hint(informed: set[str], choices: dict[str, str], mode: str, got: Any) -> str | None:
     if not isinstance(got, (set, frozenset)):
         return f"Return a set (or frozenset) of node names, not {type(got).__name__}."
@@ -295,6 +337,7 @@ GOSSIP_ROUND = add_exercise(
             _gossip_examples,
             call_text=_gossip_text,
             diagnose=_gossip_diagnose,
+            mistakes=_GOSSIP_MISTAKES,
             default_hint="Start from a copy of informed; for each (i, peer) in choices, "
             "decide with the OLD set whether i informs peer (push) or learns (pull).",
         ),

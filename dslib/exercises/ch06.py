@@ -28,6 +28,7 @@ from dslib.exercises.stages import (
     Examples,
     Failure,
     Mismatch,
+    Mistake,
     Properties,
     Property,
     Stage,
@@ -54,6 +55,29 @@ def _examples() -> list[Example]:
         Example((["b1", "b2"], {"b1": 0, "b2": 0}, set()), None),
         Example((["b1", "b2"], {"b1": 4, "b2": 5, "b9": 0}, {"b1", "b2", "b9"}), "b1"),
     ]
+
+
+def _first_healthy(backends: list[str], healthy: set[str]) -> str | None:
+    return next((b for b in backends if b in healthy), None)
+
+
+# The first healthy backend is neither the least nor the most loaded one here.
+_LOADED = (
+    (["b1", "b2", "b3"], {"b1": 1, "b2": 0, "b3": 2}, {"b1", "b2", "b3"}),
+    (["b1", "b2", "b3", "b4"], {"b1": 5, "b2": 1, "b3": 0, "b4": 9}, {"b2", "b3", "b4"}),
+)
+
+# Usual mistakes, recognised by behaviour over several calls (one wrong name can be explained
+# by more than one mistake: the first healthy backend can also be the most loaded one).
+_LC_MISTAKES = (
+    Mistake(
+        "first healthy backend",
+        lambda f: all(f(list(b), dict(o), set(h)) == _first_healthy(b, h) for b, o, h in _LOADED),
+        "Your answer returns the first healthy backend whatever the loads. Compare the "
+        "outstanding counts: among the healthy backends, the fewest outstanding.get(b, 0) "
+        "wins, and only a tie goes to the one that comes first in backends.",
+    ),
+)
 
 
 def _hint(
@@ -280,6 +304,7 @@ LEAST_CONNECTIONS = add_exercise(
             _examples,
             call_text=_call,
             diagnose=_diagnose,
+            mistakes=_LC_MISTAKES,
             default_hint="Go through backends in order; among those in healthy, keep the one "
             "with the smallest outstanding.get(b, 0) (the first one on a tie).",
         ),

@@ -34,6 +34,7 @@ from dslib.exercises.stages import (
     Examples,
     Failure,
     Mismatch,
+    Mistake,
     NotAttempted,
     Properties,
     Property,
@@ -347,6 +348,30 @@ def _raises(error: type[BaseException]) -> Any:
     return Raises(error)
 
 
+def _ranked(key: str, nodes: Sequence[str]) -> list[str]:
+    return sorted(nodes, key=lambda n: (-rendezvous_score(n, key), n))
+
+
+_RDV_CASES = (("user42", ("a", "b", "c", "d")), ("cart:7", ("n1", "n2", "n3", "n4", "n5")))
+
+# Usual mistakes, recognised by behaviour over several calls (one wrong list can be explained
+# by more than one mistake: the list without its best node can also be the list of swapped
+# scores).
+_RDV_MISTAKES = (
+    Mistake(
+        "skips the best node",
+        lambda f: all(
+            f(key, list(nodes), r) == _ranked(key, nodes)[1 : r + 1]
+            for key, nodes in _RDV_CASES
+            for r in (1, 2)
+        ),
+        "Your list leaves out the best node: it starts at the second-highest score. The "
+        "preference list is the first replicas nodes of the ranking, highest score first: "
+        "ranked[:replicas], not ranked[1:replicas + 1].",
+    ),
+)
+
+
 def _rdv_hint(key: str, nodes: list[str], replicas: int, got: Any) -> str | None:
     right = _rdv_reference(key, nodes, replicas)
     if got == right:
@@ -468,6 +493,7 @@ RENDEZVOUS = add_exercise(
             _rdv_examples,
             call_text=_rdv_call,
             diagnose=_rdv_diagnose,
+            mistakes=_RDV_MISTAKES,
             default_hint="Rank: sorted(nodes, key=lambda n: (-rendezvous_score(n, key), n)); "
             "keep the first replicas.",
         ),

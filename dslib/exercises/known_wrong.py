@@ -10,7 +10,7 @@ saying so.
 Examples
 --------
 >>> from dslib.exercises import check
->>> row = WrongAnswer("ch01.percentile", lambda xs, q: max(xs), "examples", "by hand")
+>>> row = WrongAnswer("ch01.percentile", lambda xs, q: max(xs), "examples", "whatever q is")
 >>> result = check(row.exercise, row.answer, record=False)  # doctest: +ELLIPSIS
 ch01.percentile: Percentiles by nearest rank
 ...

@@ -67,6 +67,7 @@ __all__ = [
     "HandlerExamples",
     "HandlerStep",
     "Mismatch",
+    "Mistake",
     "NotAttempted",
     "Properties",
     "Property",
@@ -482,6 +483,79 @@ class Mismatch:
     error: BaseException | None = None
 
 
+@dataclass(frozen=True)
+class Raised:
+    """What a call of the reader's answer gave instead of a value: it raised ``error``.
+
+    ``Mistake.behaves`` receives the answer wrapped so that an exception comes back as a
+    ``Raised`` rather than propagating (see ``Mistake``).
+    """
+
+    error: BaseException
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A usual mistake, recognised by what an answer does, and the hint that names it.
+
+    A hint chosen from one wrong value can blame a mistake the answer did not make: an
+    answer that ignores ``q`` returns the median for ``percentile(xs, 30)``, which is also
+    what an off-by-one returns. A ``Mistake`` decides by behaviour instead: ``behaves``
+    calls the answer on the inputs that tell the mistake apart and says whether the answer
+    does what the mistake does. ``Examples`` asks its mistakes, in order, when an example
+    fails, before its ``diagnose``; the first that recognises the answer gives the hint.
+
+    ``behaves`` receives the answer wrapped: it takes the same arguments, works on copies of
+    them, and returns ``Raised(error)`` where the answer raised (a stub that raises
+    ``NotImplementedError`` is never asked about: it fails earlier).
+
+    Examples
+    --------
+    >>> ignores_b = Mistake(
+    ...     "ignores b",
+    ...     lambda f: f(1, 0) == f(1, 5) == f(1, 9),
+    ...     "The result must depend on b.",
+    ... )
+    >>> stage = Examples("e", [Example((1, 2), 3)], mistakes=[ignores_b])
+    >>> stage.run(lambda a, b: a).failure.hint
+    'The result must depend on b.'
+    >>> stage.run(lambda a, b: a * b).failure.hint is None
+    True
+    """
+
+    name: str
+    behaves: Callable[[Callable[..., Any]], bool]
+    hint: str
+
+
+def _wrapped(answer: Callable[..., Any]) -> Callable[..., Any]:
+    def call(*args: Any) -> Any:
+        try:
+            return call_answer(answer, *copy.deepcopy(args))
+        except AnswerRaised as raised:
+            return Raised(raised.exc)
+
+    return call
+
+
+def recognise(answer: Callable[..., Any], mistakes: Sequence[Mistake]) -> Mistake | None:
+    """The first of ``mistakes`` whose ``behaves`` recognises ``answer``, or None.
+
+    A ``behaves`` that itself fails (for example comparing a ``Raised`` with a number)
+    does not recognise the answer.
+    """
+    wrapped = _wrapped(answer)
+    for mistake in mistakes:
+        try:
+            if mistake.behaves(wrapped):
+                return mistake
+        except NotAttempted:
+            raise
+        except Exception:
+            continue
+    return None
+
+
 class Examples(Stage):
     """Worked examples for a function exercise.
 
@@ -502,6 +576,8 @@ class Examples(Stage):
         common mistakes.
     default_hint : str, optional
         The hint when ``diagnose`` has none.
+    mistakes : sequence of Mistake, optional
+        Usual mistakes recognised by behaviour; asked before ``diagnose`` (see ``Mistake``).
     expected_type : type or tuple of types, optional
         The type the result must have (checked before the value).
     params : tuple of str, optional
@@ -529,9 +605,11 @@ class Examples(Stage):
         default_hint: str | None = None,
         expected_type: type | tuple[type, ...] | None = None,
         params: tuple[str, ...] | None = None,
+        mistakes: Sequence[Mistake] = (),
     ) -> None:
         self.name = name
         self._examples = examples
+        self.mistakes = tuple(mistakes)
         self.params = params
         self._cache: tuple[Example, ...] | None = None
         self._call_text = call_text
@@ -561,7 +639,11 @@ class Examples(Stage):
             self._cache = tuple(ex)
         return self._cache
 
-    def _hint(self, mismatch: Mismatch) -> str | None:
+    def _hint(self, mismatch: Mismatch, answer: Any = None) -> str | None:
+        if self.mistakes and answer is not None and mismatch.problem != "mutated":
+            known = recognise(answer, self.mistakes)
+            if known is not None:
+                return known.hint
         hint = self.diagnose(mismatch) if self.diagnose is not None else None
         return hint if hint is not None else self.default_hint
 
@@ -583,7 +665,7 @@ class Examples(Stage):
         def fail(
             what: str, problem: str, got: Any = None, exc: BaseException | None = None
         ) -> Failure:
-            hint = self._hint(Mismatch(example, problem, got=got, error=exc))
+            hint = self._hint(Mismatch(example, problem, got=got, error=exc), answer)
             return Failure(f"{call} {what}", hint, counter, length=1)
 
         expected = example.expected
