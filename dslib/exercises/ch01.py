@@ -488,6 +488,7 @@ one of the values, it never decreases when q grows, and it agrees with the defin
 
 PERCENTILE = add_exercise(
     id="ch01.percentile",
+    answered_by=("percentile", "nearest_rank"),
     title="Percentiles by nearest rank",
     statement=PCT_STATEMENT,
     answer=FunctionAnswer("percentile", ("latencies", "q")),
@@ -768,6 +769,7 @@ two clients on a network that does both."""
 
 DEDUP_SERVER = add_exercise(
     id="ch01.dedup_server",
+    answered_by=("DedupServer", "DedupServer.on_message"),
     title="Apply each request once",
     statement=DEDUP_STATEMENT,
     answer=NodeAnswer("CounterServer", state="ServerState"),

@@ -172,6 +172,7 @@ compares your answer with the true happens-before relation of simulated runs
 
 COMPARE = add_exercise(
     id="ch02.compare_vector_clocks",
+    answered_by=("compare_vectors", "VectorClock.compare"),
     title="Compare two vector clocks",
     statement=STATEMENT,
     answer=FunctionAnswer("compare", ("a", "b")),

@@ -265,6 +265,7 @@ properties: agreement with the definition, and phi never decreases as the silenc
 
 PHI = add_exercise(
     id="ch04.phi",
+    answered_by=("phi_value", "phi_from_intervals"),
     title="The phi of an accrual failure detector",
     statement=PHI_STATEMENT,
     answer=FunctionAnswer("phi", ("elapsed", "intervals", "min_std")),

@@ -139,6 +139,7 @@ function with the definition on random inputs."""
 
 BACKOFF = add_exercise(
     id="ch05.backoff",
+    answered_by=("backoff_delay",),
     title="Exponential backoff with full jitter",
     statement=BACKOFF_STATEMENT,
     answer=FunctionAnswer("backoff", ("attempt", "base", "cap", "u")),
@@ -328,6 +329,7 @@ The check runs examples, then a hypothesis property on random groups of 2 to 7 n
 
 GOSSIP_ROUND = add_exercise(
     id="ch05.gossip_round",
+    answered_by=("gossip_round",),
     title="One round of gossip",
     statement=GOSSIP_STATEMENT,
     answer=FunctionAnswer("gossip_round", ("informed", "choices", "mode")),
@@ -497,6 +499,7 @@ of events, compared step by step with the definition."""
 
 CIRCUIT_BREAKER = add_exercise(
     id="ch05.circuit_breaker",
+    answered_by=("breaker_transition",),
     title="A circuit breaker's state machine",
     statement=BREAKER_STATEMENT,
     answer=FunctionAnswer("transition", ("breaker", "event", "now", "threshold", "cooldown")),

@@ -295,6 +295,7 @@ while: the slow backend must get less than half of an equal share of the request
 
 LEAST_CONNECTIONS = add_exercise(
     id="ch06.least_connections",
+    answered_by=("least_connections",),
     title="The least-connections choice",
     statement=STATEMENT,
     answer=FunctionAnswer("least_connections", ("backends", "outstanding", "healthy")),

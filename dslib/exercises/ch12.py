@@ -257,6 +257,7 @@ _STATES = random_crdt_states("or-set")
 
 OR_SET_MERGE = add_exercise(
     id="ch12.or_set_merge",
+    answered_by=("ORSet.merge",),
     title="Merge two OR-set replicas",
     statement=ORSET_STATEMENT,
     answer=FunctionAnswer("merge", ("a", "b")),
@@ -474,6 +475,7 @@ checked for linearizability."""
 
 ABD_READ = add_exercise(
     id="ch12.abd_read",
+    answered_by=("abd_read_decision",),
     title="The read phase of ABD",
     statement=ABD_STATEMENT,
     answer=FunctionAnswer("abd_read", ("replies", "n")),

@@ -270,6 +270,7 @@ bucket (that is what "consistent" means); and the answer agrees with the algorit
 
 JUMP_HASH = add_exercise(
     id="ch13.jump_hash",
+    answered_by=("jump_hash",),
     title="Jump consistent hash",
     statement=JUMP_STATEMENT,
     answer=BoundedFunctionAnswer("jump_hash", ("key", "num_buckets")),
@@ -484,6 +485,7 @@ node up by one."""
 
 RENDEZVOUS = add_exercise(
     id="ch13.rendezvous",
+    answered_by=("Rendezvous.preference_list",),
     title="A rendezvous lookup",
     statement=RDV_STATEMENT,
     answer=FunctionAnswer("rendezvous", ("key", "nodes", "replicas")),
@@ -686,6 +688,7 @@ is no longer in groups, and an unassigned shard, must move."""
 
 REBALANCE = add_exercise(
     id="ch13.rebalance",
+    answered_by=("rebalance", "minimal_moves"),
     title="A shard-assignment rebalance",
     statement=REBALANCE_STATEMENT,
     answer=FunctionAnswer("rebalance", ("assignment", "groups")),

@@ -525,6 +525,7 @@ acceptors and a learner for agreement, validity and integrity."""
 
 PROMISE = add_exercise(
     id="ch14.promise",
+    answered_by=("Acceptor.promise_rule",),
     title="Promise (phase 1b)",
     statement=PROMISE_STATEMENT,
     answer=PROMISE_RULE.answer,
@@ -624,6 +625,7 @@ execution must choose a value)."""
 
 ACCEPT = add_exercise(
     id="ch14.accept",
+    answered_by=("Acceptor.vote_rule",),
     title="Accept (phase 2b)",
     statement=ACCEPT_STATEMENT,
     answer=ACCEPT_RULE.answer,
@@ -740,6 +742,7 @@ three acceptors and a learner for agreement, validity and integrity."""
 
 CHOOSE_VALUE = add_exercise(
     id="ch14.choose_value",
+    answered_by=("Proposer.value_rule",),
     title="Choose the value to propose (P2c)",
     statement=CHOOSE_STATEMENT,
     answer=CHOOSE_RULE.answer,

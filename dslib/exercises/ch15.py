@@ -871,6 +871,7 @@ _VOTE = _Figure2Rule(
 
 REQUEST_VOTE = add_exercise(
     id="ch15.request_vote",
+    answered_by=("RaftNode.vote_rule", "log_up_to_date"),
     title="Grant a vote (RequestVote)",
     statement=VOTE_STATEMENT,
     answer=_VOTE.answer,
@@ -1075,6 +1076,7 @@ _APPEND = _Figure2Rule(
 
 APPEND_ENTRIES = add_exercise(
     id="ch15.append_entries",
+    answered_by=("RaftNode.append_rule", "merge_entries"),
     title="The AppendEntries consistency check",
     statement=APPEND_STATEMENT,
     answer=_APPEND.answer,
@@ -1251,6 +1253,7 @@ _COMMIT = _Figure2Rule(
 
 COMMIT_INDEX = add_exercise(
     id="ch15.commit_index",
+    answered_by=("RaftNode.commit_rule",),
     title="Advance the commit index",
     statement=COMMIT_STATEMENT,
     answer=_COMMIT.answer,

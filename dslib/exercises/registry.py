@@ -281,6 +281,10 @@ class Exercise:
         Where the reference solution is: ``"solutions/ch01.py:percentile"``.
     hints : tuple of str
         General hints, shown by ``statement`` on request.
+    answered_by : tuple of str
+        The library code that answers it, as the names a page passes to ``show``
+        (``"RaftNode.vote_rule"``, ``"phi_value"``): no page may show them before the
+        exercise (``tests/test_answers_after_exercises.py``).
 
     Examples
     --------
@@ -300,6 +304,7 @@ class Exercise:
     stub: str
     solution: str
     hints: tuple[str, ...] = ()
+    answered_by: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not _ID.match(self.id):
@@ -328,6 +333,7 @@ def add_exercise(
     hints: Sequence[str] = (),
     imports: str = "",
     body: str = "",
+    answered_by: Sequence[str] = (),
 ) -> Exercise:
     """Build an exercise from its parts and register it: what every chapter module calls.
 
@@ -351,6 +357,8 @@ def add_exercise(
         General hints.
     imports, body : str, optional
         For the stub (see ``FunctionAnswer.stub`` and ``NodeAnswer.stub``).
+    answered_by : sequence of str, optional
+        The library code that answers it (see ``Exercise.answered_by``).
 
     Returns
     -------
@@ -393,6 +401,7 @@ def add_exercise(
         stub=answer.stub(imports, body),
         solution=f"solutions/{id[:4]}.py:{name}",
         hints=tuple(hints),
+        answered_by=tuple(answered_by),
     )
     return register(exercise)
 
