@@ -31,7 +31,21 @@ from dslib.errors import renamed
 
 # Every chapter's exercises are registered on import, so the registry never depends on
 # which chapter modules a program happened to import.
-from dslib.exercises import ch00, ch01, ch02, ch04, ch05, ch06, ch07, ch12, ch13, ch14, ch15
+from dslib.exercises import (
+    ch00,
+    ch01,
+    ch02,
+    ch03,
+    ch04,
+    ch05,
+    ch06,
+    ch07,
+    ch11,
+    ch12,
+    ch13,
+    ch14,
+    ch15,
+)
 from dslib.exercises.progress import ProgressFileError, progress_path, reset_progress
 from dslib.exercises.registry import Exercise, all_exercises, get_exercise, load_solution
 from dslib.exercises.runner import ExerciseResult, check, progress, statement
@@ -46,10 +60,12 @@ __all__ = [
     "ch00",
     "ch01",
     "ch02",
+    "ch03",
     "ch04",
     "ch05",
     "ch06",
     "ch07",
+    "ch11",
     "ch12",
     "ch13",
     "ch14",

@@ -72,6 +72,7 @@ __all__ = [
     "Properties",
     "Property",
     "Purity",
+    "Raised",
     "Raises",
     "Scenario",
     "SimRun",
