@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-__all__ = ["compare"]
+from typing import Any
+
+__all__ = ["compare", "happened_before", "hlc_receive"]
 
 
 def compare(a: dict[str, int], b: dict[str, int]) -> str:
@@ -17,3 +19,35 @@ def compare(a: dict[str, int], b: dict[str, int]) -> str:
     if b_le_a:
         return "after"
     return "concurrent"
+
+
+def happened_before(events: list[tuple[str, int, Any]]) -> set[tuple[Any, Any]]:
+    """Every pair (a, b) with a -> b: program order, send before receive, transitively."""
+    after: dict[Any, set[Any]] = {(n, i): set() for n, i, _ in events}
+    for n, i, cause in events:
+        if (n, i + 1) in after:
+            after[(n, i)].add((n, i + 1))
+        if cause is not None:
+            after[tuple(cause)].add((n, i))
+    pairs = set()
+    for start in after:
+        todo, seen = list(after[start]), set()
+        while todo:
+            x = todo.pop()
+            if x not in seen:
+                seen.add(x)
+                todo.extend(after[x])
+        pairs |= {(start, x) for x in seen}
+    return pairs
+
+
+def hlc_receive(l: float, c: int, msg_l: float, msg_c: int, pt: float) -> tuple[float, int]:  # noqa: E741
+    """A hybrid logical clock's (l, c) after receiving a message stamped (msg_l, msg_c)."""
+    new_l = max(l, msg_l, pt)
+    if new_l == l == msg_l:
+        return new_l, max(c, msg_c) + 1
+    if new_l == l:
+        return new_l, c + 1
+    if new_l == msg_l:
+        return new_l, msg_c + 1
+    return new_l, 0

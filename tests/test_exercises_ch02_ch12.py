@@ -19,12 +19,69 @@ from dslib.exercises.known_wrong import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-IDS = ["ch02.compare_vector_clocks", "ch12.or_set_merge", "ch12.abd_read"]
+IDS = [
+    "ch02.compare_vector_clocks",
+    "ch02.happened_before",
+    "ch02.hlc_receive",
+    "ch12.or_set_merge",
+    "ch12.abd_read",
+]
 
 
 def test_the_exercises_are_registered_in_their_chapters() -> None:
-    assert [e.id for e in ex.all_exercises(chapter=2)] == IDS[:1]
-    assert [e.id for e in ex.all_exercises(chapter=12)] == IDS[1:]
+    assert [e.id for e in ex.all_exercises(chapter=2)] == IDS[:3]
+    assert [e.id for e in ex.all_exercises(chapter=12)] == IDS[3:]
+
+
+# -- ch02.happened_before ------------------------------------------------------------------------
+def _direct_edges(events: list[Any]) -> set[Any]:
+    ids = {(n, i) for n, i, _ in events}
+    out = {((n, i), (n, i + 1)) for n, i, _ in events if (n, i + 1) in ids}
+    return out | {(tuple(c), (n, i)) for n, i, c in events if c is not None}
+
+
+def hb_direct_only(events: list[Any]) -> set[Any]:
+    return _direct_edges(events)
+
+
+def hb_backwards(events: list[Any]) -> set[Any]:
+    sol = ex.load_solution("ch02.happened_before")
+    flipped = [(n, i, None) for n, i, _ in events]
+    pairs = sol(flipped)
+    return pairs | {((n, i), tuple(c)) for n, i, c in events if c is not None}
+
+
+def hb_reflexive(events: list[Any]) -> set[Any]:
+    sol = ex.load_solution("ch02.happened_before")
+    return sol(events) | {((n, i), (n, i)) for n, i, _ in events}
+
+
+def hb_no_program_order(events: list[Any]) -> set[Any]:
+    return {(tuple(c), (n, i)) for n, i, c in events if c is not None}
+
+
+# -- ch02.hlc_receive ----------------------------------------------------------------------------
+def hlc_lamport_like(l: float, c: int, msg_l: float, msg_c: int, pt: float) -> Any:  # noqa: E741
+    new = max(l, msg_l)
+    if new == l == msg_l:
+        return new, max(c, msg_c) + 1
+    return (new, c + 1) if new == l else (new, msg_c + 1)
+
+
+def hlc_own_counter(l: float, c: int, msg_l: float, msg_c: int, pt: float) -> Any:  # noqa: E741
+    new = max(l, msg_l, pt)
+    if new == pt and pt > max(l, msg_l):
+        return new, 0
+    return new, c + 1
+
+
+def hlc_tie_own(l: float, c: int, msg_l: float, msg_c: int, pt: float) -> Any:  # noqa: E741
+    new = max(l, msg_l, pt)
+    if new == l:
+        return new, c + 1
+    if new == msg_l:
+        return new, msg_c + 1
+    return new, 0
 
 
 # -- ch02.compare_vector_clocks ----------------------------------------------------------------
@@ -108,6 +165,13 @@ def half_rounded_up(replies: dict[str, Any], n: int) -> Any:
 
 
 WRONG = [  # hint "": the input was changed
+    WrongAnswer("ch02.happened_before", hb_direct_only, "examples", "transitive"),
+    WrongAnswer("ch02.happened_before", hb_backwards, "examples", "from its send to its receive"),
+    WrongAnswer("ch02.happened_before", hb_reflexive, "examples", "irreflexive"),
+    WrongAnswer("ch02.happened_before", hb_no_program_order, "examples", "program order"),
+    WrongAnswer("ch02.hlc_receive", hlc_lamport_like, "examples", "physical clock"),
+    WrongAnswer("ch02.hlc_receive", hlc_own_counter, "examples", "counter follows the message"),
+    WrongAnswer("ch02.hlc_receive", hlc_tie_own, "examples", "max(c, msg_c) + 1"),
     WrongAnswer("ch02.compare_vector_clocks", by_sums, "examples", "Lamport clock"),
     WrongAnswer("ch02.compare_vector_clocks", missing_keys_crash, "examples", "treat it as 0"),
     WrongAnswer("ch02.compare_vector_clocks", only_keys_of_a, "examples", "set(a) | set(b)"),
@@ -140,3 +204,14 @@ def test_the_simulation_stage_of_abd_catches_what_the_examples_cannot_see() -> N
     assert "not linearizable" in result.failure.message
     assert result.failure.counterexample == "the new-old inversion scenario"
     assert stage.run(ex.load_solution("ch12.abd_read")).ok
+
+
+def test_the_exercise_s_happens_before_agrees_with_the_library_s() -> None:
+    """hb_reference (the exercise's oracle, a transitive closure) and dslib.clocks.happens_before
+    (a search from each event) agree on 200 simulated runs."""
+    from dslib.clocks import clock_events, clock_run, happens_before
+    from dslib.exercises.ch02 import hb_reference
+
+    for seed in range(200):
+        events = clock_events(clock_run(nodes=2 + seed % 3, steps=3, seed=seed))
+        assert hb_reference([(e.node, e.index, e.cause) for e in events]) == happens_before(events)
