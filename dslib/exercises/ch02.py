@@ -246,7 +246,7 @@ def hb_reference(events: list[Any]) -> set[tuple[tuple[str, int], tuple[str, int
     [(('p', 0), ('p', 1)), (('p', 0), ('q', 0))]
     """
     ids = [(n, i) for n, i, _ in events]
-    edges = {a: set() for a in ids}
+    edges: dict[tuple[str, int], set[tuple[str, int]]] = {a: set() for a in ids}
     for n, i, cause in events:
         if (n, i + 1) in edges:
             edges[(n, i)].add((n, i + 1))
