@@ -39,6 +39,19 @@ from dslib.consistency.histories import (
     subhistory,
     timeline,
 )
+from dslib.consistency.isolation import LEVELS as ISOLATION_LEVELS
+from dslib.consistency.isolation import (
+    Anomaly,
+    AnomalyExample,
+    IsolationResult,
+    Txn,
+    anomaly_catalogue,
+    check_isolation,
+    dependency_edges,
+    generate_history,
+    serializable_by_enumeration,
+)
+from dslib.consistency.isolation_readers import parse_elle_edn, read_elle_edn
 from dslib.consistency.linearizability import check_linearizable
 from dslib.consistency.models import (
     UNKNOWN,
@@ -72,7 +85,10 @@ from dslib.errors import renamed
 
 __all__ = [
     "GUARANTEES",
+    "ISOLATION_LEVELS",
     "UNKNOWN",
+    "Anomaly",
+    "AnomalyExample",
     "CASRegister",
     "ConsistencyResult",
     "ConvergenceResult",
@@ -80,6 +96,7 @@ __all__ = [
     "EDNError",
     "EDNRaw",
     "FIFOQueue",
+    "IsolationResult",
     "KeyValue",
     "Register",
     "SequentialSpec",
@@ -87,18 +104,26 @@ __all__ = [
     "SessionViolation",
     "Set",
     "TimedOperation",
+    "Txn",
+    "anomaly_catalogue",
     "check_convergence",
+    "check_isolation",
     "check_linearizable",
     "check_sequential",
     "check_sessions",
+    "dependency_edges",
     "describe",
+    "generate_history",
     "history",
     "history_from_intervals",
     "parse_edn",
+    "parse_elle_edn",
     "parse_jepsen_edn",
     "parse_jepsen_log",
+    "read_elle_edn",
     "read_jepsen_edn",
     "read_jepsen_log",
+    "serializable_by_enumeration",
     "sessions_by_enumeration",
     "subhistory",
     "timeline",
