@@ -24,7 +24,14 @@ from dslib.exercises.known_wrong import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-IDS = ["ch04.phi", "ch05.backoff", "ch05.gossip_round", "ch05.circuit_breaker"]
+IDS = [
+    "ch04.phi",
+    "ch04.swim_override",
+    "ch04.first_probe",
+    "ch05.backoff",
+    "ch05.gossip_round",
+    "ch05.circuit_breaker",
+]
 
 
 # -- known-wrong answers ----------------------------------------------------------------------
@@ -94,7 +101,84 @@ def _breaker(kind: str) -> Callable[..., BreakerState]:
     return transition
 
 
+def ov_same_incarnation(view: tuple[str, int], update: tuple[str, int]) -> bool:
+    (status, inc), (new, new_inc) = view, update
+    if status == "dead":
+        return False
+    if new == "dead":
+        return True
+    if new == "suspect":
+        return (status == "alive" and new_inc >= inc) or (status == "suspect" and new_inc > inc)
+    return new_inc >= inc
+
+
+def ov_dead_not_final(view: tuple[str, int], update: tuple[str, int]) -> bool:
+    (status, inc), (new, new_inc) = view, update
+    if new == "dead":
+        return status != "dead"
+    if new == "suspect":
+        return (status == "alive" and new_inc >= inc) or (status == "suspect" and new_inc > inc)
+    return new_inc > inc
+
+
+def ov_strict_suspect(view: tuple[str, int], update: tuple[str, int]) -> bool:
+    (status, inc), (new, new_inc) = view, update
+    if status == "dead":
+        return False
+    if new == "dead":
+        return True
+    return new_inc > inc
+
+
+def ov_alive_always(view: tuple[str, int], update: tuple[str, int]) -> bool:
+    (status, inc), (new, new_inc) = view, update
+    if status == "dead":
+        return False
+    if new in ("dead", "alive"):
+        return True
+    return (status == "alive" and new_inc >= inc) or (status == "suspect" and new_inc > inc)
+
+
+def fp_all_n(n: int, alive: int) -> float:
+    if not (n >= 2 and 1 <= alive <= n - 1):
+        raise ValueError("n, alive")
+    return 1 / (1 - (1 - 1 / n) ** alive)
+
+
+def fp_union_bound(n: int, alive: int) -> float:
+    if not (n >= 2 and 1 <= alive <= n - 1):
+        raise ValueError("n, alive")
+    return 1 / min(1.0, alive / (n - 1))
+
+
+def fp_probability(n: int, alive: int) -> float:
+    if not (n >= 2 and 1 <= alive <= n - 1):
+        raise ValueError("n, alive")
+    return 1 - (1 - 1 / (n - 1)) ** alive
+
+
+def fp_limit(n: int, alive: int) -> float:
+    if not (n >= 2 and 1 <= alive <= n - 1):
+        raise ValueError("n, alive")
+    return math.e / (math.e - 1)
+
+
+def fp_no_raise(n: int, alive: int) -> float:
+    if n < 2 or alive < 1:
+        return math.inf
+    return 1 / (1 - (1 - 1 / (n - 1)) ** min(alive, n - 1))
+
+
 WRONG = [
+    WrongAnswer("ch04.swim_override", ov_same_incarnation, "examples", "HIGHER incarnation"),
+    WrongAnswer("ch04.swim_override", ov_dead_not_final, "examples", "Dead is final"),
+    WrongAnswer("ch04.swim_override", ov_alive_always, "examples", "old news"),
+    WrongAnswer("ch04.swim_override", ov_strict_suspect, "examples", "has not refuted it yet"),
+    WrongAnswer("ch04.first_probe", fp_all_n, "examples", "never probes itself"),
+    WrongAnswer("ch04.first_probe", fp_union_bound, "examples", "do not add up"),
+    WrongAnswer("ch04.first_probe", fp_probability, "examples", "geometric"),
+    WrongAnswer("ch04.first_probe", fp_limit, "examples", "the limit as the group grows"),
+    WrongAnswer("ch04.first_probe", fp_no_raise, "examples", "raise ValueError"),
     WrongAnswer("ch04.phi", _phi(log=math.log), "examples", "base-10 logarithm"),
     WrongAnswer("ch04.phi", _phi(floor=False), "examples", "ZeroDivisionError"),
     WrongAnswer("ch04.phi", _phi(naive=True), "examples", "Close, but not precise"),

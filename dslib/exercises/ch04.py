@@ -32,7 +32,7 @@ from dslib.exercises.stages import (
     Raises,
     call_answer,
 )
-from dslib.failure import phi_from_intervals
+from dslib.failure import Update, apply_update, phi_from_intervals
 
 __all__ = ["Approx"]
 
@@ -319,4 +319,269 @@ PHI = add_exercise(
         "statistics.fmean and statistics.pstdev do the averaging.",
     ),
     imports="import math\nimport statistics",
+)
+
+
+# == ch04.swim_override ===========================================================================
+_STATUSES = ("alive", "suspect", "dead")
+
+
+def _override_reference(view: tuple[str, int], update: tuple[str, int]) -> bool:
+    return apply_update(view, Update("m", update[0], update[1]))
+
+
+def _ov_call(args: tuple[Any, ...]) -> str:
+    return f"overrides({args[0]!r}, {args[1]!r})"
+
+
+_OV_CASES = [
+    (("alive", 3), ("suspect", 3)),
+    (("alive", 3), ("suspect", 2)),
+    (("suspect", 3), ("alive", 3)),
+    (("suspect", 3), ("alive", 4)),
+    (("suspect", 3), ("suspect", 4)),
+    (("suspect", 3), ("suspect", 3)),
+    (("alive", 3), ("alive", 2)),
+    (("alive", 3), ("alive", 5)),
+    (("dead", 1), ("alive", 5)),
+    (("alive", 9), ("dead", 0)),
+    (("dead", 2), ("dead", 3)),
+]
+
+
+def _ov_examples() -> list[Example]:
+    return [Example(c, _override_reference(*c)) for c in _OV_CASES]
+
+
+_OV_MISTAKES = (
+    Mistake(
+        "an old rumour wins",
+        lambda f: f(("alive", 3), ("alive", 2)) is True,
+        "An update with a lower incarnation is old news: alive at i overrides only an older "
+        "alive (below i), never a newer one.",
+    ),
+    Mistake(
+        "refutes at the same incarnation",
+        lambda f: f(("suspect", 3), ("alive", 3)) is True,
+        "A suspected member refutes by announcing itself alive with a HIGHER incarnation than "
+        "the suspicion's: alive at i overrides suspect only below i. Otherwise an old alive "
+        "rumour, still circulating, would cancel every new suspicion.",
+    ),
+    Mistake(
+        "dead is not final",
+        lambda f: f(("dead", 1), ("alive", 5)) is True,
+        "Dead is final in SWIM (§4.2): nothing overrides it. A member declared dead must "
+        "rejoin under a new identity.",
+    ),
+    Mistake(
+        "suspect does not override alive at the same incarnation",
+        lambda f: f(("alive", 3), ("suspect", 3)) is False,
+        "A suspicion at incarnation i overrides alive at i (and below): the member has not "
+        "refuted it yet, since a refutation would carry i + 1.",
+    ),
+)
+
+
+def _ov_diagnose(m: Mismatch) -> str | None:
+    if m.problem == "type" or (m.problem == "wrong" and not isinstance(m.got, bool)):
+        return "Return True or False."
+    return None
+
+
+def _check_ov(answer: Any, case: tuple[tuple[str, int], tuple[str, int]]) -> Failure | None:
+    view, update = case
+    got = call_answer(answer, view, update)
+    want = _override_reference(view, update)
+    if got is want:
+        return None
+    return Failure(f"{_ov_call(case)} returned {got!r}; expected {want!r}", None)
+
+
+_VIEWS = st.tuples(st.sampled_from(_STATUSES), st.integers(0, 3))
+
+OV_STATEMENT = """\
+Write overrides(view, update): whether a membership update overrides what a SWIM member
+believes about another member.
+
+- view and update are pairs (status, incarnation): status is "alive", "suspect" or
+  "dead"; the incarnation is an int that only the member itself increments, to refute a
+  suspicion about itself.
+- The rules (Das, Gupta and Motivala 2002, section 4.2): dead overrides everything, and
+  nothing overrides dead; suspect at incarnation i overrides alive at i or below, and
+  suspect below i; alive at i overrides suspect below i and alive below i.
+- Return True or False.
+
+The check runs examples, then a hypothesis property over every status and small
+incarnations."""
+
+SWIM_OVERRIDE = add_exercise(
+    id="ch04.swim_override",
+    answered_by=("apply_update",),
+    title="SWIM: which rumour wins",
+    statement=OV_STATEMENT,
+    answer=FunctionAnswer("overrides", ("view", "update")),
+    stages=(
+        Examples(
+            "examples",
+            _ov_examples,
+            call_text=_ov_call,
+            diagnose=_ov_diagnose,
+            mistakes=_OV_MISTAKES,
+            default_hint="Take the statuses case by case: dead first, then suspect, then alive.",
+        ),
+        Properties(
+            "properties",
+            [
+                Property(
+                    "agrees with the rules",
+                    st.tuples(_VIEWS, _VIEWS),
+                    _check_ov,
+                    _ov_call,
+                    max_examples=150,
+                )
+            ],
+        ),
+    ),
+    hints=(
+        "Compare incarnations with < or <= depending on the pair of statuses.",
+        "If the view is dead, the answer is always False.",
+    ),
+)
+
+
+# == ch04.first_probe ==============================================================================
+def first_probe_reference(n: int, alive: int) -> float:
+    """Expected protocol periods until some live member probes a crashed one (SWIM §3.1).
+
+    Each of ``alive`` members picks one of the other ``n - 1`` members uniformly per period;
+    the crashed member is picked in a period with probability
+    ``p = 1 - (1 - 1/(n - 1))**alive``, so the number of periods is geometric, mean ``1/p``.
+
+    >>> round(first_probe_reference(1000, 999), 3), round(math.e / (math.e - 1), 3)
+    (1.582, 1.582)
+    """
+    if not (isinstance(n, int) and n >= 2 and isinstance(alive, int) and 1 <= alive <= n - 1):
+        raise ValueError(f"need ints n >= 2 and 1 <= alive <= n - 1, not n={n!r}, alive={alive!r}")
+    return 1.0 / (1.0 - (1.0 - 1.0 / (n - 1)) ** alive)
+
+
+def _fp_call(args: tuple[Any, ...]) -> str:
+    return f"first_probe({args[0]!r}, {args[1]!r})"
+
+
+_FP_CASES = [(2, 1), (3, 2), (8, 7), (16, 15), (16, 8), (100, 99), (1000, 999), (10, 1)]
+
+
+def _fp_examples() -> list[Example]:
+    out = [Example(c, Approx(first_probe_reference(*c))) for c in _FP_CASES]
+    out += [Example((1, 0), Raises(ValueError)), Example((8, 8), Raises(ValueError))]
+    return out
+
+
+def _close(got: Any, want: float) -> bool:
+    return (
+        isinstance(got, (int, float))
+        and not isinstance(got, bool)
+        and math.isclose(got, want, rel_tol=1e-9)
+    )
+
+
+_FP_MISTAKES = (
+    Mistake(
+        "picks among all n",
+        lambda f: _close(f(8, 7), 1 / (1 - (1 - 1 / 8) ** 7)),
+        "A member never probes itself: each picks one of the OTHER n - 1 members, so the "
+        "chance that a given member picks the crashed one is 1/(n - 1), not 1/n.",
+    ),
+    Mistake(
+        "adds the probabilities",
+        lambda f: _close(f(8, 7), 1.0) and _close(f(16, 8), 15 / 8),
+        "The members' picks are independent, so their chances do not add up (that gives a "
+        "certainty of 1 when alive = n - 1). The crashed member escapes a period when every "
+        "live member misses it: (1 - 1/(n - 1)) ** alive; p is one minus that.",
+    ),
+    Mistake(
+        "the probability, not the periods",
+        lambda f: _close(f(8, 7), 1 - (1 - 1 / 7) ** 7),
+        "That is p, the chance of a probe in one period. The number of periods until the first "
+        "success of independent trials is geometric, with mean 1/p.",
+    ),
+    Mistake(
+        "the limit for every n",
+        lambda f: _close(f(3, 2), math.e / (math.e - 1)) and _close(f(8, 7), math.e / (math.e - 1)),
+        "e/(e - 1) is the limit as the group grows (the paper's headline); for a small group "
+        "compute the exact geometric mean, 1/p with p = 1 - (1 - 1/(n - 1)) ** alive.",
+    ),
+)
+
+
+def _fp_diagnose(m: Mismatch) -> str | None:
+    if m.problem == "no-raise":
+        return "n must be at least 2 and alive between 1 and n - 1: raise ValueError otherwise."
+    return None
+
+
+def _check_fp(answer: Any, case: tuple[int, int]) -> Failure | None:
+    n, alive = case
+    got = call_answer(answer, n, alive)
+    want = first_probe_reference(n, alive)
+    if _close(got, want):
+        return None
+    return Failure(f"{_fp_call(case)} returned {got!r}; expected {want!r}", None)
+
+
+@st.composite
+def _fp_case(draw: Any) -> tuple[int, int]:
+    n = draw(st.integers(2, 200))
+    return n, draw(st.integers(1, n - 1))
+
+
+FP_STATEMENT = """\
+Write first_probe(n, alive): the expected number of protocol periods from a member's crash
+until some live member first probes it (SWIM, Das et al. 2002, section 3.1).
+
+- The group has n members; one has crashed, and alive of the others (1 <= alive <= n - 1)
+  are running.
+- Every period, each live member picks one of the other n - 1 members uniformly at random,
+  independently, and probes it.
+- Count the periods until the first in which the crashed member is picked (the first
+  period counts as 1). Return the expected number, as a float.
+- If n < 2, or alive is not between 1 and n - 1, raise ValueError.
+
+As the group grows with every other member alive, the answer tends to e/(e - 1), about 1.58
+periods, whatever the size: the paper's argument that detection time does not grow with the
+group. The check runs examples, then a hypothesis property."""
+
+FIRST_PROBE = add_exercise(
+    id="ch04.first_probe",
+    answered_by=("first_probe_reference",),
+    title="SWIM: how long until someone probes the crashed member",
+    statement=FP_STATEMENT,
+    answer=FunctionAnswer("first_probe", ("n", "alive")),
+    stages=(
+        Examples(
+            "examples",
+            _fp_examples,
+            call_text=_fp_call,
+            diagnose=_fp_diagnose,
+            mistakes=_FP_MISTAKES,
+            default_hint="p = 1 - (1 - 1/(n - 1)) ** alive per period; the mean is 1/p.",
+        ),
+        Properties(
+            "properties",
+            [
+                Property(
+                    "agrees with the geometric mean",
+                    _fp_case(),
+                    _check_fp,
+                    _fp_call,
+                    max_examples=150,
+                )
+            ],
+        ),
+    ),
+    hints=(
+        "The crashed member escapes a period if every live member picks someone else.",
+        "The mean of a geometric distribution with success probability p is 1/p.",
+    ),
 )
