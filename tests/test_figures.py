@@ -101,6 +101,7 @@ def _raft() -> list[Any]:
 def _widgets() -> list[Any]:
     from dslib.small_systems.mutex import ricart_agrawala
     from dslib.widgets.architectures import architecture_figure, architecture_results
+    from dslib.widgets.caching import caching_figure, explorer_curves
     from dslib.widgets.cap import cap_figure, cap_scenario
     from dslib.widgets.navigator import Navigator
     from dslib.widgets.network import network_figure, network_scenario
@@ -111,6 +112,7 @@ def _widgets() -> list[Any]:
     navigator = Navigator(ricart_agrawala(2))
     return [
         architecture_figure(architecture_results(requests=30)),
+        caching_figure(explorer_curves(0.8, 0.1), policy="lru", size=100),
         cap_figure(cap_scenario()),
         network_figure(network_scenario(loss=0.2, partition=True)),
         quorum_figure(quorum_scenario(n=3, r=1, w=1)),

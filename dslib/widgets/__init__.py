@@ -9,6 +9,7 @@ from dslib.widgets.architectures import (
     architecture_figure,
     architecture_results,
 )
+from dslib.widgets.caching import CachingExplorer, caching_figure, explorer_curves
 from dslib.widgets.cap import CapPlayground, cap_figure, cap_scenario
 from dslib.widgets.debugger import Debugger
 from dslib.widgets.navigator import Navigator, steps_from_json, steps_to_json
@@ -22,6 +23,7 @@ from dslib.widgets.ring import RingExplorer, ring_figure, ring_scenario
 
 __all__ = [
     "ArchitectureExplorer",
+    "CachingExplorer",
     "CapPlayground",
     "Debugger",
     "LoadBalancerRace",
@@ -37,8 +39,10 @@ __all__ = [
     "RingExplorer",
     "architecture_figure",
     "architecture_results",
+    "caching_figure",
     "cap_figure",
     "cap_scenario",
+    "explorer_curves",
     "network_figure",
     "network_scenario",
     "paxos_figure",
