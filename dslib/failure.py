@@ -68,6 +68,9 @@ __all__ = [
     "apply_update",
     "detection_experiment",
     "detection_summary",
+    "expected_first_probe",
+    "first_detection_periods",
+    "first_detection_table",
     "phi_from_intervals",
     "phi_value",
     "swim_experiment",
@@ -814,6 +817,15 @@ class SwimNode(Node[SwimState]):
         (Das et al. §4.1: λ log N).
     max_piggyback : int, default 6
         At most this many updates per message.
+    selection : {"round-robin", "random"}, default "round-robin"
+        How the target of each period is chosen: the next member of a shuffled round-robin
+        list (§4.3, which bounds the worst-case detection time), or a member drawn uniformly
+        at random each period (the basic protocol of §3, which the paper's analysis of the
+        expected detection time assumes).
+    aligned : bool, default False
+        Start every member's first period at time 0, so that all members' periods coincide
+        (the synchronous rounds of the paper's analysis); by default each member starts at a
+        random moment within the first period.
 
     Examples
     --------
@@ -830,7 +842,11 @@ class SwimNode(Node[SwimState]):
         suspicion_timeout: float | None = None,
         retransmit: int | None = None,
         max_piggyback: int = 6,
+        selection: str = "round-robin",
+        aligned: bool = False,
     ) -> None:
+        if selection not in ("round-robin", "random"):
+            raise ValueError(f"SwimNode: selection={selection!r}; allowed: 'round-robin', 'random'")
         if not (isinstance(period, (int, float)) and period > 0):
             raise ValueError(f"SwimNode: period={period!r} must be > 0")
         if not (isinstance(ping_timeout, (int, float)) and 0 < ping_timeout < period):
@@ -850,6 +866,8 @@ class SwimNode(Node[SwimState]):
         self.suspicion_timeout = suspicion_timeout
         self.retransmit = retransmit
         self.max_piggyback = max_piggyback
+        self.selection = selection
+        self.aligned = bool(aligned)
 
     # -- gossip -------------------------------------------------------------------------------
     def _take(self, state: SwimState) -> tuple[SwimState, tuple[Update, ...]]:
@@ -917,7 +935,7 @@ class SwimNode(Node[SwimState]):
 
     # -- handlers -----------------------------------------------------------------------------
     def init(self, ctx: Context) -> SwimState:
-        ctx.set_timer("period", ctx.rng.random() * self.period)
+        ctx.set_timer("period", 0.0 if self.aligned else ctx.rng.random() * self.period)
         return SwimState(members=tuple((p, "alive", 0) for p in ctx.peers))
 
     def _alive(self, state: SwimState) -> list[str]:
@@ -956,7 +974,7 @@ class SwimNode(Node[SwimState]):
         if not alive:
             return replace(state, target=None, acked=True)
         order, position = state.order, state.position
-        while True:
+        while self.selection == "round-robin":
             if position >= len(order):
                 order = tuple(sorted(alive, key=lambda _m: ctx.rng.random()))
                 position = 0
@@ -964,6 +982,8 @@ class SwimNode(Node[SwimState]):
             position += 1
             if target in alive:
                 break
+        if self.selection == "random":  # §3: a member drawn uniformly, every period
+            target = alive[int(ctx.rng.random() * len(alive))]
         seq = state.seq + 1
         state = replace(
             state,
@@ -1165,3 +1185,124 @@ def swim_experiment(
         "false positives": len(false_positives),
         "messages per member per period": round(measured / n / (crash_at - period), 2),
     }
+
+
+# -- SWIM's expected first detection (Das et al. 2002, §3.1) -----------------------------------
+def expected_first_probe(n: int, alive: int) -> float:
+    """Expected protocol periods until some live member probes a crashed one (SWIM §3.1).
+
+    Each of ``alive`` members picks one of the other ``n - 1`` members uniformly per period;
+    the crashed member is picked in a period with probability
+    ``p = 1 - (1 - 1/(n - 1))**alive``, so the number of periods is geometric, mean ``1/p``.
+    With every other member alive it tends to ``e/(e - 1)``, about 1.58, as ``n`` grows.
+
+    Raises
+    ------
+    ValueError
+        Unless ``n >= 2`` and ``1 <= alive <= n - 1`` (ints).
+
+    Examples
+    --------
+    >>> round(expected_first_probe(1000, 999), 3), round(math.e / (math.e - 1), 3)
+    (1.582, 1.582)
+    """
+    if not (isinstance(n, int) and n >= 2 and isinstance(alive, int) and 1 <= alive <= n - 1):
+        raise ValueError(f"need ints n >= 2 and 1 <= alive <= n - 1, not n={n!r}, alive={alive!r}")
+    return 1.0 / (1.0 - (1.0 - 1.0 / (n - 1)) ** alive)
+
+
+def first_detection_periods(
+    n: int, seed: int, selection: str = "random", crash_at: float = 10.5
+) -> int:
+    """Protocol periods until some member first detects a crash, as SWIM §3.1 counts them.
+
+    ``n`` members with aligned periods of length 1 (the paper's synchronous rounds); member
+    ``n // 2`` crashes at ``crash_at``, inside a period. Counting from the first period that
+    starts after the crash, the answer is the number of periods up to and including the
+    first in which some member's probe of the crashed member fails (that member then
+    suspects it, at the period's end). ``selection`` is the members' choice of target:
+    ``"random"`` (the paper's analysis) or ``"round-robin"`` (§4.3). No loss, so that only a
+    probe of the crashed member fails.
+
+    Examples
+    --------
+    >>> [first_detection_periods(8, seed) for seed in range(6)]
+    [1, 2, 1, 1, 3, 1]
+    """
+    if not (isinstance(n, int) and n >= 3):
+        raise ValueError(f"first_detection_periods: n={n!r} must be an int >= 3")
+    if not (isinstance(crash_at, (int, float)) and crash_at > 1 and crash_at % 1 != 0):
+        raise ValueError(
+            f"first_detection_periods: crash_at={crash_at!r} must be above 1 and inside a "
+            "period (not a whole number): a crash on a period boundary races the probes"
+        )
+    from dslib.sim.network import uniform
+
+    ids = [f"m{i:02d}" for i in range(n)]
+    victim = ids[n // 2]
+    node = SwimNode(selection=selection, aligned=True)
+    first_period = math.ceil(crash_at)
+    sim = Simulation(
+        System(dict.fromkeys(ids, node)),
+        seed=seed,
+        network=Network(uniform(0.02, 0.1)),
+        nemesis=Nemesis([(crash_at, Crash(victim))]),
+    )
+    for end in range(first_period + 1, first_period + 20 * n + 1):
+        sim.run(until=end + 0.5)  # the suspicion is logged at a period's boundary
+        times = [
+            t
+            for st in sim.states.values()
+            for t, member, status in st.log
+            if member == victim and status in ("suspect", "dead")
+        ]
+        if times:
+            return round(min(times) - first_period)
+    raise RuntimeError(f"first_detection_periods: no member detected the crash (seed {seed})")
+
+
+def first_detection_table(
+    sizes: Sequence[int] = (8, 16, 32, 64),
+    seeds: Iterable[int] = range(100),
+    selections: Sequence[str] = ("random", "round-robin"),
+    executor: Any = None,
+) -> Any:
+    """The mean periods to first detection per group size and target choice, with the theory.
+
+    One row per ``(n, selection)``: the runs, the mean and its 95 % confidence interval (mean
+    +- 1.96 standard errors), and ``expected_first_probe(n, n - 1)`` beside it; the paper's
+    limit is ``e/(e - 1)``. ``executor`` as in ``dslib.testing.executors.map_seeds``.
+
+    Examples
+    --------
+    >>> int(first_detection_table(sizes=[4], seeds=range(3), selections=["random"])["runs"].iloc[0])
+    3
+    """
+    import pandas as pd
+
+    from dslib.testing.executors import map_seeds
+
+    seeds = list(seeds)
+    rows = []
+    for n in sizes:
+        for selection in selections:
+            periods = map_seeds(
+                partial(first_detection_periods, n, selection=selection), seeds, executor
+            )
+            mean = statistics.fmean(periods)
+            half = (
+                1.96 * statistics.stdev(periods) / math.sqrt(len(periods))
+                if len(periods) > 1
+                else math.nan
+            )
+            rows.append(
+                {
+                    "n": n,
+                    "selection": selection,
+                    "runs": len(periods),
+                    "mean periods": round(mean, 3),
+                    "95% interval": f"{mean - half:.2f} to {mean + half:.2f}",
+                    "theory (random)": round(expected_first_probe(n, n - 1), 3),
+                }
+            )
+    return pd.DataFrame(rows).set_index(["n", "selection"])

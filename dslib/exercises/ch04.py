@@ -32,7 +32,7 @@ from dslib.exercises.stages import (
     Raises,
     call_answer,
 )
-from dslib.failure import Update, apply_update, phi_from_intervals
+from dslib.failure import Update, apply_update, expected_first_probe, phi_from_intervals
 
 __all__ = ["Approx"]
 
@@ -450,21 +450,6 @@ SWIM_OVERRIDE = add_exercise(
 
 
 # == ch04.first_probe ==============================================================================
-def first_probe_reference(n: int, alive: int) -> float:
-    """Expected protocol periods until some live member probes a crashed one (SWIM §3.1).
-
-    Each of ``alive`` members picks one of the other ``n - 1`` members uniformly per period;
-    the crashed member is picked in a period with probability
-    ``p = 1 - (1 - 1/(n - 1))**alive``, so the number of periods is geometric, mean ``1/p``.
-
-    >>> round(first_probe_reference(1000, 999), 3), round(math.e / (math.e - 1), 3)
-    (1.582, 1.582)
-    """
-    if not (isinstance(n, int) and n >= 2 and isinstance(alive, int) and 1 <= alive <= n - 1):
-        raise ValueError(f"need ints n >= 2 and 1 <= alive <= n - 1, not n={n!r}, alive={alive!r}")
-    return 1.0 / (1.0 - (1.0 - 1.0 / (n - 1)) ** alive)
-
-
 def _fp_call(args: tuple[Any, ...]) -> str:
     return f"first_probe({args[0]!r}, {args[1]!r})"
 
@@ -473,7 +458,7 @@ _FP_CASES = [(2, 1), (3, 2), (8, 7), (16, 15), (16, 8), (100, 99), (1000, 999), 
 
 
 def _fp_examples() -> list[Example]:
-    out = [Example(c, Approx(first_probe_reference(*c))) for c in _FP_CASES]
+    out = [Example(c, Approx(expected_first_probe(*c))) for c in _FP_CASES]
     out += [Example((1, 0), Raises(ValueError)), Example((8, 8), Raises(ValueError))]
     return out
 
@@ -524,7 +509,7 @@ def _fp_diagnose(m: Mismatch) -> str | None:
 def _check_fp(answer: Any, case: tuple[int, int]) -> Failure | None:
     n, alive = case
     got = call_answer(answer, n, alive)
-    want = first_probe_reference(n, alive)
+    want = expected_first_probe(n, alive)
     if _close(got, want):
         return None
     return Failure(f"{_fp_call(case)} returned {got!r}; expected {want!r}", None)
@@ -554,7 +539,7 @@ group. The check runs examples, then a hypothesis property."""
 
 FIRST_PROBE = add_exercise(
     id="ch04.first_probe",
-    answered_by=("first_probe_reference",),
+    answered_by=("expected_first_probe",),
     title="SWIM: how long until someone probes the crashed member",
     statement=FP_STATEMENT,
     answer=FunctionAnswer("first_probe", ("n", "alive")),
