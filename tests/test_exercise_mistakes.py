@@ -20,6 +20,7 @@ import test_exercises_ch03
 import test_exercises_ch04_ch05
 import test_exercises_ch06_ch13
 import test_exercises_ch07
+import test_exercises_ch08
 import test_exercises_ch09
 import test_exercises_ch11
 import test_exercises_ch14
@@ -138,6 +139,7 @@ KNOWN_WRONG = [
     *test_exercises_ch04_ch05.WRONG,
     *test_exercises_ch06_ch13.WRONG,
     *test_exercises_ch07.WRONG,
+    *test_exercises_ch08.WRONG,
     *test_exercises_ch09.WRONG,
     *test_exercises_ch11.WRONG,
     *test_exercises_ch14.WRONG,

@@ -19,6 +19,12 @@ Transactions and isolation (sections 8.2 to 8.5):
 - ``dslib.databases.anomalies``: the anomaly catalogue, each a scripted interleaving;
 - ``dslib.databases.real``: the same workloads on a real PostgreSQL and DuckDB.
 
+NoSQL (section 8.6):
+
+- ``dslib.databases.documents``: a sharded document store with a local or a global
+  secondary index, denormalised copies, and the same workload on chapter 12's Dynamo-style
+  key-value store.
+
 The engine, the log and recovery are re-exported here (``from dslib.databases import
 Engine``; ``MUTANTS`` here is the storage engine's); everything else is imported from its
 module (``from dslib.databases import concurrency``).
