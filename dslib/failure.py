@@ -84,9 +84,11 @@ def phi_value(elapsed: float, mean: float, std: float) -> float:
     The inter-arrival times are modelled as normal with this ``mean`` and
     ``std``, so ``P_later(t) = 1 - F(t) = erfc((t - mean) / (std * sqrt(2))) / 2``.
     ``erfc`` keeps its precision far in the tail, where ``1 - F(t)`` computed
-    as one minus a number close to 1 would round to 0. phi = 1 means a 10%
-    chance that the node is still alive and its heartbeat merely late; phi = 8
-    one in 10^8. Returns ``inf`` where even ``erfc`` underflows.
+    as one minus a number close to 1 would round to 0. phi = 1 means: under the
+    model, if the node is suspected now, the chance that the suspicion is a mistake
+    (its heartbeat merely late) is 10%; phi = 8, one in 10^8. It is not the
+    probability that the node is alive, which would need a prior on crashes.
+    Returns ``inf`` where even ``erfc`` underflows.
 
     Raises
     ------

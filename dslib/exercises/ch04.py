@@ -256,8 +256,8 @@ detector (Hayashibara et al. 2004) after a silence of `elapsed` since the last h
       P_later = 1 - F(elapsed) = 0.5 * erfc((elapsed - mean) / (std * sqrt(2)))
 - phi = -log10(P_later); if P_later is exactly 0, return math.inf.
 
-So phi = 1 means a 10% chance that the node is alive and its heartbeat merely late, and
-phi = 8 a chance of one in 10^8. Do not change the caller's list.
+So phi = 1 means: suspect the node now, and the chance that the suspicion is a mistake (the
+heartbeat merely late) is 10%; phi = 8, one in 10^8. Do not change the caller's list.
 
 The check runs examples, then checks precision far in the tail (15 and 30 standard
 deviations late, where 1 - F(t) computed naively rounds to 0), then two hypothesis
