@@ -103,6 +103,7 @@ def _widgets() -> list[Any]:
     from dslib.widgets.architectures import architecture_figure, architecture_results
     from dslib.widgets.caching import caching_figure, explorer_curves
     from dslib.widgets.cap import cap_figure, cap_scenario
+    from dslib.widgets.detectors import detector_figure, detector_scenario
     from dslib.widgets.navigator import Navigator
     from dslib.widgets.network import network_figure, network_scenario
     from dslib.widgets.quorums import quorum_figure, quorum_scenario
@@ -113,6 +114,7 @@ def _widgets() -> list[Any]:
     return [
         architecture_figure(architecture_results(requests=30)),
         caching_figure(explorer_curves(0.8, 0.1), policy="lru", size=100),
+        detector_figure(detector_scenario()),
         cap_figure(cap_scenario()),
         network_figure(network_scenario(loss=0.2, partition=True)),
         quorum_figure(quorum_scenario(n=3, r=1, w=1)),

@@ -12,6 +12,7 @@ from dslib.widgets.architectures import (
 from dslib.widgets.caching import CachingExplorer, caching_figure, explorer_curves
 from dslib.widgets.cap import CapPlayground, cap_figure, cap_scenario
 from dslib.widgets.debugger import Debugger
+from dslib.widgets.detectors import DetectorExplorer, detector_figure, detector_scenario
 from dslib.widgets.navigator import Navigator, steps_from_json, steps_to_json
 from dslib.widgets.network import NetworkExplorer, network_figure, network_scenario
 from dslib.widgets.paxos import PaxosController, PaxosPlayground, paxos_figure
@@ -26,6 +27,7 @@ __all__ = [
     "CachingExplorer",
     "CapPlayground",
     "Debugger",
+    "DetectorExplorer",
     "LoadBalancerRace",
     "Navigator",
     "NetworkExplorer",
@@ -42,6 +44,8 @@ __all__ = [
     "caching_figure",
     "cap_figure",
     "cap_scenario",
+    "detector_figure",
+    "detector_scenario",
     "explorer_curves",
     "network_figure",
     "network_scenario",
