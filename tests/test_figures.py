@@ -103,6 +103,7 @@ def _widgets() -> list[Any]:
     from dslib.widgets.architectures import architecture_figure, architecture_results
     from dslib.widgets.caching import caching_figure, explorer_curves
     from dslib.widgets.cap import cap_figure, cap_scenario
+    from dslib.widgets.clocks import ClockController, clocks_figure
     from dslib.widgets.detectors import detector_figure, detector_scenario
     from dslib.widgets.navigator import Navigator
     from dslib.widgets.network import network_figure, network_scenario
@@ -116,6 +117,7 @@ def _widgets() -> list[Any]:
         caching_figure(explorer_curves(0.8, 0.1), policy="lru", size=100),
         detector_figure(detector_scenario()),
         cap_figure(cap_scenario()),
+        clocks_figure(ClockController(nodes=3, steps=4, seed=4)),
         network_figure(network_scenario(loss=0.2, partition=True)),
         quorum_figure(quorum_scenario(n=3, r=1, w=1)),
         race_figure(race(requests=60)),

@@ -11,6 +11,7 @@ from dslib.widgets.architectures import (
 )
 from dslib.widgets.caching import CachingExplorer, caching_figure, explorer_curves
 from dslib.widgets.cap import CapPlayground, cap_figure, cap_scenario
+from dslib.widgets.clocks import ClockController, ClockPlayground, clocks_figure
 from dslib.widgets.debugger import Debugger
 from dslib.widgets.detectors import DetectorExplorer, detector_figure, detector_scenario
 from dslib.widgets.navigator import Navigator, steps_from_json, steps_to_json
@@ -21,11 +22,18 @@ from dslib.widgets.quorums import QuorumExplorer, quorum_figure, quorum_scenario
 from dslib.widgets.race import LoadBalancerRace, race, race_figure, race_table
 from dslib.widgets.raft import RaftController, RaftPlayground
 from dslib.widgets.ring import RingExplorer, ring_figure, ring_scenario
+from dslib.widgets.transactions import (
+    TransactionsController,
+    TransactionsPlayground,
+    transactions_figure,
+)
 
 __all__ = [
     "ArchitectureExplorer",
     "CachingExplorer",
     "CapPlayground",
+    "ClockController",
+    "ClockPlayground",
     "Debugger",
     "DetectorExplorer",
     "LoadBalancerRace",
@@ -39,11 +47,14 @@ __all__ = [
     "RaftController",
     "RaftPlayground",
     "RingExplorer",
+    "TransactionsController",
+    "TransactionsPlayground",
     "architecture_figure",
     "architecture_results",
     "caching_figure",
     "cap_figure",
     "cap_scenario",
+    "clocks_figure",
     "detector_figure",
     "detector_scenario",
     "explorer_curves",
@@ -60,4 +71,5 @@ __all__ = [
     "ring_scenario",
     "steps_from_json",
     "steps_to_json",
+    "transactions_figure",
 ]
