@@ -46,8 +46,8 @@ from typing import Any
 
 from dslib.basics import LoadGenerator, QueueServer, QueueState
 from dslib.core import Context, Node, System
-from dslib.mutants import Mutant, Outcome
-from dslib.sharding.partitioning import ConsistentHashRing, make_keys
+from dslib.mutants import Mutant, Outcome, check_mutant, mutant_table, run_mutants
+from dslib.sharding.partitioning import ConsistentHashRing, make_keys, stable_hash
 from dslib.sim.clients import Reply, Request
 from dslib.sim.nemesis import Crash, Nemesis, Restart
 from dslib.sim.network import Network, constant
@@ -58,7 +58,11 @@ from dslib.stats import is_number, percentile
 __all__ = [
     "BALANCER_CHECKS",
     "BALANCER_MUTANTS",
+    "BINS_CHECKS",
+    "BINS_MUTANTS",
     "POLICIES",
+    "POLICY_CHECKS",
+    "POLICY_MUTANTS",
     "Backend",
     "BalancerRun",
     "BalancerState",
@@ -74,21 +78,54 @@ __all__ = [
     "ProbeReply",
     "RandomChoice",
     "RoundRobin",
+    "SeededCheck",
     "avoids_slow_backend",
     "balancer_mutants",
     "balls_into_bins",
+    "bins_mutants",
+    "catch_rate",
     "ejects_failed_backend",
+    "follows_the_fluid_limit",
+    "keys_stay_put",
     "least_connections",
     "load_tail_theory",
     "make_policy",
     "max_load_d_choices",
     "max_load_gonnet",
     "max_load_one_choice",
+    "maximum_near_log_log",
+    "mutant_catch_table",
+    "policy_mutants",
     "power_of_two_choices",
     "readmits_recovered_backend",
     "response_times",
     "run_balancer",
+    "smooth_weighted_round_robin",
+    "ties_take_turns",
+    "two_looks_avoid_the_most_loaded",
 ]
+
+
+POLICY_MUTANTS: dict[str, str] = {
+    "ties_to_first": "least connections without the rotation: every tie goes to the first backend",
+    "one_backend_twice": "power of two choices that samples one backend and looks at it twice",
+    "more_loaded_of_two": "power of two choices that takes the more loaded of the two",
+    "modulo_hash": "hash of the key modulo the number of healthy backends instead of the ring",
+}
+"""Broken policies (``mutant=`` name -> what is wrong); each sits beside the rule it breaks."""
+
+BINS_MUTANTS: dict[str, str] = {
+    "same_bin_twice": "every look after the first looks at the first bin again",
+    "fuller_bin": "the ball goes into the fuller of the bins it looked at",
+}
+"""Broken games of balls into bins (``balls_into_bins(..., mutant=)``)."""
+
+_TWO_CHOICES_MUTANTS = ("one_backend_twice", "more_loaded_of_two")
+
+
+def _mutants_of(names: Sequence[str]) -> dict[str, str]:
+    """The entries of ``POLICY_MUTANTS`` that break one policy (what its ``mutant=`` allows)."""
+    return {name: POLICY_MUTANTS[name] for name in names}
 
 
 # -- the choice functions -----------------------------------------------------------------
@@ -132,10 +169,17 @@ def least_connections(
 
 
 def power_of_two_choices(
-    backends: Sequence[str], outstanding: Mapping[str, int], rng: random.Random, d: int = 2
+    backends: Sequence[str],
+    outstanding: Mapping[str, int],
+    rng: random.Random,
+    d: int = 2,
+    mutant: str | None = None,
 ) -> str:
     """Sample ``d`` distinct backends uniformly at random; return the one with the fewest
     outstanding requests (ties: the first sampled).
+
+    ``mutant`` selects a broken version from ``POLICY_MUTANTS`` (``"one_backend_twice"``,
+    ``"more_loaded_of_two"``).
 
     Examples
     --------
@@ -147,8 +191,76 @@ def power_of_two_choices(
         raise ValueError("power_of_two_choices: no backends to choose from")
     if not (isinstance(d, int) and d >= 1):
         raise ValueError(f"power_of_two_choices: d={d!r} must be an int >= 1")
+    check_mutant("power_of_two_choices", mutant, _mutants_of(_TWO_CHOICES_MUTANTS))
     sample = rng.sample(list(backends), min(d, len(backends)))
+    if mutant == "one_backend_twice":  # mutant: the second look repeats the first
+        sample = [sample[0]] * len(sample)
+    if mutant == "more_loaded_of_two":  # mutant: max instead of min
+        return max(sample, key=lambda b: outstanding.get(b, 0))
     return min(sample, key=lambda b: outstanding.get(b, 0))
+
+
+def smooth_weighted_round_robin(weights: Sequence[tuple[str, int]], picks: int) -> list[str]:
+    """The first ``picks`` backends of smooth weighted round robin (the rule of nginx's
+    ``upstream`` module): each backend has a current weight, 0 at the start. For each pick,
+    every current weight grows by the backend's weight; the largest current weight wins (ties:
+    the first in ``weights``) and the winner's current weight drops by the total weight.
+
+    Every ``sum(weights)`` consecutive picks hold each backend exactly its weight's number of
+    times, and the heavy backends' picks are spread among the light ones' rather than
+    sent in a row.
+
+    Parameters
+    ----------
+    weights : sequence of (str, int)
+        Each backend's name and weight (an int >= 1), in order; names distinct.
+    picks : int
+        How many picks (>= 0).
+
+    Returns
+    -------
+    list of str
+
+    Raises
+    ------
+    ValueError
+        If there is no backend, a name repeats, a weight is not an int >= 1, or ``picks``
+        is not an int >= 0.
+
+    Examples
+    --------
+    >>> "".join(smooth_weighted_round_robin([("a", 5), ("b", 1), ("c", 1)], 7))
+    'aabacaa'
+    >>> smooth_weighted_round_robin([("a", 0)], 1)
+    Traceback (most recent call last):
+    ...
+    ValueError: smooth_weighted_round_robin: the weight of 'a' is 0; weights are ints >= 1
+    """
+    names = [name for name, _ in weights]
+    if not names:
+        raise ValueError("smooth_weighted_round_robin: give at least one (name, weight)")
+    if len(set(names)) != len(names):
+        raise ValueError(f"smooth_weighted_round_robin: names repeat: {names}")
+    for name, weight in weights:
+        if not (isinstance(weight, int) and not isinstance(weight, bool) and weight >= 1):
+            raise ValueError(
+                f"smooth_weighted_round_robin: the weight of {name!r} is {weight!r}; "
+                "weights are ints >= 1"
+            )
+    if not (isinstance(picks, int) and not isinstance(picks, bool) and picks >= 0):
+        raise ValueError(f"smooth_weighted_round_robin: picks={picks!r} must be an int >= 0")
+    total = sum(weight for _, weight in weights)
+    current = [0] * len(weights)
+    out = []
+    for _ in range(picks):
+        best = 0
+        for i, (_, weight) in enumerate(weights):
+            current[i] += weight
+            if current[i] > current[best]:
+                best = i
+        current[best] -= total
+        out.append(names[best])
+    return out
 
 
 # -- policies -----------------------------------------------------------------------------
@@ -239,8 +351,13 @@ class LeastConnections(Policy):
 
     name = "least connections"
 
+    def __init__(self, mutant: str | None = None) -> None:
+        self.mutant = check_mutant("LeastConnections", mutant, _mutants_of(("ties_to_first",)))
+
     def choose(self, request: Dispatch) -> str:
         healthy, k = request.healthy, request.dispatched % len(request.healthy)
+        if self.mutant == "ties_to_first":  # mutant: no rotation, ties always to the first
+            k = 0
         choice = least_connections(healthy[k:] + healthy[:k], request.outstanding, healthy)
         assert choice is not None
         return choice
@@ -257,16 +374,23 @@ class PowerOfTwoChoices(Policy):
     """
 
     d: int = 2
+    mutant: str | None = None
+
+    def __post_init__(self) -> None:
+        check_mutant("PowerOfTwoChoices", self.mutant, _mutants_of(_TWO_CHOICES_MUTANTS))
 
     @property
     def name(self) -> str:  # type: ignore[override]
         return "power of two" if self.d == 2 else f"power of {self.d} choices"
 
     def choose(self, request: Dispatch) -> str:
-        return power_of_two_choices(request.healthy, request.outstanding, request.rng, self.d)
+        return power_of_two_choices(
+            request.healthy, request.outstanding, request.rng, self.d, self.mutant
+        )
 
     def __repr__(self) -> str:
-        return f"PowerOfTwoChoices(d={self.d})"
+        extra = "" if self.mutant is None else f", mutant={self.mutant!r}"
+        return f"PowerOfTwoChoices(d={self.d}{extra})"
 
 
 class ConsistentHashPolicy(Policy):
@@ -289,11 +413,16 @@ class ConsistentHashPolicy(Policy):
 
     name = "consistent hash"
 
-    def __init__(self, backends: Sequence[str], vnodes: int = 64) -> None:
+    def __init__(
+        self, backends: Sequence[str], vnodes: int = 64, mutant: str | None = None
+    ) -> None:
         self.ring = ConsistentHashRing(backends, vnodes)
+        self.mutant = check_mutant("ConsistentHashPolicy", mutant, _mutants_of(("modulo_hash",)))
 
     def choose(self, request: Dispatch) -> str:
         key = request.key if isinstance(request.key, (str, bytes, int)) else repr(request.key)
+        if self.mutant == "modulo_hash":  # mutant: hash mod n, no ring
+            return request.healthy[stable_hash(key) % len(request.healthy)]
         for node in self.ring.successors(key):
             if node in request.healthy:
                 return node
@@ -832,11 +961,17 @@ def _horizon(sim: Simulation, requests: int, rate: float) -> float:
 
 # -- balls into bins ----------------------------------------------------------------------
 def balls_into_bins(
-    bins: int, balls: int | None = None, choices: int = 1, seed: int = 0
+    bins: int,
+    balls: int | None = None,
+    choices: int = 1,
+    seed: int = 0,
+    mutant: str | None = None,
 ) -> list[int]:
     """Throw ``balls`` balls (default: as many as bins) into ``bins`` bins; each ball looks at
     ``choices`` bins chosen independently and uniformly at random and goes into the least
     loaded of them (ties: the first looked at). Returns the bins' loads.
+
+    ``mutant`` selects a broken game from ``BINS_MUTANTS``.
 
     Examples
     --------
@@ -852,6 +987,7 @@ def balls_into_bins(
         raise ValueError(f"balls_into_bins: balls={balls!r} must be an int >= 0")
     if not (isinstance(choices, int) and choices >= 1):
         raise ValueError(f"balls_into_bins: choices={choices!r} must be an int >= 1")
+    check_mutant("balls_into_bins", mutant, BINS_MUTANTS)
     rng = random.Random(f"bins:{seed}")
     loads = [0] * bins
     rand = rng.random
@@ -859,11 +995,17 @@ def balls_into_bins(
         for _ in range(n_balls):
             loads[int(rand() * bins)] += 1
         return loads
+    same_bin, fuller = mutant == "same_bin_twice", mutant == "fuller_bin"
     for _ in range(n_balls):
         best = int(rand() * bins)
         for _ in range(choices - 1):
             other = int(rand() * bins)
-            if loads[other] < loads[best]:
+            if same_bin:  # mutant: look at the first bin again
+                other = best
+            fewer = loads[other] < loads[best]
+            if fuller:  # mutant: the fuller bin wins
+                fewer = loads[other] > loads[best]
+            if fewer:
                 best = other
         loads[best] += 1
     return loads
@@ -978,20 +1120,20 @@ _CHECK_HEALTH = HealthCheck(interval=5.0, fall=2, rise=2)
 _CRASH = (1, 100.0, 300.0)  # b2 is down from time 100 to time 300
 
 
-def _crash_run(mutant: str | None) -> BalancerRun:
+def _crash_run(mutant: str | None, seed: int) -> BalancerRun:
     return run_balancer(
         "round robin",
         [(0.5, 1.5)] * 4,
         rate=2.0,
         requests=1000,
-        seed=1,
+        seed=seed,
         health=_CHECK_HEALTH,
         crash=_CRASH,
         mutant=mutant,
     )
 
 
-def ejects_failed_backend(mutant: str | None = None) -> Outcome:
+def ejects_failed_backend(mutant: str | None = None, seed: int = 1) -> Outcome:
     """Once the detection bound has passed, no request goes to a crashed backend.
 
     Round robin over four backends; ``b2`` is down from time 100 to 300;
@@ -1001,25 +1143,25 @@ def ejects_failed_backend(mutant: str | None = None) -> Outcome:
     >>> ejects_failed_backend().ok, ejects_failed_backend("ignores_health").ok
     (True, False)
     """
-    run = _crash_run(mutant)
+    run = _crash_run(mutant, seed)
     _, down, up = _CRASH
     n = _sends_to(run, "b2", down + _CHECK_HEALTH.detection_bound(), up)
     return Outcome(n == 0, detail=f"{n} requests sent to the crashed backend after detection")
 
 
-def readmits_recovered_backend(mutant: str | None = None) -> Outcome:
+def readmits_recovered_backend(mutant: str | None = None, seed: int = 1) -> Outcome:
     """A backend that restarts gets requests again once the readmission bound has passed.
 
     >>> readmits_recovered_backend().ok, readmits_recovered_backend("never_readmits").ok
     (True, False)
     """
-    run = _crash_run(mutant)
+    run = _crash_run(mutant, seed)
     _, _, up = _CRASH
     n = _sends_to(run, "b2", up + _CHECK_HEALTH.readmission_bound() + 1.0, math.inf)
     return Outcome(n > 0, detail=f"{n} requests sent to the backend after it recovered")
 
 
-def avoids_slow_backend(mutant: str | None = None) -> Outcome:
+def avoids_slow_backend(mutant: str | None = None, seed: int = 1) -> Outcome:
     """Least connections sends a backend five times slower than the others less than half
     of an equal share of the requests.
 
@@ -1031,19 +1173,20 @@ def avoids_slow_backend(mutant: str | None = None) -> Outcome:
         [(0.5, 1.5)] * 3 + [(2.5, 7.5)],
         rate=1.8,
         requests=2000,
-        seed=1,
+        seed=seed,
         mutant=mutant,
     )
     share = dict(run.sent)["b4"] / 2000
     return Outcome(share < 0.5 / 4, detail=f"the slow backend got {share:.1%} of the requests")
 
 
-BALANCER_CHECKS: dict[str, Callable[[str | None], Outcome]] = {
+BALANCER_CHECKS: dict[str, Callable[[str | None, int], Outcome]] = {
     "ejects a failed backend": ejects_failed_backend,
     "readmits a recovered backend": readmits_recovered_backend,
     "avoids a slow backend": avoids_slow_backend,
 }
-"""The checks of chapter 6, by name; each takes a mutant name (``None``: the correct balancer)."""
+"""The health-check and balancer checks (section 6.3), by name; each takes a mutant name
+(``None``: the correct balancer) and a seed (default 1)."""
 
 
 def balancer_mutants() -> list[Mutant[str | None]]:
@@ -1069,3 +1212,202 @@ def balancer_mutants() -> list[Mutant[str | None]]:
 
 def _constant(name: str | None) -> Callable[[], str | None]:
     return lambda: name
+
+
+# -- the checks of the policies (6.1) and of balls into bins (6.2), and their mutants ----------
+def _own(owner: str, mutant: str | None, table: Mapping[str, str], names: Sequence[str]) -> Any:
+    """Validate ``mutant`` against ``table``; return it if it breaks ``owner`` (one of
+    ``names``), else ``None`` (the mutant breaks another part, which ``owner`` runs correct)."""
+    check_mutant(owner, mutant, table)
+    return mutant if mutant in names else None
+
+
+def ties_take_turns(mutant: str | None = None, seed: int = 0) -> Outcome:
+    """At low load every outstanding count is 0, so least connections must share the
+    requests out evenly: four identical backends, 200 requests at one per 20 time units;
+    each backend must get between 20 % and 30 % of them.
+
+    >>> ties_take_turns().ok, ties_take_turns("ties_to_first").ok
+    (True, False)
+    """
+    policy = LeastConnections(_own("ties_take_turns", mutant, POLICY_MUTANTS, ["ties_to_first"]))
+    run = run_balancer(policy, [1.0] * 4, rate=0.05, requests=200, seed=seed)
+    shares = [n / 200 for _, n in run.sent]
+    ok = all(0.2 <= x <= 0.3 for x in shares)
+    return Outcome(ok, detail="shares " + ", ".join(f"{x:.0%}" for x in shares))
+
+
+def two_looks_avoid_the_most_loaded(mutant: str | None = None, seed: int = 0) -> Outcome:
+    """Two distinct looks never pick the most loaded backend: five backends with 0, 1, 2, 3
+    and 9 requests outstanding, 500 picks of ``PowerOfTwoChoices``; ``b5`` must get none.
+
+    >>> check = two_looks_avoid_the_most_loaded
+    >>> check().ok, check("one_backend_twice").ok, check("more_loaded_of_two").ok
+    (True, False, False)
+    """
+    policy = PowerOfTwoChoices(2, _own("two_looks", mutant, POLICY_MUTANTS, _TWO_CHOICES_MUTANTS))
+    loads = {"b1": 0, "b2": 1, "b3": 2, "b4": 3, "b5": 9}
+    rng = random.Random(f"two looks:{seed}")
+    picks = [policy.choose(Dispatch(tuple(loads), loads, rng=rng)) for _ in range(500)]
+    n = picks.count("b5")
+    return Outcome(n == 0, detail=f"the most loaded backend got {n} of 500 picks")
+
+
+def keys_stay_put(mutant: str | None = None, seed: int = 0) -> Outcome:
+    """When a backend fails, consistent hashing moves only that backend's keys: five
+    backends, 200 keys; backend ``seed % 5`` leaves the healthy set, and every key that was
+    on another backend must stay where it was.
+
+    >>> keys_stay_put().ok, keys_stay_put("modulo_hash").ok
+    (True, False)
+    """
+    backends = ("b1", "b2", "b3", "b4", "b5")
+    policy = ConsistentHashPolicy(
+        backends, mutant=_own("keys_stay_put", mutant, POLICY_MUTANTS, ["modulo_hash"])
+    )
+    dead = backends[seed % len(backends)]
+    alive = tuple(b for b in backends if b != dead)
+    moved = 0
+    for key in make_keys(200, prefix=f"s{seed}-key"):
+        before = policy.choose(Dispatch(backends, key=key))
+        after = policy.choose(Dispatch(alive, key=key))
+        moved += before != dead and after != before
+    return Outcome(moved == 0, detail=f"{moved} keys of live backends moved")
+
+
+def follows_the_fluid_limit(mutant: str | None = None, seed: int = 0) -> Outcome:
+    """Two choices, 20,000 balls into 20,000 bins: the fraction of bins with at least ``i``
+    balls is within 0.01 of ``load_tail_theory(2, 3)`` for ``i = 1, 2, 3`` (about three
+    standard deviations of the measured fraction).
+
+    >>> follows_the_fluid_limit().ok, follows_the_fluid_limit("same_bin_twice").ok
+    (True, False)
+    """
+    n = 20_000
+    loads = balls_into_bins(n, choices=2, seed=seed, mutant=mutant)
+    theory = load_tail_theory(2, 3)
+    gaps = [abs(sum(1 for x in loads if x >= i) / n - theory[i - 1]) for i in (1, 2, 3)]
+    return Outcome(max(gaps) < 0.01, detail=f"largest gap {max(gaps):.4f}")
+
+
+def maximum_near_log_log(mutant: str | None = None, seed: int = 0) -> Outcome:
+    """Two choices, 10,000 balls into 10,000 bins: the fullest bin holds at most
+    ``floor(ln ln n / ln 2) + 2`` balls (5 here; one choice gives about 7).
+
+    >>> maximum_near_log_log().ok, maximum_near_log_log("fuller_bin").ok
+    (True, False)
+    """
+    n = 10_000
+    top = max(balls_into_bins(n, choices=2, seed=seed, mutant=mutant))
+    bound = math.floor(max_load_d_choices(n, 2)) + 2
+    return Outcome(top <= bound, detail=f"fullest bin {top} (bound {bound})")
+
+
+SeededCheck = Callable[[str | None, int], Outcome]
+"""A check of this module: ``check(mutant, seed) -> Outcome`` (``None``: the correct code)."""
+
+POLICY_CHECKS: dict[str, SeededCheck] = {
+    "ties take turns at low load": ties_take_turns,
+    "two looks avoid the most loaded": two_looks_avoid_the_most_loaded,
+    "keys stay put when a backend fails": keys_stay_put,
+}
+"""The checks of the policies (section 6.1), by name."""
+
+BINS_CHECKS: dict[str, SeededCheck] = {
+    "follows the fluid limit": follows_the_fluid_limit,
+    "maximum near ln ln n / ln 2": maximum_near_log_log,
+}
+"""The checks of balls into bins (section 6.2), by name."""
+
+_POLICY_CAUGHT = {
+    "ties_to_first": ("ties take turns at low load",),
+    "one_backend_twice": ("two looks avoid the most loaded",),
+    "more_loaded_of_two": ("two looks avoid the most loaded",),
+    "modulo_hash": ("keys stay put when a backend fails",),
+}
+_BINS_CAUGHT = {
+    "same_bin_twice": ("follows the fluid limit", "maximum near ln ln n / ln 2"),
+    "fuller_bin": ("follows the fluid limit", "maximum near ln ln n / ln 2"),
+}
+
+
+def policy_mutants() -> list[Mutant[str | None]]:
+    """The broken policies of ``POLICY_MUTANTS`` as ``Mutant`` values, each with the checks of
+    ``POLICY_CHECKS`` that must catch it (``build`` returns the mutant's name).
+
+    >>> [m.caught_by for m in policy_mutants()][0]
+    ('ties take turns at low load',)
+    """
+    return [
+        Mutant(name, bug, _constant(name), _POLICY_CAUGHT[name])
+        for name, bug in POLICY_MUTANTS.items()
+    ]
+
+
+def bins_mutants() -> list[Mutant[str | None]]:
+    """The broken games of ``BINS_MUTANTS``, each with the checks of ``BINS_CHECKS`` that
+    must catch it.
+
+    >>> [m.name for m in bins_mutants()]
+    ['same_bin_twice', 'fuller_bin']
+    """
+    return [
+        Mutant(name, bug, _constant(name), _BINS_CAUGHT[name]) for name, bug in BINS_MUTANTS.items()
+    ]
+
+
+def catch_rate(check: SeededCheck, mutant: str | None, seeds: Sequence[int]) -> tuple[int, int]:
+    """``(failed, runs)``: on how many of ``seeds`` the check fails for ``mutant`` (for the
+    correct code, ``None``, every failure is a false alarm).
+
+    >>> catch_rate(keys_stay_put, "modulo_hash", range(5)), catch_rate(keys_stay_put, None, [0])
+    ((5, 5), (0, 1))
+    """
+    if not seeds:
+        raise ValueError("catch_rate: give at least one seed")
+    failed = sum(not check(mutant, seed).ok for seed in seeds)
+    return failed, len(seeds)
+
+
+def mutant_catch_table(
+    checks: Mapping[str, SeededCheck], mutants: Sequence[Mutant[str | None]], seeds: Sequence[int]
+) -> Any:
+    """The mutant table (``dslib.mutants.mutant_table``, every check on seed 0) with one more
+    column: on how many of ``seeds`` the mutant's first expected check catches it, and for
+    the correct version on how many every check passes.
+
+    Parameters
+    ----------
+    checks : mapping of str to check
+        ``POLICY_CHECKS`` or ``BINS_CHECKS``.
+    mutants : sequence of Mutant
+        ``policy_mutants()`` or ``bins_mutants()``.
+    seeds : sequence of int
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Examples
+    --------
+    >>> table = mutant_catch_table(POLICY_CHECKS, policy_mutants()[-1:], range(3))
+    >>> print(table[["mutant", "seeds"]].to_string(index=False))
+             mutant                            seeds
+    correct version passes all 3 checks in 3/3 seeds
+        modulo_hash              caught in 3/3 seeds
+    """
+    if not seeds:
+        raise ValueError("mutant_catch_table: give at least one seed")
+    seeded = {name: _on_seed(check, seeds[0]) for name, check in checks.items()}
+    table = mutant_table(run_mutants(lambda: None, mutants, seeded))
+    clean = sum(all(check(None, seed).ok for check in checks.values()) for seed in seeds)
+    column = [f"passes all {len(checks)} checks in {clean}/{len(seeds)} seeds"]
+    for m in mutants:
+        caught, runs = catch_rate(checks[m.caught_by[0]], m.name, seeds)
+        column.append(f"caught in {caught}/{runs} seeds")
+    table["seeds"] = column
+    return table
+
+
+def _on_seed(check: SeededCheck, seed: int) -> Callable[[str | None], Outcome]:
+    return lambda mutant: check(mutant, seed)

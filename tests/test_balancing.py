@@ -7,6 +7,7 @@ import math
 import random
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,11 @@ from hypothesis import strategies as st
 from dslib import Context
 from dslib.balancing import (
     BALANCER_CHECKS,
+    BINS_CHECKS,
+    BINS_MUTANTS,
     POLICIES,
+    POLICY_CHECKS,
+    POLICY_MUTANTS,
     Backend,
     ConsistentHashPolicy,
     Dispatch,
@@ -28,19 +33,26 @@ from dslib.balancing import (
     ProbeReply,
     RandomChoice,
     RoundRobin,
+    SeededCheck,
     balancer_mutants,
     balls_into_bins,
+    bins_mutants,
+    catch_rate,
+    keys_stay_put,
     least_connections,
     load_tail_theory,
     make_policy,
     max_load_d_choices,
     max_load_gonnet,
     max_load_one_choice,
+    mutant_catch_table,
+    policy_mutants,
     power_of_two_choices,
     run_balancer,
+    smooth_weighted_round_robin,
 )
 from dslib.basics import QueueState
-from dslib.mutants import assert_mutants_caught
+from dslib.mutants import Outcome, assert_mutants_caught
 from dslib.sim import Reply, Request
 from dslib.widgets.race import LoadBalancerRace, race, race_figure, race_table, service_times
 
@@ -265,6 +277,121 @@ def test_every_balancer_mutant_is_caught() -> None:
         ("readmits a recovered backend",),
         ("avoids a slow backend",),
     ]
+
+
+# -- smooth weighted round robin ----------------------------------------------------------------
+def _swrr_oracle(weights: list[tuple[str, int]], picks: int) -> list[str]:
+    """Another formulation of the rule: before pick k (from 1), backend i's current weight is
+    k * w_i - W * (its picks so far); the largest wins, the first on a tie."""
+    total = sum(w for _, w in weights)
+    count = [0] * len(weights)
+    out = []
+    for k in range(1, picks + 1):
+        scores = [k * w - total * c for (_, w), c in zip(weights, count, strict=True)]
+        best = scores.index(max(scores))
+        count[best] += 1
+        out.append(weights[best][0])
+    return out
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(
+    st.lists(st.integers(1, 9), min_size=1, max_size=6),
+    st.integers(0, 60),
+)
+def test_smooth_weighted_round_robin_against_its_closed_form_and_its_promises(
+    ws: list[int], picks: int
+) -> None:
+    weights = [(f"b{i}", w) for i, w in enumerate(ws)]
+    got = smooth_weighted_round_robin(weights, picks)
+    assert got == _swrr_oracle(weights, picks)
+    total = sum(ws)
+    for start in range(len(got) - total + 1):  # each weight in every window of total picks
+        window = got[start : start + total]
+        assert [window.count(n) for n, _ in weights] == ws
+    for k in range(1, len(got) + 1):  # never ahead of its share by a whole pick
+        assert all(got[:k].count(n) <= -(-w * k // total) for n, w in weights)
+
+
+def test_smooth_weighted_round_robin_rejects_bad_weights() -> None:
+    assert "".join(smooth_weighted_round_robin([("a", 5), ("b", 1), ("c", 1)], 7)) == "aabacaa"
+    for weights, picks, words in [
+        ([], 1, "at least one"),
+        ([("a", 1), ("a", 2)], 1, "repeat"),
+        ([("a", 1.5)], 1, "ints >= 1"),
+        ([("a", True)], 1, "ints >= 1"),
+        ([("a", 1)], -1, "picks=-1"),
+    ]:
+        with pytest.raises(ValueError, match=words):
+            smooth_weighted_round_robin(weights, picks)  # type: ignore[arg-type]
+
+
+# -- the policies' and the bins' mutants ----------------------------------------------------------
+def _on_seed(check: SeededCheck, seed: int) -> Callable[[str | None], Outcome]:
+    return lambda mutant: check(mutant, seed)
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_every_policy_and_bins_mutant_is_caught_by_its_check(seed: int) -> None:
+    for mutants, checks in ((policy_mutants(), POLICY_CHECKS), (bins_mutants(), BINS_CHECKS)):
+        seeded = {name: _on_seed(check, seed) for name, check in checks.items()}
+        report = assert_mutants_caught(lambda: None, mutants, seeded)
+        for m in report.mutants:  # caught by exactly the checks written for it
+            assert m.caught_by == m.expected, (m.name, m.caught_by)
+    assert [m.name for m in policy_mutants()] == list(POLICY_MUTANTS)
+    assert [m.name for m in bins_mutants()] == list(BINS_MUTANTS)
+
+
+def test_catch_rates_over_seeds_and_the_table() -> None:
+    seeds = range(4)
+    for mutant in POLICY_MUTANTS:
+        check = POLICY_CHECKS[policy_mutants()[list(POLICY_MUTANTS).index(mutant)].caught_by[0]]
+        assert catch_rate(check, mutant, seeds) == (4, 4), mutant
+        assert catch_rate(check, None, seeds) == (0, 4)
+    table = mutant_catch_table(BINS_CHECKS, bins_mutants(), seeds)
+    assert list(table["seeds"]) == [
+        "passes all 2 checks in 4/4 seeds",
+        "caught in 4/4 seeds",
+        "caught in 4/4 seeds",
+    ]
+    with pytest.raises(ValueError, match="at least one seed"):
+        catch_rate(keys_stay_put, None, [])
+    balancer = mutant_catch_table(BALANCER_CHECKS, balancer_mutants(), [3])  # not 6.3's seeds
+    assert (
+        list(balancer["seeds"])
+        == ["passes all 3 checks in 1/1 seeds"] + ["caught in 1/1 seeds"] * 3
+    )
+
+
+def test_keys_stay_put_against_a_brute_force_count_of_moved_keys() -> None:
+    """The check's verdict against a direct count: every key of a live backend, with all five
+    backends and with one removed, through the ring itself rather than the policy."""
+    from dslib.sharding.partitioning import ConsistentHashRing, make_keys
+
+    backends = ["b1", "b2", "b3", "b4", "b5"]
+    ring = ConsistentHashRing(backends, 64)
+    for seed in range(5):
+        dead = backends[seed % 5]
+        moved = 0
+        for key in make_keys(200, prefix=f"s{seed}-key"):
+            owner = next(iter(ring.successors(key)))
+            after = next(n for n in ring.successors(key) if n != dead)
+            moved += owner != dead and after != owner
+        assert moved == 0 and keys_stay_put(None, seed).ok
+        assert not keys_stay_put("modulo_hash", seed).ok
+
+
+def test_policy_mutants_are_validated_per_policy() -> None:
+    with pytest.raises(ValueError, match="allowed: None or one of \\['ties_to_first'\\]"):
+        LeastConnections("modulo_hash")
+    with pytest.raises(ValueError, match="unknown mutant"):
+        PowerOfTwoChoices(2, "ties_to_first")
+    with pytest.raises(ValueError, match="unknown mutant"):
+        ConsistentHashPolicy(["a"], mutant="typo")
+    with pytest.raises(ValueError, match="unknown mutant"):
+        balls_into_bins(10, choices=2, mutant="modulo_hash")
+    with pytest.raises(ValueError, match="unknown mutant"):
+        POLICY_CHECKS["ties take turns at low load"]("same_bin_twice", 0)
 
 
 # -- balls into bins --------------------------------------------------------------------------

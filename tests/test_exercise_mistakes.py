@@ -162,6 +162,8 @@ def test_the_exercises_with_mistakes_are_the_reviewed_ones() -> None:
         "ch04.swim_override",
         "ch05.gossip_round",
         "ch06.least_connections",
+        "ch06.power_of_two",
+        "ch06.smooth_weighted_round_robin",
         "ch09.characteristic_time",
         "ch09.lru_hits",
         "ch09.min_victim",

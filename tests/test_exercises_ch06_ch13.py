@@ -3,6 +3,7 @@ and rejects known-wrong answers at the expected stage with the expected hint."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +22,20 @@ from dslib.exercises.known_wrong import (
 from dslib.sharding import rendezvous_score, stable_hash
 
 ROOT = Path(__file__).resolve().parent.parent
-IDS = ["ch06.least_connections", "ch13.jump_hash", "ch13.rendezvous", "ch13.rebalance"]
+IDS = [
+    "ch06.least_connections",
+    "ch06.power_of_two",
+    "ch06.smooth_weighted_round_robin",
+    "ch13.jump_hash",
+    "ch13.rendezvous",
+    "ch13.rebalance",
+]
 MASK = 0xFFFFFFFFFFFFFFFF
 
 
 def test_the_exercises_are_registered_in_their_chapters() -> None:
-    assert [e.id for e in ex.all_exercises(chapter=6)] == IDS[:1]
-    assert [e.id for e in ex.all_exercises(chapter=13)] == IDS[1:]
+    assert [e.id for e in ex.all_exercises(chapter=6)] == IDS[:3]
+    assert [e.id for e in ex.all_exercises(chapter=13)] == IDS[3:]
 
 
 # -- wrong answers -------------------------------------------------------------------------------
@@ -60,6 +68,88 @@ def lc_last_tie(backends: list[str], outstanding: dict[str, int], healthy: set[s
 
 def lc_raises_on_none(backends: list[str], outstanding: dict[str, int], healthy: set[str]) -> Any:
     return min((b for b in backends if b in healthy), key=lambda b: outstanding.get(b, 0))
+
+
+def p2_choice_twice(backends: list[str], outstanding: dict[str, int], rng: Any) -> Any:
+    first, second = rng.choice(backends), rng.choice(backends)
+    return second if outstanding.get(second, 0) < outstanding.get(first, 0) else first
+
+
+def p2_sample_one_twice(backends: list[str], outstanding: dict[str, int], rng: Any) -> Any:
+    first, second = rng.sample(backends, 1)[0], rng.sample(backends, 1)[0]
+    return second if outstanding.get(second, 0) < outstanding.get(first, 0) else first
+
+
+def p2_more_loaded(backends: list[str], outstanding: dict[str, int], rng: Any) -> Any:
+    return max(rng.sample(backends, min(2, len(backends))), key=lambda b: outstanding.get(b, 0))
+
+
+def p2_least_of_all(backends: list[str], outstanding: dict[str, int], rng: Any) -> Any:
+    rng.sample(backends, min(2, len(backends)))
+    return min(backends, key=lambda b: outstanding.get(b, 0))
+
+
+def p2_tie_to_second(backends: list[str], outstanding: dict[str, int], rng: Any) -> Any:
+    drawn = rng.sample(backends, min(2, len(backends)))
+    best = drawn[0]
+    for b in drawn[1:]:
+        if outstanding.get(b, 0) <= outstanding.get(best, 0):
+            best = b
+    return best
+
+
+def p2_key_error(backends: list[str], outstanding: dict[str, int], rng: Any) -> Any:
+    return min(rng.sample(backends, min(2, len(backends))), key=lambda b: outstanding[b])
+
+
+def p2_always_two(backends: list[str], outstanding: dict[str, int], rng: Any) -> Any:
+    return min(rng.sample(backends, 2), key=lambda b: outstanding.get(b, 0))
+
+
+def p2_draws_again(backends: list[str], outstanding: dict[str, int], rng: Any) -> Any:
+    drawn = rng.sample(backends, min(2, len(backends)))
+    rng.random()  # an extra draw: the next call's looks differ from the definition's
+    return min(drawn, key=lambda b: outstanding.get(b, 0))
+
+
+def sw_plain(weights: list[tuple[str, int]], picks: int) -> list[str]:
+    cycle = [name for name, w in weights for _ in range(w)]
+    return [cycle[i % len(cycle)] for i in range(picks)]
+
+
+def _swrr(weights: list[tuple[str, int]], picks: int, drop: str, ties_last: bool) -> list[str]:
+    current = [0] * len(weights)
+    total = sum(w for _, w in weights)
+    out = []
+    for _ in range(picks):
+        for i, (_, w) in enumerate(weights):
+            current[i] += w
+        best = 0
+        for i in range(1, len(weights)):
+            if current[i] > current[best] or (ties_last and current[i] == current[best]):
+                best = i
+        current[best] -= {"total": total, "own": weights[best][1], "none": 0}[drop]
+        out.append(weights[best][0])
+    return out
+
+
+def sw_no_subtract(weights: list[tuple[str, int]], picks: int) -> list[str]:
+    return _swrr(weights, picks, "none", False)
+
+
+def sw_own_weight(weights: list[tuple[str, int]], picks: int) -> list[str]:
+    return _swrr(weights, picks, "own", False)
+
+
+def sw_ties_to_last(weights: list[tuple[str, int]], picks: int) -> list[str]:
+    return _swrr(weights, picks, "total", True)
+
+
+def sw_bursts_when_heavy(weights: list[tuple[str, int]], picks: int) -> list[str]:
+    # right on small totals (all the examples'), in a row on larger ones
+    if sum(w for _, w in weights) > 7:
+        return sw_plain(weights, picks)
+    return _swrr(weights, picks, "total", False)
 
 
 def _jump(
@@ -178,6 +268,25 @@ WRONG = [
     WrongAnswer(
         "ch06.least_connections", lc_raises_on_none, "examples", "return None instead of raising"
     ),
+    WrongAnswer("ch06.power_of_two", p2_choice_twice, "examples", "two separate draws"),
+    WrongAnswer("ch06.power_of_two", p2_sample_one_twice, "examples", "two separate draws"),
+    WrongAnswer("ch06.power_of_two", p2_more_loaded, "examples", "min, not max"),
+    WrongAnswer("ch06.power_of_two", p2_least_of_all, "examples", "least connections"),
+    WrongAnswer("ch06.power_of_two", p2_tie_to_second, "examples", "compare with <, not <="),
+    WrongAnswer("ch06.power_of_two", p2_key_error, "examples", "outstanding.get(backend, 0)"),
+    WrongAnswer("ch06.power_of_two", p2_always_two, "examples", "With a single backend"),
+    WrongAnswer("ch06.power_of_two", p2_draws_again, "properties", "Draw exactly once per call"),
+    WrongAnswer("ch06.smooth_weighted_round_robin", sw_plain, "examples", "in a row"),
+    WrongAnswer(
+        "ch06.smooth_weighted_round_robin", sw_no_subtract, "examples", "heaviest backend wins"
+    ),
+    WrongAnswer(
+        "ch06.smooth_weighted_round_robin", sw_own_weight, "examples", "not the winner's own"
+    ),
+    WrongAnswer("ch06.smooth_weighted_round_robin", sw_ties_to_last, "examples", ">, not >="),
+    WrongAnswer(
+        "ch06.smooth_weighted_round_robin", sw_bursts_when_heavy, "properties", "'smooth' means"
+    ),
     WrongAnswer("ch13.jump_hash", jh_no_mask, "examples", "& 0xFFFFFFFFFFFFFFFF"),
     WrongAnswer("ch13.jump_hash", jh_integer_division, "examples", "Integer division"),
     WrongAnswer("ch13.jump_hash", jh_times_b, "examples", "The loop never ends"),
@@ -250,3 +359,43 @@ def test_a_runaway_loop_is_stopped_not_hung() -> None:
     with pytest.raises(RunawayLoop):
         spec.prepare(f)(0)
     assert spec.prepare(lambda x: x + 1)(1) == 2
+
+
+def test_the_smooth_round_robin_properties_against_brute_force_verdicts() -> None:
+    """The two property checkers of ch06.smooth_weighted_round_robin agree with a direct
+    count (Counter, exact fractions) on every sequence of a few picks over small weights."""
+    from collections import Counter
+    from fractions import Fraction
+    from itertools import product
+
+    from dslib.exercises.ch06 import _sw_smooth, _sw_windows
+
+    def windows_ok(weights: list[tuple[str, int]], seq: list[str]) -> bool:
+        total = sum(w for _, w in weights)
+        return all(
+            Counter(seq[i : i + total]) == dict(weights) for i in range(len(seq) - total + 1)
+        )
+
+    def smooth_ok(weights: list[tuple[str, int]], seq: list[str]) -> bool:
+        total = sum(w for _, w in weights)
+        return all(
+            seq[:k].count(n) <= math.ceil(Fraction(w * k, total))
+            for k in range(1, len(seq) + 1)
+            for n, w in weights
+        )
+
+    checked = {"windows": 0, "smooth": 0}
+    for weights in ([("a", 1), ("b", 1)], [("a", 2), ("b", 1)], [("a", 1), ("b", 1), ("c", 1)]):
+        names = [n for n, _ in weights]
+        total = sum(w for _, w in weights)
+        for length in range(total, total + 3):
+            for seq in product(names, repeat=length):
+                picks = list(seq)
+                case = (weights, length)
+                answer = lambda w, p, picks=picks: list(picks)  # noqa: E731
+                assert (_sw_windows(answer, case) is None) == windows_ok(weights, picks)
+                if windows_ok(weights, picks):
+                    checked["windows"] += 1
+                assert (_sw_smooth(answer, case) is None) == smooth_ok(weights, picks)
+                checked["smooth"] += smooth_ok(weights, picks)
+    assert checked["windows"] > 10 and checked["smooth"] > 10  # both verdicts were exercised

@@ -1,9 +1,14 @@
-"""Chapter 6 (load balancing): the least-connections choice.
+"""Chapter 6 (load balancing): the least-connections choice, the power of two choices, smooth
+weighted round robin.
 
 - ``ch06.least_connections``: pick the healthy backend with the fewest
   outstanding requests, ties to the first in the list. The last stage plugs
   your function into the simulator's ``LoadBalancer``, in front of a slow
   backend and a backend that crashes.
+- ``ch06.power_of_two``: the less loaded of two backends drawn with
+  ``rng.sample(backends, 2)``, ties to the first drawn.
+- ``ch06.smooth_weighted_round_robin``: nginx's smooth weighted round robin, the
+  sequence of picks for given weights.
 
 Examples
 --------
@@ -14,12 +19,21 @@ Examples
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from typing import Any
 
 import hypothesis.strategies as st
 
-from dslib.balancing import Dispatch, HealthCheck, Policy, least_connections, run_balancer
+from dslib.balancing import (
+    Dispatch,
+    HealthCheck,
+    Policy,
+    least_connections,
+    power_of_two_choices,
+    run_balancer,
+    smooth_weighted_round_robin,
+)
 from dslib.core import stable_repr
 from dslib.exercises.registry import FunctionAnswer, add_exercise
 from dslib.exercises.stages import (
@@ -36,7 +50,7 @@ from dslib.exercises.stages import (
     call_answer,
 )
 
-__all__ = ["ReaderPolicy"]
+__all__ = ["ReaderPolicy", "SeededRandom"]
 
 
 def _call(args: tuple[Any, ...]) -> str:
@@ -327,5 +341,386 @@ LEAST_CONNECTIONS = add_exercise(
     hints=(
         "outstanding.get(b, 0) is the count of b, 0 if it is missing.",
         "Keep the best so far; replace it only by a strictly smaller count.",
+    ),
+)
+
+
+# == ch06.power_of_two ============================================================================
+class SeededRandom(random.Random):
+    """A ``random.Random(seed)`` that shows as ``random.Random(seed)`` in a check's report.
+
+    >>> rng = SeededRandom(3)
+    >>> rng, rng.sample(["a", "b", "c"], 2) == random.Random(3).sample(["a", "b", "c"], 2)
+    (random.Random(3), True)
+    """
+
+    def __init__(self, label: int = 0) -> None:
+        super().__init__(label)
+        self.label = label
+
+    def __repr__(self) -> str:
+        return f"random.Random({self.label})"
+
+
+class _FixedLooks:
+    """A stand-in for ``rng`` whose draws are known: ``sample(pop, 2)`` gives ``pop[1], pop[2]``,
+    every other draw gives ``pop[0]`` (to tell apart answers that draw differently)."""
+
+    def sample(self, population: Any, k: int) -> list[Any]:
+        pop = list(population)
+        return pop[1 : 1 + k] if k == 2 and len(pop) >= 3 else pop[:k]
+
+    def choice(self, population: Any) -> Any:
+        return next(iter(population))
+
+    def choices(self, population: Any, weights: Any = None, k: int = 1, **_: Any) -> list[Any]:
+        return [next(iter(population))] * k
+
+    def randrange(self, *args: int) -> int:
+        return 0 if len(args) == 1 else args[0]
+
+    def randint(self, a: int, b: int) -> int:
+        return a
+
+    def random(self) -> float:
+        return 0.0
+
+    def shuffle(self, x: Any) -> None:
+        return None
+
+    def __repr__(self) -> str:
+        return "rng"
+
+
+def _p2_call(args: tuple[Any, ...]) -> str:
+    backends, outstanding, rng = args
+    return f"power_of_two({backends!r}, {stable_repr(outstanding)}, {rng!r})"
+
+
+_FIVE = ["b1", "b2", "b3", "b4", "b5"]
+_LOADS = {"b1": 0, "b2": 3, "b3": 1, "b4": 4, "b5": 2}
+
+
+def _p2_reference(backends: list[str], outstanding: dict[str, int], seed: int) -> str:
+    return power_of_two_choices(list(backends), dict(outstanding), random.Random(seed))
+
+
+def _p2_examples() -> list[Example]:
+    cases = [
+        (_FIVE, _LOADS, 0),  # draws b4, b5: b5; the least loaded of all (b1) is not drawn
+        (_FIVE, _LOADS, 1),  # draws b2, b1: b1
+        (_FIVE, _LOADS, 5),  # draws b5, b3: b3
+        (_FIVE, {"b1": 0, "b2": 2, "b3": 2, "b4": 1, "b5": 1}, 4),  # b2, b3 tie: the first drawn
+        (_FIVE, {"b1": 3}, 6),  # draws b5, b1; b5 is missing: 0
+        (["b1", "b2"], {"b1": 1, "b2": 1}, 0),  # draws b2, b1: a tie, b2 drawn first
+        (["b1"], {"b1": 7}, 3),
+    ]
+    return [
+        Example((list(b), dict(o), SeededRandom(s)), _p2_reference(b, o, s)) for b, o, s in cases
+    ]
+
+
+def _p2_least_of_all(f: Callable[..., Any]) -> bool:
+    # seeds 0 and 5 draw neither b1 nor the runner-up: only an answer that looks at every
+    # backend returns b1
+    return all(f(list(_FIVE), dict(_LOADS), SeededRandom(s)) == "b1" for s in (0, 5))
+
+
+_P2_MISTAKES = (
+    Mistake(
+        "two looks that can hit one backend",
+        lambda f: f(["b1", "b2", "b3"], {"b1": 5, "b2": 1, "b3": 9}, _FixedLooks()) == "b1",
+        "Your answer can return a backend that rng.sample(backends, 2) does not draw: it draws "
+        "the two looks separately (rng.choice twice, or rng.sample(backends, 1) twice), and two "
+        "separate draws can hit the same backend, which leaves no choice at all. Draw both at "
+        "once with one call, rng.sample(backends, 2): two distinct backends.",
+    ),
+    Mistake(
+        "the more loaded of the two",
+        lambda f: f(["b1", "b2", "b3"], {"b1": 5, "b2": 1, "b3": 9}, _FixedLooks()) == "b3",
+        "That is the more loaded of the two drawn backends: take the one with FEWER outstanding "
+        "requests (min, not max).",
+    ),
+    Mistake(
+        "looks at every backend",
+        _p2_least_of_all,
+        "Your answer returns the least loaded of ALL the backends, which is least connections. "
+        "The power of two choices looks only at the two backends rng.sample(backends, 2) draws "
+        "and takes the less loaded of those two.",
+    ),
+    Mistake(
+        "ties to the second drawn",
+        lambda f: f(["b1", "b2", "b3"], {"b1": 5, "b2": 4, "b3": 4}, _FixedLooks()) == "b3",
+        "On a tie, keep the backend drawn first: compare with <, not <=.",
+    ),
+)
+
+
+def _p2_diagnose(m: Mismatch) -> str | None:
+    if m.problem == "raised" and isinstance(m.error, KeyError):
+        return (
+            "A backend missing from outstanding has no request outstanding: use "
+            "outstanding.get(backend, 0), not outstanding[backend]."
+        )
+    if m.problem == "raised" and isinstance(m.error, ValueError):
+        return "With a single backend, draw rng.sample(backends, 1): there is only one to take."
+    return None
+
+
+@st.composite
+def _p2_cases(draw: Any) -> tuple[list[str], dict[str, int], int]:
+    backends = draw(st.lists(st.sampled_from(_NAMES), min_size=1, max_size=6, unique=True))
+    outstanding = draw(st.dictionaries(st.sampled_from(backends), st.integers(0, 4)))
+    return backends, outstanding, draw(st.integers(0, 10_000))
+
+
+def _p2_show(case: tuple[list[str], dict[str, int], int]) -> str:
+    backends, outstanding, seed = case
+    return _p2_call((backends, outstanding, SeededRandom(seed)))
+
+
+def _p2_check(answer: Any, case: tuple[list[str], dict[str, int], int]) -> Failure | None:
+    backends, outstanding, seed = case
+    rng, right_rng = SeededRandom(seed), random.Random(seed)
+    for i in range(3):  # three picks from one generator: it must draw as the definition does
+        got = call_answer(answer, list(backends), dict(outstanding), rng)
+        right = power_of_two_choices(list(backends), dict(outstanding), right_rng)
+        if got != right:
+            nth = ("first", "second", "third")[i]
+            hint = (
+                "Draw exactly once per call, rng.sample(backends, 2) (or 1 with one backend), "
+                "so that the next call draws what the definition draws."
+                if i
+                else None
+            )
+            return Failure(
+                f"{_p2_show(case)}: the {nth} call returned {got!r}; expected {right!r}", hint
+            )
+    return None
+
+
+P2_STATEMENT = """\
+Write power_of_two(backends, outstanding, rng): the backend a power-of-two-choices load
+balancer sends the next request to.
+
+- backends is a list of backend names, such as ["b1", "b2", "b3"] (at least one);
+- outstanding maps a name to the requests sent to that backend and not yet answered; a
+  backend missing from outstanding has 0;
+- rng is a random.Random: draw the two looks with ONE call, rng.sample(backends, 2), which
+  returns two distinct backends in the order drawn (with a single backend, rng.sample(
+  backends, 1)).
+
+Return the drawn backend with fewer outstanding requests; on a tie, the one drawn first. Do
+not change the arguments, and draw nothing else from rng: the check compares your picks with
+the definition's on the same seeded generator, call after call.
+
+The check runs examples, then a hypothesis property (three picks in a row agree with the
+definition on random cases)."""
+
+POWER_OF_TWO = add_exercise(
+    id="ch06.power_of_two",
+    answered_by=("power_of_two_choices",),
+    title="The power of two choices",
+    statement=P2_STATEMENT,
+    answer=FunctionAnswer("power_of_two", ("backends", "outstanding", "rng")),
+    stages=(
+        Examples(
+            "examples",
+            _p2_examples,
+            call_text=_p2_call,
+            diagnose=_p2_diagnose,
+            mistakes=_P2_MISTAKES,
+            default_hint="first, second = rng.sample(backends, 2); return the one with the "
+            "smaller outstanding.get(b, 0), first on a tie.",
+        ),
+        Properties(
+            "properties",
+            [
+                Property(
+                    "agrees with the definition, pick after pick",
+                    _p2_cases(),
+                    _p2_check,
+                    _p2_show,
+                    max_examples=100,
+                )
+            ],
+        ),
+    ),
+    hints=(
+        "rng.sample(backends, min(2, len(backends))) draws the looks, distinct, in order.",
+        "min(drawn, key=...) keeps the first of equal keys.",
+    ),
+)
+
+
+# == ch06.smooth_weighted_round_robin =============================================================
+def _sw_call(args: tuple[Any, ...]) -> str:
+    return f"smooth_weighted_round_robin({args[0]!r}, {args[1]!r})"
+
+
+_SW_CASES = [
+    ([("a", 5), ("b", 1), ("c", 1)], 7),
+    ([("a", 3), ("b", 1)], 8),
+    ([("a", 1), ("b", 1), ("c", 1)], 6),
+    ([("a", 2), ("b", 3)], 5),
+    ([("b", 1), ("a", 5)], 6),
+    ([("a", 3), ("b", 2), ("c", 1)], 12),
+    ([("x", 4)], 3),
+    ([("a", 2), ("b", 2)], 0),
+]
+
+
+def _sw_examples() -> list[Example]:
+    return [Example((list(w), n), smooth_weighted_round_robin(w, n)) for w, n in _SW_CASES]
+
+
+def _plain_wrr(weights: list[tuple[str, int]], picks: int) -> list[str]:
+    cycle = [name for name, w in weights for _ in range(w)]
+    return [cycle[i % len(cycle)] for i in range(picks)]
+
+
+_SW_MISTAKES = (
+    Mistake(
+        "each backend its weight in a row",
+        lambda f: (
+            f([("a", 3), ("b", 1)], 4) == _plain_wrr([("a", 3), ("b", 1)], 4)
+            and f([("a", 2), ("b", 2)], 4) == _plain_wrr([("a", 2), ("b", 2)], 4)
+        ),
+        "Your picks give each backend its whole weight in a row (a, a, a, b): the counts are "
+        "right but the heavy backend gets a burst. The smooth rule interleaves them: before "
+        "each pick add every backend's weight to its current weight, pick the largest current "
+        "weight, then subtract the TOTAL weight from the winner's.",
+    ),
+    Mistake(
+        "never subtracts",
+        lambda f: (
+            f([("a", 3), ("b", 1)], 4) == ["a"] * 4 and f([("a", 1), ("b", 2)], 3) == ["b"] * 3
+        ),
+        "The heaviest backend wins every pick: after a backend wins, subtract the total weight "
+        "(the sum of all the weights) from its current weight, so that the others catch up.",
+    ),
+    Mistake(
+        "subtracts the winner's own weight",
+        lambda f: (
+            f([("a", 5), ("b", 1), ("c", 1)], 7) == list("aaaaaba")
+            and f([("a", 3), ("b", 2), ("c", 1)], 6) == list("abaaba")
+        ),
+        "Subtract the TOTAL weight (the sum of all the weights) from the winner's current "
+        "weight, not the winner's own weight: otherwise the current weights keep growing and "
+        "the counts drift away from the weights.",
+    ),
+    Mistake(
+        "ties to the last",
+        lambda f: f([("a", 1), ("b", 1), ("c", 1)], 3) == ["c", "b", "a"],
+        "On a tie of current weights the backend that comes first in weights wins: replace "
+        "the best only when a current weight is strictly larger (>, not >=).",
+    ),
+)
+
+
+@st.composite
+def _sw_cases(draw: Any) -> tuple[list[tuple[str, int]], int]:
+    names = draw(st.lists(st.sampled_from("abcdef"), min_size=1, max_size=5, unique=True))
+    weights = [(n, draw(st.integers(1, 9))) for n in names]
+    total = sum(w for _, w in weights)
+    return weights, draw(st.integers(total, 3 * total))
+
+
+def _sw_picks(answer: Any, case: tuple[list[tuple[str, int]], int]) -> Any:
+    weights, picks = case
+    return call_answer(answer, [tuple(p) for p in weights], picks)
+
+
+def _sw_windows(answer: Any, case: tuple[list[tuple[str, int]], int]) -> Failure | None:
+    weights, picks = case
+    got = _sw_picks(answer, case)
+    if not isinstance(got, list) or len(got) != picks:
+        return Failure(f"{_sw_call(case)} returned {got!r}; expected a list of {picks} names")
+    total = sum(w for _, w in weights)
+    for start in range(picks - total + 1):
+        window = got[start : start + total]
+        for name, w in weights:
+            if window.count(name) != w:
+                return Failure(
+                    f"{_sw_call(case)}: picks {start} to {start + total - 1} hold {name!r} "
+                    f"{window.count(name)} times; its weight is {w}",
+                    "Every run of sum(weights) consecutive picks must hold each backend "
+                    "exactly its weight's number of times.",
+                )
+    return None
+
+
+def _sw_smooth(answer: Any, case: tuple[list[tuple[str, int]], int]) -> Failure | None:
+    weights, _ = case
+    got = _sw_picks(answer, case)
+    total = sum(w for _, w in weights)
+    for k in range(1, len(got) + 1):
+        for name, w in weights:
+            share = -(-w * k // total)  # ceil(w * k / total)
+            if got[:k].count(name) > share:
+                return Failure(
+                    f"{_sw_call(case)}: the first {k} picks hold {name!r} "
+                    f"{got[:k].count(name)} times, more than its share rounded up, {share}",
+                    "A backend may run ahead of its share w * k / sum(weights) by less than one "
+                    "pick: that is what 'smooth' means.",
+                )
+    return None
+
+
+def _sw_definition(answer: Any, case: tuple[list[tuple[str, int]], int]) -> Failure | None:
+    weights, picks = case
+    got = _sw_picks(answer, case)
+    right = smooth_weighted_round_robin(weights, picks)
+    if got == right:
+        return None
+    at = next(i for i, (a, b) in enumerate(zip(got, right, strict=False)) if a != b)
+    return Failure(f"{_sw_call(case)}: pick {at} is {got[at]!r}; the rule gives {right[at]!r}")
+
+
+SW_STATEMENT = """\
+Write smooth_weighted_round_robin(weights, picks): the first picks backends of nginx's smooth
+weighted round robin.
+
+- weights is a list of (name, weight) pairs, such as [("a", 5), ("b", 1), ("c", 1)]: names
+  distinct, weights ints >= 1;
+- picks is the number of picks (>= 0).
+
+Each backend has a current weight, 0 at the start. For each pick: add every backend's
+weight to its current weight; the backend with the largest current weight wins (on a tie,
+the one that comes first in weights); subtract the total weight (the sum of all the weights)
+from the winner's current weight. Return the list of the winners' names, in order. For the
+weights above, the seven picks are a, a, b, a, c, a, a.
+
+The check runs examples, then hypothesis properties: every sum(weights) consecutive picks
+hold each backend exactly its weight's number of times; no backend runs ahead of its share;
+and the picks are the rule's."""
+
+SMOOTH_WEIGHTED_ROUND_ROBIN = add_exercise(
+    id="ch06.smooth_weighted_round_robin",
+    answered_by=("smooth_weighted_round_robin",),
+    title="Smooth weighted round robin",
+    statement=SW_STATEMENT,
+    answer=FunctionAnswer("smooth_weighted_round_robin", ("weights", "picks")),
+    stages=(
+        Examples(
+            "examples",
+            _sw_examples,
+            call_text=_sw_call,
+            mistakes=_SW_MISTAKES,
+            default_hint="Keep one current weight per backend; per pick: add the weights, "
+            "take the largest (first on a tie), subtract the total from it.",
+        ),
+        Properties(
+            "properties",
+            [
+                Property("each weight in every window", _sw_cases(), _sw_windows, max_examples=80),
+                Property("no backend ahead of its share", _sw_cases(), _sw_smooth, max_examples=80),
+                Property("the rule's picks", _sw_cases(), _sw_definition, max_examples=80),
+            ],
+        ),
+    ),
+    hints=(
+        "The current weights always sum to 0 after a pick: the winner gives back what all gained.",
+        "Compare with > so that the first of equal current weights stays the best.",
     ),
 )
