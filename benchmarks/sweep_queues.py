@@ -14,10 +14,18 @@ It prints three tables:
 3. lost, duplicated and reordered records for the 24 configurations
    (acks 0/1/all x min_insync 1/2 x clean/unclean x idempotence off/on);
 4. consumer groups (``group_run``) and the work queue (``work_queue_run``): each commit
-   policy and queue kind against the guarantee it claims, and their mutants.
+   policy and queue kind against the guarantee it claims, and their mutants;
+5. end to end (``dslib.queues.endtoend``: producer -> log -> consumer group -> sink, faults
+   on brokers and consumers): the safe configuration (acks all, min_insync 2 of 3, clean
+   elections, idempotent producer, effectively-once commits) on every seed, with every
+   failing seed, then (``--table-seeds`` seeds) the 72 configurations, acks x min_insync
+   x election x producer x commit policy, as runs with any lost / duplicated / reordered
+   record.
 
     .venv/bin/python benchmarks/sweep_queues.py --seeds 300
     .venv/bin/python benchmarks/sweep_queues.py --seeds 50 --parts safe mutants
+    .venv/bin/python benchmarks/sweep_queues.py --parts end-to-end --seeds 500 \
+        --table-seeds 100 --workers 2
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -38,11 +47,12 @@ from dslib.queues.checks import (
     read_committed_violation,
     safe_config,
 )
+from dslib.queues.endtoend import end_to_end_counts, end_to_end_table, safe_group_config
 from dslib.queues.groups import GroupConfig, group_catch_rate
 from dslib.queues.log import MUTANTS
 from dslib.queues.workqueue import WorkQueueConfig, judge_work_queue, work_queue_run
 
-PARTS = ("safe", "mutants", "table", "consumers")
+PARTS = ("safe", "mutants", "table", "consumers", "end-to-end")
 
 CHECK_GUARANTEE = {
     "no lost acknowledged": "at-least-once",
@@ -67,9 +77,19 @@ def main() -> None:
     parser.add_argument(
         "--parts", nargs="+", default=list(PARTS), choices=list(PARTS), help="which tables"
     )
+    parser.add_argument(
+        "--table-seeds", type=int, default=None, help="seeds of the 72-row table (default --seeds)"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=None, help="local processes for part 5 (default: none)"
+    )
     args = parser.parse_args()
     if args.seeds < 1:
         parser.error(f"--seeds {args.seeds}: must be >= 1")
+    if args.table_seeds is not None and args.table_seeds < 1:
+        parser.error(f"--table-seeds {args.table_seeds}: must be >= 1")
+    if args.workers is not None and args.workers < 1:
+        parser.error(f"--workers {args.workers}: must be >= 1")
     seeds = range(args.first, args.first + args.seeds)
     start = time.perf_counter()
 
@@ -84,6 +104,9 @@ def main() -> None:
         print(configuration_table(seeds).to_string(index=False))
     if "consumers" in args.parts:
         consumers_part(seeds)
+    if "end-to-end" in args.parts:
+        table_seeds = range(args.first, args.first + (args.table_seeds or args.seeds))
+        end_to_end_part(seeds, table_seeds, args.workers)
     print(f"\nseeds {seeds.start}..{seeds.stop - 1}; wall time {time.perf_counter() - start:.1f} s")
 
 
@@ -154,6 +177,35 @@ def consumers_part(seeds: range) -> None:
             f"{name:44} {label:28} {caught:7d} {len(seeds):5d} {caught / len(seeds):6.1%}",
             flush=True,
         )
+
+
+def end_to_end_part(seeds: range, table_seeds: range, workers: int | None) -> None:
+    """Table 5: the whole path, the safe configuration and then the 72 configurations."""
+    import pandas as pd
+
+    from dslib.testing.executors import map_seeds
+
+    print("\n5. end to end (producer -> log -> group -> sink; faults on brokers and consumers)")
+    safe = safe_group_config()
+    counts = map_seeds(partial(end_to_end_counts, safe), seeds, workers)
+    failing = [seed for seed, c in zip(seeds, counts, strict=True) if any(c.values())]
+    for seed in failing:
+        print(
+            f'FAIL seed {seed}: {counts[seed - seeds.start]}; python -c "from '
+            "dslib.queues.endtoend import *; print(judge_end_to_end(end_to_end_run("
+            f'safe_group_config(), {seed})).summary())"'
+        )
+    totals = {k: sum(c[k] for c in counts) for k in ("lost", "duplicated", "reordered")}
+    print(
+        "safe configuration (acks all, min_insync 2 of 3, clean, idempotent, effectively-once): "
+        f"runs {len(seeds)}, failing runs {len(failing)}; lost {totals['lost']}, duplicated "
+        f"{totals['duplicated']}, reordered {totals['reordered']}",
+        flush=True,
+    )
+    table = end_to_end_table(table_seeds, executor=workers)
+    print(f"\n72 configurations, {len(table_seeds)} seeds each: runs with any lost / duplicated")
+    with pd.option_context("display.width", 250, "display.max_rows", 100):
+        print(table.to_string(index=False))
 
 
 if __name__ == "__main__":

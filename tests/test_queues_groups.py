@@ -15,6 +15,7 @@ from dslib.queues.groups import (
     CoordinatorState,
     GroupConfig,
     OffsetCommit,
+    consumer_crash_scenario,
     group_catch_rate,
     group_run,
     group_system,
@@ -22,6 +23,7 @@ from dslib.queues.groups import (
     range_assignment,
     round_robin_assignment,
 )
+from dslib.queues.log import LogConfig
 from dslib.sim.nemesis import Nemesis, Pause
 
 
@@ -179,3 +181,13 @@ def test_the_consumer_follows_a_new_leader_while_the_old_one_stays_down() -> Non
     sim.run(until=400.0)
     result = judge_group(sim)
     assert result.ok, result.summary()
+
+
+def test_the_consumer_crash_scenario_catches_commit_before_processing_every_time() -> None:
+    # deterministic: the crash falls between the commit and the write it covers
+    broken = judge_group(consumer_crash_scenario(GroupConfig(mutant="commit_before_processing")))
+    assert not broken.ok and broken.counts()["lost"] == 1
+    correct = judge_group(consumer_crash_scenario())
+    assert correct.ok and correct.counts()["duplicated"] == 1  # at-least-once may repeat
+    with pytest.raises(TypeError, match="must be a GroupConfig"):
+        consumer_crash_scenario(LogConfig())  # type: ignore[arg-type]

@@ -10,10 +10,14 @@
   against at-most-once, at-least-once, exactly-once and per-key order;
 - ``dslib.queues.checks``: the log's faulty runs, named checks, mutant table and the
   configuration sweep (``benchmarks/sweep_queues.py`` runs it on many seeds);
-- ``dslib.queues.spec``: the partition as a model, checked exhaustively.
+- ``dslib.queues.spec``: the partition as a model, checked exhaustively;
+- ``dslib.queues.performance``: throughput and latency against ``acks`` and batch size;
+- ``dslib.queues.endtoend``: producer -> log -> consumer group -> sink under faults, and
+  the 72-configuration table (``benchmarks/sweep_queues.py`` runs it on many seeds).
 
 The systems and the checker are re-exported here (``from dslib.queues import LogConfig``);
-the checks and the specification are imported from their modules.
+the checks, the specification, the measurements and the end-to-end runs are imported
+from their modules.
 """
 
 from dslib.queues.checker import *  # noqa: F403

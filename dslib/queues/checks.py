@@ -54,6 +54,7 @@ __all__ = [
     "configuration_table",
     "faulty_run",
     "isolation_scenario",
+    "isolations",
     "judge",
     "mutant_report",
     "no_duplicates",
@@ -150,15 +151,36 @@ def faulty_run(
         log_system(config), seed=seed, network=network, nemesis=nemesis, record_trace=False
     )
     if "isolation" in kinds:
-        for t, fault in _isolations(config, random.Random(f"{seed}:isolation")):
+        for t, fault in isolations(config, random.Random(f"{seed}:isolation")):
             sim.at(t, fault)
     return sim.run(until=RUN_UNTIL)
 
 
-def _isolations(config: LogConfig, rng: random.Random) -> list[tuple[float, Fault]]:
-    """Episodes that cut a random set of brokers off; half follow on without a heal."""
+def isolations(
+    config: LogConfig, rng: random.Random, others: tuple[str, ...] | None = None
+) -> list[tuple[float, Fault]]:
+    """Episodes that cut a random set of brokers off; half follow on without a heal.
+
+    Parameters
+    ----------
+    config : LogConfig
+    rng : random.Random
+    others : tuple of str, optional
+        The nodes that are not brokers (default: those of ``log_system(config)``).
+
+    Returns
+    -------
+    list of (time, fault)
+        Until ``FAULTS_UNTIL``, ending with a heal.
+
+    Examples
+    --------
+    >>> [(round(t), type(f).__name__) for t, f in isolations(LogConfig(), random.Random(1))][:3]
+    [(6, 'Partition'), (33, 'Heal'), (75, 'Partition')]
+    """
     brokers = config.broker_ids
-    others = tuple(sorted({*log_system(config).ids} - {*brokers}))
+    if others is None:
+        others = tuple(sorted({*log_system(config).ids} - {*brokers}))
     out: list[tuple[float, Fault]] = []
     t = rng.expovariate(1 / 40.0)
     while t < FAULTS_UNTIL:

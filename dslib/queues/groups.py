@@ -28,7 +28,9 @@ write can duplicate.
 
 ``GROUP_MUTANTS`` names the broken versions (``GroupConfig(mutant=...)``):
 ``commit_before_processing`` claims at-least-once but commits first; ``judge_group``'s
-at-least-once check catches it as lost records (``group_catch_rate`` measures how often).
+at-least-once check catches it as lost records, on every run of
+``consumer_crash_scenario`` (a crash placed between the commit and the writes) and on
+some of the random runs (``group_catch_rate`` measures how often).
 
 In the example, the group keeps at-least-once and processes five records twice: the
 price of a crash between processing and committing.
@@ -95,6 +97,7 @@ __all__ = [
     "SinkState",
     "Write",
     "WriteAck",
+    "consumer_crash_scenario",
     "consumers_under_faults",
     "group_catch_rate",
     "group_run",
@@ -711,6 +714,56 @@ def group_run(
     return consumers_under_faults(
         group_system(config), config.consumer_ids, seed, kinds, loss, duplication, 250.0, 600.0
     )
+
+
+def consumer_crash_scenario(config: GroupConfig | None = None) -> Simulation:
+    """A fixed schedule: consumer ``c1`` crashes at time 12.5 and restarts at 32.5.
+
+    With the default settings ``c1`` fetches the first record of partition 0 at time 12.
+    A consumer that commits first has sent the commit (it reaches the coordinator at 13)
+    and not yet written the record when it crashes, so the record is skipped; one that
+    processes first has sent the write and not the commit, so the record is at worst
+    processed twice. No other fault, no loss; run to time 400.
+
+    Parameters
+    ----------
+    config : GroupConfig, optional
+        Default ``GroupConfig()``.
+
+    Returns
+    -------
+    Simulation
+
+    Raises
+    ------
+    TypeError
+        If ``config`` is not a ``GroupConfig``.
+
+    Examples
+    --------
+    The record is processed twice by the correct consumer (at-least-once allows it) and
+    lost by the one that commits first:
+
+    >>> judge_group(consumer_crash_scenario()).summary()
+    'at-least-once: ok (lost 0, duplicated 1, reordered 0, phantom 0)'
+    >>> broken = GroupConfig(mutant="commit_before_processing")
+    >>> judge_group(consumer_crash_scenario(broken)).summary()
+    'at-least-once: 1 lost (duplicated 0, reordered 0, phantom 0)'
+    """
+    from dslib.sim.nemesis import Crash, Nemesis, Restart
+
+    config = GroupConfig() if config is None else config
+    if not isinstance(config, GroupConfig):
+        raise TypeError(f"consumer_crash_scenario: config={config!r} must be a GroupConfig")
+    nemesis = Nemesis([(12.5, Crash("c1")), (32.5, Restart("c1"))])
+    sim = Simulation(
+        group_system(config),
+        seed=0,
+        network=Network(latency=1.0),
+        nemesis=nemesis,
+        record_trace=False,
+    )
+    return sim.run(until=400.0)
 
 
 def consumers_under_faults(

@@ -41,8 +41,19 @@ The pieces, each one rule of the design:
 - **Idempotent producers.** With ``idempotent=True`` each record carries the producer's
   id and a sequence number per partition; the leader appends a record only if its
   sequence number is above the last one of that producer in the log, so a retried send is
-  written once (KIP-98, the idempotent producer). The producer keeps one record in
+  written once (KIP-98, the idempotent producer). The producer keeps one request in
   flight per partition, so sequence numbers arrive in order.
+- **Batching.** The producer sends a partition's waiting records together, up to
+  ``batch_size`` *records* in one ``Produce`` request, once the batch is full or its
+  oldest record has waited ``linger`` (Kafka's ``batch.size``, counted in records here
+  rather than bytes, and ``linger.ms``). The leader appends a batch at once, answers it
+  with one ``ProduceReply`` (``acks`` applies to the batch: ``"all"`` answers when the
+  high watermark passes its last record), and checks sequence numbers record by record,
+  so a retried batch is written once. A leader spends ``request_cost`` time units on
+  each produce request and ``record_cost`` on each record in it, one request after the
+  other: the per-request cost that batching amortises (both 0 by default: requests are
+  served at once). With the defaults, ``batch_size=1`` and ``linger=0``, the producer
+  sends each record alone as soon as the previous one is answered.
 
 Logs are durable: a broker persists its logs and high watermarks (Kafka relies on
 replication rather than on ``fsync``; a model that loses unflushed writes on a crash would
@@ -138,12 +149,13 @@ MUTANTS: dict[str, str] = {
 """Broken versions of the log, by name, with what is wrong."""
 
 
-def _check_time(owner: str, **values: float) -> None:
+def _check_time(owner: str, allow_zero: bool = False, **values: float) -> None:
     for name, v in values.items():
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
             raise TypeError(f"{owner}: {name}={v!r} must be a finite number")
-        if v <= 0:
-            raise ValueError(f"{owner}: {name}={v!r} must be > 0 (a time in simulated units)")
+        if v < 0 or (v == 0 and not allow_zero):
+            bound = ">= 0" if allow_zero else "> 0"
+            raise ValueError(f"{owner}: {name}={v!r} must be {bound} (a time in simulated units)")
 
 
 def _check_count(owner: str, name: str, value: int, low: int) -> None:
@@ -185,13 +197,22 @@ class LogConfig:
         between heartbeats; silence after which the controller counts a broker dead; lag
         after which a follower leaves the ISR; between fetches; between the controller's
         and leaders' periodic checks.
+    batch_size : int, default 1
+        Most *records* (not bytes) in one produce request for one partition.
+    linger : float, default 0.0
+        How long a producer waits for a batch to fill: a batch smaller than
+        ``batch_size`` is sent once its oldest record has waited ``linger``.
+    request_cost, record_cost : float, default 0.0
+        Time a leader spends serving one produce request, and one record of it; requests
+        are served one at a time, in arrival order. 0 and 0: served on arrival.
     mutant : str or None, default None
         A broken version from ``MUTANTS``.
 
     Raises
     ------
     ValueError
-        If a count or time is out of range, ``min_insync`` exceeds ``replication_factor``,
+        If a count or time is out of range (``linger`` and the costs may be 0, other times
+        must be > 0), ``min_insync`` exceeds ``replication_factor``,
         ``replication_factor`` exceeds ``brokers``, or ``acks``, ``partitioner`` or
         ``mutant`` is not one of the allowed values.
     TypeError
@@ -214,6 +235,14 @@ class LogConfig:
     Traceback (most recent call last):
     ...
     ValueError: LogConfig: acks=2; allowed: 0, 1 or 'all'
+    >>> LogConfig(batch_size=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: LogConfig: batch_size=0 must be >= 1
+    >>> LogConfig(linger=-1.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: LogConfig: linger=-1.0 must be >= 0 (a time in simulated units)
     """
 
     brokers: int = 3
@@ -234,6 +263,10 @@ class LogConfig:
     lag_time: float = 12.0
     fetch_interval: float = 2.0
     tick: float = 4.0
+    batch_size: int = 1
+    linger: float = 0.0
+    request_cost: float = 0.0
+    record_cost: float = 0.0
     mutant: str | None = None
 
     def __post_init__(self) -> None:
@@ -242,6 +275,7 @@ class LogConfig:
             _check_count(owner, name, getattr(self, name), 1)
         _check_count(owner, "messages", self.messages, 0)
         _check_count(owner, "keys", self.keys, 1)
+        _check_count(owner, "batch_size", self.batch_size, 1)
         if self.replication_factor > self.brokers:
             raise ValueError(
                 f"{owner}: replication_factor={self.replication_factor} exceeds "
@@ -271,7 +305,29 @@ class LogConfig:
             fetch_interval=self.fetch_interval,
             tick=self.tick,
         )
+        _check_time(
+            owner,
+            allow_zero=True,
+            linger=self.linger,
+            request_cost=self.request_cost,
+            record_cost=self.record_cost,
+        )
         check_mutant(owner, self.mutant, MUTANTS)
+
+    @property
+    def serves_at_once(self) -> bool:
+        """Whether leaders serve produce requests on arrival (both costs 0)."""
+        return self.request_cost == 0 and self.record_cost == 0
+
+    def service_time(self, records: int) -> float:
+        """The time a leader spends on a produce request of ``records`` records.
+
+        Examples
+        --------
+        >>> LogConfig(request_cost=0.5, record_cost=0.02).service_time(10)
+        0.7
+        """
+        return self.request_cost + self.record_cost * records
 
     @property
     def broker_ids(self) -> tuple[str, ...]:
@@ -362,7 +418,18 @@ class Metadata:
 
 @dataclass(frozen=True)
 class Produce:
-    """Producer -> leader: append a record (with ``producer_id`` and ``seq`` if idempotent)."""
+    """Producer -> leader: append a batch of records (with ``producer_id`` and ``seq`` if
+    idempotent).
+
+    ``key``, ``value`` and ``seq`` are the batch's first record; ``more`` holds the others,
+    each ``(key, value, seq)``, with consecutive sequence numbers (empty for a batch of one).
+
+    Examples
+    --------
+    >>> batch = Produce(0, "k0", "p1-0", "all", "p1", 0, more=(("k1", "p1-1", 1),))
+    >>> batch.records, batch.size
+    ((('k0', 'p1-0', 0), ('k1', 'p1-1', 1)), 2)
+    """
 
     partition: int
     key: Hashable
@@ -370,16 +437,32 @@ class Produce:
     acks: int | str
     producer_id: str | None = None
     seq: int | None = None
+    more: tuple[tuple[Hashable, Hashable, int | None], ...] = ()
+
+    @property
+    def records(self) -> tuple[tuple[Hashable, Hashable, int | None], ...]:
+        """Every record of the batch, ``(key, value, seq)``, first to last."""
+        return ((self.key, self.value, self.seq), *self.more)
+
+    @property
+    def size(self) -> int:
+        """The number of records in the batch."""
+        return 1 + len(self.more)
 
 
 @dataclass(frozen=True)
 class ProduceReply:
-    """Leader -> producer: ``error`` is ``None`` or a reason; ``offset`` where it was written."""
+    """Leader -> producer: the batch that begins with ``value`` and has ``count`` records.
+
+    ``error`` is ``None`` or a reason; ``offset`` is where the batch's first record was
+    written.
+    """
 
     partition: int
     value: Hashable
     error: str | None = None
     offset: int | None = None
+    count: int = 1
 
 
 @dataclass(frozen=True)
@@ -545,7 +628,8 @@ class Replica:
     ``log`` and ``high_watermark`` are durable; the rest is what the broker learned from
     the controller (``leader``, ``epoch``, ``isr``, ``isr_version``) and, on the leader,
     the followers' log ends, when each last caught up, the ISR change it asked for
-    (``pending_isr``) and the ``acks="all"`` answers it owes: ``(offset, producer, value)``.
+    (``pending_isr``) and the ``acks="all"`` answers it owes: ``(offset, producer, value,
+    count)``, one per batch, ``offset`` being its last record's.
     """
 
     log: tuple[Entry, ...] = ()
@@ -557,7 +641,7 @@ class Replica:
     follower_end: tuple[tuple[str, int], ...] = ()
     caught_up: tuple[tuple[str, float], ...] = ()
     pending_isr: tuple[str, ...] | None = None
-    waiting: tuple[tuple[int, str, Hashable], ...] = ()
+    waiting: tuple[tuple[int, str, Hashable, int], ...] = ()
 
     @property
     def log_end(self) -> int:
@@ -598,10 +682,15 @@ class Replica:
 
 @dataclass(frozen=True)
 class BrokerState:
-    """A broker: one ``Replica`` per partition (empty for partitions it does not hold)."""
+    """A broker: one ``Replica`` per partition (empty for partitions it does not hold).
+
+    ``requests`` are the produce requests waiting to be served, ``(producer, request)``,
+    the first one being served (only when ``LogConfig`` gives requests a cost).
+    """
 
     replicas: tuple[Replica, ...]
     registered: bool = True
+    requests: tuple[tuple[str, Produce], ...] = ()
 
 
 def _lookup(pairs: tuple[tuple[str, Any], ...], key: str, default: Any) -> Any:
@@ -653,6 +742,11 @@ class Broker(Node[BrokerState]):
             for p, r in enumerate(state.replicas):
                 if r.leader is not None and r.leader != ctx.id and ctx.id in c.replicas(p):
                     ctx.send(r.leader, Fetch(p, r.log_end, r.epoch, r.last_epoch))
+        elif timer == "serve" and state.requests:
+            (src, msg), rest = state.requests[0], state.requests[1:]
+            if rest:
+                ctx.set_timer("serve", c.service_time(rest[0][1].size))
+            return self._produce(ctx, replace(state, requests=rest), src, msg)
         elif timer == "tick":
             ctx.set_timer("tick", c.tick)
             for p, r in enumerate(state.replicas):
@@ -679,7 +773,11 @@ class Broker(Node[BrokerState]):
         if isinstance(msg, LeaderAndIsr):
             return self._leader_and_isr(ctx, state, msg)
         if isinstance(msg, Produce):
-            return self._produce(ctx, state, src, msg)
+            if self.config.serves_at_once:
+                return self._produce(ctx, state, src, msg)
+            if not state.requests:  # idle: start serving it
+                ctx.set_timer("serve", self.config.service_time(msg.size))
+            return replace(state, requests=(*state.requests, (src, msg)))
         if isinstance(msg, Fetch):
             return self._fetch(ctx, state, src, msg)
         if isinstance(msg, FetchReply):
@@ -716,7 +814,7 @@ class Broker(Node[BrokerState]):
 
         def answer(error: str | None, offset: int | None = None) -> None:
             if msg.acks != 0:
-                ctx.send(src, ProduceReply(p, msg.value, error, offset))
+                ctx.send(src, ProduceReply(p, msg.value, error, offset, msg.size))
 
         if r.leader != ctx.id:
             answer("not_leader")
@@ -724,23 +822,26 @@ class Broker(Node[BrokerState]):
         if msg.acks == "all" and len(r.isr) < c.min_insync:
             answer("not_enough_replicas")
             return state
-        offset = None
-        if msg.producer_id is not None and msg.seq is not None:
+        seqs: list[tuple[int, int]] = []
+        if msg.producer_id is not None:
             seqs = [
                 (e.seq, i)
                 for i, e in enumerate(r.log)
                 if e.producer_id == msg.producer_id and e.seq is not None
             ]
-            if seqs and max(seqs)[0] >= msg.seq:  # a repeat: do not write it again
-                offset = next((i for s, i in seqs if s == msg.seq), max(seqs)[1])
-        if offset is None:
-            entry = Entry(r.epoch, msg.key, msg.value, msg.producer_id, msg.seq)
-            r = replace(r, log=(*r.log, entry))
-            offset = r.log_end - 1
+        last_seq = max(seqs)[0] if seqs else -1
+        offsets = []
+        for key, value, seq in msg.records:
+            if msg.producer_id is not None and seq is not None and seq <= last_seq:
+                # a repeat: do not write it again
+                offsets.append(next((i for s, i in seqs if s == seq), max(seqs)[1]))
+                continue
+            r = replace(r, log=(*r.log, Entry(r.epoch, key, value, msg.producer_id, seq)))
+            offsets.append(r.log_end - 1)
         if msg.acks == "all" and c.mutant != "ack_before_isr":
-            r = replace(r, waiting=(*r.waiting, (offset, src, msg.value)))
+            r = replace(r, waiting=(*r.waiting, (max(offsets), src, msg.value, msg.size)))
         else:
-            answer(None, offset)  # acks=1 (and the mutant's acks=all): in my log is enough
+            answer(None, offsets[0])  # acks=1 (and the mutant's acks=all): in my log is enough
         state = self._put(state, p, self._advance(ctx, p, r))
         self._persist(ctx, state)
         return state
@@ -755,17 +856,13 @@ class Broker(Node[BrokerState]):
             new = r.log_end  # broken: my own log end, whatever the followers hold
         hw = max(r.high_watermark, min(new, r.log_end))
         owed = []
-        for offset, producer, value in r.waiting:
+        for offset, producer, value, count in r.waiting:
             if offset < hw:
                 ok = len(r.isr) >= self.config.min_insync
-                ctx.send(
-                    producer,
-                    ProduceReply(
-                        p, value, None if ok else "not_enough_replicas_after_append", offset
-                    ),
-                )
+                error = None if ok else "not_enough_replicas_after_append"
+                ctx.send(producer, ProduceReply(p, value, error, offset - count + 1, count))
             else:
-                owed.append((offset, producer, value))
+                owed.append((offset, producer, value, count))
         return replace(r, high_watermark=hw, waiting=tuple(owed))
 
     def _fetch(self, ctx: Context, state: BrokerState, src: str, msg: Fetch) -> BrokerState:
@@ -823,12 +920,17 @@ class Broker(Node[BrokerState]):
 
 @dataclass(frozen=True)
 class Outbox:
-    """One partition's records of a producer not yet acknowledged, oldest first."""
+    """One partition's records of a producer not yet acknowledged, oldest first.
 
-    queue: tuple[tuple[int, Hashable, Hashable], ...] = ()
-    """(sequence number, key, value) of each."""
+    ``queue`` holds ``(sequence number, key, value, record number)`` of each (the record
+    number indexes ``ProducerState.sends``); the first ``in_flight`` of them are the batch
+    sent at ``sent_at`` and not yet answered (0: none is in flight).
+    """
+
+    queue: tuple[tuple[int, Hashable, Hashable, int], ...] = ()
     sent_at: float | None = None
     next_seq: int = 0
+    in_flight: int = 0
 
 
 @dataclass(frozen=True)
@@ -836,17 +938,23 @@ class ProducerState:
     """A producer: records made so far, outboxes, leaders known, and what it sent.
 
     ``sends`` is ``(value, key, partition, acknowledged)`` for every record, in the order
-    the producer made them.
+    the producer made them; ``made_at`` and ``acked_at`` say when each was made (the
+    application's send) and acknowledged (``None``: not yet); ``requests`` counts the
+    produce requests sent, retries included.
     """
 
     made: int = 0
     outboxes: tuple[Outbox, ...] = ()
     leaders: tuple[str | None, ...] = ()
     sends: tuple[tuple[Hashable, Hashable, int, bool], ...] = ()
+    made_at: tuple[float, ...] = ()
+    acked_at: tuple[float | None, ...] = ()
+    requests: int = 0
 
 
 class Producer(Node[ProducerState]):
-    """Sends ``config.messages`` records, one at a time per partition, retrying until acked."""
+    """Sends ``config.messages`` records in batches, one batch in flight per partition,
+    retrying a batch until it is acknowledged."""
 
     def __init__(self, config: LogConfig) -> None:
         self.config = config
@@ -858,31 +966,64 @@ class Producer(Node[ProducerState]):
         n = self.config.partitions
         return ProducerState(0, tuple(Outbox() for _ in range(n)), tuple(None for _ in range(n)))
 
-    def _send_head(self, ctx: Context, state: ProducerState, p: int, retry: bool) -> ProducerState:
+    def _ready(self, state: ProducerState, box: Outbox, now: float) -> bool:
+        """Nothing in flight, and a full batch or one whose oldest record lingered enough."""
+        if box.in_flight or not box.queue:
+            return False
+        c = self.config
+        return len(box.queue) >= c.batch_size or now - state.made_at[box.queue[0][3]] >= c.linger
+
+    def _send_batch(self, ctx: Context, state: ProducerState, p: int, retry: bool) -> ProducerState:
+        """Send the batch in flight again (``retry``) or the next one, if the leader is known."""
         c = self.config
         box = state.outboxes[p]
         leader = state.leaders[p]
         if not box.queue or leader is None:
             return state
-        seq, key, value = box.queue[0]
-        ids = (ctx.id, seq) if c.idempotent else (None, None)
+        batch = box.queue[: box.in_flight or c.batch_size]
+        ids = c.idempotent
         if retry and c.mutant == "retry_without_idempotence":
-            ids = (None, None)  # broken: the leader cannot tell the retry from a new record
-        ctx.send(leader, Produce(p, key, value, c.acks, *ids))
-        return self._box(state, p, replace(box, sent_at=ctx.now))
+            ids = False  # broken: the leader cannot tell the retry from a new record
+        (seq, key, value, _), rest = batch[0], batch[1:]
+        more = tuple((k, v, s if ids else None) for s, k, v, _ in rest)
+        if ids:
+            ctx.send(leader, Produce(p, key, value, c.acks, ctx.id, seq, more))
+        else:
+            ctx.send(leader, Produce(p, key, value, c.acks, None, None, more))
+        state = replace(state, requests=state.requests + 1)
+        return self._box(state, p, replace(box, sent_at=ctx.now, in_flight=len(batch)))
+
+    def _send_ready(self, ctx: Context, state: ProducerState, p: int) -> ProducerState:
+        """Send partition ``p``'s next batch if it is ready, else wait for it to linger."""
+        box = state.outboxes[p]
+        if self._ready(state, box, ctx.now):
+            if self.config.acks == 0:  # fire and forget: counted as sent at once
+                n = min(len(box.queue), self.config.batch_size)
+                state = self._send_batch(ctx, state, p, retry=False)
+                return self._acked(ctx, state, p, n)
+            return self._send_batch(ctx, state, p, retry=False)
+        if box.queue and not box.in_flight:
+            wait = state.made_at[box.queue[0][3]] + self.config.linger - ctx.now
+            ctx.set_timer(("linger", p), max(wait, 0.0))
+        return state
 
     @staticmethod
     def _box(state: ProducerState, p: int, box: Outbox) -> ProducerState:
         bs = state.outboxes
         return replace(state, outboxes=(*bs[:p], box, *bs[p + 1 :]))
 
-    def _acked(self, state: ProducerState, p: int, value: Hashable) -> ProducerState:
+    def _acked(self, ctx: Context, state: ProducerState, p: int, count: int) -> ProducerState:
+        """The first ``count`` records of partition ``p``'s queue are acknowledged."""
         box = state.outboxes[p]
-        if not box.queue or box.queue[0][2] != value:
-            return state
-        state = self._box(state, p, replace(box, queue=box.queue[1:], sent_at=None))
-        sends = tuple((v, k, q, a or v == value) for v, k, q, a in state.sends)
-        return replace(state, sends=sends)
+        done = {i for *_, i in box.queue[:count]}
+        state = self._box(
+            state, p, replace(box, queue=box.queue[count:], sent_at=None, in_flight=0)
+        )
+        sends = tuple((v, k, q, a or i in done) for i, (v, k, q, a) in enumerate(state.sends))
+        acked_at = tuple(
+            ctx.now if t is None and i in done else t for i, t in enumerate(state.acked_at)
+        )
+        return replace(state, sends=sends, acked_at=acked_at)
 
     def on_timer(self, ctx: Context, state: ProducerState, timer: Any) -> ProducerState:
         c = self.config
@@ -896,23 +1037,26 @@ class Producer(Node[ProducerState]):
             p = partition_for(key, c.partitions) if c.partitioner == "key" else i % c.partitions
             box = state.outboxes[p]
             box = replace(
-                box, queue=(*box.queue, (box.next_seq, key, value)), next_seq=box.next_seq + 1
+                box, queue=(*box.queue, (box.next_seq, key, value, i)), next_seq=box.next_seq + 1
             )
             state = replace(
-                self._box(state, p, box), made=i + 1, sends=(*state.sends, (value, key, p, False))
+                self._box(state, p, box),
+                made=i + 1,
+                sends=(*state.sends, (value, key, p, False)),
+                made_at=(*state.made_at, ctx.now),
+                acked_at=(*state.acked_at, None),
             )
-            if c.acks == 0:  # fire and forget: counted as sent at once
-                state = self._send_head(ctx, state, p, retry=False)
-                return self._acked(state, p, value)
-            if len(box.queue) == 1:
-                state = self._send_head(ctx, state, p, retry=False)
-            return state
-        # retry: resend every head that has waited too long
+            return self._send_ready(ctx, state, p)
+        if isinstance(timer, tuple) and timer[0] == "linger":
+            return self._send_ready(ctx, state, timer[1])
+        # retry: resend every batch that has waited too long, send any that is ready
         ctx.set_timer("retry", c.retry_timeout)
         ctx.send("controller", MetadataRequest())
         for p, box in enumerate(state.outboxes):
-            if box.queue and (box.sent_at is None or ctx.now - box.sent_at >= c.retry_timeout):
-                state = self._send_head(ctx, state, p, retry=box.sent_at is not None)
+            if box.in_flight and ctx.now - (box.sent_at or 0.0) >= c.retry_timeout:
+                state = self._send_batch(ctx, state, p, retry=True)
+            elif self._ready(state, box, ctx.now):
+                state = self._send_ready(ctx, state, p)
         return state
 
     def on_message(self, ctx: Context, state: ProducerState, src: str, msg: Any) -> ProducerState:
@@ -921,16 +1065,19 @@ class Producer(Node[ProducerState]):
             state = replace(state, leaders=msg.leaders)
             if fresh:
                 for p, box in enumerate(state.outboxes):
-                    if box.queue and box.sent_at is None:
-                        state = self._send_head(ctx, state, p, retry=False)
+                    if self._ready(state, box, ctx.now):
+                        state = self._send_ready(ctx, state, p)
             return state
         if isinstance(msg, ProduceReply):
-            if msg.error is None:
-                state = self._acked(state, msg.partition, msg.value)
-                p = msg.partition
-                if state.outboxes[p].queue:
-                    state = self._send_head(ctx, state, p, retry=False)
-            return state
+            if msg.error is not None:
+                return state  # the retry timer sends the batch again
+            p = msg.partition
+            box = state.outboxes[p]
+            if box.in_flight == msg.count and box.queue and box.queue[0][2] == msg.value:
+                return self._send_ready(ctx, self._acked(ctx, state, p, msg.count), p)
+            if box.in_flight:  # an answer to an older batch: send the one in flight again
+                return self._send_batch(ctx, state, p, retry=False)
+            return self._send_ready(ctx, state, p)
         return state
 
 
@@ -938,12 +1085,14 @@ class Producer(Node[ProducerState]):
 class ReaderState:
     """A reader: the next offset of each partition, leaders known, what it read.
 
-    ``read`` is ``(partition, offset, key, value)`` of every record, in reading order.
+    ``read`` is ``(partition, offset, key, value)`` of every record, in reading order;
+    ``read_at`` says when each was read.
     """
 
     next_offset: tuple[int, ...]
     leaders: tuple[str | None, ...]
     read: tuple[tuple[int, int, Hashable, Hashable], ...] = ()
+    read_at: tuple[float, ...] = ()
 
 
 class LogReader(Node[ReaderState]):
@@ -977,7 +1126,12 @@ class LogReader(Node[ReaderState]):
             read = tuple((p, msg.offset + i, e.key, e.value) for i, e in enumerate(msg.entries))
             nxt = list(state.next_offset)
             nxt[p] += len(msg.entries)
-            return replace(state, next_offset=tuple(nxt), read=state.read + read)
+            return replace(
+                state,
+                next_offset=tuple(nxt),
+                read=state.read + read,
+                read_at=state.read_at + (ctx.now,) * len(read),
+            )
         if isinstance(msg, FetchReply) and msg.error == "not_leader":
             ctx.send("controller", MetadataRequest())
         return state
