@@ -19,8 +19,10 @@ Against Porcupine (optional): ``--porcupine PATH [--peer-only] [--porcupine-time
 generates key-value histories of 50 clients (1,000 to 10,000 operations; get/put and
 get/put/append on 10 keys, and get/put on one key; each linearizable and with one stale
 read), has the program at PATH check each, and prints dslib's and Porcupine's CPU time of
-the verdict and both verdicts, which must agree unless Porcupine's timed out. The row
-``registers`` is the get/put history checked by dslib as one ``Register`` history per key.
+the verdict and both verdicts, which must agree unless Porcupine's timed out, then the
+ratios as a grid (history by size). The row ``registers`` is the get/put history checked
+by dslib as one ``Register`` history per key, stopping at the first key that is not
+linearizable (as Porcupine stops at the first illegal partition).
 
 The program is not part of this repository (the project commits no other project's code,
 nor a script that fetches or builds it); anyone can write one against Porcupine's Go API
@@ -277,8 +279,11 @@ def porcupine_peer(harness: str, reps: int, timeout: float) -> None:
 
     dslib is called with ``shrink=False``: Porcupine's ``CheckOperations`` returns only the
     verdict, so explaining a violation is left out of both. Workloads: ``registers`` is the
-    get/put history checked by dslib as one ``Register`` history per key (Porcupine checks
-    the same operations partitioned by key); ``1 register`` puts every operation on one key.
+    get/put history checked by dslib as one ``Register`` history per key, key by key until
+    one is not linearizable (Porcupine checks the same operations partitioned by key, and
+    stops at the first illegal partition); ``1 register`` puts every operation on one key.
+    After the table, the ratios (dslib's CPU time over Porcupine's) as a grid of
+    workload and history by size.
     """
     print("dslib against Porcupine (the --porcupine harness), 50 clients, same histories;")
     print("median CPU time of the verdict alone (dslib with shrink=False):")
@@ -316,6 +321,7 @@ def porcupine_peer(harness: str, reps: int, timeout: float) -> None:
         f"{'ratio':>7}  verdicts (dslib/Porcupine)"
     )
     disagree = []
+    ratios: dict[tuple[int, str, str], float] = {}
     for (ops, workload, name, rows), line in zip(cases, lines, strict=True):
         p_verdict, p_cpu, _ = line.split()
         if workload == "registers":
@@ -323,11 +329,15 @@ def porcupine_peer(harness: str, reps: int, timeout: float) -> None:
                 register_history([r for r in rows if r[2] == k])
                 for k in sorted({r[2] for r in rows})
             ]
-            seconds, rs = cpu(
-                lambda hs=per_key: [check_linearizable(x, Register(), shrink=False) for x in hs],
+            # Key by key, stopping at the first that is not linearizable: the verdict of
+            # the whole is known then (Porcupine too stops at the first illegal partition).
+            seconds, all_ok = cpu(
+                lambda hs=per_key: all(
+                    check_linearizable(x, Register(), shrink=False).ok for x in hs
+                ),
                 reps,
             )
-            verdict = "ok" if all(r.ok for r in rs) else "violation"
+            verdict = "ok" if all_ok else "violation"
         else:
             h, model = (
                 (register_history(rows), Register())
@@ -340,10 +350,22 @@ def porcupine_peer(harness: str, reps: int, timeout: float) -> None:
         if p != verdict and p != "unknown":
             disagree.append(f"{ops} {workload} {name}: dslib {verdict}, Porcupine {p}")
         limit = ">" if p == "unknown" else " "
+        if p != "unknown":
+            ratios[(ops, workload, name)] = seconds / float(p_cpu)
         print(
             f"{ops:>6}  {workload:<16}{name:<12}{seconds * 1000:>8.1f}ms"
             f"{limit}{float(p_cpu) * 1000:>8.1f}ms{seconds / float(p_cpu):>7.2f}  {verdict}/{p}",
             flush=True,
+        )
+    print()
+    sizes = sorted({ops for ops, _, _, _ in cases})
+    print("ratio of CPU times, dslib / Porcupine (at most 1: dslib is as fast or faster):")
+    print(f"{'history':<28}" + "".join(f"{f'{ops:,} ops':>11}" for ops in sizes))
+    for workload, name in dict.fromkeys((w, n) for _, w, n, _ in cases if w != "1 register"):
+        cells = [ratios.get((ops, workload, name)) for ops in sizes]
+        print(
+            f"{workload + ', ' + name:<28}"
+            + "".join(f"{'-' if c is None else f'{c:.2f}':>11}" for c in cells)
         )
     if disagree:
         raise SystemExit("verdicts disagree: " + "; ".join(disagree))

@@ -716,3 +716,69 @@ def test_old_names_of_renamed_classes_warn_and_still_work() -> None:
             assert getattr(module, old) is new
     with pytest.raises(AttributeError, match="no attribute 'Modle'"):
         consistency.Modle  # noqa: B018
+
+
+# -- the quick paths of the checker's preparation give what the plain ones give ----------------
+def _kv_op(i: int, f: str, value: Any, key: Any = "k", result: Any = None) -> Operation:
+    return Operation(i, "c", f, value, result, "ok", float(i), i + 0.5, key)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        _kv_op(1, "incr", 1),
+        _kv_op(1, "get", None, key=["k"]),
+        _kv_op(1, "put", ["v"]),
+        _kv_op(1, "append", 7),
+        _kv_op(1, "append", ("t",)),
+        _kv_op(1, "append", None),
+        _kv_op(1, "cas", "xy"),
+    ],
+)
+def test_validate_many_says_what_validate_says(bad: Operation) -> None:
+    model = KeyValue(initial="")
+    good = [_kv_op(0, "put", "a"), _kv_op(2, "append", "b")]
+    with pytest.raises(ValueError) as one:
+        model.validate(bad)
+    with pytest.raises(ValueError) as many:
+        model.validate_many([*good, bad])
+    assert str(many.value) == str(one.value)
+    model.validate_many(good)  # and accepts what validate accepts
+
+
+def test_validate_many_honours_a_subclass_validate() -> None:
+    class Strict(KeyValue):
+        def validate(self, op: Operation) -> None:
+            if op.value == "forbidden":
+                raise ValueError("forbidden value")
+            super().validate(op)
+
+    with pytest.raises(ValueError, match="forbidden"):
+        Strict().validate_many([_kv_op(0, "put", "forbidden")])
+    with pytest.raises(ValueError, match="no operation 'incr'"):
+        Register().validate_many([Operation(0, "c", "incr", 1, None, "ok", 0.0, 1.0)])
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["get", "put"]), st.sampled_from("abc")), max_size=12))
+def test_quick_preparation_and_partitions_match_the_plain_ones(spec: list[tuple[str, str]]) -> None:
+    from dslib.consistency.search import prepare
+
+    rows = [
+        {
+            "process": i,
+            "f": f,
+            "key": key,
+            "value": i if f == "put" else None,
+            "start": i,
+            "end": i + 2,
+        }
+        for i, (f, key) in enumerate(spec)
+    ]
+    h = history_from_intervals(rows)
+    model = KeyValue()
+    kept, by_index = prepare(h, model, "test")
+    assert kept == timeline(h) and all(type(t) is type(timeline(h)[0]) for t in kept)
+    assert by_index == {t.op.index: t for t in kept}
+    ops = h.operations()
+    assert model.partitions(ops) == SequentialSpec.partitions(model, ops)

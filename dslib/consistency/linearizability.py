@@ -24,11 +24,15 @@ make it fast on real histories:
   violating group settles the verdict and one hard group never blocks the
   answer.
 
-Register groups whose writes all write different values (what test clients
-usually write) need no search at all: their clusters of a write and its reads
-are ordered in polynomial time (Gibbons and Korach 1997; see
-``dslib.consistency.unique_writes``), and the order is checked before it is
-used.
+Groups whose writes all write different values (what test clients usually
+write) need no search at all. For a register, the clusters of a write and its
+reads are ordered in polynomial time (Gibbons and Korach 1997; see
+``dslib.consistency.unique_writes``); for a key with appends, the values read
+name the appends that built them, and the chains of versions they form are
+ordered the same way (``dslib.consistency.unique_appends``). The order is
+checked before it is used; when every step of building it was forced and it
+fails, that failure is itself the verdict (used when only the verdict is
+wanted, ``shrink=False``).
 
 A violation is explained by a small set of operations that cannot be
 linearized and the longest partial linearization the search found. The set is
@@ -63,11 +67,12 @@ The search ordered at most 2 of the 3 operations before it got stuck (state then
 from __future__ import annotations
 
 import itertools
-from collections.abc import Hashable
+import operator
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from typing import Any
 
 from dslib.consistency.histories import TimedOperation
-from dslib.consistency.models import SequentialSpec
+from dslib.consistency.models import KeyValue, SequentialSpec
 from dslib.consistency.results import ConsistencyResult
 from dslib.consistency.search import (
     DONE_OK,
@@ -78,10 +83,13 @@ from dslib.consistency.search import (
     deadline_of,
     minimize,
     prepare,
+    prepare_all_ok,
     relevant,
     violation,
 )
-from dslib.consistency.unique_writes import register_order
+from dslib.consistency.unique_appends import append_check
+from dslib.consistency.unique_writes import register_check
+from dslib.core import stable_repr
 from dslib.sim.history import History, Operation
 
 __all__ = ["check_linearizable", "realtime_before"]
@@ -91,6 +99,13 @@ _FIRST_BUDGET = 2_000  # steps per group in the first round-robin round (doubles
 
 def _is_ok(t: TimedOperation) -> bool:
     return t.op.status == "ok"
+
+
+_OP, _INVOKE = operator.itemgetter(0), operator.itemgetter(1)  # of a TimedOperation
+_INDEX = operator.attrgetter("index")
+_STATUS = operator.attrgetter("status")
+_IS_OK = "ok".__eq__
+_new_tuple = tuple.__new__  # (tuple.__new__(TimedOperation, entry) makes one in C)
 
 
 def realtime_before(a: TimedOperation, b: TimedOperation) -> bool:
@@ -107,9 +122,9 @@ def realtime_before(a: TimedOperation, b: TimedOperation) -> bool:
 
 
 class _Ordered(LinearizationSearch):
-    """A group that ``register_order`` has already ordered: a finished search, no steps."""
+    """A group that a fast path has already ordered: a finished search, no steps."""
 
-    def __init__(self, timed: list[TimedOperation], order: list[int]) -> None:
+    def __init__(self, timed: list[Any], order: list[int]) -> None:
         # (No search state is built: only what the checker reads of a finished search.)
         self.timed = timed
         self.outcome = DONE_OK
@@ -124,21 +139,59 @@ class _Ordered(LinearizationSearch):
         return self._order
 
 
+class _Refuted(_Ordered):
+    """A group that a fast path proved not linearizable: a finished search, no steps.
+
+    ``longest`` is the start of the order the fast path built, up to where real time
+    refused it."""
+
+    def __init__(self, timed: list[Any], prefix: list[int]) -> None:
+        super().__init__(timed, prefix)
+        self.outcome = DONE_VIOLATION
+        self.ops = list(map(_OP, timed))
+
+
 def _run_groups(
     models: list[SequentialSpec],
-    groups: list[list[TimedOperation]],
+    groups: list[list[Any]],
     deadline: float,
     unique_writes: bool = True,
+    refute: bool = False,
 ) -> tuple[list[LinearizationSearch], int | None, bool]:
     """Round-robin over the groups' searches; (searches, index of a violating one, timed out).
 
-    A group that ``register_order`` orders (with ``unique_writes``) needs no search."""
+    A group that ``register_check`` or ``append_check`` orders (with ``unique_writes``)
+    needs no search. The first round runs group by group as the fast paths fail, so the
+    list of searches stops at a group found violating in it. With ``refute``, a group
+    that either fast path proves not linearizable is a violation without a search."""
     searches: list[LinearizationSearch] = []
-    for m, g in zip(models, groups, strict=True):
-        order = register_order(m, g) if unique_writes else None
-        searches.append(LinearizationSearch(m, g) if order is None else _Ordered(g, order))
-    pending = [i for i, s in enumerate(searches) if s.outcome is None]
     budget = _FIRST_BUDGET
+    for i, (m, g) in enumerate(zip(models, groups, strict=True)):
+        order = None
+        if unique_writes:
+            verdict, found = register_check(m, g)
+            if verdict == "unknown":
+                verdict, found = append_check(m, g)
+            if verdict == "ok":
+                order = found
+            elif verdict == "violation" and refute:
+                searches.append(_Refuted(g, found))
+                return searches, i, False
+        if order is not None:
+            searches.append(_Ordered(g, order))
+            continue
+        # The first round of this group's search now: a violation found here spares the
+        # groups after it even their fast path.
+        groups[i] = g = _as_timed(g)
+        search = LinearizationSearch(m, g)
+        searches.append(search)
+        outcome = search.run(budget, deadline)
+        if outcome == DONE_VIOLATION:
+            return searches, i, False
+        if outcome == OUT_OF_TIME:
+            return searches, None, True
+    budget *= 2
+    pending = [i for i, s in enumerate(searches) if s.outcome is None]
     while pending:
         still = []
         for i in pending:
@@ -152,6 +205,71 @@ def _run_groups(
         pending = still
         budget *= 2
     return searches, None, False
+
+
+def _partitions(
+    model: SequentialSpec,
+    kept: list[Any],
+    find: Callable[[int], Any],
+    partition: bool,
+) -> list[tuple[Hashable, list[Any]]]:
+    """The model's groups of the kept operations (timed), each in invocation order.
+
+    ``find`` gives the kept entry of an operation index. For the library's
+    ``KeyValue`` (and models that never split) the entries are grouped directly, as
+    ``partitions`` would group the operations."""
+    if not partition:
+        return [(None, kept)]
+    kind = type(model)
+    if kind.partitions is KeyValue.partitions and kind.partition_key is KeyValue.partition_key:
+        by_key: dict[Hashable, list[Any]] = {}
+        for t in kept:
+            key = t[0].key
+            group = by_key.get(key)
+            if group is None:
+                by_key[key] = [t]
+            else:
+                group.append(t)
+        return sorted(by_key.items(), key=lambda kv: stable_repr(kv[0]))
+    if (
+        kind.partitions is SequentialSpec.partitions
+        and kind.partition_key is SequentialSpec.partition_key
+    ):
+        return [(None, kept)] if kept else []
+    ops = list(map(_OP, kept))
+    return [
+        (key, sorted(map(find, map(_INDEX, members)), key=_INVOKE))
+        for key, members in model.partitions(ops)
+    ]
+
+
+def _as_timed(group: list[Any]) -> list[TimedOperation]:
+    """The group as ``TimedOperation`` (what the search and the explanations read)."""
+    if not group or type(group[0]) is TimedOperation:
+        return group
+    return list(map(_new_tuple, itertools.repeat(TimedOperation), group))
+
+
+class _Timeline(Mapping[int, TimedOperation]):
+    """The history's operations by index, as ``TimedOperation``, each made when asked for.
+
+    What ``prepare`` returns as its second value when every operation was kept (every
+    one ``ok``), without making them all up front."""
+
+    def __init__(self, history: History) -> None:
+        self._ops = history.operations()
+        self._invoked, self._completed = history.positions()
+
+    def __getitem__(self, index: int) -> TimedOperation:
+        if not isinstance(index, int) or not 0 <= index < len(self._ops):
+            raise KeyError(index)
+        return TimedOperation(self._ops[index], self._invoked[index], self._completed[index])
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(len(self._ops)))
+
+    def __len__(self) -> int:
+        return len(self._ops)
 
 
 def check_linearizable(
@@ -186,12 +304,15 @@ def check_linearizable(
         group). Shrinking may take about as many search steps as the verdict
         did (``search.SHRINK_FLOOR`` more); if that is not enough, the
         result holds the smallest violating set found, with ``minimized``
-        ``False`` (and ``explain()`` says so).
+        ``False`` (and ``explain()`` says so). Without shrinking, a violation
+        that a fast path for unique values proves is reported without a
+        search (``fast_path`` is then ``True``).
     unique_writes : bool, default True
-        Order a register group whose writes all write different values
-        without a search (``dslib.consistency.unique_writes``: polynomial,
-        and the order is checked before it is trusted). Turn off to see the
-        search at work, and what the fast path saves.
+        Order a group whose writes all write different values without a
+        search: a register (``dslib.consistency.unique_writes``) or a key
+        with appends (``dslib.consistency.unique_appends``); polynomial, and
+        the order is checked before it is trusted. Turn off to see the
+        search at work, and what the fast paths save.
 
     Returns
     -------
@@ -243,19 +364,34 @@ def check_linearizable(
     ('ok', ['2', '1', '1'])
     """
     deadline = deadline_of(time_limit)
-    kept, by_index = prepare(history, model, "check_linearizable")
-    ops = [t.op for t in kept]
-    grouped = model.partitions(ops) if partition else [(None, ops)]
+    # Every operation ok (the common case): plain (operation, invocation, completion)
+    # tuples, made TimedOperation only for a group that the search must take.
+    kept: list[Any] | None = prepare_all_ok(history, model, "check_linearizable")
+    by_index: Mapping[int, TimedOperation]
+    find: Callable[[int], Any]
+    if kept is not None:
+        all_ok, by_index, find = True, _Timeline(history), kept.__getitem__
+    else:
+        kept, by_index = prepare(history, model, "check_linearizable")
+        all_ok = all(map(_IS_OK, map(_STATUS, map(_OP, kept))))
+        find = by_index.__getitem__
     keys: list[Hashable] = []
-    groups: list[list[TimedOperation]] = []
-    for key, members in grouped:
-        timed = [by_index[op.index] for op in members]
+    groups: list[list[Any]] = []
+    for key, timed in _partitions(model, kept, find, partition):
+        keys.append(key)
+        if all_ok:
+            groups.append(timed)  # (in invocation order already, as relevant would give)
+            continue
         ok = [t for t in timed if t.op.status == "ok"]
         info = [t for t in timed if t.op.status != "ok"]
-        keys.append(key)
         groups.append(relevant(model, ok, info))
     models = [model.group_model(key) for key in keys] if partition else [model] * len(groups)
-    searches, bad, timed_out = _run_groups(models, groups, deadline, unique_writes)
+    # Without shrinking, the verdict alone is wanted: a violation that a fast path for
+    # unique values proves needs no search. (With shrinking, the search's own partial
+    # order starts the explanation, as for every other violation.)
+    searches, bad, timed_out = _run_groups(
+        models, groups, deadline, unique_writes, refute=not shrink
+    )
     common: dict[str, Any] = {
         "criterion": "linearizability",
         "model": model,
@@ -267,14 +403,14 @@ def check_linearizable(
     }
     if bad is not None:
         search = searches[bad]
-        violating = groups[bad]
+        violating = _as_timed(groups[bad])
         definite = [t for t in violating if t.op.status == "ok"]
         core: list[TimedOperation] = definite
         context: list[TimedOperation] = []
         minimized = False
         if shrink:
-            placed = set(search.longest())
-            stuck = [t for i, t in enumerate(search.timed) if i not in placed and _is_ok(t)]
+            reached = set(search.longest())
+            stuck = [t for i, t in enumerate(search.timed) if i not in reached and _is_ok(t)]
             focus = min(stuck, key=lambda t: t.complete) if stuck else None
             core, context, minimized = minimize(
                 models[bad],
@@ -285,6 +421,8 @@ def check_linearizable(
                 LinearizationSearch,
                 focus=focus,
             )
+        if isinstance(search, _Refuted):
+            common["fast_path"] = True
         return violation(
             search, model, core, context, minimized, violating, common, group=keys[bad]
         )
@@ -303,21 +441,22 @@ def check_linearizable(
     # first i operations: it lies inside each operation's interval and never decreases,
     # and an operation that precedes another in real time gets a strictly earlier point.
     # Ordering all operations by (point, group, place in group) keeps every group's order.
-    # (One integer encodes the three, so the sort compares numbers, never operations.)
-    n_groups = len(searches)
-    longest_group = max((len(s.timed) for s in searches), default=0) + 1
-    merged: list[tuple[int, Operation]] = []
-    scale = n_groups * longest_group
-    for g, search in enumerate(searches):
-        timed, order = search.timed, search.order()
-        points = itertools.accumulate([timed[i].invoke for i in order], max)
-        base = g * longest_group
-        merged.extend(
-            zip(
-                [p * scale + base + pos for pos, p in enumerate(points)],
-                [timed[i].op for i in order],
-                strict=True,
-            )
-        )
-    merged.sort()
-    return ConsistencyResult(verdict="ok", order=tuple(m[1] for m in merged), **common)
+    # (One integer encodes the point and the place in the merged list, so the sort
+    # compares numbers, never operations; a plain loop beats accumulate(max) here.)
+    total = sum(len(s.timed) for s in searches) + 1
+    places: list[int] = []
+    placed: list[Operation] = []
+    k = 0
+    for search in searches:
+        timed = search.timed
+        point = -1
+        for i in search.order():
+            t = timed[i]
+            if t[1] > point:
+                point = t[1]
+            places.append(point * total + k)
+            k += 1
+            placed.append(t[0])
+    places.sort()
+    ranked = map(placed.__getitem__, map(operator.mod, places, itertools.repeat(total)))
+    return ConsistencyResult(verdict="ok", order=tuple(ranked), **common)

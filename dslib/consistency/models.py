@@ -32,11 +32,13 @@ Optional:
   write of that value is left, instead of finding out much later. This is
   what makes histories with many concurrent clients fast.
 - ``unique_write_fast_path``: ``True`` when the model is one register read
-  and written as ``observed`` and ``written`` say (the library's ``Register``
-  and one key of ``KeyValue``). A group whose writes all write different
-  values is then ordered without a search
-  (``dslib.consistency.unique_writes``); the order is checked by ``step``
-  before it is used, so a wrong declaration costs time, never a wrong "ok".
+  and written as ``observed`` and ``written`` say, with appends as
+  ``appended`` says (the library's ``Register`` and one key of
+  ``KeyValue``). A group whose writes all write different values is then
+  ordered without a search (``dslib.consistency.unique_writes``, and
+  ``dslib.consistency.unique_appends`` when it has appends); the order is
+  checked by ``step`` before it is used, so a wrong declaration costs time,
+  never a wrong "ok".
 
 The library's models: ``Register``, ``CASRegister``, ``KeyValue`` (``get``,
 ``put``, ``append``, partitioned by key), ``Counter``, ``Set`` and
@@ -61,6 +63,8 @@ A model of your own: a register that only ever grows.
 
 from __future__ import annotations
 
+import itertools
+import operator
 from collections.abc import Hashable, Sequence
 from typing import Any
 
@@ -184,6 +188,21 @@ class SequentialSpec:
                 f"{', '.join(self.operations)}"
             )
 
+    def validate_many(self, ops: Sequence[Operation]) -> None:
+        """``validate`` every operation of ``ops`` (a model may do it faster, all at once).
+
+        Examples
+        --------
+        >>> from dslib.sim.history import Operation
+        >>> Register().validate_many([Operation(0, "c", "inc", None, None, "ok", 0, 1)])
+        Traceback (most recent call last):
+        ...
+        ValueError: the register model has no operation 'inc' (in c inc(None) -> ok None ...
+        """
+        validate = self.validate
+        for op in ops:
+            validate(op)
+
     def observed(self, op: Operation) -> tuple[Hashable, Any] | None:
         """``(slot, value)`` if ``op`` (``ok``) is legal only while ``slot`` holds ``value``.
 
@@ -197,6 +216,16 @@ class SequentialSpec:
 
         ``None`` if ``op`` changes no slot; ``(slot, UNKNOWN)`` if the value
         depends on the state (an append, an increment).
+        """
+        return None
+
+    def appended(self, op: Operation) -> tuple[Hashable, Any] | None:
+        """``(slot, value)`` if ``op`` is an append: it leaves ``old + value`` in ``slot``.
+
+        Default ``None``. Only the fast path for appends with unique values
+        (``dslib.consistency.unique_appends``) asks, to take a value read apart
+        into the appends that built it; the order it finds is checked with
+        ``step``, so a wrong answer costs time, never a wrong verdict.
         """
         return None
 
@@ -229,6 +258,12 @@ class SequentialSpec:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+_F = operator.attrgetter("f")
+_IS_APPEND = "append".__eq__
+_KEY = operator.attrgetter("key")
+_VALUE = operator.attrgetter("value")
 
 
 def _check_hashable(
@@ -337,6 +372,16 @@ class Register(SequentialSpec):
         super().validate(op)
         if op.f == "write":
             _check_hashable(self, op.value, "the value of {op}", op)
+
+    def validate_many(self, ops: Sequence[Operation]) -> None:
+        # All at once when only reads and writes of hashable values; else one by one.
+        if type(self).validate is Register.validate and set(map(_F, ops)) <= {"read", "write"}:
+            try:
+                hash(tuple(map(_VALUE, ops)))
+                return
+            except TypeError:
+                pass
+        super().validate_many(ops)
 
     def __repr__(self) -> str:
         return f"Register(initial={self.initial!r})"
@@ -459,6 +504,18 @@ class KeyValue(SequentialSpec):
     def partition_key(self, op: Operation) -> Hashable:
         return op.key
 
+    def partitions(self, ops: Sequence[Operation]) -> list[tuple[Hashable, list[Operation]]]:
+        if type(self).partition_key is not KeyValue.partition_key:
+            return super().partitions(ops)
+        groups: dict[Hashable, list[Operation]] = {}
+        for op in ops:  # (the default's loop, without a call per operation)
+            group = groups.get(op.key)
+            if group is None:
+                groups[op.key] = [op]
+            else:
+                group.append(op)
+        return sorted(groups.items(), key=lambda kv: stable_repr(kv[0]))
+
     def group_model(self, key: Hashable) -> SequentialSpec:
         return _OneKey(self.initial)
 
@@ -504,6 +561,9 @@ class KeyValue(SequentialSpec):
         # make the key opaque to the search's pruning, which stays sound.
         return (op.key, op.value if op.f == "put" else UNKNOWN)
 
+    def appended(self, op: Operation) -> tuple[Hashable, Any] | None:
+        return (op.key, op.value) if op.f == "append" else None
+
     def holds(self, state: Any, slot: Hashable) -> Any:
         return _lookup(state, slot, self.initial)
 
@@ -533,6 +593,35 @@ class KeyValue(SequentialSpec):
                     f"append concatenates strings or tuples (to initial={self.initial!r}); "
                     f"{op} appends {op.value!r}"
                 )
+
+    def validate_many(self, ops: Sequence[Operation]) -> None:
+        # All at once when that is easy to decide: only get, put and append, keys and
+        # values hashable, and every appended value of the initial value's type (string
+        # or tuple). Anything else, or a subclass's own validate: one by one, which
+        # says precisely what is wrong.
+        if type(self).validate is KeyValue.validate:
+            fs = list(map(_F, ops))
+            kinds = set(fs)
+            if kinds <= {"get", "put", "append"}:
+                values = tuple(map(_VALUE, ops))
+                try:
+                    hash(tuple(map(_KEY, ops)))
+                    hash(values)
+                except TypeError:
+                    pass
+                else:
+                    if "append" not in kinds:
+                        return
+                    types = set(map(type, values))
+                    types.discard(type(None))
+                    if (
+                        len(types) == 1
+                        and (kind := next(iter(types))) in (str, tuple)
+                        and (self.initial is None or type(self.initial) is kind)
+                        and None not in itertools.compress(values, map(_IS_APPEND, fs))
+                    ):
+                        return
+        super().validate_many(ops)
 
     def describe_state(self, state: Any) -> str:
         return stable_repr(dict(state))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,6 +86,10 @@ class ConsistencyResult:
         How many (set of operations, state) configurations the search stored.
     reason : str
         Why the verdict is ``unknown``.
+    fast_path : bool
+        ``True`` when a fast path for unique values decided the violation
+        without a search (``check_linearizable(..., shrink=False)``); ``partial``
+        is then the start of the order it built, up to where real time refused it.
 
     Examples
     --------
@@ -111,10 +115,11 @@ class ConsistencyResult:
     group_size: int = 0
     configurations: int = 0
     reason: str = ""
+    fast_path: bool = False
     constraint: Callable[[TimedOperation, TimedOperation], bool] | None = field(
         default=None, repr=False
     )
-    timed: dict[int, TimedOperation] = field(default_factory=dict, repr=False)
+    timed: Mapping[int, TimedOperation] = field(default_factory=dict, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -203,11 +208,19 @@ class ConsistencyResult:
                 )
             if len(refusals) > max_orders:
                 lines.append(f"  ... ({len(refusals) - max_orders} more)")
-        lines.append(
-            f"The search ordered at most {len(self.partial)} of the {self.group_size} operations"
-            f"{' of this group' if self.groups > 1 else ''} before it got stuck "
-            f"(state then: {model.describe_state(self.partial_state)})."
-        )
+        of_group = " of this group" if self.groups > 1 else ""
+        state = model.describe_state(self.partial_state)
+        if self.fast_path:
+            lines.append(
+                f"The fast path for unique values ordered {len(self.partial)} of the "
+                f"{self.group_size} operations{of_group} before real time refused its order, "
+                f"every step of which was forced (state then: {state})."
+            )
+        else:
+            lines.append(
+                f"The search ordered at most {len(self.partial)} of the {self.group_size} "
+                f"operations{of_group} before it got stuck (state then: {state})."
+            )
         return "\n".join(lines)
 
     def __str__(self) -> str:

@@ -27,6 +27,13 @@ twice, a read of a value nobody wrote, a compare-and-set, an order that fails
 the check) returns ``None`` and the full search decides, with its
 explanation. So the fast path can make the checker faster, never wrong.
 
+The argument also runs backwards: when every cluster is forced (each value
+written once, each read's value written) and the zone order fails on real
+time, no order passes. :func:`register_check` says so (``violation``) for the
+library's own models, whose ``step`` it knows; the checker uses that when only
+the verdict is wanted (``shrink=False``). This direction rests on the zone
+argument, so the tests hold it against brute force on random small histories.
+
 References
 ----------
 .. [1] P. B. Gibbons and E. Korach, "Testing shared memories", SIAM Journal on
@@ -37,14 +44,20 @@ References
 
 from __future__ import annotations
 
-import math
+import operator
 from collections.abc import Hashable, Sequence
 from typing import Any
 
 from dslib.consistency.histories import TimedOperation
-from dslib.consistency.models import UNKNOWN, SequentialSpec
+from dslib.consistency.models import UNKNOWN, KeyValue, Register, SequentialSpec
 
-__all__ = ["register_order"]
+__all__ = ["register_check", "register_order"]
+
+_FIRST_TWO = operator.itemgetter(0, 1)
+_UNKNOWN: tuple[str, list[int]] = ("unknown", [])
+_ONE_KEY = type(KeyValue().group_model(None))
+_KNOWN = (Register, _ONE_KEY)  # models whose step is known
+_READ_WRITE = {Register: ("read", "write"), _ONE_KEY: ("get", "put")}
 
 
 def register_order(model: SequentialSpec, timed: Sequence[TimedOperation]) -> list[int] | None:
@@ -89,88 +102,161 @@ def register_order(model: SequentialSpec, timed: Sequence[TimedOperation]) -> li
     >>> register_order(Register(), timeline(h)) is None
     True
     """
+    verdict, order = register_check(model, timed)
+    return order if verdict == "ok" else None
+
+
+def register_check(model: SequentialSpec, timed: Sequence[TimedOperation]) -> tuple[str, list[int]]:
+    """The fast path's verdict on a one-register group: ``ok``, ``violation`` or ``unknown``.
+
+    ``("ok", order)``: as :func:`register_order`. ``("violation", prefix)``: no
+    linearization exists. Said only for the library's own models (``Register`` and one
+    key of ``KeyValue``, whose ``step`` it knows), when every value is written once and
+    every read's value was written (or is the initial value), so that every cluster is
+    forced, and the order of the clusters by their zones fails on real time: no order
+    of the clusters can then pass (the zone argument above). ``prefix`` is the start of
+    the built order that passed the check. ``("unknown", [])`` in every other case.
+
+    Parameters
+    ----------
+    model : SequentialSpec
+    timed : sequence of TimedOperation
+        As for :func:`register_order`.
+
+    Returns
+    -------
+    tuple of (str, list of int)
+
+    Examples
+    --------
+    A read of 1 after a read of 2, and 2 was written after 1: a stale read.
+
+    >>> from dslib.consistency import Register, history_from_intervals, timeline
+    >>> h = history_from_intervals([
+    ...     ("a", "write", 1, None, 0, 1),
+    ...     ("b", "write", 2, None, 2, 3),
+    ...     ("c", "read", None, 2, 4, 5),
+    ...     ("c", "read", None, 1, 6, 7),
+    ... ])
+    >>> register_check(Register(), timeline(h))
+    ('violation', [0, 3])
+    """
     if not getattr(model, "unique_write_fast_path", False) or not timed:
-        return None
+        return _UNKNOWN
     try:
         return _order(model, timed)
     except TypeError:  # an unhashable value read: no clusters by value
-        return None
+        return _UNKNOWN
 
 
-def _order(model: SequentialSpec, timed: Sequence[TimedOperation]) -> list[int] | None:
+def _order(model: SequentialSpec, timed: Sequence[TimedOperation]) -> tuple[str, list[int]]:
     writer: dict[Hashable, int] = {}  # written value -> position of its write
-    reads: list[tuple[int, Any]] = []  # (position, value read)
+    members: dict[Any, list[int]] = {}  # value read -> positions of its reads
     slot: Any = UNKNOWN
     observed, written = model.observed, model.written
-    definite = 0  # operations that completed ok: the order must hold every one
-    for i, t in enumerate(timed):
-        op = t.op
-        if op.status == "ok":
-            definite += 1
+    known = _READ_WRITE.get(type(model))
+    classified = False
+    if known is not None:
+        # The library's own models: what observed and written would say, without a call
+        # per operation (reads and writes only; anything else goes the general way).
+        read, write = known
+        for i, t in enumerate(timed):
+            op = t[0]
+            f = op.f
+            if f == read and op.status == "ok":
+                block = members.get(op.result)
+                if block is None:
+                    members[op.result] = [i]
+                else:
+                    block.append(i)
+            elif f == write:
+                if op.value in writer:
+                    return _UNKNOWN  # a value written twice
+                writer[op.value] = i
+            else:
+                break
+            if op.key != slot:
+                if slot is not UNKNOWN:
+                    return _UNKNOWN  # more than one register
+                slot = op.key
+        else:
+            classified = True
+        if not classified:
+            writer.clear()
+            members.clear()
+            slot = UNKNOWN
+    for i, t in enumerate([] if classified else timed):
+        op = t[0]
         seen = observed(op)
         if seen is not None:
             where, value = seen
-            reads.append((i, value))
+            block = members.get(value)
+            if block is None:
+                members[value] = [i]
+            else:
+                block.append(i)
         else:
             wrote = written(op)
             if wrote is None:
-                return None  # a compare-and-set that did not match, or an unknown kind
+                return _UNKNOWN  # a compare-and-set that did not match, or an unknown kind
             where, value = wrote
             if value is UNKNOWN or value in writer:
-                return None  # an append, or a value written twice
+                return _UNKNOWN  # an append, or a value written twice
             writer[value] = i
         if where != slot:
             if slot is not UNKNOWN:
-                return None  # more than one register
+                return _UNKNOWN  # more than one register
             slot = where
     initial = model.holds(model.init(), slot)
     if initial in writer:
-        return None  # a write of the initial value: reads of it are ambiguous
-    members: dict[int, list[int]] = {}  # write position (-1: the initial value) -> reads
-    for i, value in reads:
-        w = -1 if value == initial else writer.get(value)
-        if w is None:
-            return None  # a read of a value nobody wrote: let the search explain it
-        block = members.get(w)
-        if block is None:
-            members[w] = [i] if w == -1 else [w, i]
-        else:
-            block.append(i)
-    # Each cluster's key: the low end of its zone, min(latest invocation, earliest
-    # completion); the initial value's reads come first.
+        return _UNKNOWN  # a write of the initial value: reads of it are ambiguous
+    # The clusters: a write and its reads (in invocation order), keyed by the low end of
+    # the cluster's zone, min(latest invocation, earliest completion); the reads of the
+    # initial value first.
     clusters: list[tuple[float, int, list[int]]] = []
-    for w, block in members.items():
-        if w == -1:
-            clusters.append((-1.0, -1, block))
+    for value, reads in members.items():
+        if value == initial:
+            clusters.append((-1, -1, reads))
             continue
-        latest, earliest = -1, math.inf
-        for i in block:
+        w = writer.get(value)
+        if w is None:
+            return _UNKNOWN  # a read of a value nobody wrote: let the search explain it
+        t = timed[w]
+        latest, earliest = t[1], t[2]
+        for i in reads:
             t = timed[i]
-            if t.invoke > latest:
-                latest = t.invoke
-            if t.complete < earliest:
-                earliest = t.complete
-        clusters.append((latest if latest < earliest else earliest, w, block))
-    for i in writer.values():
-        if i not in members and timed[i].op.status == "ok":  # a write nobody read
-            clusters.append((timed[i].invoke, i, [i]))
-    clusters.sort()  # (keys and write positions are unique: the blocks are never compared)
-    order = [i for _, _, block in clusters for i in block]  # reads in invocation order
+            if t[1] > latest:
+                latest = t[1]
+            if t[2] < earliest:
+                earliest = t[2]
+        reads.insert(0, w)
+        clusters.append((latest if latest < earliest else earliest, w, reads))
+    left_out = 0  # info writes nobody read: they may not have taken effect
+    for value, i in writer.items():
+        if value not in members:
+            if timed[i][0].status == "ok":
+                clusters.append((timed[i][1], i, [i]))  # a write nobody read
+            else:
+                left_out += 1
+    clusters.sort(key=_FIRST_TWO)  # (keys and write positions are unique)
+    order = [i for _, _, block in clusters for i in block]
     # Check the order as any linearization is checked: it holds every operation that
     # completed ok (only info writes nobody read are left out), it respects real time,
     # and the model accepts it step by step.
-    if len(order) != definite + sum(1 for w in members if w != -1 and timed[w].op.status != "ok"):
-        return None
+    if len(order) + left_out != len(timed):
+        return _UNKNOWN
     latest_invoke = -1
     state = model.init()
     step = model.step
-    for i in order:
+    for k, i in enumerate(order):
         t = timed[i]
-        if t.complete < latest_invoke:
-            return None
-        if t.invoke > latest_invoke:
-            latest_invoke = t.invoke
-        legal, state = step(state, t.op)
+        if t[2] < latest_invoke:
+            # Every cluster was forced (each value written once, each read's value
+            # written): with a model whose step is known, no order of them can pass.
+            return ("violation", order[:k]) if type(model) in _KNOWN else _UNKNOWN
+        if t[1] > latest_invoke:
+            latest_invoke = t[1]
+        legal, state = step(state, t[0])
         if not legal:
-            return None
-    return order
+            return _UNKNOWN
+    return "ok", order
