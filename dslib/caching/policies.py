@@ -300,8 +300,10 @@ class LRUPolicy(Policy):
         del self._order[key]
 
 
-class FIFOPolicy(Policy):
+class FIFOPolicy(LRUPolicy):
     """First in, first out: evicts the key inserted longest ago; hits change nothing.
+
+    LRU's ordered keys without the move on a hit: the order stays the order of insertion.
 
     Examples
     --------
@@ -314,29 +316,9 @@ class FIFOPolicy(Policy):
 
     def __init__(self, capacity: int) -> None:
         super().__init__(capacity)
-        self._order: OrderedDict[Hashable, None] = OrderedDict()
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._order
-
-    def __len__(self) -> int:
-        return len(self._order)
-
-    def keys(self) -> list[Hashable]:
-        return list(self._order)
 
     def _hit(self, key: Hashable) -> None:
         pass  # FIFO ignores use: the order is the order of insertion
-
-    def _admit(self, key: Hashable) -> list[Hashable]:
-        evicted = []
-        if len(self._order) >= self.capacity:
-            evicted.append(self._order.popitem(last=False)[0])
-        self._order[key] = None
-        return evicted
-
-    def _drop(self, key: Hashable) -> None:
-        del self._order[key]
 
 
 class ClockPolicy(Policy):
