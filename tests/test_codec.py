@@ -291,10 +291,41 @@ def instances_of(cls: type, depth: int = 0) -> st.SearchStrategy[Any]:
     return st.builds(build, **fields)
 
 
+def hand_made() -> dict[type, list[Any]]:
+    """Values of the frozen dataclasses whose checks refuse any random filling of their fields
+    (a log record's fields depend on its kind, a workload's operations on its keys): the
+    library's own instances, so that the codec is still shown to carry them."""
+    from dslib.databases import Engine
+    from dslib.databases.crashes import WORKLOADS
+    from dslib.databases.real import CATALOGUE, TARGETS
+    from dslib.databases.wal import LogRecord
+
+    engine = Engine.create(("x", "y")).add("T1", "x", 1).write("T2", "y", 5).commit("T1")
+    engine = engine.abort("T2").checkpoint()
+    records = [frame.record for frame in engine.durable().log]
+    assert all(isinstance(r, LogRecord) for r in records)
+    return {
+        LogRecord: records,
+        type(next(iter(WORKLOADS.values()))): list(WORKLOADS.values()),
+        type(TARGETS[0]): list(TARGETS),
+        type(CATALOGUE[0]): list(CATALOGUE),
+    }
+
+
+HAND_MADE = hand_made()
+
+
 def buildable() -> tuple[list[type], dict[str, str]]:
     """The frozen dataclasses a strategy can fill, and the others with the reason."""
     ok, skipped = [], {}
     for cls in frozen_dataclasses():
+        name = f"{cls.__module__}.{cls.__qualname__}"
+        if not cls.__dataclass_params__.eq:  # type: ignore[attr-defined]
+            skipped[name] = "eq=False: compared by identity (it holds a DataFrame), not a value"
+            continue
+        if cls in HAND_MADE:
+            skipped[name] = "its checks refuse random fields: hand-made values (HAND_MADE)"
+            continue
         try:
             instances_of(cls)
         except Unbuildable as exc:
@@ -328,3 +359,15 @@ def test_every_frozen_dataclass_of_dslib_comes_back_equal(cls: type, data: st.Da
     assert back == value
     assert type(back) is cls
     assert dumps(back) == text
+
+
+@pytest.mark.parametrize(
+    "cls", sorted(HAND_MADE, key=lambda c: c.__qualname__), ids=lambda c: c.__qualname__
+)
+def test_the_hand_made_values_come_back_equal(cls: type) -> None:
+    assert HAND_MADE[cls], cls
+    for value in HAND_MADE[cls]:
+        assert type(value) is cls
+        text = dumps(value)
+        back = loads(text)
+        assert back == value and type(back) is cls and dumps(back) == text

@@ -199,3 +199,25 @@ def test_downtime_samples_reports_the_trials_of_all_ranges() -> None:
     samples = downtime_samples(ranges, 2, seed=1, progress=lambda d, t: calls.append((d, t)))
     assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]
     assert samples == downtime_samples(ranges, 2, seed=1)
+
+
+def test_the_first_page_s_stored_progress_table_lists_every_exercise() -> None:
+    """00.00 stores the output of progress() under NBVAL_IGNORE_OUTPUT (its dates and marks
+    depend on the reader), so nbval cannot notice when it falls behind the registry: this
+    does. A stored output comes from a fresh run, with every exercise of the book."""
+    from pathlib import Path
+
+    import nbformat
+
+    import dslib.exercises as ex
+
+    page = Path(__file__).resolve().parent.parent / "notebooks/00-how-to-use-this-book"
+    nb = nbformat.read(page / "00.00-how-to-use-this-book.ipynb", as_version=4)
+    cells = [c for c in nb.cells if c.cell_type == "code" and "progress(dates=False)" in c.source]
+    assert len(cells) == 1
+    stored = "".join(
+        str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", ""))
+        for o in cells[0].outputs
+    )
+    missing = [e.id for e in ex.all_exercises() if e.id not in stored]
+    assert not missing, f"00.00's stored progress table lacks {missing}: re-run the page"

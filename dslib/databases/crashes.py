@@ -78,7 +78,8 @@ class Workload:
     transactions : mapping of str to sequence
         Transaction name -> its operations, in order: ``("write", key, value)``,
         ``("add", key, amount)``, and last ``"commit"`` or ``"abort"`` (or nothing: it
-        never finishes).
+        never finishes). The stored form, a tuple of ``(name, operations)`` pairs, is
+        accepted too.
     keys : sequence of str, default ("x", "y")
 
     Raises
@@ -103,6 +104,10 @@ class Workload:
     def __init__(
         self, transactions: Mapping[str, Sequence[Any]], keys: Sequence[str] = ("x", "y")
     ) -> None:
+        if isinstance(transactions, tuple) and all(
+            isinstance(pair, tuple) and len(pair) == 2 for pair in transactions
+        ):
+            transactions = dict(transactions)  # the stored form, as the codec gives it back
         if not isinstance(transactions, Mapping) or not transactions:
             raise TypeError(
                 f"Workload: transactions={transactions!r} must be a non-empty mapping "
@@ -114,6 +119,8 @@ class Workload:
             ops: list[Op] = []
             script = list(transactions[name])
             for i, op in enumerate(script):
+                if op in (("commit",), ("abort",)):  # the stored form of an outcome
+                    op = op[0]
                 if op in ("commit", "abort"):
                     if i != len(script) - 1:
                         raise ValueError(f"Workload: {name}'s {op!r} must be its last operation")
