@@ -438,8 +438,8 @@ class LFUPolicy(Policy):
     cache's age starts at 0 and becomes the priority of each key evicted. Without aging,
     a key that was popular once keeps a high count forever and holds its place after its
     popularity has gone ("cache pollution"); with it, newer keys start at the current age
-    and can overtake it [2]_. Ties go to the least recently used. A heap with lazy
-    deletion gives O(log n) per operation.
+    and can overtake it (Arlitt et al. 2000, section 3). Ties go to the least recently
+    used. A heap with lazy deletion gives O(log n) per operation.
 
     Examples
     --------

@@ -5,27 +5,27 @@ whether it may go ahead now, must wait, or must abort. This module holds those d
 the store of ``dslib.databases.transactions``; each isolation level is a different
 algorithm, not a flag on one:
 
-========================  ============================================================
-level                     algorithm
-========================  ============================================================
-``none``                  no concurrency control at all: reads and writes in place
-                          (the baseline that shows every anomaly)
-``read-uncommitted``      write locks held to the end; reads take no lock and may
-                          see uncommitted data
-``read-committed``        write locks held to the end; a read takes a shared lock
-                          and releases it at once (it waits for an uncommitted write)
-``repeatable-read``       locks on the items read held to the end; a scan's
-                          predicate lock released at once (Berenson et al. 1995,
-                          section 2.3, "Locking REPEATABLE READ")
-``serializable``          strict two-phase locking: item and predicate (range) locks
-                          held to the end; deadlocks found in the wait-for graph and
-                          the youngest transaction of the cycle aborted
-``snapshot-isolation``    multi-version storage; a transaction reads the snapshot of
-                          its start; first-committer-wins at commit
-``serializable-snapshot`` snapshot isolation plus Cahill's test: a transaction with
-                          both an incoming and an outgoing read-write antidependency
-                          (the pivot of a dangerous structure) aborts
-========================  ============================================================
+=========================  ============================================================
+level                      algorithm
+=========================  ============================================================
+``none``                   no concurrency control at all: reads and writes in place
+                           (the baseline that shows every anomaly)
+``read-uncommitted``       write locks held to the end; reads take no lock and may
+                           see uncommitted data
+``read-committed``         write locks held to the end; a read takes a shared lock
+                           and releases it at once (it waits for an uncommitted write)
+``repeatable-read``        locks on the items read held to the end; a scan's
+                           predicate lock released at once (Berenson et al. 1995,
+                           section 2.3, "Locking REPEATABLE READ")
+``serializable``           strict two-phase locking: item and predicate (range) locks
+                           held to the end; deadlocks found in the wait-for graph and
+                           the youngest transaction of the cycle aborted
+``snapshot-isolation``     multi-version storage; a transaction reads the snapshot of
+                           its start; first-committer-wins at commit
+``serializable-snapshot``  snapshot isolation plus Cahill's test: a transaction with
+                           both an incoming and an outgoing read-write antidependency
+                           (the pivot of a dangerous structure) aborts
+=========================  ============================================================
 
 The rules the levels rest on are plain functions, so that the pages, the exercises and the
 tests can look at each one alone: ``lock_conflicts`` (which locks are in the way),
