@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any
 
-__all__ = ["abd_read", "merge"]
+__all__ = ["abd_read", "merge", "siblings"]
 
 Tag = tuple[str, int]
 
@@ -30,3 +30,18 @@ def abd_read(replies: dict[str, tuple[Any, Any]], n: int) -> Any:
     tag, value = max(replies.values(), key=lambda tv: tv[0])
     holders = sum(1 for t, _ in replies.values() if t == tag)
     return ("return" if holders >= quorum else "write-back", tag, value)
+
+
+def siblings(versions: list[tuple[Any, dict[str, int]]]) -> list[tuple[Any, dict[str, int]]]:
+    """The versions no other version's vector clock dominates, one per clock, in order."""
+
+    def le(a: dict[str, int], b: dict[str, int]) -> bool:
+        return all(a.get(n, 0) <= b.get(n, 0) for n in set(a) | set(b))
+
+    kept = []
+    for i, (value, clock) in enumerate(versions):
+        dominated = any(le(clock, other) and not le(other, clock) for _, other in versions)
+        repeated = any(le(clock, c) and le(c, clock) for _, c in versions[:i])
+        if not dominated and not repeated:
+            kept.append((value, clock))
+    return kept

@@ -25,6 +25,7 @@ IDS = [
     "ch02.hlc_receive",
     "ch12.or_set_merge",
     "ch12.abd_read",
+    "ch12.siblings",
 ]
 
 
@@ -164,7 +165,42 @@ def half_rounded_up(replies: dict[str, Any], n: int) -> Any:
     return ("return" if holders >= quorum else "write-back", tag, value)
 
 
+def sib_largest_total(versions: list[Any]) -> list[Any]:
+    if not versions:
+        return []
+    return [max(versions, key=lambda v: sum(v[1].values()))]
+
+
+def sib_keeps_duplicates(versions: list[Any]) -> list[Any]:
+    def le(a: dict[str, int], b: dict[str, int]) -> bool:
+        return all(a.get(n, 0) <= b.get(n, 0) for n in set(a) | set(b))
+
+    return [v for v in versions if not any(le(v[1], o) and not le(o, v[1]) for _, o in versions)]
+
+
+def sib_common_keys_only(versions: list[Any]) -> list[Any]:
+    def le(a: dict[str, int], b: dict[str, int]) -> bool:
+        common = set(a) & set(b)
+        return set(a) == set(b) and all(a[n] <= b[n] for n in common)
+
+    kept = []
+    for i, (value, clock) in enumerate(versions):
+        dominated = any(le(clock, o) and not le(o, clock) for _, o in versions)
+        repeated = any(le(clock, c) and le(c, clock) for _, c in versions[:i])
+        if not dominated and not repeated:
+            kept.append((value, clock))
+    return kept
+
+
+def sib_sorted(versions: list[Any]) -> list[Any]:
+    return sorted(ex.load_solution("ch12.siblings")(versions), key=lambda v: repr(v), reverse=True)
+
+
 WRONG = [  # hint "": the input was changed
+    WrongAnswer("ch12.siblings", sib_largest_total, "examples", "last-writer-wins"),
+    WrongAnswer("ch12.siblings", sib_keeps_duplicates, "examples", "same version"),
+    WrongAnswer("ch12.siblings", sib_common_keys_only, "examples", "missing entry as 0"),
+    WrongAnswer("ch12.siblings", sib_sorted, "examples", "in the order they were given"),
     WrongAnswer("ch02.happened_before", hb_direct_only, "examples", "transitive"),
     WrongAnswer("ch02.happened_before", hb_backwards, "examples", "from its send to its receive"),
     WrongAnswer("ch02.happened_before", hb_reflexive, "examples", "irreflexive"),

@@ -21,6 +21,7 @@ from typing import Any
 
 import hypothesis.strategies as st
 
+from dslib.clocks import compare_vectors
 from dslib.consistency import Register, check_linearizable
 from dslib.core import stable_repr
 from dslib.exercises.registry import FunctionAnswer, add_exercise
@@ -30,6 +31,7 @@ from dslib.exercises.stages import (
     Examples,
     Failure,
     Mismatch,
+    Mistake,
     Properties,
     Property,
     SimRun,
@@ -518,5 +520,165 @@ ABD_READ = add_exercise(
     hints=(
         "max(replies.values(), key=lambda tv: tv[0]) is the reply with the largest tag.",
         "Count how many replies carry that tag; compare with n // 2 + 1.",
+    ),
+)
+
+
+# == ch12.siblings ===============================================================================
+Clocked = tuple[Any, dict[str, int]]
+
+
+def siblings_reference(versions: list[Clocked]) -> list[Clocked]:
+    """The versions no other version's vector clock dominates, in order, one per clock.
+
+    Dynamo's syntactic reconciliation (DeCandia et al. 2007, §4.4), by vector clocks.
+
+    >>> siblings_reference([("a", {"n1": 1}), ("b", {"n1": 2}), ("c", {"n1": 1, "n2": 1})])
+    [('b', {'n1': 2}), ('c', {'n1': 1, 'n2': 1})]
+    """
+    out: list[Clocked] = []
+    for i, (value, clock) in enumerate(versions):
+        if any(compare_vectors(other, clock) == "after" for _, other in versions):
+            continue  # obsolete: another version's writer had seen this one
+        if any(compare_vectors(c, clock) == "equal" for _, c in versions[:i]):
+            continue  # the same version, already kept
+        out.append((value, clock))
+    return out
+
+
+def _sib_call(args: tuple[Any, ...]) -> str:
+    return f"siblings({args[0]!r})"
+
+
+_SIB_CASES: list[list[Clocked]] = [
+    [("milk", {"n1": 1})],
+    [("milk", {"n1": 1}), ("eggs", {"n1": 2})],
+    [("milk", {"n1": 2}), ("eggs", {"n1": 1, "n2": 1})],
+    [("a", {"n1": 1}), ("b", {"n1": 1, "n2": 1}), ("c", {"n1": 2})],
+    [("a", {"n1": 3}), ("b", {"n1": 3})],
+    [("a", {"n1": 1}), ("b", {"n1": 1, "n2": 0})],
+    [("x", {"n1": 1, "n2": 2}), ("y", {"n1": 2, "n2": 1}), ("z", {"n1": 2, "n2": 2})],
+    [],
+]
+
+
+def _sib_examples() -> list[Example]:
+    return [Example((list(c),), siblings_reference(c)) for c in _SIB_CASES]
+
+
+def _as_list(got: Any) -> Any:
+    return [tuple(v) for v in got] if isinstance(got, list) else got
+
+
+_SIB_MISTAKES = (
+    Mistake(
+        "keeps only the largest total",
+        lambda f: (
+            _as_list(f([("milk", {"n1": 2}), ("eggs", {"n1": 1, "n2": 1})]))
+            == [("milk", {"n1": 2})]
+            and _as_list(f([("a", {"n1": 3}), ("b", {"n1": 1, "n2": 1})])) == [("a", {"n1": 3})]
+        ),
+        "You kept one version, chosen by its total count: that is a last-writer-wins rule in "
+        "disguise, and it drops concurrent writes. Two versions whose clocks are concurrent "
+        "(neither >= the other in every entry) are BOTH kept: siblings for the client to merge.",
+    ),
+    Mistake(
+        "keeps both copies of one version",
+        lambda f: len(_as_list(f([("a", {"n1": 3}), ("b", {"n1": 3})]))) == 2,
+        "Two versions with equal clocks are the same version (written once, stored twice): "
+        "keep only the first.",
+    ),
+    Mistake(
+        "missing entries are not zeros",
+        lambda f: len(_as_list(f([("milk", {"n1": 1}), ("eggs", {"n1": 1, "n2": 1})]))) == 2,
+        "A node missing from a clock has counted no events there: {'n1': 1} is dominated by "
+        "{'n1': 1, 'n2': 1} (compare over the nodes of both clocks, a missing entry as 0).",
+    ),
+)
+
+
+def _sib_diagnose(m: Mismatch) -> str | None:
+    if m.problem == "type" or (m.problem == "wrong" and not isinstance(m.got, list)):
+        return "Return a list of (value, clock) pairs, in the order of versions."
+    if m.problem != "wrong":
+        return None
+    want, got = m.example.expected, _as_list(m.got)
+    if sorted(map(repr, want)) == sorted(map(repr, got)):
+        return "Keep the versions in the order they were given."
+    if any(v not in got for v in want):
+        return (
+            "You dropped a version no other clock dominates. A version is obsolete only if "
+            "another clock is >= in every entry and > in one."
+        )
+    return "You kept a version another clock dominates (>= in every entry, > in one): drop it."
+
+
+@st.composite
+def _clocked(draw: Any) -> list[Clocked]:
+    nodes = ["n1", "n2", "n3"]
+    n = draw(st.integers(0, 5))
+    return [
+        (f"v{i}", draw(st.dictionaries(st.sampled_from(nodes), st.integers(0, 2), max_size=3)))
+        for i in range(n)
+    ]
+
+
+def _check_siblings(answer: Any, versions: list[Clocked]) -> Failure | None:
+    got = _as_list(call_answer(answer, [(v, dict(c)) for v, c in versions]))
+    want = siblings_reference(versions)
+    if got == want:
+        return None
+    return Failure(
+        f"siblings({versions!r}) returned {got!r}; expected {want!r}",
+        _sib_diagnose(Mismatch(Example((versions,), want), "wrong", got=got)),
+    )
+
+
+SIB_STATEMENT = """\
+Write siblings(versions): what a Dynamo-style store keeps of a key's versions after
+syntactic reconciliation (DeCandia et al. 2007, section 4.4).
+
+- versions is a list of (value, clock) pairs; clock is a vector clock, a dict from node to
+  counter (a node missing from it counts as 0).
+- A version is obsolete when another version's clock dominates it: >= in every entry and
+  > in at least one (its writer had seen it). Versions whose clocks are concurrent are all
+  kept: siblings, for the client to reconcile.
+- Two versions with equal clocks are the same version stored twice: keep the first.
+- Return the versions kept, as (value, clock) pairs, in the order of versions. Do not
+  change versions.
+
+The check runs examples, then a hypothesis property on random versions over three nodes."""
+
+SIBLINGS = add_exercise(
+    id="ch12.siblings",
+    answered_by=("siblings_reference",),
+    title="Dynamo's siblings",
+    statement=SIB_STATEMENT,
+    answer=FunctionAnswer("siblings", ("versions",)),
+    stages=(
+        Examples(
+            "examples",
+            _sib_examples,
+            call_text=_sib_call,
+            diagnose=_sib_diagnose,
+            mistakes=_SIB_MISTAKES,
+            default_hint="For each version, ask whether any other clock dominates it.",
+        ),
+        Properties(
+            "properties",
+            [
+                Property(
+                    "agrees with the definition",
+                    _clocked(),
+                    _check_siblings,
+                    lambda versions: f"versions={versions!r}",
+                    max_examples=200,
+                )
+            ],
+        ),
+    ),
+    hints=(
+        "Your ch02 compare (or dslib.clocks.compare_vectors) tells 'after' from 'concurrent'.",
+        "Keep a version unless some other clock is after it, or an earlier one is equal to it.",
     ),
 )
