@@ -703,9 +703,13 @@ def _list_append(an: _Analysis) -> None:
         if t.type != "ok":
             continue
         own: dict[Any, list[Any]] = {}
+        # every value this transaction appended to each key, so far: each later read of the
+        # key must still hold them all (a list only grows, and a transaction sees its writes)
+        all_own: dict[Any, list[Any]] = {}
         for f, k, v in t.ops:
             if f == "append":
                 own.setdefault(k, []).append(v)
+                all_own.setdefault(k, []).append(v)
             elif v is not None:
                 if not isinstance(v, tuple):
                     raise ValueError(
@@ -713,13 +717,19 @@ def _list_append(an: _Analysis) -> None:
                         "tuple (or list) of values, or None if unknown"
                     )
                 mine = own.get(k, [])
+                lost = tuple(x for x in all_own.get(k, []) if x not in v)
                 if mine and tuple(v[-len(mine) :]) != tuple(mine):
+                    why = f"does not end with its own appends {_fmt_value(tuple(mine))}"
+                elif lost:
+                    why = f"lacks {_fmt_value(lost)}, which it appended before"
+                else:
+                    why = ""
+                if why:
                     an.report(
                         "internal",
                         "read misses its own writes",
                         [i],
-                        f"{an.txt(i)}\n  its read of {k} does not end with its own appends "
-                        f"{_fmt_value(tuple(mine))}",
+                        f"{an.txt(i)}\n  its read of {k} {why}",
                     )
                     continue
                 own[k] = []  # appends after this read must show at the end of the next one
