@@ -453,6 +453,10 @@ class DocShard(Node[ShardState]):
             if c == client and tag == msg.op:
                 ctx.send(src, WriteDone(msg.op, msg.doc_id, version))  # a resend: answer again
                 return state
+            if c == client and tuple(tag[1:]) > tuple(msg.op[1:]):
+                # an old duplicate, overtaken by the client's later write (a client writes one
+                # operation at a time): applying it now would undo the later one
+                return state
         old = state.document(msg.doc_id)
         old_version, old_doc = old if old is not None else (0, ())
         new_doc = freeze_doc({**dict(old_doc), **dict(msg.fields)}) if msg.merge else msg.fields
