@@ -66,11 +66,13 @@ __all__ = [
     "SwimState",
     "Update",
     "apply_update",
+    "crash_time",
     "detection_experiment",
     "detection_summary",
     "expected_first_probe",
     "first_detection_periods",
     "first_detection_table",
+    "heartbeat_run",
     "phi_from_intervals",
     "phi_value",
     "swim_experiment",
@@ -457,6 +459,52 @@ class Monitor(Node[MonitorState]):
         return f"Monitor({', '.join(self.targets)}; {self.detector})"
 
 
+def crash_time(duration: float, period: float, seed: int) -> float:
+    """The crash instant ``detection_experiment`` draws from ``seed`` when given none:
+    80 % of ``duration`` plus a random fraction of a period.
+
+    >>> crash_time(500.0, 1.0, 0) == crash_time(500.0, 1.0, 0)
+    True
+    """
+    return 0.8 * duration + period * random.Random(f"{seed}:crash").random()
+
+
+def heartbeat_run(
+    detector: Detector,
+    jitter: float,
+    loss: float,
+    period: float,
+    delay: float,
+    duration: float,
+    crash: float | None,
+    seed: int,
+    trace: bool = True,
+) -> Simulation:
+    """The finished run behind ``detection_experiment``: a sender heartbeating a monitor
+    every ``period`` (latency ``delay``, plus exponential jitter), the monitor checking
+    every twentieth of a period, the sender crashing at ``crash`` (``None``: never).
+
+    >>> sim = heartbeat_run(FixedTimeout(2.0), 0.0, 0.0, 1.0, 1.0, 10.0, None, 0)
+    >>> sim.states["monitor"].log
+    ()
+    """
+    latency = constant(delay) if jitter == 0 else exponential(jitter, minimum=delay)
+    system = System(
+        {
+            "node": HeartbeatSender(["monitor"], period),
+            "monitor": Monitor(["node"], detector, check_period=period / 20),
+        }
+    )
+    sim = Simulation(
+        system,
+        seed=seed,
+        network=Network(latency, loss=loss),
+        nemesis=Nemesis([(crash, Crash("node"))]) if crash is not None else None,
+        record_trace=trace,
+    )
+    return sim.run(until=duration)
+
+
 def detection_experiment(
     detector: Detector,
     jitter: float = 0.0,
@@ -528,30 +576,13 @@ def detection_experiment(
         raise ValueError(f"detection_experiment: jitter={jitter!r} must be >= 0")
     if not (isinstance(loss, (int, float)) and 0 <= loss < 1):
         raise ValueError(f"detection_experiment: loss={loss!r} must be in [0, 1)")
-    if crash_at is None:
-        crash = 0.8 * duration + period * random.Random(f"{seed}:crash").random()
-    else:
-        crash = float(crash_at)
+    crash = crash_time(duration, period, seed) if crash_at is None else float(crash_at)
     if not 0 < crash < duration:
         raise ValueError(
             f"detection_experiment: the crash at {crash!r} must fall in (0, duration={duration!r})"
             + ("" if crash_at is not None else "; give a longer duration or crash_at")
         )
-    latency = constant(delay) if jitter == 0 else exponential(jitter, minimum=delay)
-    system = System(
-        {
-            "node": HeartbeatSender(["monitor"], period),
-            "monitor": Monitor(["node"], detector, check_period=period / 20),
-        }
-    )
-    sim = Simulation(
-        system,
-        seed=seed,
-        network=Network(latency, loss=loss),
-        nemesis=Nemesis([(crash, Crash("node"))]),
-        record_trace=False,
-    )
-    sim.run(until=duration)
+    sim = heartbeat_run(detector, jitter, loss, period, delay, duration, crash, seed, trace=False)
     log = sim.states["monitor"].log
     mistakes = sum(1 for t, _n, what in log if what == "suspect" and t < crash)
     suspected_time, since = 0.0, None

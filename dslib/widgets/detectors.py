@@ -26,21 +26,17 @@ Examples
 from __future__ import annotations
 
 import math
-import random
 from dataclasses import dataclass
 from typing import Any
 
-from dslib.core import System
 from dslib.failure import (
     ArrivalWindow,
     FixedTimeout,
     Heartbeat,
-    HeartbeatSender,
-    Monitor,
     PhiAccrual,
+    crash_time,
+    heartbeat_run,
 )
-from dslib.sim.nemesis import Crash, Nemesis
-from dslib.sim.network import Network, constant, exponential
 from dslib.sim.simulator import Simulation
 from dslib.widgets.base import ControlTable, Explorer, controls, parameters
 
@@ -189,31 +185,6 @@ def _number(name: str, value: Any, low: float, high: float | None = None) -> flo
         allowed = f"[{low:g}, {high:g})" if high is not None else f">= {low:g}"
         raise ValueError(f"detector_scenario: {name}={value!r}; allowed: {allowed}")
     return float(value)
-
-
-def _crash_time(duration: float, period: float, seed: int) -> float:
-    """The crash instant ``detection_experiment`` draws when given no ``crash_at``."""
-    return 0.8 * duration + period * random.Random(f"{seed}:crash").random()
-
-
-def _simulate(detector: _Detector, settings: dict[str, Any], crash_at: float | None) -> Simulation:
-    """The finished simulation: ``detection_experiment``'s sender, monitor and network."""
-    jitter, period = settings["jitter"], settings["period"]
-    latency = constant(1.0) if jitter == 0 else exponential(jitter, minimum=1.0)
-    system = System(
-        {
-            "node": HeartbeatSender(["monitor"], period),
-            "monitor": Monitor(["node"], detector, check_period=period / 20),
-        }
-    )
-    nemesis = Nemesis([(crash_at, Crash("node"))]) if crash_at is not None else None
-    sim = Simulation(
-        system,
-        seed=settings["seed"],
-        network=Network(latency, loss=settings["loss"]),
-        nemesis=nemesis,
-    )
-    return sim.run(until=settings["duration"])
 
 
 def _trips(sim: Simulation) -> tuple[tuple[float, float, bool], ...]:
@@ -365,14 +336,23 @@ def detector_scenario(
             f"detector_scenario: duration={duration!r} is shorter than 5 periods "
             f"({5 * settings['period']:g}); a detector needs a few heartbeats to judge"
         )
-    crash_at = _crash_time(settings["duration"], settings["period"], seed) if crash else None
+    crash_at = crash_time(settings["duration"], settings["period"], seed) if crash else None
     fixed = FixedTimeout(settings["timeout"])
     phi = PhiAccrual(threshold=settings["threshold"])
     outcomes = []
     checks: tuple[float, ...] = ()
     trips: tuple[tuple[float, float, bool], ...] = ()
     for detector in (fixed, phi):
-        sim = _simulate(detector, settings, crash_at)
+        sim = heartbeat_run(
+            detector,
+            settings["jitter"],
+            settings["loss"],
+            settings["period"],
+            1.0,
+            settings["duration"],
+            crash_at,
+            int(settings["seed"]),
+        )
         checks, levels = _levels(sim, detector)
         trips = _trips(sim)  # the same heartbeats in both runs: no detector sends anything
         outcomes.append(_outcome(detector, sim, levels, crash_at, settings["duration"]))
