@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from fractions import Fraction
 from typing import Any, TypeVar
 
-__all__ = ["is_number", "percentile"]
+__all__ = ["is_number", "nearest_rank", "percentile"]
 
 T = TypeVar("T")
 
@@ -107,7 +107,22 @@ def percentile(values: Iterable[T], q: float) -> T:
     ordered: list[Any] = sorted(values)
     if not ordered:
         raise ValueError("percentile of no values: give at least one")
-    exact = Fraction(q) if isinstance(q, int) else Fraction(repr(q))
-    rank = max(1, math.ceil(exact * len(ordered) / 100))
-    result: T = ordered[rank - 1]
+    result: T = ordered[nearest_rank(len(ordered), q) - 1]
     return result
+
+
+def nearest_rank(n: int, q: float) -> int:
+    """The rank (from 1) of ``percentile``'s answer among ``n`` sorted values: ``ceil(q n / 100)``.
+
+    Exact, with ``q`` taken as the decimal written (see ``percentile``); for
+    code that sorts its values itself, e.g. a NumPy array.
+
+    >>> nearest_rank(1_000_000, 99.9), nearest_rank(5, 30), nearest_rank(5, 0)
+    (999000, 2, 1)
+    """
+    if not (is_number(q) and 0 <= q <= 100):
+        raise ValueError(f"percentile: q={q!r} must be a number from 0 to 100")
+    if not (isinstance(n, int) and n >= 1):
+        raise ValueError(f"nearest_rank: n={n!r} must be an int >= 1")
+    exact = Fraction(q) if isinstance(q, int) else Fraction(repr(q))
+    return max(1, math.ceil(exact * n / 100))

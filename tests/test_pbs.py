@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import random
 from fractions import Fraction
 
 import pytest
@@ -14,14 +15,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dslib.replication.pbs import (
+    LEGS,
+    TVisibility,
+    WarsDraws,
     availability,
     availability_probability,
+    first_passage_t,
     intersection,
     k_staleness,
     k_staleness_monte_carlo,
+    pareto_exponential,
+    production_settings,
+    production_table,
     simulate_t_visibility,
     standard_error,
     t_visibility,
+    wars_draws,
 )
 from dslib.sim import constant, uniform
 
@@ -168,3 +177,95 @@ def test_quorum_explorer_reacts_to_its_controls() -> None:
     assert len(fig.axes) == 3
     with pytest.raises(ValueError, match="f="):
         quorum_scenario(n=3, f=4)
+
+
+# == the paper's production latencies (issue 17 section 3) =====================================
+def wars_by_hand(draws: WarsDraws, r: int, w: int) -> tuple[list[float], list[float], list[float]]:
+    """Independent of the vectorised code: one trial at a time, from the definitions."""
+    thresholds, reads, writes = [], [], []
+    for k in range(draws.trials):
+        wl, al = draws.write[k].tolist(), draws.ack[k].tolist()
+        rl, sl = draws.read[k].tolist(), draws.response[k].tolist()
+        commit = sorted(wl[i] + al[i] for i in range(draws.n))[w - 1]
+        first = sorted(range(draws.n), key=lambda i: (rl[i] + sl[i], i))[:r]
+        thresholds.append(min(wl[i] - rl[i] - commit for i in first))
+        reads.append(rl[first[-1]] + sl[first[-1]])
+        writes.append(commit)
+    return thresholds, reads, writes
+
+
+@pytest.mark.parametrize("remote_delay", [0.0, 75.0])
+def test_vectorised_wars_agrees_with_the_definition(remote_delay: float) -> None:
+    legs = production_settings()["LNKD-DISK"].legs
+    draws = wars_draws(5, legs, trials=400, seed=4, remote_delay=remote_delay)
+    for r, w in [(1, 1), (2, 1), (1, 3), (3, 3)]:
+        tv = draws.outcome(r, w)
+        thresholds, reads, writes = wars_by_hand(draws, r, w)
+        assert list(tv.thresholds) == thresholds
+        assert list(tv.read_latencies) == reads and list(tv.write_latencies) == writes
+
+
+def test_wan_puts_one_replica_near_each_coordinator() -> None:
+    draws = wars_draws(3, {leg: constant(1.0) for leg in LEGS}, trials=300, seed=1, remote_delay=75)
+    remote_write = (draws.write > 50).sum(axis=1)
+    remote_read = (draws.read > 50).sum(axis=1)
+    assert set(remote_write.tolist()) == {2} and set(remote_read.tolist()) == {2}
+    assert ((draws.ack > 50) == (draws.write > 50)).all()
+    assert ((draws.response > 50) == (draws.read > 50)).all()
+    tv = draws.outcome(1, 1)  # the local replica answers first: 2 ms, always
+    assert set(tv.read_latencies) == {2.0} and set(tv.write_latencies) == {2.0}
+    # a read from another data centre misses a write that only its home replica has yet
+    assert 0 < tv.probability(0.0) < 1
+
+
+def test_pareto_exponential_matches_its_moments() -> None:
+    leg = pareto_exponential(0.5, 2.0, 3.0, 0.25)
+    rng = random.Random(7)
+    xs = [leg.sample(rng) for _ in range(40_000)]
+    mean = 0.5 * 2.0 * 3.0 / 2.0 + 0.5 * 4.0
+    assert abs(sum(xs) / len(xs) - mean) < 0.1
+    share_below_xm = sum(1 for x in xs if x < 2.0) / len(xs)
+    assert abs(share_below_xm - 0.5 * (1 - math.exp(-0.25 * 2.0))) < 0.01  # only the exponential
+    for bad in [dict(pareto_share=1.5), dict(xm=0.0), dict(alpha=-1.0), dict(rate=float("nan"))]:
+        args = {"pareto_share": 0.5, "xm": 2.0, "alpha": 3.0, "rate": 0.25, **bad}
+        with pytest.raises(ValueError, match="pareto_exponential"):
+            pareto_exponential(**args)
+
+
+def test_production_table_reproduces_the_papers_table_4() -> None:
+    """Latencies within 10 % and t within 20 % of every nonzero figure of Table 4, 0 where the
+    paper saw 0 (a fifth of the page's million trials; the page shows the distances)."""
+    for row in production_table(trials=200_000, seed=0):
+        pairs = [
+            (row["L_r ours"], row["L_r paper"], 0.10),
+            (row["L_w ours"], row["L_w paper"], 0.10),
+        ]
+        for ours, paper, tolerance in [*pairs, (row["t ours"], row["t paper"], 0.20)]:
+            if paper == 0:
+                assert ours == 0, row
+            else:
+                assert abs(ours - paper) / paper < tolerance, row
+
+
+def test_the_papers_sweep_reads_the_quantile_low() -> None:
+    """first_passage_t stops at the first grid step whose fresh estimate reaches 99.9 %."""
+    disk = production_settings()["LNKD-DISK"]
+    sweep = first_passage_t(disk, 2, 1, step=1.0, trials=20_000, seed=1)
+    assert sweep == int(sweep) and 10 <= sweep <= 16
+    with pytest.raises(ValueError, match="step"):
+        first_passage_t(disk, 1, 1, step=0.0)
+    assert first_passage_t(disk, 1, 1, step=1.0, trials=2000, limit=3.0) == math.inf
+
+
+def test_t_interval_contains_the_true_quantile_of_a_known_law() -> None:
+    # thresholds uniform on [0, 1]: the 0.99-quantile is 0.99
+    covered = 0
+    for seed in range(40):
+        rng = random.Random(seed)
+        values = tuple(rng.random() for _ in range(2000))
+        tv = TVisibility(3, 1, 1, 2000, values, values, values)
+        lo, hi = tv.t_interval(0.99)
+        covered += lo <= 0.99 <= hi
+    assert covered >= 34  # about 95 % of 40
+    with pytest.raises(ValueError, match="t_interval"):
+        tv.t_interval(1.0)
