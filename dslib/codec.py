@@ -17,6 +17,8 @@ Python value                       JSON
 ``None``, ``bool``, ``str``        themselves
 ``int``; finite ``float``          themselves
 ``inf``, ``-inf``, ``nan``         ``{"$type": "float", "value": "inf"}``
+``bytes``                          ``{"$type": "bytes", "hex": "00ff..."}`` (keys, MACs,
+                                   ciphertexts of chapter 16)
 ``list``                           an array of the encoded items
 ``tuple``                          ``{"$type": "tuple", "items": [...]}``
 ``frozenset``                      ``{"$type": "frozenset", "items": [...]}``, sorted by
@@ -68,7 +70,7 @@ VERSION = 1
 """The version of the encoding that this module writes, and the only one it reads."""
 
 _VALUE_FORMAT = "dslib.value"
-_TAGS = "tuple, frozenset, dict, float, dataclass, namedtuple, enum"
+_TAGS = "tuple, frozenset, dict, float, bytes, dataclass, namedtuple, enum"
 
 
 def _short(value: Any, width: int) -> str:
@@ -111,7 +113,7 @@ def encode_value(value: Any) -> Any:
     Raises
     ------
     TypeError
-        For a value of another type (a set, a bytes, an arbitrary object), or a
+        For a value of another type (a set, a bytearray, an arbitrary object), or a
         class defined inside a function (it could not be imported to decode it).
 
     Examples
@@ -134,6 +136,8 @@ def encode_value(value: Any) -> Any:
         if math.isfinite(value):
             return value
         return {"$type": "float", "value": repr(value)}
+    if isinstance(value, bytes):
+        return {"$type": "bytes", "hex": value.hex()}
     if isinstance(value, enum.Enum):
         module, name = _importable(type(value))
         return {"$type": "enum", "module": module, "class": name, "name": value.name}
@@ -157,7 +161,7 @@ def encode_value(value: Any) -> Any:
         return [encode_value(v) for v in value]
     raise TypeError(
         f"cannot encode a {type(value).__name__} ({_short(value, 60)}); "
-        "allowed: None, bool, int, float, str, list, tuple, frozenset, dict, enums, "
+        "allowed: None, bool, int, float, str, bytes, list, tuple, frozenset, dict, enums, "
         "dataclasses and named tuples of these"
     )
 
@@ -237,6 +241,14 @@ def decode_value(data: Any, types: Sequence[type] = ()) -> Any:
             if data["value"] not in ("inf", "-inf", "nan"):
                 raise ValueError(f"cannot decode float {data['value']!r}")
             return float(data["value"])
+        if tag == "bytes":
+            try:
+                return bytes.fromhex(data["hex"])
+            except (TypeError, ValueError):
+                shown = _short(data["hex"], 40)
+                raise ValueError(
+                    f"cannot decode bytes {shown}: expected a string of hex digits"
+                ) from None
         if tag in ("dataclass", "namedtuple", "enum"):
             return _decode_class(tag, data, types)
     except KeyError as exc:

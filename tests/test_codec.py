@@ -154,7 +154,11 @@ def test_decoding_refuses_unknown_or_unsafe_types() -> None:
 
 @pytest.mark.parametrize(
     ("value", "words"),
-    [({"a", "b"}, "cannot encode a set"), (b"x", "cannot encode a bytes"), (object(), "object")],
+    [
+        ({"a", "b"}, "cannot encode a set"),
+        (bytearray(b"x"), "cannot encode a bytearray"),
+        (object(), "object"),
+    ],
 )
 def test_encoding_refuses_what_it_cannot_bring_back(value: Any, words: str) -> None:
     with pytest.raises(TypeError, match=words):
@@ -229,6 +233,8 @@ def strategy_for(hint: Any, depth: int = 0) -> st.SearchStrategy[Any]:
         return st.floats(-5, 50, allow_nan=False)
     if hint is str:
         return st.text("abc", max_size=3)
+    if hint is bytes:
+        return st.binary(max_size=4)
     if origin is typing.Literal:
         return st.sampled_from(args)
     if origin in (typing.Union, types.UnionType):
@@ -304,7 +310,26 @@ def hand_made() -> dict[type, list[Any]]:
     engine = engine.abort("T2").checkpoint()
     records = [frame.record for frame in engine.durable().log]
     assert all(isinstance(r, LogRecord) for r in records)
+    from dslib.architectures.schema import Field, Schema
+    from dslib.orchestration.scheduling import NodeSpec, TaskSpec, pack
+    from dslib.security.auth import TokenVerifier
+    from dslib.security.crypto import dh_key, signing_key, symmetric_key
+
+    signer, dh = signing_key(1, "provider"), dh_key(1, "client")
+    packed = pack([TaskSpec("a", 600, 0), TaskSpec("b", 600, 0)], [NodeSpec("n1", 1000, 0)])
     return {
+        # keys of chapter 16: their bytes must have the primitive's length
+        type(symmetric_key(1, "k")): [symmetric_key(1, "k"), symmetric_key(2, "other")],
+        type(signer): [signer],
+        type(signer.public): [signer.public],
+        type(dh): [dh],
+        type(dh.public): [dh.public],
+        TokenVerifier: [TokenVerifier("billing", "idp", signer.public)],
+        # a schema's fields are checked against the types it knows
+        Field: [Field("qty", "int"), Field("note", "str", "")],
+        Schema: [Schema("order", 1, (Field("item", "str"),))],
+        # a packing's cluster holds only the tasks it placed
+        type(packed): [packed],
         LogRecord: records,
         type(next(iter(WORKLOADS.values()))): list(WORKLOADS.values()),
         type(TARGETS[0]): list(TARGETS),
@@ -371,3 +396,16 @@ def test_the_hand_made_values_come_back_equal(cls: type) -> None:
         text = dumps(value)
         back = loads(text)
         assert back == value and type(back) is cls and dumps(back) == text
+
+
+@given(st.binary(max_size=64))
+def test_bytes_come_back_equal(value: bytes) -> None:
+    assert loads(dumps(value)) == value
+    assert loads(dumps((value, frozenset({value})))) == (value, frozenset({value}))
+
+
+def test_bytes_that_are_not_hex_are_refused() -> None:
+    with pytest.raises(ValueError, match="hex digits"):
+        decode_value({"$type": "bytes", "hex": "zz"})
+    with pytest.raises(ValueError, match="hex digits"):
+        decode_value({"$type": "bytes", "hex": 7})

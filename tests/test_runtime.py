@@ -28,7 +28,7 @@ from test_runtime_nodes import (
     FailsOnStart,
     Note,
     Sender,
-    SendsBytes,
+    SendsComplex,
     Spinner,
     StaleRegister,
     Tally,
@@ -431,11 +431,11 @@ def test_a_message_class_outside_dslib_must_be_named_in_types(tmp_path: Path) ->
 
 
 def test_a_message_the_wire_cannot_carry_fails_its_sender(tmp_path: Path) -> None:
-    c = cluster(System({"a": SendsBytes(), "b": Ponger()}), tmp_path)
+    c = cluster(System({"a": SendsComplex(), "b": Ponger()}), tmp_path)
     with pytest.raises(NodeProcessError) as info:
         c.start()
-    assert "node 'a' (SendsBytes) sent a message the wire cannot carry" in str(info.value)
-    assert "cannot encode a bytes" in str(info.value)
+    assert "node 'a' (SendsComplex) sent a message the wire cannot carry" in str(info.value)
+    assert "cannot encode a complex" in str(info.value)
 
 
 def test_faults_on_a_node_in_the_wrong_state_are_refused(tmp_path: Path) -> None:

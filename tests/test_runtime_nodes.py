@@ -81,11 +81,11 @@ class FailsOnMessage(Node[int]):
         raise RuntimeError(f"cannot handle {msg!r}")
 
 
-class SendsBytes(Node[int]):
-    """Sends a message the wire cannot carry (bytes: hashable, but not a codec value)."""
+class SendsComplex(Node[int]):
+    """Sends a message the wire cannot carry (a complex number: hashable, but not a codec value)."""
 
     def init(self, ctx: Context) -> int:
-        ctx.send(ctx.peers[0], b"raw")
+        ctx.send(ctx.peers[0], complex(1, 2))
         return 0
 
 

@@ -214,10 +214,15 @@ def _loop(
     report: Callable[[str], None] | None,
     line: Callable[[float], str],
 ) -> float:
-    """Play the schedule for ``seconds``, reporting once a second; return the start time."""
+    """Play the schedule for ``seconds`` and on until every fault of it has been applied,
+    reporting once a second; return the start time.
+
+    A restart blocks until the process is up, which on a loaded machine can take a second:
+    the faults after it are then applied late, never dropped (a schedule's last faults were
+    lost when the loop stopped at ``seconds``)."""
     start = time.monotonic()
     last = -1
-    while (elapsed := time.monotonic() - start) < seconds:
+    while (elapsed := time.monotonic() - start) < seconds or player.horizon > 0:
         player.play(elapsed * 1000.0)
         if report is not None and int(elapsed) > last:
             last = int(elapsed)
