@@ -12,8 +12,8 @@ The design follows the idea of the shard controller of MIT's 6.824 course
 (join, leave and query, numbered configurations, minimal movement), written
 afresh for this book. Here the controller is a single node that persists its
 configurations: a crash loses nothing, but while it is down no configuration
-can change (the capstone, chapter 17, still to come, will replace it by a Raft
-group).
+can change (the capstone, chapter 17, replaces it by a Raft group:
+``dslib.capstone.shardkv``).
 
 Examples
 --------

@@ -7,8 +7,8 @@ The pieces, all nodes of the simulator:
 - ``ShardServer``: one node per replica group (``"g1"``, ``"g2"``, ...). Here a
   group is a *single node that persists its whole state* after every change:
   a crash loses no data, only availability, which keeps the migration
-  protocol small enough to be right (the capstone, chapter 17, still to come,
-  will put a Raft group behind each group id).
+  protocol small enough to be right (the capstone, chapter 17, puts a Raft group
+  behind each group id: ``dslib.capstone.shardkv``).
 - ``ShardClient``: runs a workload of ``get``/``put``/``append`` operations,
   routes each to the group that serves its key's shard in the newest
   configuration it knows, and records the history that the linearizability
