@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["compare", "happened_before", "hlc_receive"]
+__all__ = ["commit", "compare", "consistent", "deliverable", "happened_before", "hlc_receive"]
 
 
 def compare(a: dict[str, int], b: dict[str, int]) -> str:
@@ -51,3 +51,25 @@ def hlc_receive(l: float, c: int, msg_l: float, msg_c: int, pt: float) -> tuple[
     if new_l == msg_l:
         return new_l, msg_c + 1
     return new_l, 0
+
+
+def deliverable(delivered: dict[str, int], origin: str, deps: dict[str, int]) -> bool:
+    """Whether a causal broadcast from ``origin`` carrying ``deps`` may be delivered now."""
+    if deps.get(origin, 0) != delivered.get(origin, 0):  # not the sender's next message
+        return False
+    return all(n <= delivered.get(k, 0) for k, n in deps.items() if k != origin)
+
+
+def consistent(logs: dict[str, list[Any]], cut: dict[str, int]) -> bool:
+    """Whether no message is received inside the cut but sent outside it."""
+    inside = {p: logs[p][: cut[p]] for p in cut}
+    sent = {msg for events in inside.values() for kind, msg in events if kind == "send"}
+    return all(
+        msg in sent for events in inside.values() for kind, msg in events if kind == "receive"
+    )
+
+
+def commit(earliest: float, latest: float) -> tuple[float, float]:
+    """Spanner's commit timestamp (TT.now().latest) and the wait until TT.after(s)."""
+    s = latest
+    return s, s - earliest

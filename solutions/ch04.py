@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import statistics
 
-__all__ = ["first_probe", "overrides", "phi"]
+__all__ = ["decide", "first_probe", "overrides", "phi"]
 
 
 def phi(elapsed: float, intervals: list[float], min_std: float) -> float:
@@ -38,3 +38,9 @@ def first_probe(n: int, alive: int) -> float:
         raise ValueError(f"need n >= 2 and 1 <= alive <= n - 1, not n={n}, alive={alive}")
     p = 1.0 - (1.0 - 1.0 / (n - 1)) ** alive
     return 1.0 / p
+
+
+def decide(from_commander: str, relayed: list[str]) -> str:
+    """OM(1): the majority of the commander's value and the relayed ones; retreat on a tie."""
+    values = [from_commander, *relayed]
+    return "attack" if values.count("attack") > values.count("retreat") else "retreat"

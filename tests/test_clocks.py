@@ -5,26 +5,38 @@ synchronisation against its error bound."""
 from __future__ import annotations
 
 import itertools
+import random
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dslib.clocks import (
+    CLOCK_CHECKS,
+    MUTANT_CHECKS,
+    MUTANTS,
+    ClockEvent,
     HybridLogicalClock,
     LamportClock,
     SyncClient,
     VectorClock,
     check_clock_conditions,
+    clock_catch_rate,
     clock_events,
+    clock_mutant_report,
+    clock_mutant_table,
     clock_reading,
     clock_run,
     compare_vectors,
     happens_before,
+    measured_duration,
     ntp_offset_delay,
+    sibling_run,
     sync_error_series,
     sync_errors,
     sync_run,
+    time_of_day,
 )
 from dslib.sim import exponential, uniform
 
@@ -269,3 +281,149 @@ def test_ntp_formulas_and_validation() -> None:
         sync_run(rate=0)
     with pytest.raises(ValueError, match="not a SyncClient"):
         sync_errors(sync_run(until=10.0), client="server")
+
+
+# -- the mutants of the receive rules, and the checker against a brute-force oracle ---------------
+def _brute_force_happens_before(
+    events: list[ClockEvent],
+) -> set[tuple[tuple[str, int], tuple[str, int]]]:
+    """Lamport's three rules applied until nothing changes (Warshall-free, quadratic per round)."""
+    ids = [e.id for e in events]
+    rel = {(a.id, b.id) for a in events for b in events if a.node == b.node and a.index < b.index}
+    rel |= {(e.cause, e.id) for e in events if e.cause is not None}
+    while True:
+        more = {(a, c) for (a, b) in rel for c in ids if (b, c) in rel} - rel
+        if not more:
+            return rel
+        rel |= more
+
+
+@settings(max_examples=12, deadline=None, database=None)
+@given(
+    st.integers(2, 3),
+    st.integers(1, 3),
+    st.integers(0, 10_000),
+    st.sampled_from([None, *sorted(MUTANTS)]),
+)
+def test_the_checker_agrees_with_a_brute_force_oracle(
+    nodes: int, steps: int, seed: int, mutant: str | None
+) -> None:
+    events = clock_events(
+        clock_run(
+            nodes, steps, seed, latency=uniform(0.5, 6.0), skews={"p1": (7.0, 1.0)}, mutant=mutant
+        )
+    )
+    hb = _brute_force_happens_before(events)
+    assert happens_before(events) == hb
+    expected = {name: 0 for name in CLOCK_CHECKS}
+    for a in events:
+        for b in events:
+            if a.id == b.id:
+                continue
+            before = (a.id, b.id) in hb
+            expected["lamport respects ->"] += before and not a.lamport < b.lamport
+            v_less = all(a.vector.get(n) <= b.vector.get(n) for n in ("p1", "p2", "p3")) and (
+                a.vector != b.vector
+            )
+            expected["vector respects ->"] += before and not v_less
+            expected["vector characterises ->"] += v_less and not before
+            expected["hlc respects ->"] += before and not (a.hlc.l, a.hlc.c) < (b.hlc.l, b.hlc.c)
+    result = check_clock_conditions(events)
+    assert {name: result[name][0] for name in CLOCK_CHECKS} == expected
+
+
+def test_every_clock_mutant_is_caught_by_its_named_check_in_nearly_every_run() -> None:
+    report = clock_mutant_report(seeds=20)
+    assert report.problems() == []
+    for name, checks in MUTANT_CHECKS.items():
+        caught, runs, fewest = clock_catch_rate(name, checks[0], range(20))
+        assert caught >= 19 and runs == 20 and fewest is not None, (name, caught)
+    for check in CLOCK_CHECKS:
+        assert clock_catch_rate(None, check, range(20))[0] == 0
+    table = clock_mutant_table(seeds=4)
+    assert list(table["mutant"]) == ["correct version", *sorted(MUTANTS)]
+
+
+def test_clock_mutants_are_validated() -> None:
+    with pytest.raises(ValueError, match="unknown mutant 'no_clocks'"):
+        clock_run(mutant="no_clocks")
+    with pytest.raises(ValueError, match="unknown check"):
+        clock_catch_rate(None, "lamport characterises ->", range(2))
+    with pytest.raises(ValueError, match="seeds"):
+        clock_mutant_report(seeds=0)
+
+
+# -- time-of-day and monotonic clocks ------------------------------------------------------------
+@settings(max_examples=15, deadline=None, database=None)
+@given(st.floats(-200.0, 200.0), st.floats(0.95, 1.05), st.integers(0, 1000))
+def test_a_monotonic_duration_is_never_negative_and_a_stepped_one_includes_every_step(
+    offset: float, rate: float, seed: int
+) -> None:
+    sim = sync_run(offset=offset, rate=rate, latency=uniform(0.5, 3.0), until=200.0, seed=seed)
+    syncs = sim.states["client"].syncs
+    for start, end in [(0.0, 50.0), (10.0, 150.0), (0.0, 200.0)]:
+        measured = measured_duration(sim, start, end)
+        assert measured["true"] == end - start
+        assert measured["monotonic"] == pytest.approx(rate * (end - start))
+        # the time-of-day clock adds every step: the corrections in force at end and at start
+        steps = time_of_day(sim, end) - clock_reading(sim.trace, "client", end)
+        steps -= time_of_day(sim, start) - clock_reading(sim.trace, "client", start)
+        assert measured["time of day"] == pytest.approx(measured["monotonic"] + steps)
+    assert syncs  # at least one synchronisation happened
+    # a client that starts far ahead is stepped back: a duration across it goes negative
+    if offset > 60:
+        first = next(
+            e.time
+            for e in sim.trace
+            if e.node == "client"
+            and e.kind == "state"
+            and getattr(e.data, "correction", 0.0) != 0.0
+        )
+        assert measured_duration(sim, 0.0, first)["time of day"] < 0
+
+
+def test_clock_readings_are_validated() -> None:
+    sim = sync_run(until=20.0)
+    with pytest.raises(ValueError, match="between 0 and"):
+        time_of_day(sim, 30.0)
+    with pytest.raises(ValueError, match="start <= end"):
+        measured_duration(sim, 5.0, 1.0)
+
+
+# -- version vectors and dotted version vectors ----------------------------------------------------
+OPERATIONS = st.lists(
+    st.one_of(
+        st.tuples(st.just("get"), st.sampled_from(["c1", "c2", "c3"])),
+        st.tuples(st.just("put"), st.sampled_from(["c1", "c2", "c3"]), st.integers(0, 99)),
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=80, deadline=None, database=None)
+@given(OPERATIONS)
+def test_dotted_version_vectors_keep_exactly_what_the_clients_had_not_seen(
+    operations: list[tuple[Any, ...]],
+) -> None:
+    kept, reference = sibling_run(operations, "dotted version vector")
+    assert kept == reference
+
+
+def test_per_server_version_vectors_lose_concurrent_updates() -> None:
+    # The check can fail: the version-vector scheme discards a put that its writer's
+    # concurrent rival never saw, in some random sequences.
+    lost = 0
+    for seed in range(40):
+        ops: list[tuple[Any, ...]] = []
+        draw = random.Random(seed)
+        for _ in range(10):
+            client = draw.choice(["c1", "c2", "c3"])
+            ops.append(("get", client) if draw.random() < 0.5 else ("put", client, len(ops)))
+        kept, reference = sibling_run(ops, "version vector")
+        assert set(kept) <= set(reference)  # it never keeps too much, only too little
+        lost += kept != reference
+    assert lost >= 10, lost
+    with pytest.raises(ValueError, match="unknown scheme"):
+        sibling_run([("put", "c1", 1)], "lamport")
+    with pytest.raises(ValueError, match="must be"):
+        sibling_run([("delete", "c1")])

@@ -362,3 +362,25 @@ def test_swim_node_refuses_an_unknown_selection_and_a_crash_on_a_boundary() -> N
         SwimNode(selection="nearest")
     with pytest.raises(ValueError, match="inside a period"):
         first_detection_periods(8, 0, crash_at=10.0)
+
+
+def test_swim_experiment_counts_false_suspicions_and_takes_a_timeout_and_faults() -> None:
+    from dslib.sim import Pause
+
+    # a pause shorter than the suspicion timeout (15 periods for 16 members) is suspected, not
+    # declared dead: the member refutes when it wakes
+    paused = swim_experiment(
+        n=16, seed=0, duration=120, crash_at=100, faults=[(60.0, Pause("m09", 10.0))]
+    )
+    assert paused["false suspicions"] > 0 and paused["false positives"] == 0
+    calm = swim_experiment(n=16, seed=0, duration=120, crash_at=100)
+    assert calm["false suspicions"] == 0
+    # a suspicion timeout too short to refute in: false positives come back under loss
+    short = swim_experiment(
+        n=16, loss=0.1, seed=0, duration=120, crash_at=100, suspicion_timeout=2.0
+    )
+    assert short["false positives"] > 0
+    # without indirect probes, more live pairs are suspected
+    k0 = swim_experiment(n=12, loss=0.1, seed=1, duration=100, crash_at=80, k=0)
+    k3 = swim_experiment(n=12, loss=0.1, seed=1, duration=100, crash_at=80, k=3)
+    assert k0["false suspicions"] > k3["false suspicions"]

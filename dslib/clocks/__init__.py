@@ -39,24 +39,31 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+import random
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from dslib.core import Context, Node, System
+from dslib.mutants import Mutant, MutantReport, Outcome, check_mutant, run_mutants
 from dslib.sim.nemesis import ClockSkew
 from dslib.sim.network import Latency, Network, as_latency
 from dslib.sim.simulator import Simulation
 from dslib.sim.trace import Trace
 
 __all__ = [
+    "CLOCK_CHECKS",
+    "MUTANTS",
+    "MUTANT_CHECKS",
     "ORDERINGS",
+    "VERSION_SCHEMES",
     "ClockEvent",
     "ClockMessage",
     "ClockProcess",
     "ClockProcessState",
     "HybridLogicalClock",
     "LamportClock",
+    "StoredVersion",
     "SyncClient",
     "SyncClientState",
     "SyncSample",
@@ -65,19 +72,38 @@ __all__ = [
     "TimeServer",
     "VectorClock",
     "check_clock_conditions",
+    "clock_catch_rate",
     "clock_events",
+    "clock_mutant_report",
+    "clock_mutant_table",
     "clock_reading",
     "clock_run",
     "compare_vectors",
     "happens_before",
+    "measured_duration",
     "ntp_offset_delay",
+    "server_put",
+    "sibling_run",
     "sync_error_series",
     "sync_errors",
     "sync_run",
+    "time_of_day",
 ]
 
 ORDERINGS = ("before", "after", "equal", "concurrent")
 """What comparing two vector clocks can answer."""
+
+MUTANTS: dict[str, str] = {
+    "lamport_no_max": "on a receive the Lamport clock ticks its own counter and ignores the "
+    "message's time (rule IR2 broken)",
+    "lamport_no_tick": "on a receive the Lamport clock takes the maximum of its time and the "
+    "message's but does not tick past it",
+    "vector_no_merge": "on a receive the vector clock increments its own entry but does not "
+    "take the entry-wise maximum with the message's vector",
+    "hlc_no_message": "on a receive the hybrid logical clock ignores the message's (l, c) and "
+    "stamps the receive like a local event",
+}
+"""The broken receive rules of ``ClockProcess`` (``mutant=`` name -> what is wrong)."""
 
 
 # == Lamport clocks ===============================================================================
@@ -467,6 +493,13 @@ class ClockProcess(Node[ClockProcessState]):
         The range of the random wait before each step.
     send_probability : float, default 0.6
         The chance that a step is a send rather than a local event.
+    mutant : str or None, default None
+        A broken receive rule from ``MUTANTS`` (each breaks one clock), or ``None``.
+
+    Raises
+    ------
+    ValueError
+        If a parameter is out of range or ``mutant`` is not in ``MUTANTS``.
 
     Examples
     --------
@@ -488,6 +521,7 @@ class ClockProcess(Node[ClockProcessState]):
         steps: int = 4,
         interval: tuple[float, float] = (1.0, 5.0),
         send_probability: float = 0.6,
+        mutant: str | None = None,
     ) -> None:
         if not (isinstance(steps, int) and not isinstance(steps, bool) and steps >= 0):
             raise ValueError(f"ClockProcess: steps={steps!r} must be an int >= 0")
@@ -504,6 +538,7 @@ class ClockProcess(Node[ClockProcessState]):
             raise ValueError(
                 f"ClockProcess: send_probability={send_probability!r} must be in [0, 1]"
             )
+        self.mutant = check_mutant("ClockProcess", mutant, MUTANTS)
         self.steps = steps
         self.interval = (float(interval[0]), float(interval[1]))
         self.send_probability = float(send_probability)
@@ -557,9 +592,18 @@ class ClockProcess(Node[ClockProcessState]):
     ) -> ClockProcessState:
         if not isinstance(msg, ClockMessage):
             return state
-        lamport = state.lamport.receive(msg.lamport)
-        vector = state.vector.merge(msg.vector).increment(ctx.id)
-        hlc = state.hlc.receive(msg.hlc, round(ctx.now, 6))
+        physical = round(ctx.now, 6)
+        lamport = state.lamport.receive(msg.lamport)  # IR2: past both times
+        if self.mutant == "lamport_no_max":  # mutant: the message's time is ignored
+            lamport = state.lamport.tick()
+        elif self.mutant == "lamport_no_tick":  # mutant: the maximum, but no tick past it
+            lamport = LamportClock(max(state.lamport.time, msg.lamport))
+        vector = state.vector.merge(msg.vector).increment(ctx.id)  # entry-wise max, then own
+        if self.mutant == "vector_no_merge":  # mutant: the sender's vector is not merged
+            vector = state.vector.increment(ctx.id)
+        hlc = state.hlc.receive(msg.hlc, physical)  # Figure 5's receive event
+        if self.mutant == "hlc_no_message":  # mutant: stamped like a local event
+            hlc = state.hlc.send(physical)
         return self._record(
             ctx, state, "receive", lamport, vector, hlc, src, (msg.sender, msg.event)
         )
@@ -572,6 +616,7 @@ def clock_run(
     latency: Latency | float = 2.0,
     skews: Mapping[str, tuple[float, float]] | None = None,
     send_probability: float = 0.6,
+    mutant: str | None = None,
 ) -> Simulation:
     """Run ``nodes`` ``ClockProcess`` nodes (``p1``, ``p2``, ...) to the end and return the run.
 
@@ -587,6 +632,8 @@ def clock_run(
     skews : mapping of node to (offset, rate), optional
         Physical clocks that are off: ``ctx.now = offset + rate * true time``.
     send_probability : float, default 0.6
+    mutant : str or None, default None
+        Run every process with this broken receive rule (``MUTANTS``).
 
     Examples
     --------
@@ -601,7 +648,9 @@ def clock_run(
     if not (isinstance(nodes, int) and not isinstance(nodes, bool) and nodes >= 1):
         raise ValueError(f"clock_run: nodes={nodes!r} must be an int >= 1")
     ids = [f"p{i}" for i in range(1, nodes + 1)]
-    system = System({i: ClockProcess(steps, send_probability=send_probability) for i in ids})
+    system = System(
+        {i: ClockProcess(steps, send_probability=send_probability, mutant=mutant) for i in ids}
+    )
     sim = Simulation(system, seed=seed, network=Network(latency=as_latency(latency)))
     for node, (offset, rate) in sorted((skews or {}).items()):
         sim.set_clock(node, offset, rate)
@@ -708,6 +757,171 @@ def check_clock_conditions(events: Sequence[ClockEvent]) -> dict[str, Any]:
             if before and not a.hlc < b.hlc:
                 checks["hlc respects ->"].append((a.id, b.id))
     return {name: (len(pairs), pairs[0] if pairs else None) for name, pairs in checks.items()}
+
+
+# == the mutants and the checks that catch them ===================================================
+CLOCK_CHECKS: tuple[str, ...] = (
+    "lamport respects ->",
+    "vector respects ->",
+    "vector characterises ->",
+    "hlc respects ->",
+)
+"""The statements of ``check_clock_conditions`` that hold for correct clocks: the named checks."""
+
+MUTANT_CHECKS: dict[str, tuple[str, ...]] = {
+    "lamport_no_max": ("lamport respects ->",),
+    "lamport_no_tick": ("lamport respects ->",),
+    "vector_no_merge": ("vector respects ->",),
+    "hlc_no_message": ("hlc respects ->",),
+}
+"""The checks that must catch each mutant of ``MUTANTS``."""
+
+
+def _skewed_run(seed: int, mutant: str | None, nodes: int, steps: int) -> Simulation:
+    # Physical clocks off by 0-20 (drawn from the seed): a receiver's clock may then read less
+    # than the sender's, which is what the HLC's receive rule must cope with.
+    draw = random.Random(seed)
+    skews = {f"p{i}": (round(draw.uniform(0.0, 20.0), 2), 1.0) for i in range(1, nodes + 1)}
+    return clock_run(nodes, steps, seed, skews=skews, mutant=mutant)
+
+
+def clock_catch_rate(
+    mutant: str | None, check: str, seeds: Iterable[int], nodes: int = 3, steps: int = 4
+) -> tuple[int, int, int | None]:
+    """``(caught, runs, fewest events)``: on how many runs a statement of ``check_clock_conditions``
+    is broken.
+
+    Each run is ``clock_run(nodes, steps, seed, mutant=mutant)`` with every physical clock off
+    by an offset in ``[0, 20)`` drawn from the seed.
+
+    Parameters
+    ----------
+    mutant : str or None
+        A name from ``MUTANTS``, or ``None`` for the correct clocks.
+    check : str
+        One of ``CLOCK_CHECKS``.
+    seeds : iterable of int
+    nodes, steps : int, default 3 and 4
+
+    Returns
+    -------
+    (int, int, int or None)
+        Runs that broke the statement, runs in all, and the number of events of the smallest
+        run that broke it (``None`` if none did).
+
+    Raises
+    ------
+    ValueError
+        If ``mutant`` or ``check`` is unknown.
+
+    Examples
+    --------
+    >>> clock_catch_rate("vector_no_merge", "vector respects ->", range(5))
+    (5, 5, 18)
+    >>> clock_catch_rate(None, "hlc respects ->", range(5))
+    (0, 5, None)
+    """
+    check_mutant("clock_catch_rate", mutant, MUTANTS)
+    if check not in CLOCK_CHECKS:
+        raise ValueError(f"clock_catch_rate: unknown check {check!r}; allowed: {CLOCK_CHECKS}")
+    caught = runs = 0
+    fewest: int | None = None
+    for seed in seeds:
+        events = clock_events(_skewed_run(seed, mutant, nodes, steps))
+        runs += 1
+        if check_clock_conditions(events)[check][0]:
+            caught += 1
+            fewest = len(events) if fewest is None else min(fewest, len(events))
+    return caught, runs, fewest
+
+
+def clock_mutant_report(seeds: int = 20) -> MutantReport:
+    """Run every check of ``CLOCK_CHECKS`` on the correct clocks and on each mutant.
+
+    A check fails when any of the runs on seeds ``0..seeds-1`` breaks its statement; its
+    counterexample length is the number of events of the smallest such run.
+
+    Parameters
+    ----------
+    seeds : int, default 20
+
+    Returns
+    -------
+    MutantReport
+
+    Examples
+    --------
+    >>> report = clock_mutant_report(seeds=5)
+    >>> report.problems()
+    []
+    >>> print(report.to_frame()[["mutant", "caught by"]].to_string(index=False))
+             mutant                 caught by
+    correct version none: passes all 4 checks
+     hlc_no_message           hlc respects ->
+     lamport_no_max       lamport respects ->
+    lamport_no_tick       lamport respects ->
+    vector_no_merge        vector respects ->
+    """
+    if not (isinstance(seeds, int) and not isinstance(seeds, bool) and seeds >= 1):
+        raise ValueError(f"clock_mutant_report: seeds={seeds!r} must be an int >= 1")
+
+    def check(name: str) -> Callable[[str | None], Outcome]:
+        def run(mutant: str | None) -> Outcome:
+            caught, _, fewest = clock_catch_rate(mutant, name, range(seeds))
+            return Outcome(caught == 0, fewest)
+
+        return run
+
+    def build(name: str | None) -> Callable[[], str | None]:
+        return lambda: name
+
+    mutants = [
+        Mutant(name, MUTANTS[name], build(name), MUTANT_CHECKS[name]) for name in sorted(MUTANTS)
+    ]
+    return run_mutants(build(None), mutants, {name: check(name) for name in CLOCK_CHECKS})
+
+
+def clock_mutant_table(seeds: int = 20) -> Any:
+    """The mutant table of the clocks, with how many of the runs each mutant's named check caught.
+
+    Parameters
+    ----------
+    seeds : int, default 20
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``mutant_table``'s columns (the counterexample length renamed ``events in the
+        smallest run caught``), and ``runs caught by its check``.
+
+    Examples
+    --------
+    >>> table = clock_mutant_table(seeds=5)
+    >>> print(table[["mutant", "runs caught by its check"]].to_string(index=False))
+             mutant runs caught by its check
+    correct version                   0 of 5
+     hlc_no_message                   5 of 5
+     lamport_no_max                   5 of 5
+    lamport_no_tick                   5 of 5
+    vector_no_merge                   5 of 5
+    """
+    report = clock_mutant_report(seeds)
+    problems = report.problems()
+    if problems:  # pragma: no cover - the tests keep this empty
+        raise AssertionError("the clock checks are not doing their job: " + "; ".join(problems))
+    table = report.to_frame().rename(
+        columns={"counterexample length": "events in the smallest run caught"}
+    )
+    rates = []
+    for name in table["mutant"]:
+        if name == "correct version":
+            caught = sum(clock_catch_rate(None, c, range(seeds))[0] > 0 for c in CLOCK_CHECKS)
+            rates.append(f"{caught} of {seeds}")
+        else:
+            caught, runs, _ = clock_catch_rate(name, MUTANT_CHECKS[name][0], range(seeds))
+            rates.append(f"{caught} of {runs}")
+    table["runs caught by its check"] = rates
+    return table
 
 
 # == physical clocks and their synchronisation ====================================================
@@ -1140,12 +1354,7 @@ def sync_error_series(
     """  # noqa: E501
     if not (isinstance(step, (int, float)) and step > 0):
         raise ValueError(f"sync_error_series: step={step!r} must be a number > 0")
-    changes: list[tuple[float, float]] = [(0.0, 0.0)]
-    for e in sim.trace:
-        if e.kind in ("state", "init", "restart") and e.node == client:
-            correction = getattr(e.data, "correction", None)
-            if correction is not None and correction != changes[-1][1]:
-                changes.append((e.time, correction))
+    changes = _corrections(sim, client)
     out = []
     k = 0
     i = 0
@@ -1157,3 +1366,239 @@ def sync_error_series(
         out.append((t, synced - clock_reading(sim.trace, server, t)))
         k += 1
     return out
+
+
+def _corrections(sim: Simulation, client: str) -> list[tuple[float, float]]:
+    """``(true time, correction)`` each time ``client``'s correction changed, from ``(0, 0)``."""
+    changes: list[tuple[float, float]] = [(0.0, 0.0)]
+    for e in sim.trace:
+        if e.kind in ("state", "init", "restart") and e.node == client:
+            correction = getattr(e.data, "correction", None)
+            if correction is not None and correction != changes[-1][1]:
+                changes.append((e.time, correction))
+    return changes
+
+
+# == time-of-day and monotonic clocks =============================================================
+def time_of_day(sim: Simulation, time: float, client: str = "client") -> float:
+    """What ``client``'s **time-of-day clock** read at true ``time``: its physical clock plus the
+    correction in force, which each synchronisation *steps* (forwards or backwards).
+
+    This is the clock an operating system reports as the date (``CLOCK_REALTIME``, Python's
+    ``time.time()``). Its **monotonic clock** (``CLOCK_MONOTONIC``, ``time.monotonic()``) is
+    the physical clock alone (``clock_reading``): never stepped, so a difference of two
+    readings is never negative. Use the first to say *when*, the second to say *how long*.
+
+    Raises
+    ------
+    ValueError
+        If ``time`` is not between 0 and ``sim.now``.
+
+    Examples
+    --------
+    >>> sim = sync_run(offset=100.0, latency=1.0, until=20.0)
+    >>> round(time_of_day(sim, 0.5), 2), round(time_of_day(sim, 10.0), 2)
+    (100.5, 10.0)
+    """
+    if not (isinstance(time, (int, float)) and 0 <= time <= sim.now + 1e-9):
+        raise ValueError(f"time_of_day: time={time!r} must be between 0 and {sim.now}")
+    correction = 0.0
+    for when, value in _corrections(sim, client):
+        if when <= time:
+            correction = value
+    return clock_reading(sim.trace, client, time) + correction
+
+
+def measured_duration(
+    sim: Simulation, start: float, end: float, client: str = "client"
+) -> dict[str, float]:
+    """How long ``[start, end]`` (true time) lasted, measured with each of ``client``'s clocks.
+
+    Returns
+    -------
+    dict
+        ``"true"``: ``end - start``; ``"monotonic"``: the difference of two readings of the
+        physical clock (off only by its rate); ``"time of day"``: the difference of two
+        readings of the time-of-day clock, which includes every step in between.
+
+    Raises
+    ------
+    ValueError
+        If not ``0 <= start <= end <= sim.now``.
+
+    Examples
+    --------
+    >>> sim = sync_run(offset=100.0, latency=1.0, until=20.0)
+    >>> {k: round(v, 2) for k, v in measured_duration(sim, 0.5, 10.0).items()}
+    {'true': 9.5, 'monotonic': 9.5, 'time of day': -90.5}
+    """
+    if not (
+        isinstance(start, (int, float))
+        and isinstance(end, (int, float))
+        and 0 <= start <= end <= sim.now + 1e-9
+    ):
+        raise ValueError(
+            f"measured_duration: need 0 <= start <= end <= {sim.now}, got {start!r}, {end!r}"
+        )
+    return {
+        "true": end - start,
+        "monotonic": clock_reading(sim.trace, client, end)
+        - clock_reading(sim.trace, client, start),
+        "time of day": time_of_day(sim, end, client) - time_of_day(sim, start, client),
+    }
+
+
+# == version vectors and dotted version vectors ==================================================
+VERSION_SCHEMES = ("version vector", "dotted version vector")
+"""How a server names the versions of a key it stores (``sibling_run``)."""
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    """One version of a key on a server.
+
+    With ``"version vector"``, ``clock`` is the version's version vector and ``dot`` is
+    ``None``; with ``"dotted version vector"``, ``dot`` ``(server, n)`` names the version and
+    ``clock`` is the context it was written with (what its writer had seen).
+
+    Examples
+    --------
+    >>> StoredVersion("milk", VectorClock({"A": 1}), ("A", 2)).dot
+    ('A', 2)
+    """
+
+    value: Any
+    clock: VectorClock
+    dot: tuple[str, int] | None = None
+
+
+def _versions_context(versions: Sequence[StoredVersion]) -> VectorClock:
+    context = VectorClock()
+    for v in versions:
+        context = context.merge(v.clock)
+        if v.dot is not None:
+            context = context.merge(VectorClock({v.dot[0]: v.dot[1]}))
+    return context
+
+
+def server_put(
+    versions: Sequence[StoredVersion],
+    counter: int,
+    value: Any,
+    context: VectorClock,
+    server: str = "A",
+    scheme: str = "dotted version vector",
+) -> tuple[tuple[StoredVersion, ...], int]:
+    """A server stores ``value`` written with ``context`` (what the client's last get returned).
+
+    - ``"version vector"`` (one counter per server, as Dynamo and early Riak): the new
+      version's vector is the context with the server's entry set past every version the
+      server holds; every version whose vector is ``<=`` it is discarded as obsolete.
+    - ``"dotted version vector"`` (Preguiça, Baquero, Almeida, Fonte and Gonçalves 2010,
+      section 3): the new version gets a *dot*, ``(server, counter + 1)``, and keeps the
+      context apart; a version is discarded only if the context covers its dot, i.e. the
+      client had seen it.
+
+    The first scheme cannot tell "the client saw the version ``A:2``" from "the server has
+    written ``A:2``": two clients that read the same state and write through the same server
+    both get vectors above it, and the second write discards the first, which its writer
+    never saw (a lost update). The dot keeps the two apart.
+
+    Parameters
+    ----------
+    versions : sequence of StoredVersion
+    counter : int
+        The largest counter the server has given a version so far.
+    value : any
+    context : VectorClock
+    server : str, default "A"
+    scheme : {"version vector", "dotted version vector"}
+
+    Returns
+    -------
+    (tuple of StoredVersion, int)
+        The versions kept (the new one last) and the new counter.
+
+    Raises
+    ------
+    ValueError
+        If ``scheme`` is unknown.
+
+    Examples
+    --------
+    >>> v1, n = server_put((), 0, "v1", VectorClock(), "A", "version vector")
+    >>> ctx = _versions_context(v1)                      # two clients read v1
+    >>> v2, n = server_put(v1, n, "milk", ctx, "A", "version vector")
+    >>> v3, n = server_put(v2, n, "eggs", ctx, "A", "version vector")
+    >>> [v.value for v in v3]                            # milk is lost
+    ['eggs']
+    >>> d1, n = server_put((), 0, "v1", VectorClock())
+    >>> d2, n = server_put(d1, n, "milk", _versions_context(d1))
+    >>> d3, n = server_put(d2, n, "eggs", _versions_context(d1))
+    >>> [v.value for v in d3]                            # siblings
+    ['milk', 'eggs']
+    """
+    if scheme not in VERSION_SCHEMES:
+        raise ValueError(f"server_put: unknown scheme {scheme!r}; allowed: {VERSION_SCHEMES}")
+    if not isinstance(context, VectorClock):
+        raise TypeError(f"server_put: context={context!r} must be a VectorClock")
+    counter += 1
+    if scheme == "version vector":
+        clock = context.merge(VectorClock({server: counter}))
+        kept = tuple(v for v in versions if not v.clock <= clock)
+        return (*kept, StoredVersion(value, clock)), counter
+    kept = tuple(
+        v for v in versions if v.dot is None or context.get(v.dot[0]) < v.dot[1]
+    )  # the client had not seen it: a sibling
+    return (*kept, StoredVersion(value, context, (server, counter))), counter
+
+
+def sibling_run(
+    operations: Sequence[tuple[Any, ...]], scheme: str = "dotted version vector"
+) -> tuple[list[Any], list[Any]]:
+    """Run gets and puts of clients against one server; return what it stores, and what it
+    should store.
+
+    ``operations`` are ``("get", client)`` (the client remembers the context) and
+    ``("put", client, value)`` (written with the client's last context, or none: a blind
+    put). The reference tracks exactly which puts each client had seen (the values of its
+    last get and everything they replaced): a put replaces exactly those.
+
+    Returns
+    -------
+    (list, list)
+        The values the server keeps, and the values the exact reference keeps, in write
+        order.
+
+    Examples
+    --------
+    >>> ops = [("put", "c1", "v1"), ("get", "c1"), ("get", "c2"),
+    ...        ("put", "c1", "milk"), ("put", "c2", "eggs")]
+    >>> sibling_run(ops, "version vector")
+    (['eggs'], ['milk', 'eggs'])
+    >>> sibling_run(ops, "dotted version vector")
+    (['milk', 'eggs'], ['milk', 'eggs'])
+    """
+    versions: tuple[StoredVersion, ...] = ()
+    counter = 0
+    contexts: dict[Any, VectorClock] = {}
+    live: list[tuple[int, Any]] = []  # the reference: (put number, value) still current
+    replaced: dict[int, frozenset[int]] = {}  # put number -> every put it replaced
+    seen: dict[Any, frozenset[int]] = {}
+    for k, op in enumerate(operations):
+        if op[0] == "get":
+            contexts[op[1]] = _versions_context(versions)
+            seen[op[1]] = frozenset(
+                {n for n, _ in live} | {m for n, _ in live for m in replaced[n]}
+            )
+        elif op[0] == "put" and len(op) == 3:
+            client, value = op[1], op[2]
+            versions, counter = server_put(
+                versions, counter, value, contexts.get(client, VectorClock()), "A", scheme
+            )
+            saw = seen.get(client, frozenset())
+            replaced[k] = saw
+            live = [(n, v) for n, v in live if n not in saw] + [(k, value)]
+        else:
+            raise ValueError(f"sibling_run: operation {op!r} must be ('get', c) or ('put', c, v)")
+    return [v.value for v in versions], [v for _, v in live]

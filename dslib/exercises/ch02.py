@@ -7,6 +7,12 @@
   section 2), from program order and messages, closed under transitivity;
 - ``ch02.hlc_receive``: the receive rule of a hybrid logical clock (Kulkarni et al. 2014,
   Figure 5).
+- ``ch02.causal_delivery``: when a causal broadcast may be delivered (Birman, Schiper and
+  Stephenson 1991, section 4), checked on examples, definitions and broadcast runs.
+- ``ch02.consistent_cut``: whether a cut of a run is consistent (Chandy and Lamport 1985,
+  section 4), the property a snapshot must have.
+- ``ch02.commit_wait``: Spanner's commit timestamp and commit wait from a TrueTime interval
+  (Corbett et al. 2012, section 4.1.2).
 
 Examples
 --------
@@ -534,5 +540,427 @@ HLC_RECEIVE = add_exercise(
     hints=(
         "Compute l' first, then compare it with l and msg_l (both may equal it).",
         "If pt is strictly the largest, the counter restarts at 0.",
+    ),
+)
+
+
+# == ch02.causal_delivery ========================================================================
+_CAUSAL_CASES: list[tuple[dict[str, int], str, dict[str, int], bool]] = [
+    ({"p1": 1}, "p2", {"p1": 1, "p2": 0}, True),  # p1's message delivered: go
+    ({}, "p2", {"p1": 1, "p2": 0}, False),  # p1's message not yet delivered: wait
+    ({"p1": 2}, "p2", {"p1": 1, "p2": 0}, True),  # delivered more of p1 than the sender had
+    ({"p2": 1}, "p2", {"p2": 0}, False),  # already delivered
+    ({}, "p2", {"p2": 1}, False),  # the sender's earlier message is missing
+    ({"p1": 1, "p2": 2}, "p2", {"p2": 2, "p1": 1}, True),
+    ({}, "p1", {"p1": 0}, True),  # nothing before it
+    ({"p3": 1}, "p1", {"p1": 0, "p3": 2}, False),
+    ({"p1": 3}, "p1", {"p1": 3, "p2": 0}, True),  # a zero entry the receiver lacks
+]
+
+
+def _causal_examples() -> list[Example]:
+    return [Example((d, o, v), want) for d, o, v, want in _CAUSAL_CASES]
+
+
+def _causal_call(args: tuple[Any, ...]) -> str:
+    return "deliverable({!r}, {!r}, {!r})".format(*args)
+
+
+_CAUSAL_MISTAKES = (
+    Mistake(
+        "waits for the sender's messages only",
+        lambda f: f({}, "p2", {"p1": 1, "p2": 0}) is True and f({}, "p2", {"p2": 1}) is False,
+        "You wait only for the sender's earlier messages: that is FIFO order. The sender had "
+        "also delivered deps[k] messages of each other process k before it broadcast, and "
+        "those happened before this message: wait until delivered[k] >= deps[k] for each.",
+    ),
+    Mistake(
+        "requires every entry to be equal",
+        lambda f: (
+            f({"p1": 2}, "p2", {"p1": 1, "p2": 0}) is False
+            and f({"p1": 1}, "p2", {"p1": 1, "p2": 0}) is True
+        ),
+        "The receiver may have delivered more of another process's messages than the sender "
+        "had (delivered[k] > deps[k]); that holds nothing back. Only the sender's own entry "
+        "must be equal (this is its next message); the others need delivered[k] >= deps[k].",
+    ),
+    Mistake(
+        "compares the sender's entry with <= or >= instead of ==",
+        lambda f: f({"p2": 1}, "p2", {"p2": 0}) is True or f({}, "p2", {"p2": 1}) is True,
+        "The sender's entry must be exactly equal: deps[origin] < delivered[origin] means "
+        "this message was delivered already, and deps[origin] > delivered[origin] that an "
+        "earlier message of the sender is still missing.",
+    ),
+)
+
+
+def _causal_diagnose(m: Mismatch) -> str | None:
+    if m.problem == "raised" and isinstance(m.error, KeyError):
+        return (
+            "A process missing from a dict has no messages delivered or depended on: use "
+            "delivered.get(k, 0) and deps.get(k, 0)."
+        )
+    if m.problem == "type" or (m.problem == "wrong" and not isinstance(m.got, bool)):
+        return "Return True or False."
+    return None
+
+
+def _causal_reference(delivered: dict[str, int], origin: str, deps: dict[str, int]) -> bool:
+    if deps.get(origin, 0) != delivered.get(origin, 0):
+        return False
+    return all(deps.get(k, 0) <= delivered.get(k, 0) for k in deps if k != origin)
+
+
+_PROCESSES = ("p1", "p2", "p3")
+_COUNTS = st.dictionaries(st.sampled_from(_PROCESSES), st.integers(0, 2), max_size=3)
+
+
+def _check_causal_definition(
+    answer: Any, case: tuple[dict[str, int], str, dict[str, int]]
+) -> Failure | None:
+    got = call_answer(answer, dict(case[0]), case[1], dict(case[2]))
+    want = _causal_reference(*case)
+    if got is want:
+        return None
+    return Failure(f"{_causal_call(case)} returned {got!r}; expected {want!r}", None)
+
+
+def _check_causal_runs(answer: Any, seed: int) -> Failure | None:
+    from dslib.clocks.broadcast import (
+        broadcast_history,
+        broadcast_run,
+        causal_order,
+        delivered_once,
+    )
+
+    def rule(delivered: dict[str, int], origin: str, deps: dict[str, int]) -> bool:
+        return bool(call_answer(answer, dict(delivered), origin, dict(deps)))
+
+    history = broadcast_history(broadcast_run("causal", 4, 6, seed, deliverable=rule))
+    for name, outcome in (
+        ("causal order", causal_order(history)),
+        ("every message delivered", delivered_once(history)),
+    ):
+        if not outcome.ok:
+            return Failure(
+                f"with your rule, broadcast_run('causal', nodes=4, messages=6, seed={seed}) "
+                f"breaks {name}: {outcome.detail}",
+                None,
+            )
+    return None
+
+
+CAUSAL_STATEMENT = """\
+Write deliverable(delivered, origin, deps): may a process deliver a causal broadcast now?
+
+Causal broadcast (chapter 2.4): each message carries deps, a dict from process to count.
+deps[origin] is the message's sequence number (how many messages its sender origin had
+broadcast before it); deps[k], for any other process k, is how many of k's messages the sender
+had delivered when it broadcast. The receiver has delivered delivered[k] messages of each k.
+A missing entry counts as 0.
+
+Return True when the message can be delivered without breaking causal order: it is the next
+message of origin, and every message it depends on has been delivered (Birman, Schiper and
+Stephenson 1991, section 4). Do not change the dicts.
+
+The check runs examples, then a hypothesis property on small random counts, then causal
+broadcast runs of dslib.clocks.broadcast.broadcast_run with your rule, checked for causal order and
+for every message delivered once."""
+
+CAUSAL_DELIVERY = add_exercise(
+    id="ch02.causal_delivery",
+    answered_by=("causally_deliverable",),
+    title="When may a causal broadcast be delivered?",
+    statement=CAUSAL_STATEMENT,
+    answer=FunctionAnswer("deliverable", ("delivered", "origin", "deps")),
+    stages=(
+        Examples(
+            "examples",
+            _causal_examples,
+            call_text=_causal_call,
+            diagnose=_causal_diagnose,
+            mistakes=_CAUSAL_MISTAKES,
+            default_hint="Two conditions: deps[origin] == delivered[origin], and "
+            "deps[k] <= delivered[k] for every other k.",
+        ),
+        Properties(
+            "properties",
+            [
+                Property(
+                    "agrees with the definition",
+                    st.tuples(_COUNTS, st.sampled_from(_PROCESSES), _COUNTS),
+                    _check_causal_definition,
+                    _causal_call,
+                    max_examples=150,
+                )
+            ],
+        ),
+        Properties(
+            "runs",
+            [
+                Property(
+                    "causal broadcast with your rule keeps causal order",
+                    st.integers(0, 1000),
+                    _check_causal_runs,
+                    lambda seed: f"seed={seed}",
+                    max_examples=8,
+                )
+            ],
+        ),
+    ),
+    hints=(
+        "The sender's entry says which of its messages this is: it must be the next one.",
+        "Every other entry says what the sender had seen: the receiver must have seen as much.",
+    ),
+)
+
+
+# == ch02.consistent_cut =========================================================================
+def _m(sender: str, k: int = 0) -> tuple[str, int]:
+    return (sender, k)
+
+
+_IN_FLIGHT = {"p1": [("send", _m("p1"))], "p2": [("receive", _m("p1"))]}
+_TWO_SENDS = {
+    "p1": [("receive", _m("p2", 1)), ("receive", _m("p2", 0))],
+    "p2": [("send", _m("p2", 0)), ("send", _m("p2", 1))],
+}
+_CUT_CHAIN = {
+    "p1": [("send", _m("p1"))],
+    "p2": [("receive", _m("p1")), ("send", _m("p2"))],
+    "p3": [("receive", _m("p2"))],
+}
+_CUT_CASES: list[tuple[dict[str, list[tuple[str, tuple[str, int]]]], dict[str, int], bool]] = [
+    (_IN_FLIGHT, {"p1": 1, "p2": 1}, True),  # sent and received inside
+    (_IN_FLIGHT, {"p1": 1, "p2": 0}, True),  # in flight: fine
+    (_IN_FLIGHT, {"p1": 0, "p2": 1}, False),  # received inside, sent outside
+    (_IN_FLIGHT, {"p1": 0, "p2": 0}, True),  # the empty cut
+    (_TWO_SENDS, {"p1": 0, "p2": 0}, True),
+    (_TWO_SENDS, {"p1": 1, "p2": 1}, False),  # p2.1 received inside, sent outside
+    (_TWO_SENDS, {"p1": 2, "p2": 2}, True),
+    (_CUT_CHAIN, {"p1": 1, "p2": 2, "p3": 0}, True),
+    (_CUT_CHAIN, {"p1": 1, "p2": 1, "p3": 1}, False),  # p2's send is outside
+    (_CUT_CHAIN, {"p1": 0, "p2": 2, "p3": 1}, False),  # p1's send is outside
+]
+
+
+def _cut_examples() -> list[Example]:
+    return [Example((logs, cut), want) for logs, cut, want in _CUT_CASES]
+
+
+def _cut_call(args: tuple[Any, ...]) -> str:
+    return "consistent({!r}, {!r})".format(*args)
+
+
+_CUT_MISTAKES = (
+    Mistake(
+        "rejects messages in flight",
+        lambda f: f(_IN_FLIGHT, {"p1": 1, "p2": 0}) is False,
+        "A message sent inside the cut and received outside it was in flight when the state "
+        "was recorded: that is allowed (it belongs to the channel's state). Only a message "
+        "received inside but sent outside makes a cut inconsistent.",
+    ),
+    Mistake(
+        "counts one entry too many",
+        lambda f: f(_TWO_SENDS, {"p1": 0, "p2": 0}) is False,
+        "cut[p] counts the entries inside: they are logs[p][:cut[p]], the first cut[p] "
+        "entries, not logs[p][:cut[p] + 1].",
+    ),
+    Mistake(
+        "looks for the send in the whole log",
+        lambda f: f(_IN_FLIGHT, {"p1": 0, "p2": 1}) is True,
+        "The send must be inside the cut too: among the first cut[sender] entries of the "
+        "sender's log. A send after the cut had not happened yet in the recorded state.",
+    ),
+)
+
+
+def _cut_diagnose(m: Mismatch) -> str | None:
+    if m.problem == "type" or (m.problem == "wrong" and not isinstance(m.got, bool)):
+        return "Return True or False."
+    return None
+
+
+def _cut_reference(logs: Any, cut: Any) -> bool:
+    sent = {msg for p in cut for kind, msg in logs[p][: cut[p]] if kind == "send"}
+    return all(msg in sent for p in cut for kind, msg in logs[p][: cut[p]] if kind == "receive")
+
+
+@st.composite
+def _logs_and_cuts(draw: Any) -> tuple[dict[str, list[Any]], dict[str, int]]:
+    nodes = [f"p{i}" for i in range(1, draw(st.integers(2, 3)) + 1)]
+    logs: dict[str, list[Any]] = {n: [] for n in nodes}
+    in_flight: list[tuple[tuple[str, int], str]] = []
+    for _ in range(draw(st.integers(0, 8))):
+        if in_flight and draw(st.booleans()):
+            msg, receiver = in_flight.pop(draw(st.integers(0, len(in_flight) - 1)))
+            logs[receiver].append(("receive", msg))
+        else:
+            sender = draw(st.sampled_from(nodes))
+            msg = (sender, sum(1 for k, _ in logs[sender] if k == "send"))
+            logs[sender].append(("send", msg))
+            in_flight.append((msg, draw(st.sampled_from([n for n in nodes if n != sender]))))
+    return logs, {n: draw(st.integers(0, len(logs[n]))) for n in nodes}
+
+
+def _check_cut(answer: Any, case: tuple[dict[str, list[Any]], dict[str, int]]) -> Failure | None:
+    logs, cut = case
+    got = call_answer(answer, {p: list(log) for p, log in logs.items()}, dict(cut))
+    want = _cut_reference(logs, cut)
+    if got is want:
+        return None
+    return Failure(f"{_cut_call(case)} returned {got!r}; expected {want!r}", None)
+
+
+CUT_STATEMENT = """\
+Write consistent(logs, cut): is the cut consistent?
+
+logs maps each process to its events in order: ("send", m) or ("receive", m), where a
+message m is named (sender, k), the sender's k-th message. cut maps each process p to how
+many of its events are inside the cut: the first cut[p] events of logs[p]. A snapshot
+records the state of each process after its events inside the cut.
+
+The cut is consistent (Chandy and Lamport 1985, section 4) when no message is received
+inside it but sent outside it: the recorded state could then have happened. A message sent
+inside and received outside is fine: it was in flight. Return True or False; do not change
+the arguments.
+
+The check runs examples, then a hypothesis property on random logs and cuts."""
+
+CONSISTENT_CUT = add_exercise(
+    id="ch02.consistent_cut",
+    answered_by=("consistent_cut",),
+    title="Is a cut consistent?",
+    statement=CUT_STATEMENT,
+    answer=FunctionAnswer("consistent", ("logs", "cut")),
+    stages=(
+        Examples(
+            "examples",
+            _cut_examples,
+            call_text=_cut_call,
+            diagnose=_cut_diagnose,
+            mistakes=_CUT_MISTAKES,
+            default_hint="Collect the messages sent inside the cut; then every message "
+            "received inside must be among them.",
+        ),
+        Properties(
+            "properties",
+            [
+                Property(
+                    "agrees with the definition",
+                    _logs_and_cuts(),
+                    _check_cut,
+                    _cut_call,
+                    max_examples=150,
+                )
+            ],
+        ),
+    ),
+    hints=(
+        "The events inside the cut are logs[p][:cut[p]] for each p.",
+        "Only receives can make a cut inconsistent.",
+    ),
+)
+
+
+# == ch02.commit_wait ============================================================================
+_WAIT_CASES = [
+    ((96.0, 104.0), (104.0, 8.0)),
+    ((10.0, 10.0), (10.0, 0.0)),  # no uncertainty: no wait
+    ((0.5, 3.5), (3.5, 3.0)),
+    ((-2.0, 2.0), (2.0, 4.0)),
+]
+
+
+def _wait_examples() -> list[Example]:
+    return [Example(args, want) for args, want in _WAIT_CASES]
+
+
+def _wait_call(args: tuple[Any, ...]) -> str:
+    return "commit({!r}, {!r})".format(*args)
+
+
+_WAIT_MISTAKES = (
+    Mistake(
+        "takes the timestamp from the earliest bound",
+        lambda f: _pair(f(96.0, 104.0))[:1] == (96.0,),
+        "The timestamp must be at least TT.now().latest: the true time may already be as late "
+        "as latest, and a transaction that started before this commit arrived may have a "
+        "timestamp up to there. Take s = latest.",
+    ),
+    Mistake(
+        "waits half the interval",
+        lambda f: _pair(f(96.0, 104.0)) == (104.0, 4.0),
+        "Waiting epsilon (half the width) brings the local clock to s, but TT.after(s) needs "
+        "TT.now().earliest > s, and earliest is latest - 2 * epsilon: wait s - earliest.",
+    ),
+    Mistake(
+        "does not wait",
+        lambda f: _pair(f(96.0, 104.0)) == (104.0, 0.0),
+        "Without commit wait a transaction that starts right after the acknowledgement, at a "
+        "leader whose clock is behind, can get a smaller timestamp: wait until TT.after(s).",
+    ),
+)
+
+
+def _wait_diagnose(m: Mismatch) -> str | None:
+    if m.problem == "type" or (m.problem == "wrong" and not isinstance(m.got, (tuple, list))):
+        return "Return a pair (s, wait)."
+    return None
+
+
+def _check_wait(answer: Any, case: tuple[float, float]) -> Failure | None:
+    earliest, width = case
+    args = (earliest, earliest + width)
+    got = _pair(call_answer(answer, *args))
+    want = (earliest + width, width)
+    if got == want:
+        return None
+    return Failure(f"{_wait_call(args)} returned {got!r}; expected {want!r}", None)
+
+
+WAIT_STATEMENT = """\
+Write commit(earliest, latest): the commit timestamp s and the commit wait of a Spanner leader.
+
+A commit request arrives when the leader's TrueTime says TT.now() = [earliest, latest]: the
+true time is somewhere in between (chapter 2.6). Spanner's rules (Corbett et al. 2012,
+section 4.1.2): the timestamp s is no less than TT.now().latest; and the leader lets no one
+see the commit until TT.after(s) is true, that is until TT.now().earliest > s. The interval
+moves with the leader's local clock. Return (s, wait): the smallest such s, and how long the
+leader must wait, on its local clock, from now until TT.after(s) (ignore the strict >).
+
+The check runs examples, then a hypothesis property on random intervals."""
+
+COMMIT_WAIT = add_exercise(
+    id="ch02.commit_wait",
+    answered_by=("commit_rule",),
+    title="Commit wait",
+    statement=WAIT_STATEMENT,
+    answer=FunctionAnswer("commit", ("earliest", "latest")),
+    stages=(
+        Examples(
+            "examples",
+            _wait_examples,
+            call_text=_wait_call,
+            diagnose=_wait_diagnose,
+            mistakes=_WAIT_MISTAKES,
+            default_hint="s = latest; then wait until earliest has grown to s.",
+        ),
+        Properties(
+            "properties",
+            [
+                Property(
+                    "agrees with the rule",
+                    st.tuples(st.integers(-20, 20).map(float), st.integers(0, 10).map(float)),
+                    _check_wait,
+                    lambda case: _wait_call((case[0], case[0] + case[1])),
+                    max_examples=100,
+                )
+            ],
+        ),
+    ),
+    hints=(
+        "The timestamp is the latest bound.",
+        "Both bounds move at the speed of the local clock.",
     ),
 )

@@ -1,7 +1,11 @@
-"""Chapter 4 (failure): one exercise.
+"""Chapter 4 (failure).
 
 - ``ch04.phi``: the suspicion level phi of the accrual failure detector,
-  from the silence so far and the past inter-arrival times of heartbeats.
+  from the silence so far and the past inter-arrival times of heartbeats;
+- ``ch04.swim_override``: whether a SWIM membership update overrides what a member knows;
+- ``ch04.first_probe``: the expected periods until a crashed member is first probed;
+- ``ch04.om1_decide``: a loyal lieutenant's decision in the Byzantine generals' algorithm
+  OM(1) (Lamport, Shostak and Pease 1982, section 3), checked against every lie.
 
 ``Approx`` (a float expected up to a relative tolerance) is here too, for the
 other chapters' numeric exercises.
@@ -568,5 +572,139 @@ FIRST_PROBE = add_exercise(
     hints=(
         "The crashed member escapes a period if every live member picks someone else.",
         "The mean of a geometric distribution with success probability p is 1/p.",
+    ),
+)
+
+
+# == ch04.om1_decide ============================================================================
+_A, _R = "attack", "retreat"
+_OM_CASES = [
+    ((_A, [_A, _A]), _A),
+    ((_A, [_R, _R]), _R),  # outvoted: the commander lied to me, or the others lie
+    ((_A, [_R]), _R),  # a tie: the default, retreat
+    ((_R, [_A, _A, _A]), _A),
+    ((_A, [_A, _R]), _A),
+    ((_R, [_A]), _R),
+    ((_A, []), _A),
+]
+
+
+def _om_examples() -> list[Example]:
+    return [Example(args, want) for args, want in _OM_CASES]
+
+
+def _om_call(args: tuple[Any, ...]) -> str:
+    return "decide({!r}, {!r})".format(*args)
+
+
+_OM_MISTAKES = (
+    Mistake(
+        "obeys the commander",
+        lambda f: f(_A, [_R, _R]) == _A and f(_R, [_A, _A, _A]) == _R,
+        "You obey the commander's order whatever the others relay: a traitorous commander "
+        "can then send attack to some and retreat to others (IC1 broken). Take the majority of "
+        "the commander's value and the relayed ones.",
+    ),
+    Mistake(
+        "breaks ties towards attack",
+        lambda f: f(_A, [_R]) == _A and f(_R, [_A]) == _A,
+        "On a tie every loyal lieutenant must pick the same default, and the paper's is "
+        "retreat: majority(...) is attack only with strictly more attacks than retreats.",
+    ),
+    Mistake(
+        "leaves out the commander's value",
+        lambda f: f(_A, [_R]) == _R and f(_A, [_A, _R]) == _R,
+        "The value you received from the commander counts too: majority over it and every "
+        "relayed value.",
+    ),
+)
+
+
+def _om_diagnose(m: Mismatch) -> str | None:
+    if m.problem == "type" or (m.problem == "wrong" and m.got not in (_A, _R)):
+        return "Return 'attack' or 'retreat'."
+    return None
+
+
+def _om_reference(from_commander: str, relayed: list[str]) -> str:
+    values = [from_commander, *relayed]
+    return _A if 2 * values.count(_A) > len(values) else _R
+
+
+def _check_om_values(answer: Any, case: tuple[str, list[str]]) -> Failure | None:
+    got = call_answer(answer, case[0], list(case[1]))
+    want = _om_reference(*case)
+    if got == want:
+        return None
+    return Failure(f"{_om_call(case)} returned {got!r}; expected {want!r}", None)
+
+
+def _check_om_generals(answer: Any, n: int) -> Failure | None:
+    from dslib.failure.models import check_om1
+
+    outcome = check_om1(n, decide=lambda c, r: call_answer(answer, c, list(r)))
+    if outcome.ok:
+        return None
+    return Failure(f"OM(1) with {n} generals and your decide: {outcome.detail}", None)
+
+
+OM_STATEMENT = """\
+Write decide(from_commander, relayed): a loyal lieutenant's decision in OM(1).
+
+Byzantine generals (Lamport, Shostak and Pease 1982, section 3; chapter 4.4): the commander
+sent this lieutenant from_commander ("attack" or "retreat"); every other lieutenant relayed
+what the commander sent it, the list relayed (a traitor may have lied, to the commander's
+face or in its relay). Return the majority of all these values: from_commander and every
+relayed one, with "retreat" when there are as many of each. Do not change relayed.
+
+The check runs examples, then random values against the rule, then OM(1) with your decide
+against every traitor and every lie, for 4 to 6 generals (where it must work)."""
+
+OM1_DECIDE = add_exercise(
+    id="ch04.om1_decide",
+    answered_by=("majority",),
+    title="Byzantine generals: a lieutenant decides",
+    statement=OM_STATEMENT,
+    answer=FunctionAnswer("decide", ("from_commander", "relayed")),
+    stages=(
+        Examples(
+            "examples",
+            _om_examples,
+            call_text=_om_call,
+            diagnose=_om_diagnose,
+            mistakes=_OM_MISTAKES,
+            default_hint="Count the attacks among all the values; attack only with a strict "
+            "majority.",
+        ),
+        Properties(
+            "properties",
+            [
+                Property(
+                    "agrees with the rule",
+                    st.tuples(
+                        st.sampled_from([_A, _R]), st.lists(st.sampled_from([_A, _R]), max_size=5)
+                    ),
+                    _check_om_values,
+                    _om_call,
+                    max_examples=100,
+                )
+            ],
+        ),
+        Properties(
+            "generals",
+            [
+                Property(
+                    "OM(1) tolerates one traitor",
+                    st.integers(4, 6),
+                    _check_om_generals,
+                    lambda n: f"n={n}",
+                    max_examples=3,
+                )
+            ],
+        ),
+    ),
+    hints=(
+        "All values count the same: the commander's and the relayed ones.",
+        "A tie means retreat.",
     ),
 )

@@ -1111,6 +1111,8 @@ def swim_experiment(
     duration: float = 200.0,
     crash_at: float = 100.0,
     seed: int = 0,
+    suspicion_timeout: float | None = None,
+    faults: Sequence[tuple[float, Any]] = (),
 ) -> dict[str, Any]:
     """A group of ``n`` members; one crashes at ``crash_at``. Who notices, when, at what cost?
 
@@ -1133,6 +1135,10 @@ def swim_experiment(
         When member ``n // 2`` crashes; ``period < crash_at < duration``.
     seed : int
         The simulation's seed.
+    suspicion_timeout : float, optional
+        ``SwimNode``'s (default: its own, 3 ceil(log2(n + 1)) periods).
+    faults : sequence of (float, fault), optional
+        More faults for the nemesis, such as ``(60.0, Pause("m08", 10.0))``.
 
     Returns
     -------
@@ -1142,8 +1148,9 @@ def swim_experiment(
         by all`` (every live member does, by the end), ``last detection``,
         ``false positives`` (pairs (observer, member) of a live observer and
         a member it declared dead while that member was alive, the crashed
-        one included if it was declared dead before it crashed), ``messages per member per
-        period``: the messages sent from the end of the first period (each
+        one included if it was declared dead before it crashed), ``false suspicions``
+        (the same pairs for a suspicion instead of a declaration: what indirect probes
+        prevent), ``messages per member per period``: the messages sent from the end of the first period (each
         member starts at a random moment within it) until the crash (which
         changes the traffic), divided by ``n`` and by ``crash_at - period``.
 
@@ -1173,7 +1180,9 @@ def swim_experiment(
     ids = [f"m{i:02d}" for i in range(n)]
     victim = ids[n // 2]
     node: SwimNode | AllToAllMember = (
-        SwimNode(k=k, suspicion=suspicion) if protocol == "swim" else AllToAllMember()
+        SwimNode(k=k, suspicion=suspicion, suspicion_timeout=suspicion_timeout)
+        if protocol == "swim"
+        else AllToAllMember()
     )
     period = node.period
     if not (
@@ -1191,15 +1200,21 @@ def swim_experiment(
         system,
         seed=seed,
         network=Network(uniform(0.02, 0.1), loss=loss),
-        nemesis=Nemesis([(crash_at, Crash(victim))]),
+        nemesis=Nemesis(sorted([(crash_at, Crash(victim)), *faults], key=lambda f: f[0])),
     )
     sim.run(until=duration)
     measured = sum(1 for e in sim.trace.entries if e[1] == "send" and period <= e[0] < crash_at)
     states = sim.states
     detections = []
     false_positives: set[tuple[str, str]] = set()
+    false_suspicions: set[tuple[str, str]] = set()
     for observer, st in states.items():  # the live members: the victim's state is gone
         dead = [(t, member) for t, member, status in st.log if status == "dead"]
+        false_suspicions.update(
+            (observer, m)
+            for t, m, status in st.log
+            if status == "suspect" and (m != victim or t < crash_at)
+        )
         # A member declared dead while it was alive is a false positive, the victim too if
         # it was declared dead before it crashed; for that observer, the crash was then
         # known from the start (detection time 0), as Chen et al. count it.
@@ -1216,6 +1231,7 @@ def swim_experiment(
         "last detection": round(max(detections), 3) if len(detections) == live else math.nan,
         "detected by all": len(detections) == live,
         "false positives": len(false_positives),
+        "false suspicions": len(false_suspicions),
         "messages per member per period": round(measured / n / (crash_at - period), 2),
     }
 

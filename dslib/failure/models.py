@@ -1,0 +1,648 @@
+"""System models, failure-detector classes and gray failures (chapter 4.4).
+
+**System models** (Dwork, Lynch and Stockmeyer, "Consensus in the Presence of Partial
+Synchrony", JACM 35(2), 1988, section 1) say what timing a protocol may rely on:
+
+- **synchronous**: messages arrive and processes step within known bounds;
+- **partially synchronous**: the bounds hold only from an unknown *global stabilisation
+  time* (GST) on; before it, anything goes;
+- **asynchronous**: no bounds at all: every delay is finite, but none is bounded.
+
+``model_run`` runs a group of heartbeating members under each model: the same network
+(latency 0.1 to 1) plus, before GST (partially synchronous) or all along (asynchronous),
+process pauses, the asynchronous ones growing without bound.
+
+**Failure-detector classes** (Chandra and Toueg, "Unreliable Failure Detectors for Reliable
+Distributed Systems", JACM 43(2), 1996, section 2) describe a detector by two properties:
+*completeness* (a crashed process is eventually suspected, permanently, by every correct
+process: *strong*) and *accuracy* (*strong*: no correct process is ever suspected; *weak*:
+some correct process is never suspected; *eventual*: the same from some time on). P is strong
+completeness with strong accuracy, ◇P with eventual strong accuracy, S with weak accuracy,
+◇S with eventual weak accuracy. ``detector_properties`` measures them on a finished run.
+A finite run can refute "eventually" only by showing mistakes up to its end, so each
+eventual property is reported with the time of the last mistake.
+
+**Gray failures** (Huang et al., "Gray Failure: The Achilles' Heel of Cloud-Scale Systems",
+HotOS 2017, section 2) are failures one observer sees and another does not:
+``GrayMember(fail_requests=True)`` heartbeats as usual but fails every request, and a one-way
+``Cut`` makes one side suspect the other while the other trusts it.
+
+Examples
+--------
+>>> sim = model_run("synchronous", seed=1)
+>>> props = detector_properties(sim)
+>>> props["strong completeness"], props["strong accuracy"]
+(True, True)
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from dslib.core import Context, Node, System
+from dslib.failure import ArrivalWindow, FixedTimeout, Heartbeat
+from dslib.mutants import Mutant, Outcome, check_mutant, run_mutants
+from dslib.sim.nemesis import Crash, Nemesis, Pause
+from dslib.sim.network import Network, uniform
+from dslib.sim.simulator import Simulation
+
+__all__ = [
+    "ATTACK",
+    "MODELS",
+    "MUTANTS",
+    "RETREAT",
+    "GrayMember",
+    "GrayState",
+    "Request",
+    "Response",
+    "check_om1",
+    "check_two_generals",
+    "detector_properties",
+    "fd_catch_rate",
+    "fd_mutant_table",
+    "majority",
+    "model_run",
+    "om1",
+    "properties_of",
+    "request_outcomes",
+    "suspicion_matrix",
+    "two_generals_decisions",
+    "two_generals_model",
+]
+
+MODELS = ("synchronous", "partially synchronous", "asynchronous")
+"""The three system models of Dwork, Lynch and Stockmeyer (1988)."""
+
+MUTANTS: dict[str, str] = {
+    "never_suspect": "the detector never suspects anyone (no timeout at all)",
+    "timeout_below_period": "the timeout is half the heartbeat period: every gap between "
+    "two heartbeats looks like a crash",
+}
+"""The broken detectors of ``GrayMember`` (``mutant=`` name -> what is wrong)."""
+
+
+@dataclass(frozen=True)
+class Request:
+    """A client's request number ``seq``.
+
+    >>> Request(3).seq
+    3
+    """
+
+    seq: int
+
+
+@dataclass(frozen=True)
+class Response:
+    """The answer to request ``seq``: ``ok`` or a failure.
+
+    >>> Response(3, False).ok
+    False
+    """
+
+    seq: int
+    ok: bool
+
+
+@dataclass(frozen=True)
+class GrayState:
+    """A member's arrival windows, who it suspects now, every change, and (as a client) the
+    outcome of each request it sent: ``(time, server, seq, "ok" | "failed")``.
+
+    >>> GrayState().suspected
+    frozenset()
+    """
+
+    windows: tuple[tuple[str, ArrivalWindow], ...] = ()
+    suspected: frozenset[str] = frozenset()
+    log: tuple[tuple[float, str, str], ...] = ()
+    requests: int = 0
+    outcomes: tuple[tuple[float, str, int, str], ...] = ()
+
+
+class GrayMember(Node[GrayState]):
+    """A group member: heartbeats every other member each ``period``, suspects one whose
+    silence exceeds ``timeout``, and serves requests (or, with ``fail_requests``, fails them).
+
+    With ``request_to``, it is also a client: it sends that member a request every period.
+
+    Parameters
+    ----------
+    period : float, default 1.0
+    timeout : float, default 3.0
+    fail_requests : bool, default False
+        A gray failure: heartbeats as usual, every request fails.
+    request_to : str or None, default None
+    mutant : str or None, default None
+        A broken detector from ``MUTANTS``.
+
+    Raises
+    ------
+    ValueError
+        If ``period`` or ``timeout`` is not positive or ``mutant`` is unknown.
+
+    Examples
+    --------
+    >>> GrayMember(timeout=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: GrayMember: period=1.0 and timeout=0 must be numbers > 0
+    """
+
+    def __init__(
+        self,
+        period: float = 1.0,
+        timeout: float = 3.0,
+        fail_requests: bool = False,
+        request_to: str | None = None,
+        mutant: str | None = None,
+    ) -> None:
+        if not all(isinstance(x, (int, float)) and x > 0 for x in (period, timeout)):
+            raise ValueError(
+                f"GrayMember: period={period!r} and timeout={timeout!r} must be numbers > 0"
+            )
+        self.mutant = check_mutant("GrayMember", mutant, MUTANTS)
+        self.period = float(period)
+        timeout = period / 2 if mutant == "timeout_below_period" else timeout  # mutant
+        self.detector = FixedTimeout(float(timeout))
+        self.fail_requests = fail_requests
+        self.request_to = request_to
+
+    def init(self, ctx: Context) -> GrayState:
+        ctx.set_timer("beat", ctx.rng.random() * self.period)
+        ctx.set_timer("check", self.period / 10)
+        if self.request_to is not None:
+            ctx.set_timer("request", self.period)
+        return GrayState(windows=tuple((p, ArrivalWindow(0.0)) for p in ctx.peers))
+
+    def on_timer(self, ctx: Context, state: GrayState, timer: Any) -> GrayState:
+        if timer == "beat":
+            ctx.broadcast(Heartbeat(ctx.id, 0))
+            ctx.set_timer("beat", self.period)
+            return state
+        if timer == "request" and self.request_to is not None:
+            ctx.send(self.request_to, Request(state.requests))
+            ctx.set_timer("request", self.period)
+            return replace(state, requests=state.requests + 1)
+        ctx.set_timer("check", self.period / 10)
+        if self.mutant == "never_suspect":  # mutant: no suspicion, ever
+            return state
+        new = [
+            t
+            for t, w in state.windows
+            if t not in state.suspected and self.detector.suspects(w, ctx.now)
+        ]
+        if not new:
+            return state
+        now = round(ctx.now, 9)
+        return replace(
+            state,
+            suspected=state.suspected | set(new),
+            log=state.log + tuple((now, t, "suspect") for t in new),
+        )
+
+    def on_message(self, ctx: Context, state: GrayState, src: str, msg: Any) -> GrayState:
+        if isinstance(msg, Request):
+            ctx.send(src, Response(msg.seq, not self.fail_requests))
+            return state
+        if isinstance(msg, Response):
+            outcome = (round(ctx.now, 9), src, msg.seq, "ok" if msg.ok else "failed")
+            return replace(state, outcomes=(*state.outcomes, outcome))
+        if not isinstance(msg, Heartbeat):
+            return state
+        windows = tuple((t, ArrivalWindow(ctx.now) if t == src else w) for t, w in state.windows)
+        if src in state.suspected:
+            log = (*state.log, (round(ctx.now, 9), src, "trust"))
+            return replace(state, windows=windows, suspected=state.suspected - {src}, log=log)
+        return replace(state, windows=windows)
+
+
+def _pauses(model: str, nodes: list[str], duration: float, gst: float, seed: int) -> list[Any]:
+    """Pauses drawn from the seed: none (synchronous), before GST only (partially synchronous),
+    or all along, each longer than the one before (asynchronous)."""
+    if model == "synchronous":
+        return []
+    draw = random.Random(f"{seed}:pauses")
+    out: list[Any] = []
+    t, k = draw.uniform(5.0, 15.0), 0
+    end = gst if model == "partially synchronous" else duration
+    while t < end:
+        length = draw.uniform(3.0, 6.0) + (k if model == "asynchronous" else 0.0)
+        if model == "partially synchronous":
+            length = min(length, gst - t)
+        out.append((round(t, 3), Pause(draw.choice(nodes), round(length, 3))))
+        t += length + draw.uniform(5.0, 15.0)
+        k += 1
+    return out
+
+
+def model_run(
+    model: str,
+    nodes: int = 4,
+    duration: float = 200.0,
+    gst: float = 100.0,
+    crash: float | None = 50.0,
+    seed: int = 0,
+    timeout: float = 3.0,
+    mutant: str | None = None,
+) -> Simulation:
+    """``nodes`` members ``p1``... heartbeating each other every 1, under a system model.
+
+    Latency is ``uniform(0.1, 1.0)`` in every model; the models differ in process pauses
+    (``_pauses``). The last member crashes at ``crash`` (``None``: nobody crashes).
+
+    Raises
+    ------
+    ValueError
+        If ``model`` is unknown or ``nodes`` is not an int >= 2.
+
+    Examples
+    --------
+    >>> model_run("eventually synchronous")
+    Traceback (most recent call last):
+    ...
+    ValueError: model_run: unknown model 'eventually synchronous'; allowed: ('synchronous', 'partially synchronous', 'asynchronous')
+    """  # noqa: E501
+    if model not in MODELS:
+        raise ValueError(f"model_run: unknown model {model!r}; allowed: {MODELS}")
+    if not (isinstance(nodes, int) and not isinstance(nodes, bool) and nodes >= 2):
+        raise ValueError(f"model_run: nodes={nodes!r} must be an int >= 2")
+    ids = [f"p{i}" for i in range(1, nodes + 1)]
+    system = System({i: GrayMember(timeout=timeout, mutant=mutant) for i in ids})
+    schedule = _pauses(model, ids[:-1] if crash is not None else ids, duration, gst, seed)
+    if crash is not None:
+        schedule.append((crash, Crash(ids[-1])))
+    sim = Simulation(
+        system,
+        seed=seed,
+        network=Network(latency=uniform(0.1, 1.0)),
+        nemesis=Nemesis(sorted(schedule, key=lambda entry: entry[0])),
+    )
+    return sim.run(until=duration)
+
+
+def detector_properties(sim: Simulation) -> dict[str, Any]:
+    """Chandra and Toueg's properties, measured on a finished run of ``GrayMember`` nodes.
+
+    The crashed members are those the trace shows crashing; the others are correct.
+
+    Returns
+    -------
+    dict
+        ``"strong completeness"``: every correct member suspects every crashed one at the
+        end of the run (it suspected it and never trusted it again);
+        ``"strong accuracy"``: no correct member was ever suspected;
+        ``"weak accuracy"``: some correct member was never suspected;
+        ``"last mistake"``: when the last suspicion of a correct member ended (``None``:
+        none), from which on accuracy held until the end, so eventual accuracy is only
+        ever *observed*, never proved, by a finite run;
+        ``"mistakes"``: how many suspicions of correct members there were.
+
+    Examples
+    --------
+    >>> props = detector_properties(model_run("asynchronous", seed=1))
+    >>> props["strong accuracy"], props["mistakes"] > 0
+    (False, True)
+    """
+    crashed = {e.node for e in sim.trace if e.kind == "crash" and e.node is not None}
+    states = {n: s for n, s in sim.states.items() if isinstance(s, GrayState)}
+    return properties_of({n: s.log for n, s in states.items()}, crashed, sim.now)
+
+
+def properties_of(
+    logs: dict[str, tuple[tuple[float, str, str], ...]], crashed: Iterable[str], end: float
+) -> dict[str, Any]:
+    """``detector_properties`` from each member's suspicion log (``(time, target,
+    "suspect" | "trust")``), the crashed members, and the end of the run.
+
+    Examples
+    --------
+    >>> logs = {"p1": ((5.0, "p2", "suspect"), (6.0, "p2", "trust")), "p2": ()}
+    >>> properties_of(logs, [], 10.0)["last mistake"]
+    6.0
+    """
+    crashed = set(crashed)
+    correct = sorted(n for n in logs if n not in crashed)
+    suspected_at_end: dict[str, set[str]] = {}
+    suspected_ever: set[str] = set()
+    mistakes = 0
+    last: float | None = None
+    for n in correct:
+        now_suspected: set[str] = set()
+        for time, target, what in logs[n]:
+            if what == "suspect":
+                now_suspected.add(target)
+                if target not in crashed:
+                    suspected_ever.add(target)
+                    mistakes += 1
+            else:
+                now_suspected.discard(target)
+                if target not in crashed:
+                    last = max(last or 0.0, time)
+        suspected_at_end[n] = now_suspected
+        if now_suspected - crashed:  # still wrongly suspected at the end
+            last = end
+    return {
+        "strong completeness": all(crashed <= suspected_at_end[n] for n in correct),
+        "strong accuracy": not suspected_ever,
+        "weak accuracy": any(n not in suspected_ever for n in correct),
+        "last mistake": last,
+        "mistakes": mistakes,
+    }
+
+
+def suspicion_matrix(sim: Simulation) -> dict[str, dict[str, bool]]:
+    """Who suspects whom at the end of the run: ``matrix[observer][target]``.
+
+    >>> suspicion_matrix(model_run("synchronous", nodes=2, crash=None, duration=10.0))
+    {'p1': {'p2': False}, 'p2': {'p1': False}}
+    """
+    states = {n: s for n, s in sorted(sim.states.items()) if isinstance(s, GrayState)}
+    return {n: {t: t in s.suspected for t, _ in s.windows} for n, s in states.items()}
+
+
+def request_outcomes(sim: Simulation, client: str) -> dict[str, int]:
+    """How many of ``client``'s requests succeeded and failed.
+
+    >>> request_outcomes(model_run("synchronous", nodes=2, duration=5.0), "p1")
+    {'ok': 0, 'failed': 0}
+    """
+    state = sim.states.get(client)
+    outcomes = state.outcomes if isinstance(state, GrayState) else ()
+    return {
+        "ok": sum(1 for o in outcomes if o[3] == "ok"),
+        "failed": sum(1 for o in outcomes if o[3] == "failed"),
+    }
+
+
+# == the detector's mutants ======================================================================
+FD_CHECKS: dict[str, Callable[[Simulation], Outcome]] = {
+    "strong completeness": lambda sim: Outcome(
+        bool(detector_properties(sim)["strong completeness"])
+    ),
+    "strong accuracy": lambda sim: Outcome(bool(detector_properties(sim)["strong accuracy"])),
+}
+"""The checks of a synchronous run: there, a correct detector is a perfect one (class P)."""
+
+
+def fd_catch_rate(mutant: str | None, check: str, seeds: Iterable[int]) -> tuple[int, int]:
+    """``(caught, runs)``: synchronous runs (60 long, a crash at 30) in which ``check`` fails.
+
+    >>> fd_catch_rate("never_suspect", "strong completeness", range(3))
+    (3, 3)
+    """
+    if check not in FD_CHECKS:
+        raise ValueError(f"fd_catch_rate: unknown check {check!r}; allowed: {list(FD_CHECKS)}")
+    caught = runs = 0
+    for seed in seeds:
+        sim = model_run("synchronous", duration=60.0, crash=30.0, seed=seed, mutant=mutant)
+        caught += not FD_CHECKS[check](sim).ok
+        runs += 1
+    return caught, runs
+
+
+def fd_mutant_table(seeds: int = 10) -> Any:
+    """The mutant table of the detector: in synchronous runs with a crash, the correct
+    detector is perfect (P); each mutant breaks one of the two properties.
+
+    Examples
+    --------
+    >>> print(fd_mutant_table(3)[["mutant", "caught by", "runs caught"]].to_string(index=False))
+                  mutant                 caught by runs caught
+         correct version none: passes all 2 checks      0 of 3
+           never_suspect       strong completeness      3 of 3
+    timeout_below_period           strong accuracy      3 of 3
+    """
+    if not (isinstance(seeds, int) and not isinstance(seeds, bool) and seeds >= 1):
+        raise ValueError(f"fd_mutant_table: seeds={seeds!r} must be an int >= 1")
+
+    def check(name: str) -> Callable[[str | None], Outcome]:
+        return lambda mutant: Outcome(fd_catch_rate(mutant, name, range(seeds))[0] == 0)
+
+    def build(name: str | None) -> Callable[[], str | None]:
+        return lambda: name
+
+    expected = {
+        "never_suspect": ("strong completeness",),
+        "timeout_below_period": ("strong accuracy",),
+    }
+    mutants = [Mutant(m, MUTANTS[m], build(m), expected[m]) for m in sorted(MUTANTS)]
+    report = run_mutants(build(None), mutants, {n: check(n) for n in FD_CHECKS})
+    problems = report.problems()
+    if problems:
+        raise AssertionError("the detector checks: " + "; ".join(problems))
+    table = report.to_frame().drop(columns="counterexample length")
+    rates = []
+    for name in table["mutant"]:
+        if name == "correct version":
+            bad = sum(fd_catch_rate(None, c, range(seeds))[0] for c in FD_CHECKS)
+            rates.append(f"{bad} of {seeds}")
+        else:
+            rates.append("{} of {}".format(*fd_catch_rate(name, expected[name][0], range(seeds))))
+    table["runs caught"] = rates
+    return table
+
+
+# == Byzantine generals: OM(1) checked exhaustively ================================================
+ATTACK, RETREAT = "attack", "retreat"
+
+
+def majority(values: Iterable[str]) -> str:
+    """The majority of ``values``, ``"retreat"`` on a tie (Lamport, Shostak and Pease 1982,
+    section 3: the function *majority* with a default).
+
+    >>> majority(["attack", "attack", "retreat"]), majority(["attack", "retreat"])
+    ('attack', 'retreat')
+    """
+    values = list(values)
+    attack = sum(1 for v in values if v == ATTACK)
+    return ATTACK if attack > len(values) - attack else RETREAT
+
+
+def om1(
+    n: int,
+    order: str,
+    traitor: int | None,
+    lies: dict[tuple[int, int], str],
+    relay: bool = True,
+    decide: Callable[[str, list[str]], str] | None = None,
+) -> dict[int, str]:
+    """Algorithm OM(1) (Lamport, Shostak and Pease 1982, section 3) with generals ``0`` (the
+    commander) to ``n - 1``, at most one ``traitor``: what each loyal lieutenant decides.
+
+    The commander sends ``order`` to every lieutenant; each lieutenant relays what it received
+    to every other one; each decides the majority of the value it received from the commander
+    and those relayed to it. A traitor sends ``lies[(sender, receiver)]`` instead of the true
+    value (for a traitorous commander, to each lieutenant; for a traitorous lieutenant, to
+    each other lieutenant). With ``relay=False`` (a broken version) lieutenants obey the
+    commander without relaying. ``decide(from_commander, relayed)`` replaces the lieutenant's
+    rule, the majority of all the values (for exercise ``ch04.om1_decide``).
+
+    Examples
+    --------
+    >>> om1(4, "attack", None, {})
+    {1: 'attack', 2: 'attack', 3: 'attack'}
+    >>> om1(3, "attack", 2, {(2, 1): "retreat"})     # lieutenant 2 lies to 1
+    {1: 'retreat'}
+    """
+    if not (isinstance(n, int) and n >= 2):
+        raise ValueError(f"om1: n={n!r} must be an int >= 2 (a commander and a lieutenant)")
+    lieutenants = range(1, n)
+    received = {i: lies.get((0, i), order) if traitor == 0 else order for i in lieutenants}
+    decisions = {}
+    for i in lieutenants:
+        if i == traitor:
+            continue
+        if not relay:  # broken version: the commander's word alone
+            decisions[i] = received[i]
+            continue
+        relayed = [
+            lies.get((j, i), received[j]) if j == traitor else received[j]
+            for j in lieutenants
+            if j != i
+        ]
+        decisions[i] = (
+            majority([received[i], *relayed]) if decide is None else decide(received[i], relayed)
+        )
+    return decisions
+
+
+def check_om1(
+    n: int, relay: bool = True, decide: Callable[[str, list[str]], str] | None = None
+) -> Outcome:
+    """Check OM(1) with ``n`` generals against every single traitor and every lie.
+
+    Interactive consistency (section 1): **IC1**, all loyal lieutenants decide the same;
+    **IC2**, if the commander is loyal, every loyal lieutenant decides its order. Every
+    traitor, every order and every assignment of lies (``2 ** (n - 2)`` or ``2 ** (n - 1)``
+    per traitor) is tried. ``decide`` is passed to ``om1``.
+
+    Returns
+    -------
+    Outcome
+        ``detail`` names the first counterexample: the traitor, the order and the lies.
+
+    Examples
+    --------
+    >>> check_om1(4).ok
+    True
+    >>> check_om1(3).detail
+    "commander says attack, traitor 1 lies {(1, 2): 'retreat'}: IC2 broken, decisions {2: 'retreat'}"
+    """  # noqa: E501
+    if not (isinstance(n, int) and 3 <= n <= 8):
+        raise ValueError(f"check_om1: n={n!r} must be an int from 3 to 8")
+    for traitor in [None, *range(n)]:
+        links = (
+            [(0, i) for i in range(1, n)]
+            if traitor == 0
+            else [(traitor, i) for i in range(1, n) if i != traitor]
+            if traitor is not None
+            else []
+        )
+        for order in (ATTACK, RETREAT):
+            for choice in itertools.product((ATTACK, RETREAT), repeat=len(links)):
+                lies = dict(zip(links, choice, strict=True))
+                decisions = om1(n, order, traitor, lies, relay, decide)
+                problem = None
+                if len(set(decisions.values())) > 1:
+                    problem = "IC1 broken"
+                elif traitor != 0 and any(d != order for d in decisions.values()):
+                    problem = "IC2 broken"
+                if problem:
+                    who = "nobody" if traitor is None else f"traitor {traitor}"
+                    return Outcome(
+                        False,
+                        n,
+                        f"commander says {order}, {who} lies {lies}: {problem}, "
+                        f"decisions {decisions}",
+                    )
+    return Outcome(True)
+
+
+# == two generals: every small protocol model-checked ==============================================
+def two_generals_model(messages: int, a_needs: int, b_needs: int) -> Any:
+    """One protocol of the two generals' family, as a ``dslib.check.Model``.
+
+    General ``A`` has an input, attack or retreat. It sends message 1 to ``B``, carrying the
+    input; ``B`` answers with message 2, ``A`` with message 3, and so on, up to ``messages``
+    messages; any message may be lost, which ends the exchange. Then each decides: ``A``
+    attacks when its input is attack and it has received at least ``a_needs`` messages;
+    ``B`` attacks when it has learned the input is attack and has received at least
+    ``b_needs`` messages (at least one, to learn it). A state is ``(input, delivered, lost)``.
+
+    Examples
+    --------
+    >>> m = two_generals_model(2, 1, 1)
+    >>> sorted(m.actions(("attack", 0, False)))
+    [('deliver message 1', ('attack', 1, False)), ('lose message 1', ('attack', 0, True))]
+    """
+    from dslib.check import Model
+
+    def actions(state: tuple[str, int, bool]) -> Iterable[tuple[str, tuple[str, int, bool]]]:
+        order, delivered, lost = state
+        if lost or delivered >= messages:
+            return
+        yield f"deliver message {delivered + 1}", (order, delivered + 1, False)
+        yield f"lose message {delivered + 1}", (order, delivered, True)
+
+    return Model(
+        init=[(ATTACK, 0, False), (RETREAT, 0, False)],
+        actions=actions,
+        name=f"two generals: {messages} messages, A needs {a_needs}, B needs {b_needs}",
+    )
+
+
+def two_generals_decisions(
+    state: tuple[str, int, bool], a_needs: int, b_needs: int
+) -> tuple[str, str]:
+    """``(A's decision, B's decision)`` in a final state of ``two_generals_model``.
+
+    >>> two_generals_decisions(("attack", 1, True), 0, 1)
+    ('attack', 'attack')
+    """
+    order, delivered, _ = state
+    a_received, b_received = delivered // 2, (delivered + 1) // 2
+    a = ATTACK if order == ATTACK and a_received >= a_needs else RETREAT
+    b = ATTACK if order == ATTACK and b_received >= max(b_needs, 1) else RETREAT
+    return a, b
+
+
+def check_two_generals(messages: int, a_needs: int, b_needs: int) -> dict[str, Any]:
+    """Model-check one protocol: **agreement** in every final state (the exchange is over),
+    and **validity**: with input attack and no message lost, both attack.
+
+    Returns
+    -------
+    dict
+        ``"agreement"`` and ``"validity"`` (bool) and ``"counterexample"``: the labels of
+        a shortest run that breaks agreement (``None`` if none).
+
+    Examples
+    --------
+    >>> result = check_two_generals(2, 1, 1)
+    >>> result["agreement"], result["validity"], result["counterexample"]
+    (False, True, ['deliver message 1', 'lose message 2'])
+    """
+    from dslib.check import check
+
+    def final(state: tuple[str, int, bool]) -> bool:
+        return state[2] or state[1] >= messages
+
+    def agreement(state: tuple[str, int, bool]) -> bool:
+        if not final(state):
+            return True
+        a, b = two_generals_decisions(state, a_needs, b_needs)
+        return a == b
+
+    result = check(
+        two_generals_model(messages, a_needs, b_needs), invariants={"agreement": agreement}
+    )
+    valid = two_generals_decisions((ATTACK, messages, False), a_needs, b_needs) == (ATTACK, ATTACK)
+    trace = None
+    if result.counterexample is not None:
+        trace = [str(s.action) for s in result.counterexample.steps if s.action is not None]
+    return {"agreement": result.ok, "validity": valid, "counterexample": trace}
