@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 
 from dslib.architectures.microservices import BreakerState
+from dslib.architectures.schema import Schema
 
-__all__ = ["backoff", "gossip_round", "transition"]
+__all__ = ["backoff", "can_read", "gossip_round", "may_retry", "outbox_problems", "transition"]
 
 
 def backoff(attempt: int, base: float, cap: float, u: float) -> float:
@@ -52,3 +54,39 @@ def transition(
     if event == "failure":
         return BreakerState("open", 0, now)
     return breaker
+
+
+def may_retry(
+    attempt: int,
+    max_attempts: int,
+    time_left: float,
+    requests: int,
+    retries: int,
+    ratio: float | None,
+) -> bool:
+    """An attempt left, time left, and room in the budget counting this retry."""
+    if attempt + 1 >= max_attempts or time_left <= 0:
+        return False
+    return ratio is None or retries + 1 <= ratio * requests
+
+
+def outbox_problems(committed: list[int], published: list[int]) -> list[tuple[str, int]]:
+    """Count the copies of each event; compare with the commits."""
+    copies = Counter(published)
+    problems = [("lost", e) for e in committed if copies[e] == 0]
+    problems += [("duplicated", e) for e in committed if copies[e] > 1]
+    problems += [("invented", e) for e in copies if e not in set(committed)]
+    return sorted(problems)
+
+
+def can_read(reader: Schema, writer: Schema) -> bool:
+    """Every reader field: in the writer with the same type (or int read as float), or
+    absent from the writer with a default."""
+    theirs = {f.name: f.type for f in writer.fields}
+    for field in reader.fields:
+        if field.name not in theirs:
+            if field.default is None:
+                return False
+        elif (theirs[field.name], field.type) not in ((field.type, field.type), ("int", "float")):
+            return False
+    return True

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Collection, Mapping, Sequence
 
-__all__ = ["least_connections", "power_of_two", "smooth_weighted_round_robin"]
+__all__ = ["least_connections", "populate", "power_of_two", "smooth_weighted_round_robin"]
 
 
 def least_connections(
@@ -48,3 +48,20 @@ def smooth_weighted_round_robin(weights: Sequence[tuple[str, int]], picks: int) 
         current[best] -= total
         out.append(best)
     return out
+
+
+def populate(preferences: list[list[int]]) -> list[int]:
+    """Turns of one empty entry each, until the table is full."""
+    m = len(preferences[0])
+    nexts = [0] * len(preferences)
+    table: list[int] = [-1] * m
+    filled = 0
+    while True:
+        for i, pref in enumerate(preferences):
+            while table[pref[nexts[i]]] >= 0:
+                nexts[i] += 1
+            table[pref[nexts[i]]] = i
+            nexts[i] += 1
+            filled += 1
+            if filled == m:
+                return table

@@ -50,6 +50,8 @@ def test_explorer_and_figure() -> None:
     assert len(first) > 1000 and len(explorer.results) == len(ARCHITECTURES)
     explorer.controls["fail"].value = True
     assert explorer.image.value != first and explorer.values()["fail"] is True
+    assert "one node fails" in repr(explorer) and "client-server 20/20" not in repr(explorer)
+    assert repr(explorer).count("/20 p99") == len(ARCHITECTURES)
     with pytest.raises(TypeError, match="unknown"):
         ArchitectureExplorer(speed=3)
     with pytest.raises(ValueError, match="unknown architectures"):

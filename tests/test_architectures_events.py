@@ -104,3 +104,14 @@ def test_a_subscriber_crash_delays_that_subscriber_only() -> None:
         s2_calm = [r["s2 mean delay"] for r in calm]
         for r in crashed:
             assert min(s2_calm) - 0.5 <= r["s2 mean delay"] <= max(s2_calm) + 0.5
+
+
+def test_lost_commands_are_counted_and_only_under_loss() -> None:
+    """The client does not retry: under loss some commands never reach the store, and the
+    experiment says how many (every command sent appends one event, is refused, or is lost)."""
+    clean = event_sourcing_experiment(commands=30, loss=0.0, seed=1)
+    assert clean["lost commands"] == 0
+    assert len(clean["log"]) + clean["rejected"] == 33  # 3 accounts opened + 30 commands
+    lossy = event_sourcing_experiment(commands=60, loss=0.1, seed=1)
+    assert lossy["lost commands"] > 0
+    assert len(lossy["log"]) + lossy["rejected"] + lossy["lost commands"] == 63

@@ -440,8 +440,12 @@ def test_race_widget_driven_from_code() -> None:
     widget = LoadBalancerRace(requests=200, backends=3)
     first = widget.image.value
     assert first[:4] == b"\x89PNG" and "<table" in widget.table.value
+    # its stored text form summarises the figure, not the widget tree (issue 28 section 3)
+    assert repr(widget).startswith("LoadBalancerRace(3 backends, one 5x slower, load 0.7, 200")
+    assert all(f"{name} " in repr(widget) for name in POLICIES)
     widget.controls["health"].value = True
     widget.controls["crash"].value = True
+    assert "health checks, b1 crashes: p99" in repr(widget)
     assert widget.values()["crash"] is True and sorted(widget.runs) == sorted(POLICIES)
     assert widget.image.value != first
     with pytest.raises(TypeError, match="unknown parameters"):

@@ -9,6 +9,10 @@
   consumers, and event sourcing with a projection;
 - ``soa``: a service registry with heartbeats and discovery, and versioned
   service contracts;
+- ``overload``: load shedding, deadline propagation and retry budgets under overload;
+- ``outbox``: the dual-write problem and the transactional outbox, with its checker;
+- ``registry``: a replicated registry under a partition, consistent (CP) or available (AP);
+- ``schema``: schema evolution, reader/writer compatibility and a rolling upgrade;
 - ``compare``: one workload on each architecture, measured side by side.
 
 Failure detection (heartbeats, phi accrual, SWIM), which several of them rely
@@ -21,6 +25,28 @@ Examples
 ('client-server', 'peer-to-peer')
 """
 
-from dslib.architectures import client_server, compare, events, microservices, p2p, soa
+from dslib.architectures import (
+    client_server,
+    compare,
+    events,
+    microservices,
+    outbox,
+    overload,
+    p2p,
+    registry,
+    schema,
+    soa,
+)
 
-__all__ = ["client_server", "compare", "events", "microservices", "p2p", "soa"]
+__all__ = [
+    "client_server",
+    "compare",
+    "events",
+    "microservices",
+    "outbox",
+    "overload",
+    "p2p",
+    "registry",
+    "schema",
+    "soa",
+]

@@ -722,7 +722,9 @@ def event_sourcing_experiment(
     dict
         ``log`` (the events), ``state`` (rebuilt from the log), ``projection``
         (the read model's balances), ``lag`` (mean time from append to
-        projection, per event), ``rejected`` (commands refused).
+        projection, per event), ``max lag``, ``rejected`` (commands refused) and ``lost
+        commands`` (never executed: the client does not retry, so a command the network
+        lost is gone; each command executed appends one event or is refused).
 
     Examples
     --------
@@ -758,4 +760,5 @@ def event_sourcing_experiment(
         "lag": round(statistics.fmean(lags), 2) if lags else float("nan"),
         "max lag": round(max(lags), 2) if lags else float("nan"),
         "rejected": store.rejected,
+        "lost commands": len(rng_ops) - len(store.log) - store.rejected,
     }

@@ -32,6 +32,7 @@ Examples
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -496,7 +497,9 @@ def discovery_experiment(
         ``heartbeat``, ``ttl``, ``calls``, ``failed`` (calls that got no answer
         or were refused), ``expired after`` (from the crash until the registry
         dropped the instance), ``last failure`` (when the last failed call was
-        sent, relative to the crash), ``heartbeats per instance per time unit``
+        sent, relative to the crash), ``failed call time`` (the mean time from a failed
+        call's send to its failure: a timeout, or a refusal), ``heartbeats per instance per
+        time unit``
         (before the crash).
 
     Raises
@@ -568,6 +571,9 @@ def discovery_experiment(
         "failed": len(failed),
         "expired after": round(expired[0] - crash, 3) if expired else math.nan,
         "last failure": round(max(r[1] for r in failed) - crash, 3) if failed else math.nan,
+        "failed call time": (
+            round(statistics.fmean(r[2] - r[1] for r in failed), 3) if failed else math.nan
+        ),
         "heartbeats per instance per time unit": round(beats / instances / counted, 2),
     }
 

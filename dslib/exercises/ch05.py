@@ -1,8 +1,11 @@
-"""Chapter 5 (architectures): three exercises.
+"""Chapter 5 (architectures): six exercises.
 
 - ``ch05.backoff``: the wait before a retry: capped exponential backoff with full jitter;
 - ``ch05.gossip_round``: one synchronous round of push, pull or push-pull gossip;
-- ``ch05.circuit_breaker``: the state machine of a circuit breaker.
+- ``ch05.circuit_breaker``: the state machine of a circuit breaker;
+- ``ch05.may_retry``: a client's retry rule: attempts, deadline and retry budget;
+- ``ch05.outbox_check``: the outbox's checker: every commit published once, nothing invented;
+- ``ch05.can_read``: schema resolution: can a reader schema read what a writer schema wrote?
 
 The server side of client-server (a deduplicating server) is exercise
 ``ch01.dedup_server``.
@@ -23,7 +26,10 @@ import hypothesis.strategies as st
 
 from dslib.architectures.client_server import backoff_delay
 from dslib.architectures.microservices import BreakerState, breaker_transition
+from dslib.architectures.outbox import publication_problems
+from dslib.architectures.overload import retry_allowed
 from dslib.architectures.p2p import gossip_round as _gossip_reference
+from dslib.architectures.schema import Field, Schema, read_problems
 from dslib.exercises.ch04 import Approx
 from dslib.exercises.registry import FunctionAnswer, add_exercise
 from dslib.exercises.stages import (
@@ -408,8 +414,8 @@ def _breaker_hint(args: tuple[Any, ...], got: Any) -> str | None:
         )
     if b.mode == "closed" and event == "failure" and right.mode == "open" and got.mode != "open":
         return (
-            f"The {threshold}-th consecutive failure opens the breaker: failures + 1 >= "
-            "threshold -> BreakerState('open', 0, now)."
+            f"Failure number {threshold} in a row (the threshold) opens the breaker: "
+            "failures + 1 >= threshold -> BreakerState('open', 0, now)."
         )
     if right.mode == "open" and got.mode == "open" and got.opened_at != now:
         return "When the breaker opens, remember when: opened_at = now (the cool-down starts)."
@@ -532,4 +538,439 @@ CIRCUIT_BREAKER = add_exercise(
         "from dataclasses import replace\n"
         "from dslib.architectures.microservices import BreakerState"
     ),
+)
+
+
+# == ch05.may_retry ==============================================================================
+def _may_retry_reference(
+    attempt: int, max_attempts: int, time_left: float, requests: int, retries: int, ratio: Any
+) -> bool:
+    return attempt + 1 < max_attempts and time_left > 0 and retry_allowed(requests, retries, ratio)
+
+
+_RETRY_CASES = [
+    (0, 3, 2.0, 100, 0, 0.1),  # plenty of everything
+    (1, 3, 2.0, 100, 0, 0.1),  # the third attempt is allowed
+    (2, 3, 2.0, 100, 0, 0.1),  # that was the third: none left
+    (0, 1, 2.0, 100, 0, None),  # a single attempt: never retry
+    (0, 3, 0.0, 100, 0, 0.1),  # the deadline is reached
+    (0, 3, -0.5, 100, 0, None),  # past the deadline
+    (0, 3, 2.0, 100, 9, 0.1),  # the 10th retry of 100 requests fits
+    (0, 3, 2.0, 100, 10, 0.1),  # the 11th does not
+    (0, 3, 2.0, 95, 9, 0.1),  # 10 retries > 9.5: not allowed
+    (0, 3, 2.0, 5, 40, None),  # no budget
+    (0, 3, 2.0, 5, 0, 0.1),  # a young client: 1 > 0.5
+]
+
+
+def _may_retry_examples() -> list[Example]:
+    return [Example(c, _may_retry_reference(*c)) for c in _RETRY_CASES]
+
+
+_RETRY_MISTAKES = (
+    Mistake(
+        "one attempt too many",
+        lambda f: f(2, 3, 2.0, 100, 0, None) is True and f(0, 1, 2.0, 100, 0, None) is True,
+        "attempt counts from 0, so after attempt number `attempt` the request has had "
+        "attempt + 1 attempts: another is allowed only if attempt + 1 < max_attempts. Yours "
+        "allows one attempt more than max_attempts.",
+    ),
+    Mistake(
+        "ignores the deadline",
+        lambda f: f(0, 3, 0.0, 100, 0, None) is True and f(0, 3, -0.5, 100, 0, None) is True,
+        "A retry after the deadline is wasted work: nobody waits for its answer. Retry only "
+        "while time_left > 0.",
+    ),
+    Mistake(
+        "ignores the budget",
+        lambda f: f(0, 3, 2.0, 100, 50, 0.1) is True,
+        "The retry budget is the point: with ratio 0.1 a client may have sent at most one "
+        "retry per 10 requests. Yours retried with 50 retries for 100 requests.",
+    ),
+    Mistake(
+        "counts the budget before this retry",
+        lambda f: f(0, 3, 2.0, 95, 9, 0.1) is True and f(0, 3, 2.0, 100, 10, 0.1) is False,
+        "Count the retry you are about to send: allowed if retries + 1 <= ratio * requests. "
+        "Yours compares retries < ratio * requests, which lets the 10th retry of 95 requests "
+        "through (10 > 9.5).",
+    ),
+)
+
+
+def _may_retry_diagnose(m: Mismatch) -> str | None:
+    if m.problem == "raised" and m.example.args[5] is None:
+        return "ratio=None means no budget: every retry is allowed by the budget."
+    if m.problem != "raised" and not isinstance(m.got, bool):
+        return f"Return True or False, not {type(m.got).__name__}."
+    return None
+
+
+def _check_may_retry(answer: Any, case: tuple[Any, ...]) -> Failure | None:
+    got = call_answer(answer, *case)
+    right = _may_retry_reference(*case)
+    if got is right:
+        return None
+    return Failure(f"may_retry{case!r} returned {got!r}; expected {right!r}", None)
+
+
+MAY_RETRY_STATEMENT = """\
+Write may_retry(attempt, max_attempts, time_left, requests, retries, ratio): may a client
+retry a request whose attempt number `attempt` (0 for the first) has just failed?
+
+Retries multiply the load exactly when a server is overloaded (Site Reliability
+Engineering, ch. 21 "Handling Overload", section "Deciding to Retry"), so three limits:
+
+- attempts: the request may have at most max_attempts attempts in all;
+- the deadline: time_left is the time until the request's deadline when the retry would
+  be sent; a retry with no time left is wasted (nobody waits for its answer);
+- the retry budget: the client has sent `requests` requests and `retries` retries so far;
+  the retry is allowed only if, counting it, retries stay at most ratio times the
+  requests. ratio=None means no budget.
+
+Return True or False. (Section 5.6 measures what each limit buys under overload.)"""
+
+MAY_RETRY = add_exercise(
+    id="ch05.may_retry",
+    answered_by=("retry_allowed", "may_retry"),
+    title="A retry rule with a retry budget",
+    statement=MAY_RETRY_STATEMENT,
+    answer=FunctionAnswer(
+        "may_retry", ("attempt", "max_attempts", "time_left", "requests", "retries", "ratio")
+    ),
+    stages=(
+        Examples(
+            "examples",
+            _may_retry_examples,
+            diagnose=_may_retry_diagnose,
+            mistakes=_RETRY_MISTAKES,
+            default_hint="Three conditions, all needed: an attempt left, time, and the budget.",
+        ),
+        Properties(
+            "properties",
+            [
+                Property(
+                    "agrees with the definition",
+                    st.tuples(
+                        st.integers(0, 5),
+                        st.integers(1, 5),
+                        st.sampled_from([-1.0, 0.0, 0.5, 3.0]),
+                        st.integers(0, 200),
+                        st.integers(0, 40),
+                        st.sampled_from([None, 0.0, 0.1, 0.25, 1.0]),
+                    ),
+                    _check_may_retry,
+                    lambda c: f"may_retry{c!r}",
+                    max_examples=150,
+                )
+            ],
+        ),
+    ),
+    hints=(
+        "attempt counts from 0: after attempt k the request has had k + 1 attempts.",
+        "Count the retry you are about to send in the budget.",
+    ),
+)
+
+
+# == ch05.outbox_check ===========================================================================
+_OUTBOX_CASES: list[tuple[list[int], list[int]]] = [
+    ([1, 2, 3], [1, 2, 3]),
+    ([1, 2, 3], [3, 1, 2]),  # order does not matter
+    ([1, 2, 3], [1, 3]),  # lost
+    ([1, 2], [1, 2, 2]),  # duplicated
+    ([1, 2], [1, 2, 2, 2]),  # duplicated, listed once
+    ([1], [1, 7]),  # invented
+    ([1], [1, 7, 7]),  # invented, published twice: listed once, as invented
+    ([4, 2, 9], [9, 9, 5, 4]),  # all three
+    ([], []),
+]
+
+
+def _outbox_examples() -> list[Example]:
+    return [Example((c, p), publication_problems(c, p)) for c, p in _OUTBOX_CASES]
+
+
+def _as_list(got: Any) -> Any:
+    return list(got) if isinstance(got, (list, tuple)) else got
+
+
+_OUTBOX_MISTAKES = (
+    Mistake(
+        "compares sets",
+        lambda f: _as_list(f([1, 2], [1, 2, 2])) == [] and _as_list(f([1], [2])) != [],
+        "An event published twice is a problem (a consumer would apply the change twice), and "
+        "comparing sets cannot see it: count how often each event was published "
+        "(collections.Counter).",
+    ),
+    Mistake(
+        "one entry per extra copy",
+        lambda f: _as_list(f([1], [1, 1, 1])) == [("duplicated", 1), ("duplicated", 1)],
+        "List each duplicated event once, however many copies there are: "
+        "('duplicated', e) once per event.",
+    ),
+    Mistake(
+        "forgets invented events",
+        lambda f: _as_list(f([1], [1, 7])) == [],
+        "An event whose change never committed is a problem too: it tells the world of an "
+        "order that does not exist. Report ('invented', e) for every published e not "
+        "committed.",
+    ),
+    Mistake(
+        "an invented event also duplicated",
+        lambda f: ("duplicated", 7) in _as_list(f([1], [1, 7, 7])),
+        "An invented event published twice is one problem, ('invented', e): 'duplicated' "
+        "is for a committed change published more than once.",
+    ),
+    Mistake(
+        "not sorted",
+        lambda f: (
+            isinstance(f([4, 2, 9], [9, 9, 5, 4]), list)
+            and sorted(f([4, 2, 9], [9, 9, 5, 4])) == publication_problems([4, 2, 9], [9, 9, 5, 4])
+            and f([4, 2, 9], [9, 9, 5, 4]) != publication_problems([4, 2, 9], [9, 9, 5, 4])
+        ),
+        "The problems are right but not in order: return sorted(problems), so that the same "
+        "run always prints the same list.",
+    ),
+)
+
+
+def _outbox_diagnose(m: Mismatch) -> str | None:
+    if m.problem != "raised" and not isinstance(m.got, list):
+        return f"Return a list of (kind, event) pairs, not {type(m.got).__name__}."
+    return None
+
+
+_EVENT_IDS = st.lists(st.integers(1, 6), max_size=8)
+
+
+def _check_outbox(answer: Any, case: tuple[list[int], list[int]]) -> Failure | None:
+    committed, published = case
+    committed = sorted(set(committed))
+    got = call_answer(answer, list(committed), list(published))
+    right = publication_problems(committed, published)
+    if got == right:
+        return None
+    return Failure(
+        f"outbox_problems({committed!r}, {published!r}) returned {got!r}; expected {right!r}",
+        None,
+        length=len(committed) + len(published),
+    )
+
+
+OUTBOX_STATEMENT = """\
+Write outbox_problems(committed, published): the checker of section 5.6's outbox.
+committed lists the changes a database committed (each once), published the event ids a
+broker holds, in the order published (an event's id is its change's id).
+
+Return the problems, sorted, as a list of (kind, event) pairs:
+- ("lost", e): e was committed but never published;
+- ("duplicated", e): e was committed and published more than once (listed once);
+- ("invented", e): e was published but never committed (listed once, however often).
+
+An empty list means: every committed change was published exactly once, and no event
+exists without its commit.
+
+The check runs examples, then a hypothesis property against the definition on random
+small lists."""
+
+OUTBOX_CHECK = add_exercise(
+    id="ch05.outbox_check",
+    answered_by=("publication_problems",),
+    title="The outbox's checker: exactly once, nothing invented",
+    statement=OUTBOX_STATEMENT,
+    answer=FunctionAnswer("outbox_problems", ("committed", "published")),
+    stages=(
+        Examples(
+            "examples",
+            _outbox_examples,
+            diagnose=_outbox_diagnose,
+            mistakes=_OUTBOX_MISTAKES,
+            default_hint="Count each event's copies; compare with the set of commits.",
+        ),
+        Properties(
+            "properties",
+            [
+                Property(
+                    "agrees with the definition",
+                    st.tuples(_EVENT_IDS, _EVENT_IDS),
+                    _check_outbox,
+                    lambda c: f"committed={sorted(set(c[0]))!r}, published={c[1]!r}",
+                    max_examples=150,
+                )
+            ],
+        ),
+    ),
+    hints=(
+        "collections.Counter(published) says how often each event was published.",
+        "Three kinds of problem: lost, duplicated, invented.",
+    ),
+)
+
+
+# == ch05.can_read ===============================================================================
+def _schema(version: int, *fields: tuple[str, str] | tuple[str, str, Any]) -> Schema:
+    return Schema("order", version, tuple(Field(*f) for f in fields))
+
+
+_ITEM, _QTY = ("item", "str"), ("qty", "int")
+_NOTE = ("note", "str", "")
+_CAN_READ_CASES = [
+    (_schema(2, _ITEM, _QTY), _schema(1, _ITEM, _QTY)),  # same fields
+    (_schema(2, _ITEM, _QTY, _NOTE), _schema(1, _ITEM, _QTY)),  # reader adds a default
+    (_schema(2, _ITEM, _QTY, ("gift", "bool")), _schema(1, _ITEM, _QTY)),  # no default
+    (_schema(2, _ITEM), _schema(1, _ITEM, _QTY)),  # the writer's extra field is ignored
+    (_schema(2, _ITEM, ("qty", "float")), _schema(1, _ITEM, _QTY)),  # int read as float
+    (_schema(2, _ITEM, _QTY), _schema(1, _ITEM, ("qty", "float"))),  # float is no int
+    (_schema(2, _ITEM, ("qty", "str")), _schema(1, _ITEM, _QTY)),  # int is no str
+    (_schema(2, ("qty", "int", 0)), _schema(1, _ITEM)),  # a default covers a missing field
+    (_schema(2), _schema(1, _ITEM, _QTY)),
+]
+
+
+def _can_read_reference(reader: Schema, writer: Schema) -> bool:
+    return not read_problems(reader, writer)
+
+
+def _can_read_text(args: tuple[Any, ...]) -> str:
+    reader, writer = args
+
+    def fields(s: Schema) -> str:
+        return ", ".join(
+            f"{f.name}: {f.type}" + (f" = {f.default!r}" if f.default is not None else "")
+            for f in s.fields
+        )
+
+    return f"can_read(reader=[{fields(reader)}], writer=[{fields(writer)}])"
+
+
+_R_AB = _schema(2, _QTY, ("note", "str"))
+_W_A = _schema(1, _QTY)
+_CAN_READ_MISTAKES = (
+    Mistake(
+        "reader and writer swapped",
+        lambda f: f(_R_AB, _W_A) is True and f(_W_A, _R_AB) is False,
+        "The first argument reads, the second wrote. A field the READER needs and the writer "
+        "lacks is the problem (unless the reader has a default); a field only the writer has "
+        "is ignored. Yours judges the other direction.",
+    ),
+    Mistake(
+        "a default does not help",
+        lambda f: f(_schema(2, _QTY, _NOTE), _W_A) is False,
+        "A reader field the writer lacks takes the reader's default: only a field with no "
+        "default (default None) makes the message unreadable.",
+    ),
+    Mistake(
+        "the writer's extra fields break it",
+        lambda f: f(_W_A, _schema(1, _QTY, _NOTE)) is False and f(_W_A, _W_A) is True,
+        "A field the writer has and the reader lacks is simply skipped: the reader never "
+        "asks for it. Only the reader's fields matter.",
+    ),
+    Mistake(
+        "no type check",
+        lambda f: f(_schema(2, ("qty", "str")), _W_A) is True,
+        "A field in both schemas must have the same type: an int written cannot be read as a str.",
+    ),
+    Mistake(
+        "promotes both ways",
+        lambda f: f(_W_A, _schema(1, ("qty", "float"))) is True,
+        "An int is read as a float (promotion), but a float cannot be read as an int: it "
+        "would lose its fraction. Allow only (writer int, reader float).",
+    ),
+    Mistake(
+        "no promotion",
+        lambda f: f(_schema(2, ("qty", "float")), _W_A) is False,
+        "An int written may be read as a float (promotion): (writer int, reader float) "
+        "is readable.",
+    ),
+)
+
+
+def _can_read_diagnose(m: Mismatch) -> str | None:
+    if m.problem != "raised" and not isinstance(m.got, bool):
+        return f"Return True or False, not {type(m.got).__name__}."
+    return None
+
+
+_TYPES4 = st.sampled_from(["int", "float", "str", "bool"])
+_DEFAULT_OF: dict[str, int | float | str | bool] = {
+    "int": 0,
+    "float": 0.0,
+    "str": "",
+    "bool": False,
+}
+
+
+@st.composite
+def _schemas(draw: st.DrawFn, version: int) -> Schema:
+    names = draw(st.lists(st.sampled_from("abc"), unique=True, max_size=3))
+    out = []
+    for name in names:
+        type_ = draw(_TYPES4)
+        out.append(Field(name, type_, _DEFAULT_OF[type_] if draw(st.booleans()) else None))
+    return Schema("m", version, tuple(out))
+
+
+def _check_can_read(answer: Any, case: tuple[Schema, Schema]) -> Failure | None:
+    reader, writer = case
+    got = call_answer(answer, reader, writer)
+    right = _can_read_reference(reader, writer)
+    if got is right:
+        return None
+    return Failure(
+        f"{_can_read_text(case)} returned {got!r}; expected {right!r}",
+        None,
+        length=len(reader.fields) + len(writer.fields),
+    )
+
+
+CAN_READ_STATEMENT = """\
+Write can_read(reader, writer): can every message written with the schema `writer` be
+read with the schema `reader`? Both are Schema values (dslib.architectures.schema) whose
+fields are Field(name, type, default); type is "int", "float", "str" or "bool"; default
+None means the field has no default.
+
+The rules are Avro's schema resolution (Avro specification, "Schema Resolution"):
+- the reader's fields are matched with the writer's by name;
+- a field only the writer has is ignored;
+- a field only the reader has takes the reader's default; with no default, the message
+  cannot be read;
+- a field in both must have the same type, except that an int written may be read as a
+  float (promotion); nothing else is promoted.
+
+Return True or False. A change from old to new is backward compatible when
+can_read(new, old), forward compatible when can_read(old, new) (section 5.7)."""
+
+CAN_READ = add_exercise(
+    id="ch05.can_read",
+    answered_by=("read_problems",),
+    title="Schema resolution: can this reader read that writer?",
+    statement=CAN_READ_STATEMENT,
+    answer=FunctionAnswer("can_read", ("reader", "writer")),
+    stages=(
+        Examples(
+            "examples",
+            [Example(c, _can_read_reference(*c)) for c in _CAN_READ_CASES],
+            call_text=_can_read_text,
+            diagnose=_can_read_diagnose,
+            mistakes=_CAN_READ_MISTAKES,
+            default_hint="Loop over the reader's fields; look each up in the writer.",
+        ),
+        Properties(
+            "properties",
+            [
+                Property(
+                    "agrees with the definition",
+                    st.tuples(_schemas(2), _schemas(1)),
+                    _check_can_read,
+                    _can_read_text,
+                    max_examples=150,
+                )
+            ],
+        ),
+    ),
+    hints=(
+        "Only the reader's fields matter; the writer's other fields are skipped.",
+        "Promotion goes one way: int to float.",
+    ),
+    imports="from dslib.architectures.schema import Field, Schema",
 )

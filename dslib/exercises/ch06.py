@@ -1,5 +1,5 @@
 """Chapter 6 (load balancing): the least-connections choice, the power of two choices, smooth
-weighted round robin.
+weighted round robin, Maglev's lookup table.
 
 - ``ch06.least_connections``: pick the healthy backend with the fewest
   outstanding requests, ties to the first in the list. The last stage plugs
@@ -9,6 +9,8 @@ weighted round robin.
   ``rng.sample(backends, 2)``, ties to the first drawn.
 - ``ch06.smooth_weighted_round_robin``: nginx's smooth weighted round robin, the
   sequence of picks for given weights.
+- ``ch06.maglev``: fill Maglev's lookup table from the backends' preference lists
+  (Eisenbud et al. 2016, Pseudocode 1).
 
 Examples
 --------
@@ -34,6 +36,7 @@ from dslib.balancing import (
     run_balancer,
     smooth_weighted_round_robin,
 )
+from dslib.balancing.maglev import populate
 from dslib.core import stable_repr
 from dslib.exercises.registry import FunctionAnswer, add_exercise
 from dslib.exercises.stages import (
@@ -722,5 +725,143 @@ SMOOTH_WEIGHTED_ROUND_ROBIN = add_exercise(
     hints=(
         "The current weights always sum to 0 after a pick: the winner gives back what all gained.",
         "Compare with > so that the first of equal current weights stays the best.",
+    ),
+)
+
+
+# == ch06.maglev =================================================================================
+def _perm(offset: int, skip: int, m: int) -> list[int]:
+    return [(offset + j * skip) % m for j in range(m)]
+
+
+_MAGLEV_CASES = [
+    [[3, 0, 4, 1, 2], [0, 2, 4, 1, 3], [3, 4, 0, 1, 2]],  # 5 entries, 3 backends
+    [_perm(3, 4, 7), _perm(0, 2, 7), _perm(3, 1, 7)],  # the paper's Table 1 shape
+    [_perm(0, 1, 5)],  # one backend takes everything
+    [_perm(0, 1, 7), _perm(0, 1, 7)],  # the same preferences: they alternate
+    [_perm(2, 3, 11), _perm(5, 1, 11), _perm(9, 7, 11), _perm(1, 10, 11)],
+    [_perm(1, 2, 13), _perm(4, 5, 13)],
+]
+
+
+def _maglev_examples() -> list[Example]:
+    return [Example((c,), populate(c)) for c in _MAGLEV_CASES]
+
+
+def _counts(table: Any) -> list[int]:
+    return sorted({x: list(table).count(x) for x in set(table)}.values())
+
+
+_MAGLEV_MISTAKES = (
+    Mistake(
+        "fills one backend at a time",
+        lambda f: f([_perm(0, 1, 7), _perm(3, 2, 7)]) == [0] * 7,
+        "Backends take turns: each takes ONE entry in its turn, then the next backend "
+        "goes. Yours let the first backend take every entry it prefers, so it got the "
+        "whole table: the turns are what keep the counts within one of each other.",
+    ),
+    Mistake(
+        "takes entries already taken",
+        lambda f: (
+            f([_perm(0, 1, 5), _perm(0, 1, 5)]) != [0, 1, 0, 1, 0]
+            and len(f([_perm(0, 1, 5), _perm(0, 1, 5)])) == 5
+        ),
+        "In its turn a backend takes its next preferred entry THAT IS STILL EMPTY: skip "
+        "the entries other backends already have (advance next[i] past them). Yours "
+        "overwrote an entry another backend had taken.",
+    ),
+)
+
+
+def _maglev_diagnose(m: Mismatch) -> str | None:
+    if m.problem == "raised" and isinstance(m.error, IndexError):
+        return (
+            "An IndexError: stop as soon as the table is full, even in the middle of a "
+            "round; after that every backend's remaining preferences are all taken."
+        )
+    if m.problem == "raised" and isinstance(m.error, (TimeoutError, RecursionError)):
+        return "Stop when every entry is taken: count the entries filled."
+    if m.problem != "raised" and not isinstance(m.got, list):
+        return f"Return a list of backend indices, not {type(m.got).__name__}."
+    if m.problem != "raised" and isinstance(m.got, list):
+        (prefs,) = m.example.args
+        if len(m.got) != len(prefs[0]):
+            return (
+                f"The table has one entry per preference slot: {len(prefs[0])}, not {len(m.got)}."
+            )
+    return None
+
+
+_PRIMES = (5, 7, 11, 13)
+
+
+@st.composite
+def _maglev_inputs(draw: st.DrawFn) -> list[list[int]]:
+    m = draw(st.sampled_from(_PRIMES))
+    n = draw(st.integers(1, min(4, m)))
+    return [_perm(draw(st.integers(0, m - 1)), draw(st.integers(1, m - 1)), m) for _ in range(n)]
+
+
+def _check_maglev(answer: Any, prefs: list[list[int]]) -> Failure | None:
+    got = call_answer(answer, [list(p) for p in prefs])
+    right = populate(prefs)
+    if got == right:
+        return None
+    return Failure(
+        f"populate({prefs!r}) returned {got!r}; expected {right!r}",
+        None,
+        length=len(prefs) * len(prefs[0]),
+    )
+
+
+MAGLEV_STATEMENT = """\
+Write populate(preferences): fill Maglev's lookup table (Eisenbud et al., NSDI 2016,
+section 3.4, Pseudocode 1). preferences[i] is backend i's preference list: a permutation of
+the table's entries 0 .. m-1 (m = len(preferences[0])), most preferred first.
+
+- Keep next[i], where backend i is in its list (0 at first), and the table: m entries,
+  all empty.
+- Backends take turns, i = 0, 1, ..., N-1, 0, 1, ...: in its turn, backend i moves next[i]
+  past the entries already taken, takes the entry preferences[i][next[i]], and moves
+  next[i] on by one.
+- Stop as soon as every entry is taken (possibly in the middle of a round).
+
+Return the table: a list of m backend indices (table[k] is the backend of entry k).
+
+Turns make every backend's count of entries within one of the others' (balance); the
+preferences make a table change little when a backend leaves (section 6.5 measures both).
+The check runs examples, then a hypothesis property against the definition on random
+permutations (offset + j * skip) mod m, as Maglev's are."""
+
+MAGLEV = add_exercise(
+    id="ch06.maglev",
+    answered_by=("populate", "maglev_table"),
+    title="Maglev's lookup table",
+    statement=MAGLEV_STATEMENT,
+    answer=FunctionAnswer("populate", ("preferences",)),
+    stages=(
+        Examples(
+            "examples",
+            _maglev_examples,
+            diagnose=_maglev_diagnose,
+            mistakes=_MAGLEV_MISTAKES,
+            default_hint="One entry per backend per turn; skip taken entries; stop when full.",
+        ),
+        Properties(
+            "properties",
+            [
+                Property(
+                    "agrees with the definition",
+                    _maglev_inputs(),
+                    _check_maglev,
+                    lambda c: f"populate({c!r})",
+                    max_examples=150,
+                )
+            ],
+        ),
+    ),
+    hints=(
+        "Each backend claims one empty entry per turn.",
+        "Stop as soon as the table is full, even in the middle of a round.",
     ),
 )

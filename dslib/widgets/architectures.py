@@ -20,7 +20,7 @@ __all__ = ["ArchitectureExplorer", "architecture_figure", "architecture_results"
 
 def architecture_results(
     architectures: Sequence[str] = ARCHITECTURES,
-    requests: int = 150,
+    requests: int = 200,
     rate: float = 1.0,
     loss: float = 0.0,
     fail: bool = False,
@@ -69,15 +69,15 @@ def architecture_figure(results: Sequence[dict[str, Any]], title: str | None = N
             )
     left.set_xscale("log")
     left.xaxis.set_minor_formatter(NullFormatter())  # labels of minor ticks would overlap
-    left.set_xlabel("latency (log scale)")
+    left.set_xlabel("latency (simulated time units, log scale)")
     left.set_ylabel("fraction of completed requests")
     left.legend(fontsize=7, loc="lower right")
     left.set_title(title or "the same workload on each architecture", fontsize=9)
     for k, (key, label) in enumerate(
         (
-            ("p99", "p99 latency"),
+            ("p99", "p99 latency (time units)"),
             ("messages per request", "messages / request"),
-            (None, "completed"),
+            (None, "fraction completed"),
         )
     ):
         ax = fig.add_subplot(grid[k, 1])
@@ -113,7 +113,7 @@ class ArchitectureExplorer(Explorer):
 
     def __init__(self, **initial: Any) -> None:
         params: dict[str, Any] = {
-            "requests": 150,
+            "requests": 200,
             "rate": 1.0,
             "loss": 0.0,
             "fail": False,
@@ -128,3 +128,17 @@ class ArchitectureExplorer(Explorer):
         """Run every architecture with the current values and redraw."""
         self.results = architecture_results(**self.values())
         self._show(architecture_figure(self.results))
+
+    def __repr__(self) -> str:
+        """What the figure shows, in one line: the workload and each architecture's
+        completed requests and p99."""
+        v = self.values()
+        failure = "one node fails" if v["fail"] else "no failure"
+        each = "; ".join(
+            f"{r['architecture']} {r['completed']}/{r['requests']} p99 {r['p99']:g}"
+            for r in self.results
+        )
+        return (
+            f"ArchitectureExplorer({v['requests']} requests at {v['rate']:g}/unit, loss "
+            f"{v['loss']:g}, {failure}, seed {v['seed']}: completed and p99: {each})"
+        )

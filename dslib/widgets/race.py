@@ -146,7 +146,7 @@ def race_figure(runs: dict[str, BalancerRun], title: str | None = None) -> Any:
     tail.set_yscale("log")
     # Over less than a decade matplotlib labels the minor ticks too, and they overlap.
     tail.xaxis.set_minor_formatter(NullFormatter())
-    tail.set_xlabel("response time", fontsize=8)
+    tail.set_xlabel("response time (time units)", fontsize=8)
     tail.set_ylabel("fraction of requests slower", fontsize=8)
     tail.tick_params(labelsize=8)
     tail.legend(fontsize=7)
@@ -226,3 +226,15 @@ class LoadBalancerRace(Explorer):
         self.runs = race(**self.values())
         self._show(race_figure(self.runs))
         self.table.value = race_table(self.runs).round(1).to_html()
+
+    def __repr__(self) -> str:
+        """What the figure shows, in one line: the race and each policy's p99."""
+        v = self.values()
+        extras = [x for x, on in (("health checks", v["health"]), ("b1 crashes", v["crash"])) if on]
+        each = ", ".join(f"{name} {run.p(99):.1f}" for name, run in self.runs.items())
+        return (
+            f"LoadBalancerRace({v['backends']} backends, one {v['slow']:g}x slower, load "
+            f"{v['load']:g}, {v['requests']} requests, seed {v['seed']}"
+            + "".join(f", {x}" for x in extras)
+            + f": p99 {each})"
+        )

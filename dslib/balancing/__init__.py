@@ -27,6 +27,11 @@ answered probes in a row readmit it. ``Backend`` is chapter 1's
 choices with the theory of balls into bins (Azar, Broder, Karlin and Upfal
 1994; Mitzenmacher, Richa and Sitaraman 2001).
 
+Submodules (section 6.4 and 6.5), imported by name: ``dslib.balancing.hedging`` (hedged
+and tied requests), ``dslib.balancing.beyond`` (per-connection against per-request
+balancing, slow start, an active-passive balancer pair) and ``dslib.balancing.maglev``
+(Maglev's lookup table).
+
 Examples
 --------
 >>> least_connections(["b1", "b2", "b3"], {"b1": 4, "b2": 1, "b3": 1}, {"b1", "b2", "b3"})
@@ -812,8 +817,26 @@ class BalancerRun:
     simulation: Simulation
 
     def p(self, q: float) -> float:
-        """The ``q``-th percentile of the response times (``nan`` if none)."""
+        """The ``q``-th percentile of the response times of the requests answered ok
+        (``nan`` if none). Lost and refused requests are left out: see ``p_all``."""
         return percentile(self.latencies, q) if self.latencies else math.nan
+
+    def p_all(self, q: float) -> float:
+        """The ``q``-th percentile over every request, a lost or refused one counting as
+        never answered (``inf``).
+
+        >>> run = run_balancer("round robin", [1.0], rate=0.5, requests=4, seed=0)
+        >>> run.p_all(99) == run.p(99)
+        True
+        """
+        never = [math.inf] * (self.refused + self.unanswered)
+        return percentile([*self.latencies, *never], q)
+
+    @property
+    def ejections(self) -> int:
+        """How many times the balancer ejected a backend (health checks)."""
+        state: BalancerState = self.simulation.states["lb"]
+        return sum(state.epoch)
 
     def summary(self) -> dict[str, Any]:
         """This run as one row (a dict) of a table of several runs.
@@ -863,6 +886,7 @@ def run_balancer(
     keys: int = 100,
     mutant: str | None = None,
     until: float | None = None,
+    loss: float = 0.0,
 ) -> BalancerRun:
     """Run one policy on an open-loop stream of ``requests`` requests and measure it.
 
@@ -893,6 +917,8 @@ def run_balancer(
         Run a broken balancer from ``BALANCER_MUTANTS``.
     until : float, optional
         Stop the simulation at this time (default: run until nothing is left).
+    loss : float, default 0.0
+        The probability that the network loses a message (a request, a reply, a probe).
 
     Examples
     --------
@@ -919,9 +945,10 @@ def run_balancer(
                 "time) with 0 <= crash time < restart time"
             )
         nemesis = Nemesis([(down, Crash(backends[index])), (up, Restart(backends[index]))])
-    sim = Simulation(
-        System(nodes), seed=seed, network=Network(latency=constant(latency)), nemesis=nemesis
-    )
+    if not (is_number(loss) and 0 <= loss < 1):
+        raise ValueError(f"run_balancer: loss={loss!r} must be in [0, 1)")
+    network = Network(latency=constant(latency), loss=loss) if loss else Network(constant(latency))
+    sim = Simulation(System(nodes), seed=seed, network=network, nemesis=nemesis)
     if until is not None:
         sim.run(until=until)
     elif health is not None:
