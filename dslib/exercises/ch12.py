@@ -1,4 +1,4 @@
-"""Chapter 12 (replication): an OR-set merge and the read phase of ABD.
+"""Chapter 12 (replication): an OR-set merge, the read phase of ABD, siblings, prefix reads.
 
 - ``ch12.or_set_merge``: merge two replicas of an observed-remove set, so that
   replicas converge and a concurrent add beats a remove;
@@ -410,15 +410,36 @@ def _replies(draw: Any) -> tuple[dict[str, tuple[Any, Any]], int]:
     return replies, n
 
 
+def _half_quorum(answer: Any) -> bool:
+    """Does the answer count a quorum of 4 replicas as 2 (half, not a majority)?"""
+    try:
+        two_of_four = call_answer(answer, {"s1": (T1, "a"), "s2": (T1, "a")}, 4)
+        one_of_two = call_answer(answer, {"s1": (T1, "a"), "s2": (T0, None)}, 4)
+    except AnswerRaised:
+        return False
+    return two_of_four == ("return", T1, "a") or one_of_two is not None
+
+
+HALF_QUORUM_HINT = (
+    "Your quorum is half of the replicas: with n=4 you decide on 2 replies (or return what 2 "
+    "hold). Two halves of 4 replicas need not intersect, so a later read can miss the "
+    "write. A majority is n // 2 + 1 (3 of 4): wait for that many replies, and skip the "
+    "write-back only when that many hold the newest tag."
+)
+
+
 def _abd_property(answer: Any, case: tuple[dict[str, Any], int]) -> Failure | None:
     replies, n = case
     want = abd_read_decision(dict(replies), n)
     got = call_answer(answer, dict(replies), n)
     if got != want:
         m = Mismatch(Example((replies, n), want), "wrong", got=got)
+        # by behaviour: an answer whose denominator is wrong is told so, not blamed for
+        # returning "a minority's" tag (which is what the single wrong value suggests)
+        hint = HALF_QUORUM_HINT if n % 2 == 0 and _half_quorum(answer) else _abd_diagnose(m)
         return Failure(
             f"abd_read({stable_repr(replies)}, n={n}) returned {got!r}; expected {want!r}",
-            _abd_diagnose(m),
+            hint,
         )
     return None
 
@@ -680,5 +701,412 @@ SIBLINGS = add_exercise(
     hints=(
         "Your ch02 compare (or dslib.clocks.compare_vectors) tells 'after' from 'concurrent'.",
         "Keep a version unless some other clock is after it, or an earlier one is equal to it.",
+    ),
+)
+
+
+# == ch12.prefix_reads ===========================================================================
+Log = list[tuple[str, Any]]
+
+
+def first_stale_read_reference(log: Log, reads: list[tuple[str, Any]]) -> int | None:
+    """The index of the first read no growing prefix of ``log`` explains, or None.
+
+    >>> first_stale_read_reference([("q", "why?"), ("a", "yes")], [("a", "yes"), ("q", None)])
+    1
+    """
+    need = 0
+    for i, (key, value) in enumerate(reads):
+        positions = [p + 1 for p, (k, _) in enumerate(log) if k == key]
+        if value is None:
+            lo, hi = 0, positions[0] if positions else len(log) + 1
+        else:
+            j = next(j for j, p in enumerate(positions) if log[p - 1][1] == value)
+            lo = positions[j]
+            hi = positions[j + 1] if j + 1 < len(positions) else len(log) + 1
+        if need >= hi:
+            return i
+        need = max(need, lo)
+    return None
+
+
+_QA_LOG: Log = [("q", "why?"), ("a", "yes")]
+_QA = [("a", "yes"), ("q", None)]
+_X12: Log = [("x", 1), ("x", 2)]
+
+
+def _pr_call(args: tuple[Any, ...]) -> str:
+    return f"first_stale_read(log={args[0]!r}, reads={args[1]!r})"
+
+
+_PR_CASES: list[tuple[Log, list[tuple[str, Any]]]] = [
+    (_QA_LOG, _QA),
+    (_QA_LOG, [("q", "why?"), ("a", "yes")]),
+    (_QA_LOG, [("q", None), ("a", None), ("q", "why?")]),
+    (_X12, [("x", 2), ("x", 1)]),
+    (_X12, [("x", 1), ("x", 2), ("x", 2)]),
+    ([("x", 1)], [("x", 1), ("x", None)]),
+    ([("x", 1), ("y", 1), ("x", 2)], [("y", 1), ("x", 1), ("x", 2), ("y", None)]),
+    ([("x", 1), ("y", 1), ("x", 2)], [("x", 2), ("y", None)]),
+    ([], [("x", None)]),
+]
+
+
+def _pr_examples() -> list[Example]:
+    return [
+        Example((list(lg), list(rs)), first_stale_read_reference(lg, rs)) for lg, rs in _PR_CASES
+    ]
+
+
+_PR_MISTAKES = (
+    Mistake(
+        "a read of nothing is never stale",
+        lambda f: (
+            f([("x", 1)], [("x", 1), ("x", None)]) is None and f(_X12, [("x", 2), ("x", 1)]) == 1
+        ),
+        "A read that returns None (key not written yet) is stale too: it is explained only by "
+        "the prefixes before the key's first write, so it is stale once an earlier read needed "
+        "a longer prefix.",
+    ),
+    Mistake(
+        "each read judged alone",
+        lambda f: f(_QA_LOG, _QA) is None and f(_X12, [("x", 2), ("x", 1)]) is None,
+        "You judged each read on its own, and every single read is explained by some prefix. "
+        "Carry forward the shortest prefix the earlier reads need (the largest of their lower "
+        "ends): a later read is stale when all its prefixes are shorter than that.",
+    ),
+    Mistake(
+        "the next write's position counted as allowed",
+        lambda f: f(_QA_LOG, _QA) == 1 and f(_X12, [("x", 2), ("x", 1)]) is None,
+        "Off by one: a read of a value is explained by the prefixes that contain its write and "
+        "NOT the key's next write. The prefix of length p contains LSNs 1..p, so a read is stale "
+        "when the needed length is >= the position of the next write.",
+    ),
+)
+
+
+@st.composite
+def _pr_case(draw: Any) -> tuple[Log, list[tuple[str, Any]]]:
+    log = [(draw(st.sampled_from("xy")), i) for i in range(draw(st.integers(0, 5)))]
+    reads = []
+    for _ in range(draw(st.integers(0, 5))):
+        key = draw(st.sampled_from("xy"))
+        reads.append((key, draw(st.sampled_from([None, *[v for k, v in log if k == key]]))))
+    return log, reads
+
+
+def _pr_property(answer: Any, case: tuple[Log, list[tuple[str, Any]]]) -> Failure | None:
+    log, reads = case
+    want = first_stale_read_reference(log, reads)
+    got = call_answer(answer, list(log), list(reads))
+    if got == want:
+        return None
+    return Failure(
+        f"{_pr_call((log, reads))} returned {got!r}; expected {want!r}",
+        "Compare with the examples: the needed prefix only grows, and None reads count too.",
+    )
+
+
+PR_STATEMENT = """\
+Write first_stale_read(log, reads): the first read of a client that no growing prefix of
+the leader's log explains (consistent prefix, in the client's order), or None.
+
+- log is the leader's log, a list of (key, value) in LSN order (LSN 1 first); values are
+  unique per key. A follower holds a prefix of it: the first p entries, for some p.
+- reads is what one client read, in order: (key, value), value None if the key had no
+  value yet.
+- A read of (key, value) is explained by the prefixes that contain the write of value
+  and not the key's next write (for None: the prefixes before the key's first write).
+- The client's reads must be explained by prefixes that never get shorter. Return the
+  index of the first read that cannot be, or None if all can.
+
+The check runs examples, then compares your answers with the definition on random logs
+and reads (hypothesis)."""
+
+PREFIX_READS = add_exercise(
+    id="ch12.prefix_reads",
+    answered_by=("check_prefix_reads",),
+    title="Consistent prefix, as a client reads",
+    statement=PR_STATEMENT,
+    answer=FunctionAnswer("first_stale_read", ("log", "reads")),
+    stages=(
+        Examples(
+            "examples",
+            _pr_examples,
+            call_text=_pr_call,
+            mistakes=_PR_MISTAKES,
+            default_hint="Keep the shortest prefix the reads so far need; a read is stale when "
+            "its prefixes all end before it.",
+        ),
+        Properties(
+            "properties",
+            [
+                Property(
+                    "agrees with the definition",
+                    _pr_case(),
+                    _pr_property,
+                    lambda c: f"log={c[0]!r}, reads={c[1]!r}",
+                    max_examples=150,
+                )
+            ],
+        ),
+    ),
+    hints=(
+        "For each read, find lo (the position of its write, 0 for None) and hi (the position "
+        "of the key's next write, or len(log) + 1).",
+        "need = max(need, lo) after each read; the read is stale if need >= hi.",
+    ),
+)
+
+
+# == ch12.bootstrap ==============================================================================
+def _bs_reference(snapshot: list[Any], snapshot_lsn: int, log: list[Any], copy_ends: int) -> Any:
+    return list(snapshot) + list(log[snapshot_lsn:])
+
+
+def _bs_call(args: tuple[Any, ...]) -> str:
+    return (
+        f"follower_state(snapshot={args[0]!r}, snapshot_lsn={args[1]}, log={args[2]!r}, "
+        f"copy_ends_lsn={args[3]})"
+    )
+
+
+_BS_CASES: list[tuple[list[str], int, list[str], int]] = [
+    (["a"], 1, ["a", "b", "c"], 1),
+    (["a"], 1, ["a", "b", "c", "d"], 3),
+    (["a", "b"], 2, ["a", "b"], 2),
+    ([], 0, ["a", "b"], 1),
+    (["a", "b"], 2, ["a", "b", "c", "d", "e"], 4),
+]
+
+
+def _bs_examples() -> list[Example]:
+    return [
+        Example((list(s), n, list(lg), e), _bs_reference(s, n, lg, e)) for s, n, lg, e in _BS_CASES
+    ]
+
+
+_BS_MISTAKES = (
+    Mistake(
+        "asks from the copy's end",
+        lambda f: (
+            f(["a"], 1, ["a", "b", "c", "d"], 3) == ["a", "d"]
+            and f(["a"], 1, ["a", "b", "c"], 1) == ["a", "b", "c"]
+        ),
+        "You continued from the leader's position when the copy ended: the writes made while "
+        "the snapshot was being copied (after snapshot_lsn, up to copy_ends_lsn) are in "
+        "neither the snapshot nor what you asked for, so they are lost. Continue from the "
+        "snapshot's own LSN.",
+    ),
+    Mistake(
+        "replays the whole log",
+        lambda f: f(["a"], 1, ["a", "b"], 1) == ["a", "a", "b"],
+        "You applied the whole log on top of the snapshot: the writes the snapshot already "
+        "holds are applied twice. Apply only the entries after snapshot_lsn.",
+    ),
+    Mistake(
+        "drops the snapshot",
+        lambda f: f(["a"], 1, ["a", "b"], 1) == ["b"],
+        "You returned only the log after the snapshot: the follower starts FROM the snapshot; "
+        "the new entries go after it.",
+    ),
+    Mistake(
+        "skips the entry after the snapshot",
+        lambda f: f(["a"], 1, ["a", "b", "c"], 1) == ["a", "c"],
+        "Off by one: entry k is at index k - 1, so the entries after LSN s start at log[s].",
+    ),
+)
+
+
+@st.composite
+def _bs_case(draw: Any) -> tuple[list[str], int, list[str], int]:
+    n = draw(st.integers(0, 8))
+    log = [f"w{i}" for i in range(1, n + 1)]
+    taken = draw(st.integers(0, n))
+    return log[:taken], taken, log, draw(st.integers(taken, n))
+
+
+def _bs_property(answer: Any, case: tuple[list[str], int, list[str], int]) -> Failure | None:
+    want = _bs_reference(*case)
+    got = call_answer(answer, *[list(c) if isinstance(c, list) else c for c in case])
+    if got == want:
+        return None
+    return Failure(
+        f"{_bs_call(case)} returned {got!r}; expected {want!r}",
+        "The follower must end with exactly the leader's entries, each once, in order.",
+    )
+
+
+BS_STATEMENT = """\
+Write follower_state(snapshot, snapshot_lsn, log, copy_ends_lsn): the state of a new
+follower bootstrapped from a snapshot while the leader keeps taking writes.
+
+- The state is the list of entries applied, in order.
+- snapshot is the leader's state when the snapshot was taken: its first snapshot_lsn
+  log entries. Copying it took a while; the leader was at LSN copy_ends_lsn when the copy
+  ended.
+- log is the leader's whole log now (entry k, counting from 1, at index k - 1).
+- Return the state the follower reaches by installing the snapshot and then applying
+  the log entries it asks the leader for. It must equal the leader's: no entry lost, none
+  applied twice.
+
+The check runs examples, then a hypothesis property on random logs and copy times."""
+
+BOOTSTRAP = add_exercise(
+    id="ch12.bootstrap",
+    answered_by=("bootstrap",),
+    title="Bootstrapping a follower from a snapshot",
+    statement=BS_STATEMENT,
+    answer=FunctionAnswer("follower_state", ("snapshot", "snapshot_lsn", "log", "copy_ends_lsn")),
+    stages=(
+        Examples(
+            "examples",
+            _bs_examples,
+            call_text=_bs_call,
+            mistakes=_BS_MISTAKES,
+            default_hint="Install the snapshot, then apply the entries after its LSN.",
+        ),
+        Properties(
+            "properties",
+            [
+                Property(
+                    "equals the leader",
+                    _bs_case(),
+                    _bs_property,
+                    lambda c: _bs_call(c),
+                    max_examples=100,
+                )
+            ],
+        ),
+    ),
+    hints=(
+        "Which LSN does the snapshot end at? That is where the log must continue.",
+        "copy_ends_lsn is a trap: the writes during the copy are not in the snapshot.",
+    ),
+)
+
+
+# == ch12.conflicts ==============================================================================
+Shipped = tuple[str, float, float]  # (leader, time taken, time the other leader received it)
+
+
+def conflicts_reference(writes: list[Shipped]) -> int:
+    """Pairs of writes at different leaders, neither received by the other's leader in time.
+
+    >>> conflicts_reference([("a", 0.0, 5.0), ("b", 1.0, 3.0), ("a", 4.0, 6.0)])
+    1
+    """
+    return sum(
+        1
+        for i, (li, ti, ai) in enumerate(writes)
+        for lj, tj, aj in writes[i + 1 :]
+        if li != lj and ai > tj and aj > ti
+    )
+
+
+def _cf_call(args: tuple[Any, ...]) -> str:
+    return f"conflicts({args[0]!r})"
+
+
+_CF_CASES: list[list[Shipped]] = [
+    [("a", 0.0, 5.0), ("b", 1.0, 3.0)],
+    [("a", 0.0, 2.0), ("b", 3.0, 9.0)],
+    [("a", 0.0, 5.0), ("a", 1.0, 6.0)],
+    [("a", 0.0, 5.0), ("b", 1.0, 3.0), ("a", 4.0, 6.0)],
+    [("a", 0.0, 9.0), ("b", 1.0, 2.0), ("b", 3.0, 4.0)],
+    [("b", 2.0, 3.0), ("a", 0.0, 4.0)],
+    [("a", 5.0, 9.0), ("b", 1.0, 3.0)],
+    [],
+]
+
+
+def _cf_examples() -> list[Example]:
+    return [Example((list(c),), conflicts_reference(c)) for c in _CF_CASES]
+
+
+_CF_MISTAKES = (
+    Mistake(
+        "counts writes at one leader",
+        lambda f: f([("a", 0.0, 5.0), ("a", 1.0, 6.0)]) == 1,
+        "Two writes taken at the same leader never conflict: the second was taken on a state "
+        "that already held the first. Only pairs at different leaders can be concurrent.",
+    ),
+    Mistake(
+        "one direction only",
+        lambda f: (
+            f([("a", 5.0, 9.0), ("b", 1.0, 3.0)]) == 1 or f([("b", 2.0, 3.0), ("a", 0.0, 4.0)]) == 0
+        ),
+        "A pair conflicts only if NEITHER write had reached the other's leader in time: the "
+        "first must arrive after the second was taken AND the second after the first was "
+        "taken. Check both directions, whatever order the pair comes in.",
+    ),
+)
+
+
+@st.composite
+def _cf_case(draw: Any) -> list[Shipped]:
+    out = []
+    for _ in range(draw(st.integers(0, 6))):
+        t = float(draw(st.integers(0, 10)))
+        out.append((draw(st.sampled_from("ab")), t, t + float(draw(st.integers(1, 6)))))
+    return out
+
+
+def _cf_property(answer: Any, writes: list[Shipped]) -> Failure | None:
+    want = conflicts_reference(writes)
+    got = call_answer(answer, list(writes))
+    if got == want:
+        return None
+    return Failure(
+        f"{_cf_call((writes,))} returned {got!r}; expected {want!r}",
+        "Count each unordered pair once, at different leaders, neither received in time.",
+    )
+
+
+CF_STATEMENT = """\
+Write conflicts(writes): how many pairs of writes to one key are concurrent under
+multi-leader replication with two leaders, "a" and "b".
+
+- writes is a list of (leader, taken, arrives): the write was taken by leader at time
+  taken, and reached the other leader at time arrives (> taken).
+- A write w has seen a write u if they were taken at the same leader, or u reached w's
+  leader before w was taken (u's arrives < w's taken, for u at the other leader).
+- Two writes conflict when neither has seen the other. Return the number of conflicting
+  pairs (each unordered pair once).
+
+The check runs examples, then compares your answers with the definition on random writes
+(hypothesis)."""
+
+CONFLICTS = add_exercise(
+    id="ch12.conflicts",
+    answered_by=("concurrent_pairs",),
+    title="Concurrent writes under two leaders",
+    statement=CF_STATEMENT,
+    answer=FunctionAnswer("conflicts", ("writes",)),
+    stages=(
+        Examples(
+            "examples",
+            _cf_examples,
+            call_text=_cf_call,
+            mistakes=_CF_MISTAKES,
+            default_hint="For each pair at different leaders, ask whether either reached the "
+            "other's leader before the other was taken.",
+        ),
+        Properties(
+            "properties",
+            [
+                Property(
+                    "agrees with the definition",
+                    _cf_case(),
+                    _cf_property,
+                    lambda c: f"writes={c!r}",
+                    max_examples=150,
+                )
+            ],
+        ),
+    ),
+    hints=(
+        "Loop over pairs i < j; skip pairs at the same leader.",
+        "Conflict: arrives_i > taken_j and arrives_j > taken_i.",
     ),
 )

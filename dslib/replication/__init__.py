@@ -8,6 +8,11 @@ runs and the scenario that catches its deliberate bug:
 - ``abd``: linearizable quorum registers (Attiya, Bar-Noy, Dolev);
 - ``dynamo``: leaderless replication, sloppy quorums, hinted handoff, read
   repair, Merkle-tree anti-entropy, vector-clock siblings;
+- ``leader_follower``: asynchronous followers, replication lag, the session anomalies it
+  causes and three fixes;
+- ``failover``: synchronous, semi-synchronous and asynchronous replication, what fail-over
+  loses, split brain and epochs, bootstrapping a follower;
+- ``multi_leader``: two leaders writing one key; last-writer-wins, siblings, CRDTs;
 - ``crdts``: G-counter, PN-counter, LWW-register, OR-set, merge laws;
 - ``checks``: the chapter's checks and its mutant table; the seeded runs under
   random faults of the tests and of ``benchmarks/sweep_replication.py``.
@@ -59,6 +64,13 @@ from dslib.replication.dynamo import (
     preference_list,
     reconcile,
 )
+from dslib.replication.leader_follower import (
+    SessionClient,
+    check_prefix_reads,
+    lag_anomalies,
+    lag_run,
+    leader_follower_system,
+)
 from dslib.replication.primary_backup import (
     PBServer,
     View,
@@ -81,6 +93,7 @@ __all__ = [
     "PBServer",
     "PNCounter",
     "ReplicationVariant",
+    "SessionClient",
     "SummingGCounter",
     "Version",
     "View",
@@ -89,6 +102,7 @@ __all__ = [
     "abd_system",
     "chain_system",
     "check_merge_laws",
+    "check_prefix_reads",
     "crdt_convergence",
     "crdt_system",
     "crdt_values",
@@ -97,6 +111,9 @@ __all__ = [
     "faulty_run",
     "faulty_run_verdict",
     "inversion_scenario",
+    "lag_anomalies",
+    "lag_run",
+    "leader_follower_system",
     "lease_scenario",
     "majority",
     "no_write_back",
