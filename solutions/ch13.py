@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from dslib.sharding import rendezvous_score
 
-__all__ = ["jump_hash", "rebalance", "rendezvous"]
+__all__ = ["hold_back", "index_update", "jump_hash", "rebalance", "rendezvous", "split_points"]
 
 
 def jump_hash(key: int, num_buckets: int) -> int:
@@ -51,3 +51,38 @@ def rebalance(assignment: Sequence[str | None], groups: Sequence[str]) -> tuple[
         for _ in range(target[g] - min(target[g], len(held[g]))):
             new[free.pop(0)] = g
     return tuple(new)
+
+
+def index_update(
+    entries: tuple[tuple[str, int, str], ...], doc: str, version: int, term: str
+) -> tuple[tuple[str, int, str], ...]:
+    """Keep, per document, the entry of the highest version heard of."""
+    held = {d: (v, t) for d, v, t in entries}
+    if doc in held and held[doc][0] >= version:
+        return entries
+    held[doc] = (version, term)
+    return tuple(sorted((d, v, t) for d, (v, t) in held.items()))
+
+
+def hold_back(
+    waiting: tuple[int, ...], next_seq: int, seq: int
+) -> tuple[tuple[int, ...], tuple[int, ...], int]:
+    """Release the numbers that are now consecutive from next_seq; hold back the rest."""
+    held = sorted({*waiting, seq})
+    ready = []
+    while held and held[0] == next_seq:
+        ready.append(held.pop(0))
+        next_seq += 1
+    return tuple(ready), tuple(held), next_seq
+
+
+def split_points(keys: list[int], max_keys: int) -> list[int]:
+    """Split at the median key, then each half, while a range holds more than max_keys."""
+    if len(keys) <= max_keys:
+        return []
+    middle = len(keys) // 2
+    return [
+        *split_points(keys[:middle], max_keys),
+        keys[middle],
+        *split_points(keys[middle:], max_keys),
+    ]

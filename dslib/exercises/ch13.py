@@ -1,8 +1,11 @@
-"""Chapter 13 (sharding): three exercises.
+"""Chapter 13 (sharding): six exercises.
 
 - ``ch13.jump_hash``: jump consistent hash (Lamping and Veach 2014);
 - ``ch13.rendezvous``: the preference list of rendezvous hashing;
-- ``ch13.rebalance``: a balanced shard assignment that moves as few shards as possible.
+- ``ch13.rebalance``: a balanced shard assignment that moves as few shards as possible;
+- ``ch13.index_update``: the update rule of a global secondary index;
+- ``ch13.hold_back``: running sequenced transactions in number order (Calvin);
+- ``ch13.split_points``: where dynamic splitting cuts a range that grew too big.
 
 Jump hash is a loop, and a small slip (forgetting that Python's ints do not
 wrap around at 64 bits) makes it loop for ever; so answers to ``ch13.jump_hash``
@@ -23,6 +26,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from types import FrameType
 from typing import Any
 
@@ -710,5 +714,380 @@ REBALANCE = add_exercise(
     hints=(
         "Targets first: S // G each, plus one for S % G groups.",
         "Keep what each group already has, up to its target; move only the rest.",
+    ),
+)
+
+
+# == ch13.index_update =============================================================================
+_IU_ENTRIES = (("car1", 2, "blue"), ("car2", 1, "red"))
+
+
+def _iu_reference(
+    entries: tuple[tuple[str, int, str], ...], doc: str, version: int, term: str
+) -> tuple[tuple[str, int, str], ...]:
+    from dslib.sharding.indexes import apply_index_set
+
+    return apply_index_set(entries, doc, version, term)
+
+
+def _iu_examples() -> list[Example]:
+    cases: list[tuple[tuple[tuple[str, int, str], ...], str, int, str]] = [
+        ((), "car1", 1, "red"),
+        (_IU_ENTRIES, "car3", 1, "green"),
+        (_IU_ENTRIES, "car2", 2, "black"),
+        (_IU_ENTRIES, "car1", 1, "red"),
+        (_IU_ENTRIES, "car1", 2, "blue"),
+        (_IU_ENTRIES, "car1", 5, "green"),
+    ]
+    return [Example(c, _iu_reference(*c)) for c in cases]
+
+
+# Recognised by behaviour: an older update arriving late, and a newer one for a known document.
+_IU_MISTAKES = (
+    Mistake(
+        "ignores the version",
+        lambda f: f(_IU_ENTRIES, "car1", 1, "red") == (("car1", 1, "red"), ("car2", 1, "red")),
+        "An older update that arrives late (version 1 after version 2: a resend, or a slow "
+        "message) replaced the newer entry. Compare versions: replace a document's entry only "
+        "if the update's version is higher than the one you hold.",
+    ),
+    Mistake(
+        "never replaces",
+        lambda f: f(_IU_ENTRIES, "car2", 2, "black") == _IU_ENTRIES,
+        "A newer update (version 2 of car2, whose entry is at version 1) changed nothing: a "
+        "document whose term changed stays listed under its old term for ever. Replace the "
+        "entry when the update's version is higher.",
+    ),
+)
+
+
+def _iu_call(args: tuple[Any, ...]) -> str:
+    entries, doc, version, term = args
+    return f"index_update({tuple(entries)!r}, {doc!r}, {version!r}, {term!r})"
+
+
+@st.composite
+def _iu_updates(draw: Any) -> list[tuple[str, int, str]]:
+    docs = st.sampled_from(["car1", "car2", "car3"])
+    terms = st.sampled_from(["red", "blue", "green"])
+    raw = draw(st.lists(st.tuples(docs, st.integers(1, 4), terms), min_size=1, max_size=8))
+    seen: dict[tuple[str, int], str] = {}
+    for doc, version, term in raw:  # one term per (document, version), as the data shard gives
+        seen.setdefault((doc, version), term)
+    return [(doc, version, seen[(doc, version)]) for doc, version, _ in raw]
+
+
+def _iu_any_order(answer: Any, updates: list[tuple[str, int, str]]) -> Failure | None:
+    """Applied in any order, with repeats, the updates leave the newest version of each doc."""
+    entries: tuple[tuple[str, int, str], ...] = ()
+    for doc, version, term in updates:
+        got = call_answer(answer, entries, doc, version, term)
+        if not isinstance(got, tuple):
+            return Failure(
+                f"{_iu_call((entries, doc, version, term))} returned {got!r}",
+                "Return a sorted tuple of (doc, version, term).",
+            )
+        entries = got
+    newest: dict[str, tuple[int, str]] = {}
+    for doc, version, term in updates:
+        if doc not in newest or version > newest[doc][0]:
+            newest[doc] = (version, term)
+    want = tuple(sorted((d, v, t) for d, (v, t) in newest.items()))
+    if entries == want:
+        return None
+    return Failure(
+        f"the updates {updates!r}, applied in this order from no entries, left {entries!r}; "
+        f"the newest version of each document is {want!r}",
+        "Whatever the order of arrival, each document's entry must end at its highest version.",
+    )
+
+
+IU_STATEMENT = """\
+Write index_update(entries, doc, version, term): what a shard of a global (term-partitioned)
+secondary index holds after the message "at version, document doc has term term" arrives.
+
+entries is a sorted tuple of (doc, version, term), one per document: the newest version of
+each document this shard has heard of. The data shard numbers the writes of each document
+1, 2, 3, ...; it resends each update until acknowledged, and the network may reorder
+messages, so an update can arrive twice, or after a newer one.
+
+Return the new sorted tuple: the document's entry is replaced (or added) only if version is
+higher than the one held; otherwise entries is returned unchanged. Do not change the
+arguments.
+
+The check runs examples, then a hypothesis property: updates applied in any order, some
+twice, leave each document at its newest version."""
+
+INDEX_UPDATE = add_exercise(
+    id="ch13.index_update",
+    answered_by=("apply_index_set",),
+    title="A global index's update rule",
+    statement=IU_STATEMENT,
+    answer=FunctionAnswer("index_update", ("entries", "doc", "version", "term")),
+    stages=(
+        Examples(
+            "examples",
+            _iu_examples,
+            call_text=_iu_call,
+            mistakes=_IU_MISTAKES,
+            default_hint="Keep one entry per document: the one with the highest version.",
+        ),
+        Properties(
+            "properties",
+            [
+                Property(
+                    "any order of arrival gives the newest versions",
+                    _iu_updates(),
+                    _iu_any_order,
+                    lambda u: f"the updates {u!r}",
+                    max_examples=60,
+                )
+            ],
+        ),
+    ),
+    hints=(
+        "Find the document's entry in entries, if any.",
+        "Replace it only if the update's version is higher; return a new sorted tuple.",
+    ),
+)
+
+
+# == ch13.hold_back ================================================================================
+def _hb_reference(
+    waiting: tuple[int, ...], next_seq: int, seq: int
+) -> tuple[tuple[int, ...], tuple[int, ...], int]:
+    held = sorted({*waiting, seq})
+    ready = []
+    while held and held[0] == next_seq:
+        ready.append(held.pop(0))
+        next_seq += 1
+    return tuple(ready), tuple(held), next_seq
+
+
+def _hb_call(args: tuple[Any, ...]) -> str:
+    waiting, next_seq, seq = args
+    return f"hold_back({tuple(waiting)!r}, {next_seq!r}, {seq!r})"
+
+
+def _hb_examples() -> list[Example]:
+    cases = [((), 0, 0), ((), 0, 2), ((2,), 0, 1), ((1, 2), 0, 0), ((1, 3), 0, 0), ((5,), 3, 4)]
+    return [Example(c, _hb_reference(*c)) for c in cases]
+
+
+_HB_MISTAKES = (
+    Mistake(
+        "runs on arrival",
+        lambda f: f((), 0, 2) == ((2,), (), 3),
+        "You ran number 2 as soon as it arrived, while 0 and 1 had not: shards that run "
+        "transactions in arrival order apply them in different orders. Hold back a number "
+        "until every smaller one has run: run only seq == next_seq.",
+    ),
+    Mistake(
+        "releases only one",
+        lambda f: f((1, 2), 0, 0)[0] == (0,),
+        "Number 0 arrived and you ran only it, though 1 and 2 were waiting for it. After "
+        "running next_seq, the waiting numbers that now come next are ready too: keep going "
+        "while the smallest waiting number is the next one.",
+    ),
+)
+
+
+@st.composite
+def _hb_arrivals(draw: Any) -> list[int]:
+    n = draw(st.integers(1, 7))
+    return draw(st.permutations(list(range(n))))
+
+
+def _hb_any_order(answer: Any, arrivals: list[int]) -> Failure | None:
+    waiting: tuple[int, ...] = ()
+    next_seq = 0
+    ran: list[int] = []
+    for seq in arrivals:
+        got = call_answer(answer, waiting, next_seq, seq)
+        if not (isinstance(got, tuple) and len(got) == 3):
+            return Failure(
+                f"{_hb_call((waiting, next_seq, seq))} returned {got!r}",
+                "Return a tuple (ready, waiting, next_seq).",
+            )
+        ready, waiting, next_seq = got
+        ran += list(ready)
+    if ran == sorted(arrivals) and not waiting:
+        return None
+    return Failure(
+        f"numbers arriving in the order {arrivals!r} ran in the order {ran!r} (left waiting: "
+        f"{tuple(waiting)!r})",
+        "Whatever the arrival order, every number must run once, in increasing order.",
+    )
+
+
+HB_STATEMENT = """\
+Write hold_back(waiting, next_seq, seq): what a shard of a Calvin-style store does when the
+transaction numbered seq arrives from the sequencer.
+
+The shard must run the transactions in number order 0, 1, 2, ..., but the network reorders
+them. waiting is a sorted tuple of the numbers that arrived early and wait; next_seq is the
+number the shard runs next. Return (ready, waiting, next_seq): ready, the tuple of numbers
+that can run now, in the order to run them; the new sorted waiting tuple; the new next_seq.
+Do not change the arguments.
+
+The check runs examples, then a hypothesis property: whatever the arrival order, every number
+runs once, in increasing order."""
+
+HOLD_BACK = add_exercise(
+    id="ch13.hold_back",
+    answered_by=("OrderedShard.on_message",),
+    title="Running transactions in sequence order",
+    statement=HB_STATEMENT,
+    answer=FunctionAnswer("hold_back", ("waiting", "next_seq", "seq")),
+    stages=(
+        Examples(
+            "examples",
+            _hb_examples,
+            call_text=_hb_call,
+            mistakes=_HB_MISTAKES,
+            default_hint="Add seq to waiting; then, while the smallest waiting number is "
+            "next_seq, move it to ready and add one to next_seq.",
+        ),
+        Properties(
+            "properties",
+            [
+                Property(
+                    "any arrival order runs in number order",
+                    _hb_arrivals(),
+                    _hb_any_order,
+                    lambda a: f"arrivals {a!r}",
+                    max_examples=60,
+                )
+            ],
+        ),
+    ),
+    hints=(
+        "Put seq among the waiting numbers.",
+        "Release numbers from the front while they are consecutive from next_seq.",
+    ),
+)
+
+
+# == ch13.split_points =============================================================================
+def _sp_reference(keys: list[int], max_keys: int) -> list[int]:
+    from dslib.sharding.strategies import split_points
+
+    return split_points(keys, max_keys)
+
+
+def _sp_call(args: tuple[Any, ...]) -> str:
+    keys, max_keys = args
+    return f"split_points({list(keys)!r}, {max_keys!r})"
+
+
+_SP_TEN = list(range(1, 11))
+
+
+def _sp_examples() -> list[Example]:
+    cases = [
+        ([], 2),
+        ([5], 1),
+        ([1, 2, 3], 3),
+        ([1, 2, 3, 4], 3),
+        (_SP_TEN, 3),
+        ([10, 20, 30, 40, 50, 60, 70, 80], 1),
+        ([2, 3, 5, 7, 11, 13, 17], 2),
+    ]
+    return [Example(c, _sp_reference(*c)) for c in cases]
+
+
+_SP_MISTAKES = (
+    Mistake(
+        "splits only once",
+        lambda f: f(list(_SP_TEN), 3) == [6],
+        "You split the range once, at its median 6, and stopped; but each half still holds 5 "
+        "keys, more than max_keys = 3. Split each half again, recursively, until every range "
+        "holds at most max_keys keys.",
+    ),
+    Mistake(
+        "splits a full range",
+        lambda f: f([1, 2, 3], 3) == [2],
+        "A range of exactly max_keys keys is not too big: split only when it holds more than "
+        "max_keys (len(keys) > max_keys), not when it holds max_keys.",
+    ),
+)
+
+
+@st.composite
+def _sp_cases(draw: Any) -> tuple[list[int], int]:
+    keys = sorted(draw(st.sets(st.integers(0, 1000), max_size=40)))
+    return keys, draw(st.integers(1, 8))
+
+
+def _sp_judge(answer: Any, case: tuple[list[int], int]) -> Failure | None:
+    keys, max_keys = case
+    got = call_answer(answer, list(keys), max_keys)
+    right = _sp_reference(keys, max_keys)
+    if got == right:
+        return None
+    if isinstance(got, list) and got == sorted(set(got)) and set(got) <= set(keys):
+        bounds = [None, *got, None]
+        sizes = [
+            sum(1 for k in keys if (lo is None or k >= lo) and (hi is None or k < hi))
+            for lo, hi in pairwise(bounds)
+        ]
+        if max(sizes) > max_keys:
+            return Failure(
+                f"{_sp_call(case)} returned {got!r}: a range still holds {max(sizes)} keys",
+                "Every range must end with at most max_keys keys: split again while too big.",
+            )
+    return Failure(
+        f"{_sp_call(case)} returned {got!r}; expected {right!r}",
+        "Split at keys[len(keys) // 2] (it opens the upper half), then split each half "
+        "the same way.",
+    )
+
+
+SP_STATEMENT = """\
+Write split_points(keys, max_keys): where dynamic splitting (Bigtable's tablets, HBase's
+regions) cuts a range of keys that has grown too big.
+
+keys is a sorted list of distinct ints: the keys of one range. If it holds more than max_keys
+keys, the range splits at its median key, keys[len(keys) // 2], which becomes the first key of
+the upper half; then each half splits the same way while it holds more than max_keys keys.
+Return the sorted list of the keys at which the range was cut ([] if it is small enough).
+Do not change the arguments.
+
+Example: split_points([1, 2, ..., 10], 3) is [3, 6, 8]: the ranges [1, 2], [3, 4, 5],
+[6, 7], [8, 9, 10].
+
+The check runs examples, then a hypothesis property against the definition."""
+
+SPLIT_POINTS = add_exercise(
+    id="ch13.split_points",
+    answered_by=("split_points",),
+    title="Dynamic splitting",
+    statement=SP_STATEMENT,
+    answer=FunctionAnswer("split_points", ("keys", "max_keys")),
+    stages=(
+        Examples(
+            "examples",
+            _sp_examples,
+            call_text=_sp_call,
+            mistakes=_SP_MISTAKES,
+            default_hint="Split at keys[len(keys) // 2], then each half the same way, until "
+            "no range holds more than max_keys keys.",
+        ),
+        Properties(
+            "properties",
+            [
+                Property(
+                    "agrees with the definition",
+                    _sp_cases(),
+                    _sp_judge,
+                    _sp_call,
+                    max_examples=80,
+                )
+            ],
+        ),
+    ),
+    hints=(
+        "If len(keys) <= max_keys, there is nothing to split.",
+        "Otherwise: the lower half's points, the median key, the upper half's points.",
     ),
 )

@@ -10,6 +10,16 @@
   between groups while clients run, checked for linearizability under faults.
 - ``dslib.sharding.transactions``: transfers between shards by two-phase
   commit, and the blocking problem.
+- ``dslib.sharding.indexes``: local (document-partitioned) and global
+  (term-partitioned, asynchronously updated) secondary indexes, their costs,
+  their staleness, and the check that the index agrees with the data.
+- ``dslib.sharding.strategies``: fixed partitions, dynamic splitting and
+  partitions proportional to nodes as nodes join; stale routing tables.
+- ``dslib.sharding.calvin``: cross-shard transactions ordered by a sequencer
+  before they run (Calvin), checked for serializability.
+
+(The last three are imported from their modules: ``from dslib.sharding.indexes
+import run_index``.)
 
 Examples
 --------

@@ -78,8 +78,9 @@ class RingScenario:
         return out
 
     def ideal(self) -> float:
-        """The fraction of keys that must move: ``1 / (N + 1)`` on a join, ``1 / N`` on a
-        leave (the keys of the node that leaves), 0 otherwise."""
+        """The even share: the fraction of keys a scheme that stays balanced must move,
+        ``1 / (N + 1)`` on a join, ``1 / N`` on a leave (the keys of the node that leaves),
+        0 otherwise. An unbalanced ring can move less (the method keeps its old name)."""
         if self.change == "join":
             return 1 / len(self.after.nodes)
         if self.change == "leave":
@@ -191,7 +192,7 @@ def _draw_ring(
 
 def ring_figure(scenario: RingScenario) -> Any:
     """The ring after the change (moved keys as black crosses), keys per node before and
-    after, and the keys moved against the ideal and hash mod N.
+    after, and the keys moved against the even share (``RingScenario.ideal``) and hash mod N.
 
     >>> ring_figure(ring_scenario(nodes=3, vnodes=2, keys=50, change="leave"))
     <Figure size 900x330 with 3 Axes>
@@ -247,7 +248,7 @@ def ring_figure(scenario: RingScenario) -> Any:
     moved_ax = fig.add_subplot(grid[0, 2])
     n = len(scenario.keys)
     values = [100 * scenario.ideal(), 100 * len(scenario.moved) / n, 100 * scenario.moved_mod_n / n]
-    moved_ax.bar(["ideal", "ring", "mod N"], values, color=["#bbbbbb", "#1f5fa8", "#c62828"])
+    moved_ax.bar(["even share", "ring", "mod N"], values, color=["#bbbbbb", "#1f5fa8", "#c62828"])
     for x, val in enumerate(values):
         moved_ax.text(x, val + 1, f"{val:.0f}%", ha="center", fontsize=8)
     moved_ax.set_ylim(0, 105)
