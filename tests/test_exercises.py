@@ -622,7 +622,7 @@ def test_unknown_exercise_suggests_the_closest() -> None:
     with pytest.raises(ValueError, match=r"did you mean 'ch01.percentile'\?"):
         ex.check("ch01.percentil", pct_distinct)
     with pytest.raises(ValueError, match="did you mean 'ch01.dedup_server'"):
-        ex.statement("ch01.dedup")
+        ex.statement("ch01.dedup_srv")
     with pytest.raises(ValueError, match="the exercises are"):
         ex.get_exercise("zz99.nothing_like_it")
     with pytest.raises(TypeError, match="exercise id is a string"):

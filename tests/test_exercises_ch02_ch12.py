@@ -30,8 +30,9 @@ IDS = [
 
 
 def test_the_exercises_are_registered_in_their_chapters() -> None:
-    assert [e.id for e in ex.all_exercises(chapter=2)] == IDS[:3]
-    assert [e.id for e in ex.all_exercises(chapter=12)] == IDS[3:]
+    # these come first in their chapters; later sections add theirs after them
+    assert [e.id for e in ex.all_exercises(chapter=2)][:3] == IDS[:3]
+    assert [e.id for e in ex.all_exercises(chapter=12)][:3] == IDS[3:]
 
 
 # -- ch02.happened_before ------------------------------------------------------------------------

@@ -34,8 +34,9 @@ MASK = 0xFFFFFFFFFFFFFFFF
 
 
 def test_the_exercises_are_registered_in_their_chapters() -> None:
-    assert [e.id for e in ex.all_exercises(chapter=6)] == IDS[:3]
-    assert [e.id for e in ex.all_exercises(chapter=13)] == IDS[3:]
+    # these come first in their chapters; later sections add theirs after them
+    assert [e.id for e in ex.all_exercises(chapter=6)][:3] == IDS[:3]
+    assert [e.id for e in ex.all_exercises(chapter=13)][:3] == IDS[3:]
 
 
 # -- wrong answers -------------------------------------------------------------------------------

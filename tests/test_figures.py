@@ -107,10 +107,14 @@ def _widgets() -> list[Any]:
     from dslib.widgets.detectors import detector_figure, detector_scenario
     from dslib.widgets.navigator import Navigator
     from dslib.widgets.network import network_figure, network_scenario
+    from dslib.widgets.orchestration import ClusterController, cluster_figure
     from dslib.widgets.quorums import quorum_figure, quorum_scenario
     from dslib.widgets.race import race, race_figure
     from dslib.widgets.ring import ring_figure, ring_scenario
+    from dslib.widgets.security import ProtectionController, security_figure
 
+    cluster = ClusterController()
+    cluster.advance(10)
     navigator = Navigator(ricart_agrawala(2))
     return [
         architecture_figure(architecture_results(requests=30)),
@@ -122,6 +126,8 @@ def _widgets() -> list[Any]:
         quorum_figure(quorum_scenario(n=3, r=1, w=1)),
         race_figure(race(requests=60)),
         ring_figure(ring_scenario(nodes=5, vnodes=4, keys=100, change="join")),
+        cluster_figure(cluster),
+        security_figure(ProtectionController()),
         navigator.render(),
         navigator.diagram(),
     ]

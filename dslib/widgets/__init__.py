@@ -11,17 +11,20 @@ from dslib.widgets.architectures import (
 )
 from dslib.widgets.caching import CachingExplorer, caching_figure, explorer_curves
 from dslib.widgets.cap import CapPlayground, cap_figure, cap_scenario
+from dslib.widgets.capstone import CapstoneController, CapstonePlayground, Moment, capstone_figure
 from dslib.widgets.clocks import ClockController, ClockPlayground, clocks_figure
 from dslib.widgets.debugger import Debugger
 from dslib.widgets.detectors import DetectorExplorer, detector_figure, detector_scenario
 from dslib.widgets.navigator import Navigator, steps_from_json, steps_to_json
 from dslib.widgets.network import NetworkExplorer, network_figure, network_scenario
+from dslib.widgets.orchestration import ClusterController, ClusterPlayground, cluster_figure
 from dslib.widgets.paxos import PaxosController, PaxosPlayground, paxos_figure
 from dslib.widgets.queues import QueueController, QueuePlayground, queues_figure
 from dslib.widgets.quorums import QuorumExplorer, quorum_figure, quorum_scenario
 from dslib.widgets.race import LoadBalancerRace, race, race_figure, race_table
 from dslib.widgets.raft import RaftController, RaftPlayground
 from dslib.widgets.ring import RingExplorer, ring_figure, ring_scenario
+from dslib.widgets.security import ProtectionController, SecurityPlayground, security_figure
 from dslib.widgets.transactions import (
     TransactionsController,
     TransactionsPlayground,
@@ -32,21 +35,28 @@ __all__ = [
     "ArchitectureExplorer",
     "CachingExplorer",
     "CapPlayground",
+    "CapstoneController",
+    "CapstonePlayground",
     "ClockController",
     "ClockPlayground",
+    "ClusterController",
+    "ClusterPlayground",
     "Debugger",
     "DetectorExplorer",
     "LoadBalancerRace",
+    "Moment",
     "Navigator",
     "NetworkExplorer",
     "PaxosController",
     "PaxosPlayground",
+    "ProtectionController",
     "QueueController",
     "QueuePlayground",
     "QuorumExplorer",
     "RaftController",
     "RaftPlayground",
     "RingExplorer",
+    "SecurityPlayground",
     "TransactionsController",
     "TransactionsPlayground",
     "architecture_figure",
@@ -54,7 +64,9 @@ __all__ = [
     "caching_figure",
     "cap_figure",
     "cap_scenario",
+    "capstone_figure",
     "clocks_figure",
+    "cluster_figure",
     "detector_figure",
     "detector_scenario",
     "explorer_curves",
@@ -69,6 +81,7 @@ __all__ = [
     "race_table",
     "ring_figure",
     "ring_scenario",
+    "security_figure",
     "steps_from_json",
     "steps_to_json",
     "transactions_figure",
