@@ -275,10 +275,7 @@ DONE_JS = """() => {
 
 
 def open_notebook(page: Page, path: str) -> None:
-    # the command's result is the notebook's widget, which is no value to send back: drop it
-    page.evaluate(
-        "p => { window.jupyterapp.commands.execute('docmanager:open', {path: p}); }", path
-    )
+    page.evaluate("p => window.jupyterapp.commands.execute('docmanager:open', {path: p})", path)
     page.wait_for_function(
         f"p => {CURRENT} && {CURRENT}.context && {CURRENT}.context.path === p", arg=path
     )
