@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["commit", "compare", "consistent", "deliverable", "happened_before", "hlc_receive"]
+__all__ = [
+    "commit",
+    "compare",
+    "consistent",
+    "deliverable",
+    "happened_before",
+    "hlc_receive",
+    "put",
+]
 
 
 def compare(a: dict[str, int], b: dict[str, int]) -> str:
@@ -73,3 +81,15 @@ def commit(earliest: float, latest: float) -> tuple[float, float]:
     """Spanner's commit timestamp (TT.now().latest) and the wait until TT.after(s)."""
     s = latest
     return s, s - earliest
+
+
+def put(
+    versions: list[tuple[Any, tuple[str, int], dict[str, int]]],
+    context: dict[str, int],
+    value: Any,
+    server: str,
+    counter: int,
+) -> list[tuple[Any, tuple[str, int], dict[str, int]]]:
+    """The versions kept after a put with dotted version vectors, the new one last."""
+    kept = [(v, dot, ctx) for v, dot, ctx in versions if context.get(dot[0], 0) < dot[1]]
+    return [*kept, (value, (server, counter + 1), dict(context))]

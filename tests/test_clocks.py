@@ -16,6 +16,9 @@ from dslib.clocks import (
     CLOCK_CHECKS,
     MUTANT_CHECKS,
     MUTANTS,
+    VERSION_CHECKS,
+    VERSION_MUTANT_CHECKS,
+    VERSION_MUTANTS,
     ClockEvent,
     HybridLogicalClock,
     LamportClock,
@@ -32,11 +35,16 @@ from dslib.clocks import (
     happens_before,
     measured_duration,
     ntp_offset_delay,
+    server_put,
     sibling_run,
     sync_error_series,
     sync_errors,
     sync_run,
     time_of_day,
+    version_catch_rate,
+    version_mutant_report,
+    version_mutant_table,
+    version_operations,
 )
 from dslib.sim import exponential, uniform
 
@@ -427,3 +435,51 @@ def test_per_server_version_vectors_lose_concurrent_updates() -> None:
         sibling_run([("put", "c1", 1)], "lamport")
     with pytest.raises(ValueError, match="must be"):
         sibling_run([("delete", "c1")])
+
+
+def test_every_version_mutant_is_caught_by_its_named_check_in_nearly_every_run() -> None:
+    # the checks compare the dotted put with sibling_run's exact reference (the oracle)
+    report = version_mutant_report(seeds=40)
+    assert report.problems() == []
+    for name, checks in VERSION_MUTANT_CHECKS.items():
+        caught, runs, fewest = version_catch_rate(name, checks[0], range(40))
+        assert caught >= 38 and runs == 40 and fewest is not None, (name, caught)
+        other = next(c for c in VERSION_CHECKS if c != checks[0])
+        assert version_catch_rate(name, other, range(40))[0] == 0  # only its own check
+    for check in VERSION_CHECKS:
+        assert version_catch_rate(None, check, range(40))[0] == 0
+    table = version_mutant_table(seeds=4)
+    assert list(table["mutant"]) == ["correct version", *VERSION_MUTANTS]
+
+
+def test_version_mutants_are_validated() -> None:
+    v1, n = server_put((), 0, "v1", VectorClock())
+    with pytest.raises(ValueError, match="unknown mutant"):
+        server_put(v1, n, "x", VectorClock(), mutant="lose_everything")
+    with pytest.raises(ValueError, match="breaks the dotted scheme"):
+        server_put(v1, n, "x", VectorClock(), scheme="version vector", mutant="keep_seen")
+    with pytest.raises(ValueError, match="unknown check"):
+        version_catch_rate(None, "converges", range(2))
+    with pytest.raises(ValueError, match="seeds"):
+        version_mutant_report(seeds=0)
+    with pytest.raises(ValueError, match="length"):
+        version_operations(0, length=-1)
+    assert version_operations(7) == version_operations(7)
+
+
+def test_clock_events_carry_their_true_time_and_print_as_node_dot_index() -> None:
+    sim = clock_run(nodes=3, steps=3, seed=5, skews={"p1": (5.0, 1.0), "p3": (-2.0, 1.5)})
+    events = clock_events(sim)
+    for e in events:
+        assert e.time is not None and 0.0 <= e.time <= sim.now
+        offset, rate = {"p1": (5.0, 1.0), "p2": (0.0, 1.0), "p3": (-2.0, 1.5)}[e.node]
+        assert e.physical == pytest.approx(offset + rate * e.time, abs=1e-5)
+        assert str(e).startswith(f"{e.node}.{e.index} ") and e.name == f"{e.node}.{e.index}"
+    # a receive happens after its send, in true time (not always on the skewed clocks)
+    by_id = {e.id: e for e in events}
+    for e in events:
+        if e.cause is not None:
+            assert by_id[e.cause].time < e.time  # type: ignore[operator]
+    # the events in the nodes' states have no true time, and compare equal all the same
+    in_states = [e for _, s in sorted(sim.states.items()) for e in s.events]
+    assert in_states == events and all(e.time is None for e in in_states)

@@ -148,10 +148,10 @@ def test_the_chapters_run_and_its_misleading_pairs() -> None:
     # the default pair: the first misleading one whose a has a past and a future
     assert (c.a, c.b) == (("p1", 1), ("p2", 2))
     assert c.past(("p1", 1)) and c.future(("p1", 1))
-    assert c.select_misleading() == "a = p1:0, b = p2:1"
+    assert c.select_misleading() == "a = p1.0, b = p2.1"
     assert c.misleads() and c.relation() == "concurrent"
     assert c.summary() == (
-        "18 events; a=p1:0, b=p2:1: concurrent; L(a)=1 < L(b)=2, Lamport misleads; "
+        "18 events; a=p1.0, b=p2.1: concurrent; L(a)=1 < L(b)=2, Lamport misleads; "
         "vector: concurrent"
     )
     assert repr(c) == f"ClockController({c.summary()})"
@@ -160,11 +160,11 @@ def test_the_chapters_run_and_its_misleading_pairs() -> None:
 def test_a_run_built_by_hand() -> None:
     c = ClockController(nodes=3, steps=0)
     assert c.events == [] and c.a is None and c.summary() == "0 events: add an event"
-    assert c.send("p1", "p2") == "p1:0 sends to p2 (in flight)"
-    assert c.send("p3", "p2") == "p3:0 sends to p2 (in flight)"
+    assert c.send("p1", "p2") == "p1.0 sends to p2 (in flight)"
+    assert c.send("p3", "p2") == "p3.0 sends to p2 (in flight)"
     assert c.pending == [("p1", 0), ("p3", 0)]
-    assert c.deliver(("p3", 0)) == "p2:0 receives the message of p3:0"  # not FIFO
-    assert c.deliver() == "p2:1 receives the message of p1:0"
+    assert c.deliver(("p3", 0)) == "p2.0 receives the message of p3.0"  # not FIFO
+    assert c.deliver() == "p2.1 receives the message of p1.0"
     c.local("p1")
     e = {x.id: x for x in c.events}
     assert e[("p2", 1)].vector.as_dict() == {"p1": 1, "p2": 2, "p3": 1}
@@ -184,7 +184,7 @@ def test_a_run_built_by_hand() -> None:
 def test_events_added_after_a_simulated_run_carry_on_its_clocks() -> None:
     c = ClockController(nodes=2, steps=2, seed=1)
     last = max(e.physical for e in c.events)
-    assert c.local("p1") == "p1:4 local event"
+    assert c.local("p1") == "p1.4 local event"
     added = c.events[-1]
     assert added.physical == last + 1 and added.lamport == 7  # p1's last event had L=6
     assert added.vector.as_dict() == {"p1": 5, "p2": 4}
@@ -253,7 +253,7 @@ def test_every_mutant_is_caught_by_its_named_check_in_nearly_every_seed(mutant: 
 
 
 def test_the_explorer_points_at_the_broken_clock_on_a_pair() -> None:
-    # p1 sends to p2 after two local events; p2 receives: L(p1:2)=3, the receive must be 4
+    # p1 sends to p2 after two local events; p2 receives: L(p1.2)=3, the receive must be 4
     def run(mutant: str | None) -> ClockController:
         c = ClockController(nodes=2, steps=0, mutant=mutant)
         c.local("p1")
@@ -286,7 +286,7 @@ def test_the_figure_draws_every_event_its_clocks_and_the_light_cone() -> None:
         assert name in texts or f"a={name}" in texts or f"b={name}" in texts
         vector = ",".join(str(e.vector.get(p)) for p in c.processes)
         assert f"L={e.lamport}\n[{vector}]" in texts
-    assert "a=p3:3" in texts and "b=p2:2" in texts
+    assert "a=p3.3" in texts and "b=p2.2" in texts
     # every dot coloured by its relation to a
     colours = {}
     for line in ax.lines:
@@ -320,7 +320,7 @@ def test_a_message_in_flight_is_drawn_dashed_to_its_receiver() -> None:
 
 
 def test_an_arrow_bends_around_an_event_in_its_way() -> None:
-    """p1 -> p3 across p2's line: a straight arrow would pass through p2:0's dot (and read as
+    """p1 -> p3 across p2's line: a straight arrow would pass through p2.0's dot (and read as
     a message relayed by p2); the same message with nothing in its way stays straight."""
 
     def bend(local_on: str) -> float:

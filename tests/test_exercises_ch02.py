@@ -1,6 +1,7 @@
-"""Tests of chapter 2's exercises ch02.causal_delivery, ch02.consistent_cut and ch02.commit_wait
-(the others are in test_exercises_ch02_ch12.py): each checker accepts the reference solution and
-rejects known-wrong answers at the expected stage with the hint that names their mistake."""
+"""Tests of chapter 2's exercises ch02.causal_delivery, ch02.consistent_cut, ch02.commit_wait and
+ch02.put_with_context (the others are in test_exercises_ch02_ch12.py): each checker accepts the
+reference solution and rejects known-wrong answers at the expected stage with the hint that names
+their mistake."""
 
 from __future__ import annotations
 
@@ -78,7 +79,70 @@ def wait_none(earliest: float, latest: float) -> tuple[float, float]:
     return latest, 0.0
 
 
+Version = tuple[Any, tuple[str, int], dict[str, int]]
+
+
+def _new(context: dict[str, int], value: Any, server: str, counter: int) -> Version:
+    return (value, (server, counter + 1), dict(context))
+
+
+def put_last_writer_wins(
+    versions: list[Version], context: dict[str, int], value: Any, server: str, counter: int
+) -> list[Version]:
+    return [_new(context, value, server, counter)]
+
+
+def put_server_clock(
+    versions: list[Version], context: dict[str, int], value: Any, server: str, counter: int
+) -> list[Version]:
+    clock = dict(context)  # the coordinator's clock: everything it holds
+    for _, (s, n), ctx in versions:
+        for k, x in [*ctx.items(), (s, n)]:
+            clock[k] = max(clock.get(k, 0), x)
+    kept = [v for v in versions if clock.get(v[1][0], 0) < v[1][1]]
+    return [*kept, _new(clock, value, server, counter)]
+
+
+def put_new_vector(
+    versions: list[Version], context: dict[str, int], value: Any, server: str, counter: int
+) -> list[Version]:
+    new = {**context, server: counter + 1}  # the per-server version vector of the new version
+
+    def covered(v: Version) -> bool:
+        vector = {**v[2], v[1][0]: max(v[2].get(v[1][0], 0), v[1][1])}
+        return all(n <= new.get(k, 0) for k, n in vector.items())
+
+    return [*[v for v in versions if not covered(v)], _new(context, value, server, counter)]
+
+
+def put_keeps_seen(
+    versions: list[Version], context: dict[str, int], value: Any, server: str, counter: int
+) -> list[Version]:
+    return [*versions, _new(context, value, server, counter)]
+
+
+def put_strict(
+    versions: list[Version], context: dict[str, int], value: Any, server: str, counter: int
+) -> list[Version]:
+    kept = [v for v in versions if context.get(v[1][0], 0) <= v[1][1]]
+    return [*kept, _new(context, value, server, counter)]
+
+
+def put_mutates(
+    versions: list[Version], context: dict[str, int], value: Any, server: str, counter: int
+) -> list[Version]:
+    versions[:] = [v for v in versions if context.get(v[1][0], 0) < v[1][1]]
+    versions.append(_new(context, value, server, counter))
+    return list(versions)
+
+
 WRONG = [
+    WrongAnswer("ch02.put_with_context", put_last_writer_wins, "examples", "last-writer-wins"),
+    WrongAnswer("ch02.put_with_context", put_server_clock, "examples", "the one the client sent"),
+    WrongAnswer("ch02.put_with_context", put_new_vector, "examples", "own earlier writes"),
+    WrongAnswer("ch02.put_with_context", put_keeps_seen, "examples", "(>=, not >)"),
+    WrongAnswer("ch02.put_with_context", put_strict, "examples", "(>=, not >)"),
+    WrongAnswer("ch02.put_with_context", put_mutates, "examples", CHANGED_INPUT),
     WrongAnswer("ch02.commit_wait", wait_earliest, "examples", "s = latest"),
     WrongAnswer("ch02.commit_wait", wait_half, "examples", "wait s - earliest"),
     WrongAnswer("ch02.commit_wait", wait_none, "examples", "Without commit wait"),
@@ -95,7 +159,8 @@ WRONG = [
 
 
 @pytest.mark.parametrize(
-    "exercise", ["ch02.causal_delivery", "ch02.consistent_cut", "ch02.commit_wait"]
+    "exercise",
+    ["ch02.causal_delivery", "ch02.consistent_cut", "ch02.commit_wait", "ch02.put_with_context"],
 )
 def test_the_reference_solution_passes_every_stage(
     exercise: str, capsys: pytest.CaptureFixture[str]
@@ -120,3 +185,38 @@ def test_the_runs_stage_catches_a_rule_that_never_waits() -> None:
     assert not result.ok and result.failure is not None
     assert "breaks causal order" in result.failure.message
     assert stage.run(ex.load_solution("ch02.causal_delivery")).ok
+
+
+def test_the_put_reference_agrees_with_the_library_server_put() -> None:
+    # the exercise's reference against dslib.clocks.server_put (dotted), on every small store
+    from itertools import combinations
+
+    from dslib.clocks import StoredVersion, VectorClock, server_put
+    from dslib.exercises.ch02 import put_reference
+
+    dots = [("A", 1), ("A", 2), ("B", 1)]
+    contexts = [{}, {"A": 1}, {"A": 2}, {"B": 1}, {"A": 2, "B": 1}]
+    cases = 0
+    for k in range(len(dots) + 1):
+        for chosen in combinations(dots, k):
+            versions = [(f"v{i}", dot, contexts[i % 3]) for i, dot in enumerate(chosen)]
+            for context in contexts:
+                for server in ("A", "B"):
+                    counter = max([n for s, n in chosen if s == server], default=0)
+                    want = put_reference(versions, context, "new", server, counter)
+                    stored = tuple(StoredVersion(v, VectorClock(c), d) for v, d, c in versions)
+                    got, n = server_put(stored, counter, "new", VectorClock(context), server)
+                    assert n == counter + 1
+                    assert [(v.value, v.dot, v.clock.as_dict()) for v in got] == want
+                    cases += 1
+    assert cases == 80
+
+
+def test_the_runs_stage_catches_an_answer_right_on_every_example_but_one_kind() -> None:
+    # keeps_seen passes no example, so call the runs stage directly: it loses to the reference
+    stage = ex.get_exercise("ch02.put_with_context").stages[-1]
+    assert stage.name == "runs"
+    result = stage.run(put_keeps_seen)
+    assert not result.ok and result.failure is not None
+    assert "it should keep" in result.failure.message
+    assert stage.run(ex.load_solution("ch02.put_with_context")).ok

@@ -22,7 +22,13 @@ This module holds
   like a Lamport clock and stays within the clock skew of physical time;
 - ``ClockProcess``, a node that stamps each of its events with all three
   logical clocks, and ``happens_before``, the relation itself computed from
-  the events, so that the clock conditions can be *checked*.
+  the events, so that the clock conditions can be *checked* (``MUTANTS``,
+  ``clock_mutant_table``);
+- **version vectors** and **dotted version vectors** (Parker et al. 1983;
+  Preguiça et al. 2010): ``server_put`` stores a client's write of one key,
+  ``sibling_run`` compares what it keeps with an exact reference, and
+  ``VERSION_MUTANTS`` / ``version_mutant_table`` show that the comparison
+  catches a broken put.
 
 Examples
 --------
@@ -37,10 +43,11 @@ LamportClock(time=8)
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import random
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -56,6 +63,9 @@ __all__ = [
     "MUTANTS",
     "MUTANT_CHECKS",
     "ORDERINGS",
+    "VERSION_CHECKS",
+    "VERSION_MUTANTS",
+    "VERSION_MUTANT_CHECKS",
     "VERSION_SCHEMES",
     "ClockEvent",
     "ClockMessage",
@@ -88,6 +98,10 @@ __all__ = [
     "sync_errors",
     "sync_run",
     "time_of_day",
+    "version_catch_rate",
+    "version_mutant_report",
+    "version_mutant_table",
+    "version_operations",
 ]
 
 ORDERINGS = ("before", "after", "equal", "concurrent")
@@ -109,7 +123,10 @@ MUTANTS: dict[str, str] = {
 # == Lamport clocks ===============================================================================
 @dataclass(frozen=True, order=True)
 class LamportClock:
-    """A Lamport clock: one counter, ticked at every event (Lamport 1978, §2, rules IR1 and IR2).
+    """A Lamport clock: one counter, ticked at every event (Lamport 1978, rules IR1 and IR2).
+
+    The rules are in the paper's section "Logical Clocks"; happens-before, in "The Partial
+    Ordering" (the paper's sections are unnumbered).
 
     Rule IR1: a node ticks its clock between any two of its events (a local
     event or a send: ``tick``). Rule IR2: a message carries the sender's
@@ -429,12 +446,18 @@ class ClockEvent:
         The receiver of a send, the sender of a receive.
     cause : (str, int) or None
         For a receive: the send event ``(node, index)`` it received.
+    time : float or None
+        The true time (the simulator's, ``sim.now``) when it happened, which no node sees:
+        ``physical`` is the node's skewed clock. ``clock_events`` fills it in from the trace;
+        an event read from a node's state has ``None``. Not compared by ``==``.
 
     Examples
     --------
-    >>> e = clock_events(clock_run(nodes=2, steps=1, seed=0))[0]
-    >>> e.id, e.kind, e.lamport
-    (('p1', 0), 'local', 1)
+    >>> e = clock_events(clock_run(nodes=2, steps=1, seed=0, skews={"p1": (5.0, 1.0)}))[0]
+    >>> e.id, e.name, e.kind, e.lamport
+    (('p1', 0), 'p1.0', 'local', 1)
+    >>> round(e.physical - e.time, 3)            # p1's clock is 5 ahead of the truth
+    5.0
     """
 
     node: str
@@ -446,17 +469,22 @@ class ClockEvent:
     physical: float
     peer: str | None = None
     cause: tuple[str, int] | None = None
+    time: float | None = field(default=None, compare=False)
 
     @property
     def id(self) -> tuple[str, int]:
         """``(node, index)``: names the event uniquely."""
         return (self.node, self.index)
 
+    @property
+    def name(self) -> str:
+        """``"node.index"``, e.g. ``"p1.0"``: how tables and figures name the event."""
+        return f"{self.node}.{self.index}"
+
     def __str__(self) -> str:
-        where = f"{self.node}{self.index}"
         what = {"local": "local", "send": f"send to {self.peer}", "receive": f"recv {self.peer}"}
         return (
-            f"{where:<4} {what[self.kind]:<12} L={self.lamport:<3} V={self.vector.as_dict()}"
+            f"{self.name:<5} {what[self.kind]:<12} L={self.lamport:<3} V={self.vector.as_dict()}"
             f"  HLC=({self.hlc.l:.2f}, {self.hlc.c})"
         )
 
@@ -506,14 +534,14 @@ class ClockProcess(Node[ClockProcessState]):
     >>> sim = clock_run(nodes=2, steps=2, seed=1)
     >>> for e in clock_events(sim):
     ...     print(e)
-    p10  send to p2   L=1   V={'p1': 1}  HLC=(2.04, 0)
-    p11  send to p2   L=2   V={'p1': 2}  HLC=(3.92, 0)
-    p12  recv p2      L=4   V={'p1': 3, 'p2': 2}  HLC=(6.53, 0)
-    p13  recv p2      L=6   V={'p1': 4, 'p2': 4}  HLC=(10.83, 0)
-    p20  recv p1      L=2   V={'p1': 1, 'p2': 1}  HLC=(4.04, 0)
-    p21  send to p1   L=3   V={'p1': 1, 'p2': 2}  HLC=(4.53, 0)
-    p22  recv p1      L=4   V={'p1': 2, 'p2': 3}  HLC=(5.92, 0)
-    p23  send to p1   L=5   V={'p1': 2, 'p2': 4}  HLC=(8.83, 0)
+    p1.0  send to p2   L=1   V={'p1': 1}  HLC=(2.04, 0)
+    p1.1  send to p2   L=2   V={'p1': 2}  HLC=(3.92, 0)
+    p1.2  recv p2      L=4   V={'p1': 3, 'p2': 2}  HLC=(6.53, 0)
+    p1.3  recv p2      L=6   V={'p1': 4, 'p2': 4}  HLC=(10.83, 0)
+    p2.0  recv p1      L=2   V={'p1': 1, 'p2': 1}  HLC=(4.04, 0)
+    p2.1  send to p1   L=3   V={'p1': 1, 'p2': 2}  HLC=(4.53, 0)
+    p2.2  recv p1      L=4   V={'p1': 2, 'p2': 3}  HLC=(5.92, 0)
+    p2.3  send to p1   L=5   V={'p1': 2, 'p2': 4}  HLC=(8.83, 0)
     """
 
     def __init__(
@@ -662,18 +690,30 @@ def clock_events(sim: Simulation) -> list[ClockEvent]:
 
     Examples
     --------
+    Each event carries the true time it happened at (``time``), read from the trace: the
+    time of the handler call that recorded it.
+
+    Examples
+    --------
     >>> [str(e) for e in clock_events(clock_run(nodes=2, steps=1, seed=0))][:1]
-    ["p10  local        L=1   V={'p1': 1}  HLC=(3.30, 0)"]
+    ["p1.0  local        L=1   V={'p1': 1}  HLC=(3.30, 0)"]
     """
+    times: dict[tuple[str, int], float] = {}
+    for entry in sim.trace:
+        if entry.kind == "state" and isinstance(entry.data, ClockProcessState):
+            for e in entry.data.events:
+                times.setdefault(e.id, entry.time)
     out: list[ClockEvent] = []
     for _node_id, state in sorted(sim.states.items()):
         if isinstance(state, ClockProcessState):
-            out += state.events
+            out += [replace(e, time=times.get(e.id)) for e in state.events]
     return out
 
 
 def happens_before(events: Sequence[ClockEvent]) -> set[tuple[tuple[str, int], tuple[str, int]]]:
-    """The happens-before relation of ``events`` (Lamport 1978, §2): all pairs ``(a, b)`` with ``a -> b``.
+    """The happens-before relation of ``events``: all pairs ``(a, b)`` with ``a -> b``.
+
+    Lamport (1978) defines the relation in the section "The Partial Ordering".
 
     ``a -> b`` when ``a`` comes before ``b`` on the same node, or ``a`` is the
     send of the message whose receive is ``b``, or by transitivity. Events are
@@ -685,7 +725,7 @@ def happens_before(events: Sequence[ClockEvent]) -> set[tuple[tuple[str, int], t
     >>> hb = happens_before(clock_events(sim))
     >>> (("p1", 0), ("p2", 0)) in hb, (("p2", 0), ("p1", 0)) in hb     # a send and its receive
     (True, False)
-    """  # noqa: E501
+    """
     by_id = {e.id: e for e in events}
     succ: dict[tuple[str, int], list[tuple[str, int]]] = {e.id: [] for e in events}
     for e in events:
@@ -827,12 +867,22 @@ def clock_catch_rate(
     caught = runs = 0
     fewest: int | None = None
     for seed in seeds:
-        events = clock_events(_skewed_run(seed, mutant, nodes, steps))
+        broken, size = _skewed_conditions(seed, mutant, nodes, steps)
         runs += 1
-        if check_clock_conditions(events)[check][0]:
+        if broken[check]:
             caught += 1
-            fewest = len(events) if fewest is None else min(fewest, len(events))
+            fewest = size if fewest is None else min(fewest, size)
     return caught, runs, fewest
+
+
+@functools.lru_cache(maxsize=512)
+def _skewed_conditions(
+    seed: int, mutant: str | None, nodes: int, steps: int
+) -> tuple[dict[str, int], int]:
+    # How many pairs break each statement on one run, and its number of events: the mutant
+    # table asks every check of the same runs, so each run is simulated once.
+    events = clock_events(_skewed_run(seed, mutant, nodes, steps))
+    return {name: count for name, (count, _) in check_clock_conditions(events).items()}, len(events)
 
 
 def clock_mutant_report(seeds: int = 20) -> MutantReport:
@@ -1264,7 +1314,7 @@ class SyncSample:
 
     Notes
     -----
-    Where the bound comes from (Cristian 1989, §3). Let the round trip take
+    Where the bound comes from (Cristian 1989). Let the round trip take
     ``rtt`` of true time, which the client measures on its own clock, of rate
     ``r_c``, as ``delay = r_c * rtt``. The server read its clock, ``T``, a
     true time ``x`` after the client sent the request (``0 <= x <= rtt``: ``x``
@@ -1283,7 +1333,7 @@ class SyncSample:
     References
     ----------
     F. Cristian, "Probabilistic Clock Synchronization", *Distributed
-    Computing* 3(3), 1989, §3.
+    Computing* 3(3), 1989, pp. 146-158.
     """
 
     time: float
@@ -1305,7 +1355,7 @@ def sync_errors(
     The error is what the client's synchronised clock (``ctx.now +
     correction``) read minus what the server's clock read, at the true
     instant the client applied the correction. With both clocks ticking at
-    the same rate it lies within ``±delay / 2`` (Cristian 1989, §3): the
+    the same rate it lies within ``±delay / 2`` (Cristian 1989): the
     server read its clock at some instant during the round trip, and the
     client assumed the middle. It is half the request's latency minus half
     the reply's (``SyncSample`` derives it, with drift).
@@ -1452,6 +1502,28 @@ def measured_duration(
 VERSION_SCHEMES = ("version vector", "dotted version vector")
 """How a server names the versions of a key it stores (``sibling_run``)."""
 
+VERSION_MUTANTS: dict[str, str] = {
+    "last_writer_wins": "a put replaces every version the server holds, siblings included",
+    "server_clock": "a put takes the server's own clock (every version it holds) as the "
+    "context, instead of what the client read",
+    "keep_seen": "a put keeps the versions the client had seen, instead of replacing them",
+    "strict_cover": "a version counts as seen only if the context is past its dot "
+    "(context[s] > n instead of >=)",
+}
+"""The broken dotted puts of ``server_put`` (``mutant=`` name -> what is wrong)."""
+
+VERSION_CHECKS: tuple[str, ...] = ("no lost write", "no stale version")
+"""What ``version_catch_rate`` checks on a run, against the exact reference of ``sibling_run``:
+every value the reference keeps is kept; no value the reference has replaced is kept."""
+
+VERSION_MUTANT_CHECKS: dict[str, tuple[str, ...]] = {
+    "last_writer_wins": ("no lost write",),
+    "server_clock": ("no lost write",),
+    "keep_seen": ("no stale version",),
+    "strict_cover": ("no stale version",),
+}
+"""The check that must catch each mutant of ``VERSION_MUTANTS``."""
+
 
 @dataclass(frozen=True)
 class StoredVersion:
@@ -1488,6 +1560,7 @@ def server_put(
     context: VectorClock,
     server: str = "A",
     scheme: str = "dotted version vector",
+    mutant: str | None = None,
 ) -> tuple[tuple[StoredVersion, ...], int]:
     """A server stores ``value`` written with ``context`` (what the client's last get returned).
 
@@ -1513,6 +1586,9 @@ def server_put(
     context : VectorClock
     server : str, default "A"
     scheme : {"version vector", "dotted version vector"}
+    mutant : str or None, default None
+        A broken dotted put from ``VERSION_MUTANTS`` (with ``scheme="dotted version
+        vector"`` only), or ``None``.
 
     Returns
     -------
@@ -1522,7 +1598,7 @@ def server_put(
     Raises
     ------
     ValueError
-        If ``scheme`` is unknown.
+        If ``scheme`` or ``mutant`` is unknown, or a mutant is asked of the other scheme.
 
     Examples
     --------
@@ -1542,19 +1618,34 @@ def server_put(
         raise ValueError(f"server_put: unknown scheme {scheme!r}; allowed: {VERSION_SCHEMES}")
     if not isinstance(context, VectorClock):
         raise TypeError(f"server_put: context={context!r} must be a VectorClock")
+    check_mutant("server_put", mutant, VERSION_MUTANTS)
+    if mutant is not None and scheme != "dotted version vector":
+        raise ValueError(
+            f"server_put: mutant={mutant!r} breaks the dotted scheme; scheme={scheme!r}"
+        )
     counter += 1
     if scheme == "version vector":
         clock = context.merge(VectorClock({server: counter}))
         kept = tuple(v for v in versions if not v.clock <= clock)
         return (*kept, StoredVersion(value, clock)), counter
+    if mutant == "server_clock":  # mutant: the server's own clock, not what the client read
+        context = _versions_context(versions).merge(context)
     kept = tuple(
         v for v in versions if v.dot is None or context.get(v.dot[0]) < v.dot[1]
     )  # the client had not seen it: a sibling
+    if mutant == "last_writer_wins":  # mutant: the new version replaces every sibling
+        kept = ()
+    elif mutant == "keep_seen":  # mutant: versions the client had seen are kept too
+        kept = tuple(versions)
+    elif mutant == "strict_cover":  # mutant: a dot counts as seen only below the context
+        kept = tuple(v for v in versions if v.dot is None or context.get(v.dot[0]) <= v.dot[1])
     return (*kept, StoredVersion(value, context, (server, counter))), counter
 
 
 def sibling_run(
-    operations: Sequence[tuple[Any, ...]], scheme: str = "dotted version vector"
+    operations: Sequence[tuple[Any, ...]],
+    scheme: str = "dotted version vector",
+    mutant: str | None = None,
 ) -> tuple[list[Any], list[Any]]:
     """Run gets and puts of clients against one server; return what it stores, and what it
     should store.
@@ -1562,7 +1653,8 @@ def sibling_run(
     ``operations`` are ``("get", client)`` (the client remembers the context) and
     ``("put", client, value)`` (written with the client's last context, or none: a blind
     put). The reference tracks exactly which puts each client had seen (the values of its
-    last get and everything they replaced): a put replaces exactly those.
+    last get and everything they replaced): a put replaces exactly those. ``mutant`` runs a
+    broken dotted put (``VERSION_MUTANTS``).
 
     Returns
     -------
@@ -1579,6 +1671,14 @@ def sibling_run(
     >>> sibling_run(ops, "dotted version vector")
     (['milk', 'eggs'], ['milk', 'eggs'])
     """
+    steps = list(_sibling_steps(operations, scheme, mutant))
+    return steps[-1] if steps else ([], [])
+
+
+def _sibling_steps(
+    operations: Sequence[tuple[Any, ...]], scheme: str, mutant: str | None
+) -> Iterator[tuple[list[Any], list[Any]]]:
+    """``sibling_run``'s two answers after each operation in turn."""
     versions: tuple[StoredVersion, ...] = ()
     counter = 0
     contexts: dict[Any, VectorClock] = {}
@@ -1594,11 +1694,185 @@ def sibling_run(
         elif op[0] == "put" and len(op) == 3:
             client, value = op[1], op[2]
             versions, counter = server_put(
-                versions, counter, value, contexts.get(client, VectorClock()), "A", scheme
+                versions, counter, value, contexts.get(client, VectorClock()), "A", scheme, mutant
             )
             saw = seen.get(client, frozenset())
             replaced[k] = saw
             live = [(n, v) for n, v in live if n not in saw] + [(k, value)]
         else:
             raise ValueError(f"sibling_run: operation {op!r} must be ('get', c) or ('put', c, v)")
-    return [v.value for v in versions], [v for _, v in live]
+        yield [v.value for v in versions], [v for _, v in live]
+
+
+def version_operations(seed: int, length: int = 8, clients: int = 3) -> list[tuple[Any, ...]]:
+    """A random sequence of gets and puts for ``sibling_run``, the same for the same seed.
+
+    Each operation is a get or a put (even odds) by one of the clients ``c1``, ``c2``, ...;
+    the k-th put writes the value ``"w<k>"``.
+
+    Examples
+    --------
+    >>> version_operations(1, length=4)
+    [('put', 'c1', 'w0'), ('get', 'c1'), ('put', 'c2', 'w1'), ('put', 'c2', 'w2')]
+    """
+    if not (isinstance(length, int) and not isinstance(length, bool) and length >= 0):
+        raise ValueError(f"version_operations: length={length!r} must be an int >= 0")
+    if not (isinstance(clients, int) and not isinstance(clients, bool) and clients >= 1):
+        raise ValueError(f"version_operations: clients={clients!r} must be an int >= 1")
+    draw = random.Random(seed)
+    ops: list[tuple[Any, ...]] = []
+    puts = 0
+    for _ in range(length):
+        client = f"c{draw.randrange(clients) + 1}"
+        if draw.random() < 0.5:
+            ops.append(("get", client))
+        else:
+            ops.append(("put", client, f"w{puts}"))
+            puts += 1
+    return ops
+
+
+def _version_check(check: str, kept: list[Any], reference: list[Any]) -> bool:
+    """Whether a run passes ``check``: True when it holds."""
+    if check == "no lost write":
+        return all(v in kept for v in reference)
+    return all(v in reference for v in kept)
+
+
+def version_catch_rate(
+    mutant: str | None, check: str, seeds: Iterable[int], length: int = 16
+) -> tuple[int, int, int | None]:
+    """``(caught, runs, fewest operations)``: on how many random runs a check fails.
+
+    Each run is ``sibling_run(version_operations(seed, length), mutant=mutant)``, with dotted
+    version vectors; the check compares what the server keeps with the exact reference.
+
+    Parameters
+    ----------
+    mutant : str or None
+        A name from ``VERSION_MUTANTS``, or ``None`` for the correct put.
+    check : str
+        One of ``VERSION_CHECKS``.
+    seeds : iterable of int
+    length : int, default 16
+        Operations per run.
+
+    Returns
+    -------
+    (int, int, int or None)
+        Runs that failed the check, runs in all, and the fewest operations of a failing run
+        cut short at the operation where it first failed (``None`` if none failed).
+
+    Raises
+    ------
+    ValueError
+        If ``mutant`` or ``check`` is unknown.
+
+    Examples
+    --------
+    >>> version_catch_rate("keep_seen", "no stale version", range(10))
+    (9, 10, 4)
+    >>> version_catch_rate(None, "no lost write", range(10))
+    (0, 10, None)
+    """
+    check_mutant("version_catch_rate", mutant, VERSION_MUTANTS)
+    if check not in VERSION_CHECKS:
+        raise ValueError(f"version_catch_rate: unknown check {check!r}; allowed: {VERSION_CHECKS}")
+    caught = runs = 0
+    fewest: int | None = None
+    for seed in seeds:
+        runs += 1
+        steps = _sibling_steps(version_operations(seed, length), "dotted version vector", mutant)
+        for k, (kept, reference) in enumerate(steps, start=1):
+            if not _version_check(check, kept, reference):
+                caught += 1
+                fewest = k if fewest is None else min(fewest, k)
+                break
+    return caught, runs, fewest
+
+
+def version_mutant_report(seeds: int = 40) -> MutantReport:
+    """Run both checks of ``VERSION_CHECKS`` on the correct dotted put and on each mutant.
+
+    A check fails when any run on seeds ``0..seeds-1`` fails it; its counterexample length
+    is the fewest operations after which a run failed it.
+
+    Parameters
+    ----------
+    seeds : int, default 40
+
+    Returns
+    -------
+    MutantReport
+
+    Raises
+    ------
+    ValueError
+        If ``seeds`` is not an int >= 1.
+
+    Examples
+    --------
+    >>> version_mutant_report(seeds=10).problems()
+    []
+    """
+    if not (isinstance(seeds, int) and not isinstance(seeds, bool) and seeds >= 1):
+        raise ValueError(f"version_mutant_report: seeds={seeds!r} must be an int >= 1")
+
+    def check(name: str) -> Callable[[str | None], Outcome]:
+        def run(mutant: str | None) -> Outcome:
+            caught, _, fewest = version_catch_rate(mutant, name, range(seeds))
+            return Outcome(caught == 0, fewest)
+
+        return run
+
+    def build(name: str | None) -> Callable[[], str | None]:
+        return lambda: name
+
+    mutants = [
+        Mutant(name, VERSION_MUTANTS[name], build(name), VERSION_MUTANT_CHECKS[name])
+        for name in VERSION_MUTANTS
+    ]
+    return run_mutants(build(None), mutants, {name: check(name) for name in VERSION_CHECKS})
+
+
+def version_mutant_table(seeds: int = 40) -> Any:
+    """The mutant table of the dotted put, with how many runs each mutant's check caught.
+
+    Parameters
+    ----------
+    seeds : int, default 40
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``mutant_table``'s columns (the counterexample length renamed ``operations in the
+        shortest run caught``), and ``runs caught by its check``.
+
+    Examples
+    --------
+    >>> table = version_mutant_table(seeds=10)
+    >>> print(table[["mutant", "caught by", "runs caught by its check"]].to_string(index=False))
+              mutant                 caught by runs caught by its check
+     correct version none: passes all 2 checks                  0 of 10
+    last_writer_wins             no lost write                  9 of 10
+        server_clock             no lost write                  9 of 10
+           keep_seen          no stale version                  9 of 10
+        strict_cover          no stale version                  9 of 10
+    """
+    report = version_mutant_report(seeds)
+    problems = report.problems()
+    if problems:  # pragma: no cover - the tests keep this empty
+        raise AssertionError("the version checks are not doing their job: " + "; ".join(problems))
+    table = report.to_frame().rename(
+        columns={"counterexample length": "operations in the shortest run caught"}
+    )
+    rates = []
+    for name in table["mutant"]:
+        if name == "correct version":
+            failed = sum(version_catch_rate(None, c, range(seeds))[0] for c in VERSION_CHECKS)
+            rates.append(f"{failed} of {seeds}")
+        else:
+            caught, runs, _ = version_catch_rate(name, VERSION_MUTANT_CHECKS[name][0], range(seeds))
+            rates.append(f"{caught} of {runs}")
+    table["runs caught by its check"] = rates
+    return table

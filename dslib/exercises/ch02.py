@@ -4,7 +4,7 @@
   after, equal to or concurrent with another, the test at the heart of every
   system that tracks causality (Dynamo's conflict detection among them);
 - ``ch02.happened_before``: the happens-before relation of a run itself (Lamport 1978,
-  section 2), from program order and messages, closed under transitivity;
+  section "The Partial Ordering"), from program order and messages, closed under transitivity;
 - ``ch02.hlc_receive``: the receive rule of a hybrid logical clock (Kulkarni et al. 2014,
   Figure 5).
 - ``ch02.causal_delivery``: when a causal broadcast may be delivered (Birman, Schiper and
@@ -13,6 +13,8 @@
   section 4), the property a snapshot must have.
 - ``ch02.commit_wait``: Spanner's commit timestamp and commit wait from a TrueTime interval
   (Corbett et al. 2012, section 4.1.2).
+- ``ch02.put_with_context``: what a replica keeps after a put with dotted version vectors
+  (Preguiça et al. 2010): the versions the client's context does not cover, and the new one.
 
 Examples
 --------
@@ -23,6 +25,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import hypothesis.strategies as st
@@ -384,9 +387,9 @@ Write happened_before(events): the happens-before relation of a run, as a set of
 
 - events is a list of (node, index, cause): the event number index (0, 1, 2, ...) of node;
   cause is None, or for a receive, the (node, index) of the send whose message it received.
-- Event (node, index) is named by that tuple. a -> b (Lamport 1978, section 2) when a comes
-  before b on the same node, or a is the send of the message that b received, or there is
-  a c with a -> c and c -> b.
+- Event (node, index) is named by that tuple. a -> b (Lamport 1978, section "The Partial
+  Ordering") when a comes before b on the same node, or a is the send of the message that b
+  received, or there is a c with a -> c and c -> b.
 - Return the set of every pair (a, b) with a -> b (no pair (a, a)). Do not change events.
 
 The check runs examples, then a hypothesis property on random runs of dslib.clocks.clock_run
@@ -962,5 +965,259 @@ COMMIT_WAIT = add_exercise(
     hints=(
         "The timestamp is the latest bound.",
         "Both bounds move at the speed of the local clock.",
+    ),
+)
+
+
+# == ch02.put_with_context =======================================================================
+Version = tuple[Any, tuple[str, int], dict[str, int]]
+
+_V1: Version = ("v1", ("A", 1), {})
+_MILK: Version = ("milk", ("A", 2), {"A": 1})
+_EGGS: Version = ("eggs", ("A", 3), {"A": 1})
+_ON_B: Version = ("y", ("B", 1), {})
+
+_PUT_CASES: list[tuple[list[Version], dict[str, int], Any, str, int]] = [
+    ([], {}, "v1", "A", 0),  # the first write
+    ([_V1], {"A": 1}, "milk", "A", 1),  # the client read v1: milk replaces it
+    ([_V1], {}, "eggs", "A", 1),  # a blind put: a sibling
+    ([_MILK], {"A": 1}, "eggs", "A", 2),  # read v1 before milk was written: a sibling
+    ([_MILK, _EGGS], {"A": 3}, "bread", "A", 3),  # read both siblings: replaces both
+    ([_V1, _ON_B], {"A": 1}, "z", "B", 1),  # through another server: y was not read
+    ([("x", ("B", 3), {"A": 2})], {"A": 2, "B": 2}, "w", "A", 2),  # B:3 is past the context
+]
+
+
+def put_reference(
+    versions: list[Version], context: dict[str, int], value: Any, server: str, counter: int
+) -> list[Version]:
+    """The versions a replica keeps after a put with dotted version vectors.
+
+    Every stored version whose dot the client's context does not cover stays, a sibling; the
+    new version, dotted ``(server, counter + 1)`` and stored with the client's context, comes
+    last (``dslib.clocks.server_put``, Preguiça et al. 2010).
+
+    >>> put_reference([("v1", ("A", 1), {})], {}, "eggs", "A", 1)
+    [('v1', ('A', 1), {}), ('eggs', ('A', 2), {})]
+    >>> put_reference([("v1", ("A", 1), {})], {"A": 1}, "milk", "A", 1)
+    [('milk', ('A', 2), {'A': 1})]
+    """
+    kept = [(v, dot, dict(ctx)) for v, dot, ctx in versions if context.get(dot[0], 0) < dot[1]]
+    return [*kept, (value, (server, counter + 1), dict(context))]
+
+
+def _put_call(args: tuple[Any, ...]) -> str:
+    return "put({!r}, {!r}, {!r}, {!r}, {!r})".format(*args)
+
+
+def _put_examples() -> list[Example]:
+    return [Example(args, put_reference(*args)) for args in _PUT_CASES]
+
+
+def _versions(got: Any) -> Any:
+    """The answer's versions as (value, (server, n), dict) triples, if it returned a list."""
+    if not isinstance(got, (list, tuple)):
+        return got
+    out = []
+    for v in got:
+        if not (isinstance(v, (list, tuple)) and len(v) == 3):
+            return got
+        value, dot, ctx = v
+        out.append((value, tuple(dot) if isinstance(dot, (list, tuple)) else dot, ctx))
+    return out
+
+
+_PUT_MISTAKES = (
+    Mistake(
+        "last writer wins",
+        lambda f: _versions(f([_ON_B], {}, "x", "A", 0)) == [("x", ("A", 1), {})],
+        "You kept only the new version: that is last-writer-wins, and it drops a write the "
+        "client never read. A put replaces only the versions the client had seen: keep every "
+        "version whose dot (s, n) the context does not cover (context.get(s, 0) < n). A blind "
+        "put (context {}) covers nothing, so every stored version stays as a sibling.",
+    ),
+    Mistake(
+        "takes the server's clock as the context",
+        lambda f: _versions(f([_V1], {}, "eggs", "A", 1)) == [("eggs", ("A", 2), {"A": 1})],
+        "You used what the server has seen (its own clock, every version it holds) as the "
+        "context; the client may have read less. The context that decides what the put "
+        "replaces, and that the new version is stored with, is the one the client sent.",
+    ),
+    Mistake(
+        "compares with the new version's vector",
+        lambda f: (
+            _versions(f([_V1], {}, "eggs", "A", 1)) == [("eggs", ("A", 2), {})]
+            and _versions(f([_ON_B], {}, "x", "A", 0))[:1] == [_ON_B]
+        ),
+        "You dropped the versions that the new version's vector (the context plus the new "
+        "dot) covers. That vector counts the server's own earlier writes, which the client "
+        "never read: a blind put through A then discards v1. Decide by the client's context "
+        "alone: a version stays unless context.get(s, 0) >= n for its dot (s, n).",
+    ),
+    Mistake(
+        "keeps the versions the client had seen",
+        lambda f: _versions(f([_V1], {"A": 1}, "milk", "A", 1))[:1] == [_V1],
+        "The client read v1 (its context {'A': 1} covers v1's dot ('A', 1)), so its put "
+        "replaces v1: drop every version whose dot (s, n) the context covers, "
+        "context.get(s, 0) >= n (>=, not >).",
+    ),
+)
+
+
+def _put_diagnose(m: Mismatch) -> str | None:
+    if m.problem == "type" or (m.problem == "wrong" and not isinstance(m.got, (list, tuple))):
+        return (
+            "Return a list of (value, dot, context) triples: the versions kept, then the new one."
+        )
+    if m.problem != "wrong":
+        return None
+    want, got = m.example.expected, _versions(m.got)
+    if isinstance(got, list) and got[:-1] == want[:-1] and got[-1:] != want[-1:]:
+        return (
+            "The versions kept are right; the new one is not. It is (value, (server, counter "
+            "+ 1), context), with the client's context as given."
+        )
+    return None
+
+
+@st.composite
+def _put_cases(draw: Any) -> tuple[list[Version], dict[str, int], Any, str, int]:
+    servers = ["A", "B"]
+    counters = {s: draw(st.integers(0, 3)) for s in servers}
+    dots = sorted(
+        {
+            (s, n)
+            for s in servers
+            for n in draw(st.sets(st.integers(1, 3), max_size=2))
+            if n <= counters[s]
+        }
+    )
+    ctx = st.dictionaries(st.sampled_from(servers), st.integers(0, 3), max_size=2)
+    versions = [(f"v{i}", dot, draw(ctx)) for i, dot in enumerate(dots)]
+    server = draw(st.sampled_from(servers))
+    return versions, draw(ctx), "new", server, counters[server]
+
+
+def _check_put(answer: Any, case: tuple[Any, ...]) -> Failure | None:
+    got = _versions(call_answer(answer, *_copy_put(case)))
+    want = put_reference(*case)
+    if got == want:
+        return None
+    return Failure(
+        f"{_put_call(case)} returned {got!r}; expected {want!r}",
+        _put_diagnose(Mismatch(Example(case, want), "wrong", got=got)),
+    )
+
+
+def _copy_put(case: tuple[Any, ...]) -> tuple[Any, ...]:
+    versions, context, value, server, counter = case
+    return [(v, dot, dict(c)) for v, dot, c in versions], dict(context), value, server, counter
+
+
+def _put_run(answer: Any, ops: list[tuple[Any, ...]]) -> Iterator[list[Any]]:
+    """Gets and puts through one server with the answer as its put: the values the replica
+    keeps after each operation in turn."""
+    versions: list[Version] = []
+    counter = 0
+    contexts: dict[Any, dict[str, int]] = {}
+    for op in ops:
+        if op[0] == "get":
+            ctx: dict[str, int] = {}
+            for _, (s, n), c in versions:
+                for k, x in [*c.items(), (s, n)]:
+                    ctx[k] = max(ctx.get(k, 0), x)
+            contexts[op[1]] = ctx
+        else:
+            args = (versions, dict(contexts.get(op[1], {})), op[2], "A", counter)
+            got = _versions(call_answer(answer, *_copy_put(args)))
+            if not isinstance(got, list):
+                raise TypeError(f"{_put_call(args)} returned {got!r}, not a list of versions")
+            versions, counter = got, counter + 1
+        yield [v for v, _, _ in versions]
+
+
+def _check_put_run(answer: Any, seed: int) -> Failure | None:
+    from dslib.clocks import sibling_run, version_operations
+
+    ops = version_operations(seed, length=8)
+    for k, kept in enumerate(_put_run(answer, ops), start=1):
+        want = sibling_run(ops[:k])[1]  # the exact reference: the writes no later put had seen
+        if kept != want:
+            shown = "\n".join(f"  {op!r}" for op in ops[:k])
+            return Failure(
+                f"after these gets and puts through server A (each put with the client's last "
+                f"get as its context):\n{shown}\nthe replica keeps {kept!r}; it should keep "
+                f"{want!r}, the writes no later put had seen",
+                None,
+            )
+    return None
+
+
+PUT_STATEMENT = """\
+Write put(versions, context, value, server, counter): what a replica keeps of a key after a
+put, with dotted version vectors (Preguiça et al. 2010), as the book's section 2.2 describes
+them.
+
+- versions is what the replica stores: a list of (value, dot, context) triples. The dot
+  (s, n) names the version: the n-th write that server s coordinated. Its context is the
+  version vector its writer had read: a dict from server to counter (a missing server
+  counts as 0).
+- context is what the client's last get returned: the merge of the dots and contexts of the
+  versions it read; {} for a blind put (the client read nothing).
+- server coordinates the put; counter is the largest n it has used in a dot so far.
+
+The put replaces exactly the versions the client had seen: those whose dot (s, n) the context
+covers, context[s] >= n. Every other version stays, a sibling of the new one. The new version
+is (value, (server, counter + 1), context). Return the versions kept, in their order, then the
+new one. Do not change the arguments.
+
+The check runs examples, then a hypothesis property on random stores and contexts, then
+random runs of gets and puts compared with an exact reference that tracks which writes each
+client had read (dslib.clocks.sibling_run)."""
+
+PUT_WITH_CONTEXT = add_exercise(
+    id="ch02.put_with_context",
+    answered_by=("server_put",),
+    title="A put with a client's context",
+    statement=PUT_STATEMENT,
+    answer=FunctionAnswer("put", ("versions", "context", "value", "server", "counter")),
+    stages=(
+        Examples(
+            "examples",
+            _put_examples,
+            call_text=_put_call,
+            diagnose=_put_diagnose,
+            mistakes=_PUT_MISTAKES,
+            default_hint="Keep a version unless the context covers its dot; then add the new "
+            "one, dotted (server, counter + 1), with the client's context.",
+        ),
+        Properties(
+            "properties",
+            [
+                Property(
+                    "agrees with the definition",
+                    _put_cases(),
+                    _check_put,
+                    _put_call,
+                    max_examples=150,
+                )
+            ],
+        ),
+        Properties(
+            "runs",
+            [
+                Property(
+                    "keeps what the exact reference keeps",
+                    st.integers(0, 1000),
+                    _check_put_run,
+                    lambda seed: f"version_operations({seed}, length=8)",
+                    max_examples=20,
+                )
+            ],
+        ),
+    ),
+    hints=(
+        "A dot (s, n) is covered when context.get(s, 0) >= n.",
+        "Only the client's context decides; the server's own counter only names the new dot.",
     ),
 )

@@ -11,7 +11,7 @@ it once, and scripts can save it with ``fig.savefig``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from dslib.sim.trace import Trace, TraceEvent
@@ -51,6 +51,10 @@ def space_time_diagram(
     title: str | None = None,
     ax: Any = None,
     figsize: tuple[float, float] | None = None,
+    *,
+    label: Callable[[Any], str | None] | None = None,
+    marks: Mapping[tuple[str, float], str] | Iterable[tuple[str, float, str]] | None = None,
+    xlabel: str = "time",
 ) -> Any:
     """Draw a trace as a space-time diagram.
 
@@ -72,10 +76,28 @@ def space_time_diagram(
         Draw into this Axes instead of a new figure.
     figsize : (float, float), optional
         Size of a new figure in inches (default grows with the number of nodes).
+    label : callable, optional
+        ``label(message) -> str or None``: the text on each message's arrow, ``None`` for
+        no text on that arrow (default: ``message_label``, the message's class and fields).
+        Given a ``label``, labels are drawn unless ``labels=False``.
+    marks : mapping or iterable, optional
+        Short texts written at events: a mapping from ``(node, time)`` to the text, or
+        ``(node, time, text)`` triples. Each event gets a dot on its node's line, and its
+        text sits beside it where it overlaps no other mark or label.
+    xlabel : str, default "time"
+        The label of the time axis (say which unit the times are in).
 
     Returns
     -------
     matplotlib.figure.Figure
+
+    Raises
+    ------
+    TypeError
+        If ``label`` is not callable, returns something other than a str or None, or a mark
+        is not ``(node, time, text)``.
+    ValueError
+        If a mark names a node that is not drawn.
 
     Examples
     --------
@@ -85,7 +107,25 @@ def space_time_diagram(
     >>> t.append((1.0, "deliver", "b", "a", "ping", 1, None))
     >>> space_time_diagram(t)
     <Figure size 700x170 with 1 Axes>
-    """
+
+    A label of our own (none on some arrows), the events named, the unit on the axis:
+
+    >>> t.append((1.0, "send", "b", "a", "pong", 2, None))
+    >>> t.append((2.0, "deliver", "a", "b", "pong", 2, None))
+    >>> fig = space_time_diagram(
+    ...     t, label=lambda m: m if m == "ping" else None,
+    ...     marks={("a", 0.0): "a.0", ("b", 1.0): "b.0"}, xlabel="time (ms)")
+    >>> sorted(text.get_text() for text in fig.axes[0].texts if text.get_text())
+    ['a.0', 'b.0', 'ping']
+    >>> fig.axes[0].get_xlabel()
+    'time (ms)'
+    >>> space_time_diagram(t, marks=[("c", 0.0, "c.0")])
+    Traceback (most recent call last):
+    ...
+    ValueError: space_time_diagram: mark ('c', 0.0, 'c.0') is on node 'c', which is not drawn; drawn: ['a', 'b']
+    """  # noqa: E501
+    if label is not None and not callable(label):
+        raise TypeError(f"space_time_diagram: label={label!r} must be a function message -> str")
     events = list(trace)
     if nodes is None:
         found = {e.node for e in events if e.node is not None}
@@ -94,6 +134,7 @@ def space_time_diagram(
     else:
         nodes = list(nodes)
     lane = {n: i for i, n in enumerate(nodes)}
+    mark_list = _marks(marks, lane)
     times = [e.time for e in events]
     t0 = start if start is not None else (min(times) if times else 0.0)
     t1 = end if end is not None else (max(times) if times else 1.0)
@@ -118,7 +159,7 @@ def space_time_diagram(
             if s.node in lane and e.node in lane and (visible(s.time) or visible(e.time)):
                 arrows.append((s, e))
     if labels is None:
-        labels = len(arrows) <= 40
+        labels = label is not None or len(arrows) <= 40
     if figsize is None:
         # Wider for busy traces: an inch per 20 messages past 40, up to 14 inches.
         figsize = (
@@ -180,7 +221,14 @@ def space_time_diagram(
         if e.kind == "drop":
             ax.plot([x1], [y1], marker="x", color=color, markersize=7, zorder=4)
         if labels:
-            pending.append((x0, y0, x1, y1, message_label(s.data), color))
+            text = message_label(s.data) if label is None else label(s.data)
+            if text is not None and not isinstance(text, str):
+                raise TypeError(
+                    f"space_time_diagram: label({s.data!r}) returned {text!r}; "
+                    "allowed: a str or None"
+                )
+            if text:
+                pending.append((x0, y0, x1, y1, text, color))
 
     if timers:
         xs = [e.time for e in events if e.kind == "timer" and e.node in lane and visible(e.time)]
@@ -191,29 +239,103 @@ def space_time_diagram(
     ax.set_yticklabels(nodes)
     ax.set_ylim(-0.6, len(nodes) - 0.4)
     ax.set_xlim(t0 - 0.02 * (t1 - t0), t1 + 0.02 * (t1 - t0))
-    ax.set_xlabel("time")
+    ax.set_xlabel(xlabel)
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
     if title:
         ax.set_title(title, fontsize=10)
+    placed_marks = [(x, y(node), text) for node, x, text in mark_list if visible(x)]
+    if placed_marks:
+        ax.plot(
+            [x for x, _, _ in placed_marks],
+            [yy for _, yy, _ in placed_marks],
+            linestyle="none", marker="o", color="#333333", markersize=3, zorder=5,
+        )  # fmt: skip
     fig.tight_layout()
-    _place_labels(ax, pending)
+    taken = _place_marks(ax, placed_marks)
+    _place_labels(ax, pending, taken)
     return fig
+
+
+def _marks(
+    marks: Mapping[tuple[str, float], str] | Iterable[tuple[str, float, str]] | None,
+    lane: Mapping[str, int],
+) -> list[tuple[str, float, str]]:
+    """The marks as sorted ``(node, time, text)`` triples, checked."""
+    if marks is None:
+        return []
+    items = (
+        [(*key, text) for key, text in marks.items()]
+        if isinstance(marks, Mapping)
+        else [tuple(m) for m in marks]
+    )
+    out = []
+    for m in items:
+        if not (
+            len(m) == 3
+            and isinstance(m[0], str)
+            and isinstance(m[1], (int, float))
+            and not isinstance(m[1], bool)
+            and isinstance(m[2], str)
+        ):
+            raise TypeError(
+                f"space_time_diagram: mark {m!r} must be (node, time, text): "
+                "a str, a number and a str"
+            )
+        if m[0] not in lane:
+            raise ValueError(
+                f"space_time_diagram: mark {m!r} is on node {m[0]!r}, which is not drawn; "
+                f"drawn: {sorted(lane)}"
+            )
+        out.append((m[0], float(m[1]), m[2]))
+    return sorted(out, key=lambda m: (m[1], m[0], m[2]))
+
+
+# Where a mark's text may sit, in points from its event, in order of preference: above, below,
+# then above or below to either side.
+_MARK_PLACES = ((0, 4), (0, -4), (-9, 4), (9, 4), (-9, -4), (9, -4), (0, 11), (0, -11))
+
+
+def _place_marks(ax: Any, marks: list[tuple[float, float, str]]) -> list[Any]:
+    """Write each mark's text next to its event, where it overlaps no text written before.
+
+    Returns the extents (in display pixels) of the texts written, for the labels to avoid.
+    """
+    taken: list[Any] = []
+    for x, y, text in marks:
+        artist = ax.annotate(
+            text, xy=(x, y), xytext=(0, 0), textcoords="offset points", fontsize=6.5,
+            color="#333333", ha="center", va="bottom", zorder=6,
+            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.7, "pad": 0.3},
+        )  # fmt: skip
+        for dx, dy in (*_MARK_PLACES, _MARK_PLACES[0]):
+            artist.set_position((dx, dy))
+            artist.set_va("bottom" if dy > 0 else "top")
+            box = artist.get_window_extent().expanded(1.05, 1.1)
+            if not any(box.overlaps(other) for other in taken):
+                break
+        taken.append(artist.get_window_extent())
+    return taken
 
 
 # Where along its arrow a label may sit, in order of preference: the middle first.
 _LABEL_PLACES = (0.5, 0.3, 0.7, 0.15, 0.85)
 
 
-def _place_labels(ax: Any, labels: list[tuple[float, float, float, float, str, str]]) -> None:
+def _place_labels(
+    ax: Any,
+    labels: list[tuple[float, float, float, float, str, str]],
+    taken: list[Any] | None = None,
+) -> None:
     """Write each message's label on its arrow where it overlaps no label written before.
 
     Two messages that cross (each node sends to the other at about the same time) have the
     same midpoint, so labels there would be written over each other; each label takes the
     first place along its arrow (``_LABEL_PLACES``) that is free, or the middle if none is.
-    Done after the layout, in the pixels the figure is drawn with.
+    Done after the layout, in the pixels the figure is drawn with. ``taken`` holds the extents
+    of texts already written (the marks), which the labels avoid too.
     """
-    taken: list[Any] = []
+    taken = list(taken or [])
     for x0, y0, x1, y1, text, color in labels:
         label = ax.text(
             0.0, 0.0, text, fontsize=6.5, color=color, ha="center", va="bottom", zorder=6,

@@ -34,15 +34,15 @@ Examples
 --------
 >>> c = ClockController(nodes=3, steps=4, seed=4)
 >>> c.select(("p1", 0), ("p2", 1))
-'a = p1:0, b = p2:1'
+'a = p1.0, b = p2.1'
 >>> c.relation(), c.lamport_says(), c.vector_says()
 ('concurrent', 'L(a)=1 < L(b)=2: looks like a -> b', 'concurrent')
 >>> c.misleads()
 True
 >>> c.send("p1", "p2")
-'p1:6 sends to p2 (in flight)'
+'p1.6 sends to p2 (in flight)'
 >>> c.deliver()
-'p2:5 receives the message of p1:6'
+'p2.5 receives the message of p1.6'
 """
 
 from __future__ import annotations
@@ -95,12 +95,12 @@ have (every step a send, every send received), and no more, to stay readable."""
 
 
 def event_name(event: EventId) -> str:
-    """How the explorer names an event: ``node:index``.
+    """How the explorer names an event: ``node.index``, as ``ClockEvent.name`` does.
 
     >>> event_name(("p2", 0))
-    'p2:0'
+    'p2.0'
     """
-    return f"{event[0]}:{event[1]}"
+    return f"{event[0]}.{event[1]}"
 
 
 @dataclass(frozen=True)
@@ -228,9 +228,9 @@ class ClockController:
 
     >>> c = ClockController(nodes=2, steps=0)
     >>> c.send("p1", "p2"), c.local("p1"), c.deliver()
-    ('p1:0 sends to p2 (in flight)', 'p1:1 local event', 'p2:0 receives the message of p1:0')
+    ('p1.0 sends to p2 (in flight)', 'p1.1 local event', 'p2.0 receives the message of p1.0')
     >>> c.select(("p1", 1), ("p2", 0))
-    'a = p1:1, b = p2:0'
+    'a = p1.1, b = p2.0'
     >>> c.relation(), c.lamport_says(), c.vector_says()
     ('concurrent', 'L(a)=2 = L(b)=2: concurrent for sure', 'concurrent')
     >>> sorted(c.past(("p2", 0))), sorted(c.future(("p1", 0)))
@@ -825,7 +825,7 @@ class ClockPlayground(Playground):
     >>> p.buttons["send"].click()
     >>> p.buttons["deliver"].click()
     >>> p
-    ClockPlayground(2 events; a=p1:0, b=p2:0: a -> b; L(a)=1 < L(b)=2, Lamport consistent; vector: before)
+    ClockPlayground(2 events; a=p1.0, b=p2.0: a -> b; L(a)=1 < L(b)=2, Lamport consistent; vector: before)
     """  # noqa: E501
 
     def __init__(self, controller: ClockController | None = None, **options: Any) -> None:
