@@ -40,13 +40,14 @@ def agrees_with_detection_experiment(run: DetectorRun) -> None:
     s = run.settings
     for outcome, detector in (
         (run.fixed, FixedTimeout(s["timeout"])),
-        (run.phi, PhiAccrual(s["threshold"])),
+        (run.phi, PhiAccrual(s["threshold"], window=s["window"], min_std=s["min_std"])),
     ):
         expected = detection_experiment(
             detector,
             jitter=s["jitter"],
             loss=s["loss"],
             period=s["period"],
+            delay=s["delay"],
             duration=s["duration"],
             seed=s["seed"],
         )
@@ -93,6 +94,51 @@ def test_the_counts_are_detection_experiments_for_any_setting(
 ) -> None:
     run = detector_scenario(jitter, loss, period, timeout, threshold, seed=seed, duration=30.0)
     agrees_with_detection_experiment(run)
+
+
+@pytest.mark.parametrize(
+    ("delay", "window", "min_std", "seed"),
+    [(2.0, 10, 0.2, 1), (0.5, 3, 0.05, 4), (1.0, 100, 0.5, 0)],
+)
+def test_the_keyword_settings_reach_phi_and_the_network(
+    delay: float, window: int, min_std: float, seed: int
+) -> None:
+    run = detector_scenario(seed=seed, delay=delay, window=window, min_std=min_std)
+    assert (run.settings["delay"], run.settings["window"], run.settings["min_std"]) == (
+        delay,
+        window,
+        min_std,
+    )
+    agrees_with_detection_experiment(run)
+    # every trip takes at least the shortest delay
+    assert min(arrived - sent for sent, arrived, lost in run.trips if not lost) >= delay - 1e-9
+
+
+def test_a_larger_floor_makes_phi_slower_and_the_load_is_heartbeats_per_time_unit() -> None:
+    steady = [
+        detector_scenario(jitter=0.0, loss=0.0, seed=s, min_std=m)
+        for s in (0, 1)
+        for m in (0.05, 0.5)
+    ]
+    for tight, loose in zip(steady[::2], steady[1::2], strict=True):
+        assert tight.phi.detection_time < loose.phi.detection_time
+    # heartbeats at 0, period, 2 period, ... up to the end of the run, 60
+    assert detector_scenario(period=0.5, crash=False).sent == 121
+    assert detector_scenario(period=2.0, crash=False).load == pytest.approx(31 / 60)
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        ({"window": 0}, ValueError, "window=0; allowed: >= 1"),
+        ({"window": 2.5}, TypeError, "window must be an int"),
+        ({"min_std": 0.0}, ValueError, "min_std=0.0; allowed: > 0"),
+        ({"delay": -1.0}, ValueError, "delay=-1.0; allowed: >= 0"),
+    ],
+)
+def test_bad_keyword_settings_are_refused(options: dict, error: type, message: str) -> None:
+    with pytest.raises(error, match=message):
+        detector_scenario(**options)
 
 
 def brute_force(run: DetectorRun) -> tuple[list[float], list[float], list[tuple[float, float]]]:
@@ -303,3 +349,14 @@ def test_an_unknown_knob_or_a_value_off_its_slider_is_refused() -> None:
         DetectorExplorer(timeout=10.0)
     with pytest.raises(ValueError, match=r"seed=100 is outside"):
         DetectorExplorer(seed=100)
+
+
+def test_every_axis_of_the_figure_says_what_it_measures_and_in_what_unit() -> None:
+    trips, silence, phi = detector_figure(detector_scenario(delay=2.0, seed=1)).axes
+    assert trips.get_ylabel() == "heartbeat"
+    assert silence.get_ylabel() == "silence (time units)"
+    assert phi.get_ylabel().startswith("phi (no unit")
+    assert phi.get_xlabel().startswith("time (time units;") and "shortest delay 2" in (
+        phi.get_xlabel()
+    )
+    assert "delay 2 + jitter" in trips.get_title()

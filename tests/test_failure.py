@@ -384,3 +384,27 @@ def test_swim_experiment_counts_false_suspicions_and_takes_a_timeout_and_faults(
     k0 = swim_experiment(n=12, loss=0.1, seed=1, duration=100, crash_at=80, k=0)
     k3 = swim_experiment(n=12, loss=0.1, seed=1, duration=100, crash_at=80, k=3)
     assert k0["false suspicions"] > k3["false suspicions"]
+
+
+@settings(max_examples=80, deadline=None, database=None)
+@given(
+    st.lists(st.floats(0.2, 5.0), min_size=1, max_size=12),
+    st.floats(0.5, 20.0),
+    st.floats(0.01, 1.0),
+)
+def test_phi_effective_timeout_is_the_silence_where_suspicion_starts(
+    intervals: list[float], threshold: float, min_std: float
+) -> None:
+    window = ArrivalWindow(100.0, tuple(intervals))
+    detector = PhiAccrual(threshold=threshold, min_std=min_std)
+    edge = detector.effective_timeout(window)
+    assert math.isfinite(edge) and edge > window.mean
+    # just before the edge phi is at most the threshold, just after it is above
+    step = 1e-6 * max(1.0, edge)
+    assert not detector.suspects(window, 100.0 + edge - step)
+    assert detector.suspects(window, 100.0 + edge + step)
+
+
+def test_phi_effective_timeout_without_an_estimate_is_infinite() -> None:
+    assert PhiAccrual().effective_timeout(ArrivalWindow()) == math.inf
+    assert PhiAccrual().effective_timeout(ArrivalWindow(3.0)) == math.inf

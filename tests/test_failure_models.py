@@ -11,22 +11,28 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dslib import Network, Simulation, System
+from dslib.failure import FixedTimeout, PhiAccrual
 from dslib.failure.models import (
     MODELS,
     GrayMember,
+    GrayState,
+    GrowingTimeout,
     check_om1,
     check_two_generals,
+    class_run,
+    class_table,
     detector_properties,
     fd_catch_rate,
     fd_mutant_table,
     model_run,
+    observed_class,
     om1,
     properties_of,
     request_outcomes,
     suspicion_matrix,
     two_generals_decisions,
 )
-from dslib.sim import Cut, Nemesis, uniform
+from dslib.sim import Cut, Nemesis, Pause, uniform
 
 NODES = ["p1", "p2", "p3"]
 
@@ -84,6 +90,121 @@ def test_the_properties_agree_with_a_brute_force_oracle(case: Any) -> None:
     for name in ("strong completeness", "strong accuracy", "weak accuracy"):
         assert got[name] == want[name], name
     assert (got["last mistake"] == 25.0) == want["still wrong at the end"]
+
+
+def class_oracle(logs: dict[str, Any], crashed: list[str], end: float, since: float) -> str:
+    """The classes by their definitions: replay every log at every instant 0, 0.5, ..., end."""
+
+    def suspects(n: str, target: str, t: float) -> bool:
+        state = False
+        for time, who, what in logs[n]:
+            if time <= t and who == target:
+                state = what == "suspect"
+        return state
+
+    correct = [n for n in NODES if n not in crashed]
+    instants = [k / 2 for k in range(int(2 * end) + 1)]
+    if not all(suspects(n, c, end) for n in correct for c in crashed):
+        return "none"
+    ever = {t for n in correct for t in correct if t != n for x in instants if suspects(n, t, x)}
+    lately = {
+        t
+        for n in correct
+        for t in correct
+        if t != n
+        for x in instants
+        if x >= since and suspects(n, t, x)
+    }
+    strong, weak = not ever, any(n not in ever for n in correct)
+    if strong:
+        return "P"
+    if not lately:
+        return "◇P and S" if weak else "◇P"
+    if weak:
+        return "S"
+    return "◇S" if any(n not in lately for n in correct) else "none"
+
+
+@settings(max_examples=100, deadline=None, database=None)
+@given(logs(), st.integers(0, 50))
+def test_the_observed_class_agrees_with_a_brute_force_oracle(case: Any, half: int) -> None:
+    logs_, crashed = case
+    since = half / 2  # on the oracle's grid of instants; the logged times are whole numbers
+    assert observed_class(logs_, crashed, 25.0, since) == class_oracle(logs_, crashed, 25.0, since)
+
+
+def test_observed_class_refuses_a_stretch_after_the_end() -> None:
+    with pytest.raises(ValueError, match="since"):
+        observed_class({"p1": ()}, [], end=10.0, since=11.0)
+
+
+def test_a_growing_timeout_grows_per_member_with_each_mistake() -> None:
+    d = GrowingTimeout(1.5, step=0.5)
+    assert [d.timeout_after(k) for k in range(3)] == [1.5, 2.0, 2.5]
+    for bad in (0, -1.0, True, "1"):
+        with pytest.raises(ValueError, match="GrowingTimeout"):
+            GrowingTimeout(1.0, step=bad)  # type: ignore[arg-type]
+    # the member counts its mistakes about each peer: with delays of 0.1 to 0.2 only the
+    # pause of p1 makes p2 and p3 wrong, about p1, once each
+    sim = Simulation(
+        System({n: GrayMember(detector=d) for n in NODES}),
+        seed=0,
+        network=Network(latency=uniform(0.1, 0.2)),
+        nemesis=Nemesis([(10.0, Pause("p1", 4.0))]),
+    ).run(until=30.0)
+    states = sim.states
+    assert dict(states["p2"].corrections) == {"p1": 1}
+    assert dict(states["p3"].corrections) == {"p1": 1}
+    member = sim.system.nodes["p2"]
+    assert isinstance(member, GrayMember)
+    assert member.effective_timeout(states["p2"], "p1") == 2.0
+    assert member.effective_timeout(states["p2"], "p3") == 1.5
+    # a fixed timeout keeps no count
+    fixed = Simulation(
+        System({n: GrayMember() for n in NODES}),
+        seed=0,
+        network=Network(latency=uniform(0.1, 0.2)),
+        nemesis=Nemesis([(10.0, Pause("p1", 4.0))]),
+    ).run(until=30.0)
+    assert all(isinstance(s, GrayState) and s.corrections == () for s in fixed.states.values())
+
+
+def test_gray_member_takes_a_detector_and_refuses_a_wrong_one() -> None:
+    with pytest.raises(TypeError, match="detector"):
+        GrayMember(detector=3.0)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="timeout_below_period"):
+        GrayMember(detector=FixedTimeout(2.0), mutant="timeout_below_period")
+    member = GrayMember(detector=PhiAccrual(8.0))
+    assert member.effective_timeout(GrayState(), "p2") == float("inf")
+
+
+def test_after_gst_a_growing_timeout_stops_erring_and_a_fixed_one_does_not() -> None:
+    # The post-GST inter-arrival times reach about 1.9: a timeout of 1.5 stays below it for
+    # ever (the "mutant": a timeout that does not grow), and the class check catches it.
+    for seed in (0, 1):
+        grown = class_run(GrowingTimeout(1.5, step=0.1), seed=seed, duration=200.0)
+        assert grown["strong completeness"] and grown["class"].startswith("◇P")
+        assert grown["timeout at the end"] > 1.9
+        fixed = class_run(FixedTimeout(1.5), seed=seed, duration=200.0)
+        assert fixed["strong completeness"] and fixed["class"] == "none"
+        assert fixed["mistakes after GST"] > 20
+
+
+def test_phi_adapts_its_timeout_but_a_low_threshold_keeps_erring_after_gst() -> None:
+    # 300 long: phi's window of 100 intervals holds pre-GST pauses until about 200
+    low = class_run(PhiAccrual(1.0), seed=0, duration=300.0)
+    assert low["class"] == "none" and low["mistakes after GST"] > 20
+    assert low["timeout at the end"] < 1.9
+    high = class_run(PhiAccrual(8.0), seed=0, duration=300.0)
+    assert high["class"].startswith("◇P") and high["timeout at the end"] > 1.9
+
+
+def test_class_run_validates_its_times_and_class_table_indexes_rows() -> None:
+    with pytest.raises(ValueError, match="crash < gst < duration"):
+        class_run(FixedTimeout(3.0), gst=300.0, duration=200.0)
+    table = class_table([FixedTimeout(3.0)], model="synchronous", seeds=[0], duration=120.0)
+    assert list(table.index) == [("timeout 3", 0)]
+    assert table.loc[("timeout 3", 0), "class"] == "P"
 
 
 @pytest.mark.parametrize("seed", range(3))

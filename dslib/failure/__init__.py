@@ -374,6 +374,36 @@ class PhiAccrual:
         """Whether phi is above the threshold."""
         return self.level(window, now) > self.threshold
 
+    def effective_timeout(self, window: ArrivalWindow) -> float:
+        """The silence after which this detector suspects, given what ``window`` has seen.
+
+        phi exceeds ``threshold`` when the silence exceeds ``mean + z * std``, where ``z`` is
+        the point beyond which a standard normal has probability ``10 ** -threshold``: a
+        threshold on phi is a timeout that the window moves, longer where heartbeats have
+        been irregular. It follows the distribution it has observed and nothing else; in
+        particular it does not grow after a mistake. ``inf`` without an estimate (fewer
+        than two heartbeats), or where ``10 ** -threshold`` underflows.
+
+        Examples
+        --------
+        >>> w = ArrivalWindow(10.0, (1.0, 1.0, 1.0))
+        >>> round(PhiAccrual(threshold=3.0, min_std=0.1).effective_timeout(w), 4)  # 1 + 3.09 * 0.1
+        1.309
+        >>> steady, jittery = ArrivalWindow(5.0, (0.9, 1.1)), ArrivalWindow(5.0, (0.5, 1.5))
+        >>> d = PhiAccrual(threshold=8.0)
+        >>> round(d.effective_timeout(steady), 2), round(d.effective_timeout(jittery), 2)
+        (1.56, 3.81)
+        >>> PhiAccrual().effective_timeout(ArrivalWindow())
+        inf
+        """
+        if window.last is None or not window.intervals:
+            return math.inf
+        tail = 10.0 ** -float(self.threshold)
+        if tail <= 0.0:
+            return math.inf
+        z = -statistics.NormalDist().inv_cdf(tail)
+        return window.mean + z * max(window.std, float(self.min_std))
+
     def __str__(self) -> str:
         return f"phi > {self.threshold:g}"
 

@@ -13,7 +13,7 @@ Synchrony", JACM 35(2), 1988, section 1) say what timing a protocol may rely on:
 process pauses, the asynchronous ones growing without bound.
 
 **Failure-detector classes** (Chandra and Toueg, "Unreliable Failure Detectors for Reliable
-Distributed Systems", JACM 43(2), 1996, section 2) describe a detector by two properties:
+Distributed Systems", JACM 43(2), 1996) describe a detector by two properties:
 *completeness* (a crashed process is eventually suspected, permanently, by every correct
 process: *strong*) and *accuracy* (*strong*: no correct process is ever suspected; *weak*:
 some correct process is never suspected; *eventual*: the same from some time on). P is strong
@@ -38,13 +38,14 @@ Examples
 from __future__ import annotations
 
 import itertools
+import math
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from dslib.core import Context, Node, System
-from dslib.failure import ArrivalWindow, FixedTimeout, Heartbeat
+from dslib.failure import ArrivalWindow, FixedTimeout, Heartbeat, PhiAccrual
 from dslib.mutants import Mutant, Outcome, check_mutant, run_mutants
 from dslib.sim.nemesis import Crash, Nemesis, Pause
 from dslib.sim.network import Network, uniform
@@ -57,15 +58,19 @@ __all__ = [
     "RETREAT",
     "GrayMember",
     "GrayState",
+    "GrowingTimeout",
     "Request",
     "Response",
     "check_om1",
     "check_two_generals",
+    "class_run",
+    "class_table",
     "detector_properties",
     "fd_catch_rate",
     "fd_mutant_table",
     "majority",
     "model_run",
+    "observed_class",
     "om1",
     "properties_of",
     "request_outcomes",
@@ -109,9 +114,70 @@ class Response:
 
 
 @dataclass(frozen=True)
+class GrowingTimeout:
+    """A timeout that grows by ``step`` each time it wrongly suspected a member.
+
+    Chandra and Toueg's way to an eventually perfect detector when the system is partially
+    synchronous (1996, Figure 10): suspect a member after a silence longer than its
+    timeout; when a heartbeat later shows the suspicion was wrong, trust the member again
+    and lengthen *its* timeout. After GST the delays have some bound nobody knows; each
+    mistake adds ``step``, so after at most ``bound / step`` more mistakes the timeout
+    exceeds it and the mistakes stop. The price: a crash is detected after the grown
+    timeout. The number of past mistakes about a member (``corrections``) is kept by the
+    member that uses the detector (``GrayState.corrections``).
+
+    Examples
+    --------
+    >>> d = GrowingTimeout(1.5, step=0.5)
+    >>> d.timeout_after(0), d.timeout_after(3)
+    (1.5, 3.0)
+    >>> w = ArrivalWindow(10.0)
+    >>> d.suspects(w, now=12.0), d.suspects(w, now=12.0, corrections=1)
+    (True, False)
+    >>> GrowingTimeout(1.5, step=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: GrowingTimeout: initial=1.5 and step=0 must be numbers > 0 (a step of 0 is a fixed timeout)
+    """  # noqa: E501
+
+    initial: float
+    step: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not all(
+            isinstance(x, (int, float)) and not isinstance(x, bool) and x > 0
+            for x in (self.initial, self.step)
+        ):
+            raise ValueError(
+                f"GrowingTimeout: initial={self.initial!r} and step={self.step!r} must be "
+                "numbers > 0 (a step of 0 is a fixed timeout)"
+            )
+
+    def timeout_after(self, corrections: int) -> float:
+        """The timeout after ``corrections`` wrong suspicions of the same member."""
+        return float(self.initial) + float(self.step) * corrections
+
+    def level(self, window: ArrivalWindow, now: float) -> float:
+        """The silence so far (time since the last heartbeat)."""
+        return 0.0 if window.last is None else now - window.last
+
+    def suspects(self, window: ArrivalWindow, now: float, corrections: int = 0) -> bool:
+        """Whether the silence is longer than the timeout after ``corrections`` mistakes."""
+        return window.last is not None and now - window.last > self.timeout_after(corrections)
+
+    def __str__(self) -> str:
+        return f"timeout {self.initial:g} + {self.step:g} per mistake"
+
+
+ClassDetector = FixedTimeout | PhiAccrual | GrowingTimeout
+"""The detectors a ``GrayMember`` can use."""
+
+
+@dataclass(frozen=True)
 class GrayState:
-    """A member's arrival windows, who it suspects now, every change, and (as a client) the
-    outcome of each request it sent: ``(time, server, seq, "ok" | "failed")``.
+    """A member's arrival windows, who it suspects now, every change, (as a client) the
+    outcome of each request it sent: ``(time, server, seq, "ok" | "failed")``, and, with a
+    ``GrowingTimeout``, how many times it wrongly suspected each member (``corrections``).
 
     >>> GrayState().suspected
     frozenset()
@@ -122,6 +188,7 @@ class GrayState:
     log: tuple[tuple[float, str, str], ...] = ()
     requests: int = 0
     outcomes: tuple[tuple[float, str, int, str], ...] = ()
+    corrections: tuple[tuple[str, int], ...] = ()
 
 
 class GrayMember(Node[GrayState]):
@@ -139,11 +206,16 @@ class GrayMember(Node[GrayState]):
     request_to : str or None, default None
     mutant : str or None, default None
         A broken detector from ``MUTANTS``.
+    detector : FixedTimeout, PhiAccrual or GrowingTimeout, optional
+        The detector to use instead of ``FixedTimeout(timeout)``.
 
     Raises
     ------
     ValueError
-        If ``period`` or ``timeout`` is not positive or ``mutant`` is unknown.
+        If ``period`` or ``timeout`` is not positive or ``mutant`` is unknown, or if
+        ``detector`` is given with the mutant ``timeout_below_period`` (which sets a timeout).
+    TypeError
+        If ``detector`` is not one of the three kinds.
 
     Examples
     --------
@@ -160,15 +232,31 @@ class GrayMember(Node[GrayState]):
         fail_requests: bool = False,
         request_to: str | None = None,
         mutant: str | None = None,
+        detector: ClassDetector | None = None,
     ) -> None:
         if not all(isinstance(x, (int, float)) and x > 0 for x in (period, timeout)):
             raise ValueError(
                 f"GrayMember: period={period!r} and timeout={timeout!r} must be numbers > 0"
             )
         self.mutant = check_mutant("GrayMember", mutant, MUTANTS)
+        if detector is not None and not isinstance(
+            detector, (FixedTimeout, PhiAccrual, GrowingTimeout)
+        ):
+            raise TypeError(
+                f"GrayMember: detector={detector!r}; allowed: FixedTimeout, PhiAccrual, "
+                "GrowingTimeout or None"
+            )
+        if detector is not None and mutant == "timeout_below_period":
+            raise ValueError(
+                "GrayMember: the mutant timeout_below_period sets the timeout; "
+                "give it without a detector"
+            )
         self.period = float(period)
         timeout = period / 2 if mutant == "timeout_below_period" else timeout  # mutant
-        self.detector = FixedTimeout(float(timeout))
+        self.detector: ClassDetector = (
+            detector if detector is not None else FixedTimeout(float(timeout))
+        )
+        self._size = self.detector.window if isinstance(self.detector, PhiAccrual) else 1
         self.fail_requests = fail_requests
         self.request_to = request_to
 
@@ -177,7 +265,28 @@ class GrayMember(Node[GrayState]):
         ctx.set_timer("check", self.period / 10)
         if self.request_to is not None:
             ctx.set_timer("request", self.period)
-        return GrayState(windows=tuple((p, ArrivalWindow(0.0)) for p in ctx.peers))
+        # phi needs two heartbeats for an estimate; a timeout counts the silence from 0
+        start = ArrivalWindow() if isinstance(self.detector, PhiAccrual) else ArrivalWindow(0.0)
+        return GrayState(windows=tuple((p, start) for p in ctx.peers))
+
+    def _suspects(self, state: GrayState, target: str, window: ArrivalWindow, now: float) -> bool:
+        if isinstance(self.detector, GrowingTimeout):
+            return self.detector.suspects(window, now, dict(state.corrections).get(target, 0))
+        return self.detector.suspects(window, now)
+
+    def effective_timeout(self, state: GrayState, target: str) -> float:
+        """The silence after which this member, in ``state``, would suspect ``target``.
+
+        >>> member = GrayMember(detector=GrowingTimeout(1.5, step=0.5))
+        >>> member.effective_timeout(GrayState(corrections=(("p2", 2),)), "p2")
+        2.5
+        """
+        if isinstance(self.detector, FixedTimeout):
+            return float(self.detector.timeout)
+        if isinstance(self.detector, GrowingTimeout):
+            return self.detector.timeout_after(dict(state.corrections).get(target, 0))
+        window = dict(state.windows).get(target, ArrivalWindow())
+        return self.detector.effective_timeout(window)
 
     def on_timer(self, ctx: Context, state: GrayState, timer: Any) -> GrayState:
         if timer == "beat":
@@ -194,7 +303,7 @@ class GrayMember(Node[GrayState]):
         new = [
             t
             for t, w in state.windows
-            if t not in state.suspected and self.detector.suspects(w, ctx.now)
+            if t not in state.suspected and self._suspects(state, t, w, ctx.now)
         ]
         if not new:
             return state
@@ -214,11 +323,22 @@ class GrayMember(Node[GrayState]):
             return replace(state, outcomes=(*state.outcomes, outcome))
         if not isinstance(msg, Heartbeat):
             return state
-        windows = tuple((t, ArrivalWindow(ctx.now) if t == src else w) for t, w in state.windows)
+        windows = tuple((t, self._arrived(w, ctx.now) if t == src else w) for t, w in state.windows)
         if src in state.suspected:
             log = (*state.log, (round(ctx.now, 9), src, "trust"))
-            return replace(state, windows=windows, suspected=state.suspected - {src}, log=log)
+            state = replace(state, windows=windows, suspected=state.suspected - {src}, log=log)
+            if isinstance(self.detector, GrowingTimeout):  # a mistake: lengthen src's timeout
+                counts = dict(state.corrections)
+                counts[src] = counts.get(src, 0) + 1
+                state = replace(state, corrections=tuple(sorted(counts.items())))
+            return state
         return replace(state, windows=windows)
+
+    def _arrived(self, window: ArrivalWindow, now: float) -> ArrivalWindow:
+        """The window after a heartbeat at ``now``: phi keeps intervals, a timeout the last."""
+        if isinstance(self.detector, PhiAccrual):
+            return window.add(now, self._size)
+        return ArrivalWindow(now)
 
 
 def _pauses(model: str, nodes: list[str], duration: float, gst: float, seed: int) -> list[Any]:
@@ -249,11 +369,13 @@ def model_run(
     seed: int = 0,
     timeout: float = 3.0,
     mutant: str | None = None,
+    detector: ClassDetector | None = None,
 ) -> Simulation:
     """``nodes`` members ``p1``... heartbeating each other every 1, under a system model.
 
     Latency is ``uniform(0.1, 1.0)`` in every model; the models differ in process pauses
-    (``_pauses``). The last member crashes at ``crash`` (``None``: nobody crashes).
+    (``_pauses``). The last member crashes at ``crash`` (``None``: nobody crashes). Each
+    member suspects with ``FixedTimeout(timeout)``, or with ``detector`` when given.
 
     Raises
     ------
@@ -272,7 +394,7 @@ def model_run(
     if not (isinstance(nodes, int) and not isinstance(nodes, bool) and nodes >= 2):
         raise ValueError(f"model_run: nodes={nodes!r} must be an int >= 2")
     ids = [f"p{i}" for i in range(1, nodes + 1)]
-    system = System({i: GrayMember(timeout=timeout, mutant=mutant) for i in ids})
+    system = System({i: GrayMember(timeout=timeout, mutant=mutant, detector=detector) for i in ids})
     schedule = _pauses(model, ids[:-1] if crash is not None else ids, duration, gst, seed)
     if crash is not None:
         schedule.append((crash, Crash(ids[-1])))
@@ -353,6 +475,174 @@ def properties_of(
         "last mistake": last,
         "mistakes": mistakes,
     }
+
+
+def observed_class(
+    logs: dict[str, tuple[tuple[float, str, str], ...]],
+    crashed: Iterable[str],
+    end: float,
+    since: float,
+) -> str:
+    """The Chandra-Toueg classes a finished run is consistent with, judging "eventually" by
+    the stretch from ``since`` to ``end``.
+
+    The logs are as in ``properties_of``. Strong completeness is required for every class
+    (``"none"`` without it). Then: **P**, no correct member was ever suspected; **S**, some
+    correct member was never suspected; **◇P**, no correct member was suspected at any
+    instant from ``since`` to ``end``; **◇S**, some correct member was not. The answer
+    names the strongest classes the run fits: ``"P"``, ``"◇P and S"``, ``"◇P"``, ``"S"``,
+    ``"◇S"``, or ``"none"`` (completeness without any accuracy, or no completeness).
+
+    A finite run can refute a class but never prove one: "eventually" is read as "in the
+    last stretch of the run", which a longer run may contradict.
+
+    Raises
+    ------
+    ValueError
+        Unless ``since <= end``.
+
+    Examples
+    --------
+    >>> logs = {"p1": ((5.0, "p2", "suspect"), (6.0, "p2", "trust")), "p2": ()}
+    >>> observed_class(logs, [], end=20.0, since=10.0)  # p1 never suspected; p2 not lately
+    '◇P and S'
+    >>> observed_class(logs, [], end=20.0, since=5.5)  # p2 suspected at 5.5
+    'S'
+    """
+    if not since <= end:
+        raise ValueError(f"observed_class: since={since!r} must be <= end={end!r}")
+    crashed = set(crashed)
+    props = properties_of(logs, crashed, end)
+    if not props["strong completeness"]:
+        return "none"
+    correct = sorted(n for n in logs if n not in crashed)
+    ever: set[str] = set()
+    lately: set[str] = set()
+    for observer in correct:
+        began: dict[str, float] = {}
+        for time, target, what in logs[observer]:
+            if target in crashed:
+                continue
+            if what == "suspect":
+                ever.add(target)
+                began.setdefault(target, time)
+            elif target in began:
+                if time > since:  # suspected during [began, time), which reaches past since
+                    lately.add(target)
+                del began[target]
+        lately.update(began)  # still suspected at the end
+    strong, weak = not ever, any(n not in ever for n in correct)
+    eventual_strong, eventual_weak = not lately, any(n not in lately for n in correct)
+    if strong:
+        return "P"
+    if eventual_strong:
+        return "◇P and S" if weak else "◇P"
+    if weak:
+        return "S"
+    return "◇S" if eventual_weak else "none"
+
+
+def class_run(
+    detector: ClassDetector,
+    model: str = "partially synchronous",
+    seed: int = 0,
+    duration: float = 300.0,
+    gst: float = 100.0,
+    crash: float = 50.0,
+) -> dict[str, Any]:
+    """Place ``detector`` among Chandra and Toueg's classes by one run of ``model_run``.
+
+    Four members heartbeat each other with ``detector``; ``p4`` crashes at ``crash``.
+    "Eventually" is judged over the second half of the time after GST,
+    ``[(gst + duration) / 2, duration]`` (``observed_class``).
+
+    Returns
+    -------
+    dict
+        ``detector``, ``model``, ``seed``; ``strong completeness``; ``detection time``
+        (from the crash until the last correct member suspected ``p4`` for good);
+        ``mistakes before GST`` and ``mistakes after GST`` (suspicions of correct members
+        that began before or after ``gst``); ``last mistake`` (as in ``properties_of``);
+        ``timeout at the end`` (the longest silence a correct member would still tolerate
+        from another at the end: the grown timeout, or phi's ``effective_timeout``); and
+        ``class``, from ``observed_class``.
+
+    Raises
+    ------
+    ValueError
+        Unless ``0 < crash < gst < duration``, or as ``model_run`` does.
+
+    Examples
+    --------
+    >>> row = class_run(GrowingTimeout(1.5, step=0.5), seed=1)
+    >>> row["strong completeness"], row["mistakes after GST"] < row["mistakes before GST"]
+    (True, True)
+    """
+    if not (
+        all(isinstance(x, (int, float)) for x in (crash, gst, duration))
+        and 0 < crash < gst < duration
+    ):
+        raise ValueError(
+            f"class_run: need 0 < crash < gst < duration; got crash={crash!r}, gst={gst!r}, "
+            f"duration={duration!r}"
+        )
+    sim = model_run(model, duration=duration, gst=gst, crash=crash, seed=seed, detector=detector)
+    states = {n: s for n, s in sorted(sim.states.items()) if isinstance(s, GrayState)}
+    crashed = {e.node for e in sim.trace if e.kind == "crash" and e.node is not None}
+    correct = [n for n in states if n not in crashed]
+    logs = {n: s.log for n, s in states.items()}
+    props = properties_of(logs, crashed, sim.now)
+    wrong = [
+        t
+        for n in correct
+        for t, target, what in logs[n]
+        if what == "suspect" and target not in crashed
+    ]
+    final = []
+    for n in correct:
+        suspicions = [t for t, target, what in logs[n] if target in crashed and what == "suspect"]
+        if suspicions:
+            final.append(max(0.0, suspicions[-1] - crash))
+    node = sim.system.nodes[correct[0]]
+    assert isinstance(node, GrayMember)
+    longest = max(node.effective_timeout(states[n], t) for n in correct for t in correct if t != n)
+    return {
+        "detector": str(detector),
+        "model": model,
+        "seed": seed,
+        "strong completeness": props["strong completeness"],
+        "detection time": round(max(final), 2) if props["strong completeness"] else math.nan,
+        "mistakes before GST": sum(1 for t in wrong if t < gst),
+        "mistakes after GST": sum(1 for t in wrong if t >= gst),
+        "last mistake": None if props["last mistake"] is None else round(props["last mistake"], 2),
+        "timeout at the end": round(longest, 2),
+        "class": observed_class(logs, crashed, sim.now, (gst + duration) / 2),
+    }
+
+
+def class_table(
+    detectors: Sequence[ClassDetector],
+    model: str = "partially synchronous",
+    seeds: Iterable[int] = range(3),
+    duration: float = 300.0,
+    gst: float = 100.0,
+) -> Any:
+    """``class_run`` for each detector and seed: one row each, indexed by detector and seed.
+
+    Examples
+    --------
+    >>> t = class_table([FixedTimeout(3.0)], model="synchronous", seeds=[0], duration=150.0)
+    >>> t.loc[("timeout 3", 0), "class"], int(t.loc[("timeout 3", 0), "mistakes after GST"])
+    ('P', 0)
+    """
+    import pandas as pd
+
+    rows = [
+        class_run(d, model=model, seed=seed, duration=duration, gst=gst)
+        for d in detectors
+        for seed in seeds
+    ]
+    return pd.DataFrame(rows).drop(columns="model").set_index(["detector", "seed"])
 
 
 def suspicion_matrix(sim: Simulation) -> dict[str, dict[str, bool]]:

@@ -125,6 +125,8 @@ class DetectorRun:
     checks : tuple of float
         When the monitor evaluated its detector (every twentieth of a period).
     fixed, phi : DetectorOutcome
+    sent : int
+        How many heartbeats the node sent, those still in flight at the end included.
     """
 
     settings: dict[str, Any]
@@ -133,6 +135,7 @@ class DetectorRun:
     checks: tuple[float, ...]
     fixed: DetectorOutcome
     phi: DetectorOutcome
+    sent: int = 0
 
     @property
     def duration(self) -> float:
@@ -148,6 +151,16 @@ class DetectorRun:
     def lost(self) -> int:
         """How many heartbeats the network lost."""
         return sum(1 for _s, _a, lost in self.trips if lost)
+
+    @property
+    def load(self) -> float:
+        """Heartbeats sent per time unit: what detection costs the network.
+
+        >>> run = detector_scenario(period=0.5, crash=False)  # at 0, 0.5, ..., 60
+        >>> run.sent, round(run.load, 2)
+        (121, 2.02)
+        """
+        return self.sent / self.duration
 
     def table(self) -> Any:
         """The two detectors side by side: mistakes, time wrongly suspected, detection time.
@@ -263,15 +276,21 @@ def detector_scenario(
     crash: bool = True,
     seed: int = 0,
     duration: float = 60.0,
+    *,
+    delay: float = 1.0,
+    window: int = 100,
+    min_std: float = 0.1,
 ) -> DetectorRun:
-    """One heartbeat stream, judged by ``FixedTimeout(timeout)`` and ``PhiAccrual(threshold)``.
+    """One heartbeat stream, judged by ``FixedTimeout(timeout)`` and
+    ``PhiAccrual(threshold, window, min_std)``.
 
     The setting of ``dslib.failure.detection_experiment``: heartbeats every ``period``
-    from time 0, a one-way delay of 1 plus an exponential with mean ``jitter``, a fraction
-    ``loss`` lost, a check every twentieth of a period; with ``crash``, the node crashes at
-    80 % of ``duration`` plus a random fraction of a period drawn from ``seed``, the same
-    instant ``detection_experiment`` chooses. Each detector's mistakes and detection time
-    are what ``detection_experiment`` reports for it with the same arguments.
+    from time 0, a one-way delay of ``delay`` plus an exponential with mean ``jitter``, a
+    fraction ``loss`` lost, a check every twentieth of a period; with ``crash``, the node
+    crashes at 80 % of ``duration`` plus a random fraction of a period drawn from ``seed``,
+    the same instant ``detection_experiment`` chooses. Each detector's mistakes and
+    detection time are what ``detection_experiment`` reports for it with the same
+    arguments. All times are in the simulator's time units.
 
     Parameters
     ----------
@@ -284,14 +303,20 @@ def detector_scenario(
     timeout : float, default 2
         The fixed timeout: suspect after a longer silence (> 0).
     threshold : float, default 8
-        Suspect when phi exceeds it (> 0); phi keeps the last 100 intervals and floors
-        their deviation at 0.1, ``PhiAccrual``'s defaults.
+        Suspect when phi exceeds it (> 0).
     crash : bool, default True
         Whether the node crashes.
     seed : int, default 0
         The seed of the delays, the losses and the crash instant.
     duration : float, default 60
         How long to run, at least 5 periods.
+    delay : float, default 1
+        The smallest one-way delay (>= 0), keyword only.
+    window : int, default 100
+        How many inter-arrival times phi keeps (>= 1), keyword only.
+    min_std : float, default 0.1
+        The floor of phi's standard deviation (> 0), keyword only: the smaller, the sooner
+        phi suspects a steady stream that falls silent.
 
     Returns
     -------
@@ -313,6 +338,12 @@ def detector_scenario(
     Traceback (most recent call last):
     ...
     ValueError: detector_scenario: loss=1.0; allowed: [0, 1)
+
+    phi with a short memory, on a network twice as far away:
+
+    >>> far = detector_scenario(delay=2.0, window=10, min_std=0.2, seed=1)
+    >>> far.settings["window"], far.phi.detector
+    (10, 'phi > 8')
     """
     settings = {
         "jitter": _number("jitter", jitter, 0.0),
@@ -323,8 +354,15 @@ def detector_scenario(
         "crash": crash,
         "seed": seed,
         "duration": _number("duration", duration, 0.0),
+        "delay": _number("delay", delay, 0.0),
+        "window": window,
+        "min_std": _number("min_std", min_std, 0.0),
     }
-    for name in ("period", "timeout", "threshold"):
+    if isinstance(window, bool) or not isinstance(window, int):
+        raise TypeError(f"detector_scenario: window must be an int; got {window!r}")
+    if window < 1:
+        raise ValueError(f"detector_scenario: window={window!r}; allowed: >= 1")
+    for name in ("period", "timeout", "threshold", "min_std"):
         if settings[name] <= 0:
             raise ValueError(f"detector_scenario: {name}={settings[name]!r}; allowed: > 0")
     if not isinstance(crash, bool):
@@ -338,17 +376,18 @@ def detector_scenario(
         )
     crash_at = crash_time(settings["duration"], settings["period"], seed) if crash else None
     fixed = FixedTimeout(settings["timeout"])
-    phi = PhiAccrual(threshold=settings["threshold"])
+    phi = PhiAccrual(threshold=settings["threshold"], window=window, min_std=settings["min_std"])
     outcomes = []
     checks: tuple[float, ...] = ()
     trips: tuple[tuple[float, float, bool], ...] = ()
+    sent = 0
     for detector in (fixed, phi):
         sim = heartbeat_run(
             detector,
             settings["jitter"],
             settings["loss"],
             settings["period"],
-            1.0,
+            settings["delay"],
             settings["duration"],
             crash_at,
             int(settings["seed"]),
@@ -356,7 +395,8 @@ def detector_scenario(
         checks, levels = _levels(sim, detector)
         trips = _trips(sim)  # the same heartbeats in both runs: no detector sends anything
         outcomes.append(_outcome(detector, sim, levels, crash_at, settings["duration"]))
-    return DetectorRun(settings, crash_at, trips, checks, outcomes[0], outcomes[1])
+        sent = sum(1 for e in sim.trace.entries if e[1] == "send" and isinstance(e[4], Heartbeat))
+    return DetectorRun(settings, crash_at, trips, checks, outcomes[0], outcomes[1], sent)
 
 
 def _shade(ax: Any, outcome: DetectorOutcome, crash_at: float | None) -> None:
@@ -418,10 +458,12 @@ def detector_figure(run: DetectorRun, title: str | None = None) -> Any:
     trips.plot([end[0] for _start, end in lost], [0.5] * len(lost), "x", color=LOST_COLOUR)
     trips.set_yticks([0, 1], ["arrived", "sent"])
     trips.set_ylim(-0.25, 1.25)
+    trips.set_ylabel("heartbeat", fontsize=8)
     trips.set_title(
         title
         or (
-            f"heartbeats every {s['period']:g}: delay 1 + jitter (mean {s['jitter']:g}), "
+            f"heartbeats every {s['period']:g}: delay {s.get('delay', 1.0):g} + jitter "
+            f"(mean {s['jitter']:g}), "
             f"loss {s['loss']:g}; {len(run.trips)} sent, {run.lost} lost (red x)"
             + ("" if crash_at is not None else "; no crash")
         ),
@@ -431,7 +473,7 @@ def detector_figure(run: DetectorRun, title: str | None = None) -> Any:
     checks = run.checks
     silence.plot(checks, run.fixed.levels, color="#333333", linewidth=0.9)
     silence.axhline(run.fixed.threshold, color="#1b5e20", linestyle="--", linewidth=1.0)
-    silence.set_ylabel("silence (time)", fontsize=8)
+    silence.set_ylabel("silence (time units)", fontsize=8)
     what = f"silence against timeout {run.fixed.threshold:g}"
     silence.set_title(_panel_title(run.fixed, crash_at, what), fontsize=9)
     _shade(silence, run.fixed, crash_at)
@@ -441,10 +483,14 @@ def detector_figure(run: DetectorRun, title: str | None = None) -> Any:
     phi.plot(checks, shown, color="#333333", linewidth=0.9)
     phi.axhline(run.phi.threshold, color="#1b5e20", linestyle="--", linewidth=1.0)
     phi.set_ylim(0, cap * 1.05)
-    phi.set_ylabel(f"phi (cut at {cap:g})", fontsize=8)
+    phi.set_ylabel(f"phi (no unit; cut at {cap:g})", fontsize=8)
     what = f"phi against threshold {run.phi.threshold:g}"
     phi.set_title(_panel_title(run.phi, crash_at, what), fontsize=9)
-    phi.set_xlabel(f"time (the shortest delay is 1; a heartbeat every {s['period']:g})", fontsize=8)
+    phi.set_xlabel(
+        f"time (time units; a heartbeat every {s['period']:g}, the shortest delay "
+        f"{s.get('delay', 1.0):g})",
+        fontsize=8,
+    )
     _shade(phi, run.phi, crash_at)
 
     for ax in (trips, silence, phi):

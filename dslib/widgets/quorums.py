@@ -201,7 +201,7 @@ def quorum_figure(scenario: QuorumScenario, horizon: float | None = None) -> Any
     s = scenario
     tv = s.visibility
     fig = Figure(figsize=(9.0, 3.2), dpi=100)
-    axes = fig.subplots(1, 3, gridspec_kw={"wspace": 0.32})
+    axes = fig.subplots(1, 3, gridspec_kw={"wspace": 0.42})
     ax = axes[0]
     top = horizon if horizon is not None else max(10.0, 1.2 * tv.t_for(0.999))
     times = [top * i / 100 for i in range(101)]
@@ -209,6 +209,7 @@ def quorum_figure(scenario: QuorumScenario, horizon: float | None = None) -> Any
     ax.axhline(1.0, color="#999999", lw=0.8, ls=":")
     ax.set_ylim(min(0.0, tv.probability(0.0) - 0.05), 1.03)
     ax.set_xlabel("t: ms after the write committed", fontsize=8)
+    ax.set_ylabel("probability", fontsize=8)
     ax.set_title("P(read returns the last write)", fontsize=9)
     ax.set_xticks([0, round(top / 2, 1), round(top, 1)])
     ax.set_yticks([0, 0.5, 1])
@@ -222,7 +223,8 @@ def quorum_figure(scenario: QuorumScenario, horizon: float | None = None) -> Any
     ax.set_ylim(0, 1.15)
     ax.set_xticks(ks)
     ax.set_yticks([0, 0.5, 1])
-    ax.set_xlabel("k", fontsize=8)
+    ax.set_xlabel("k (versions, newest = 1)", fontsize=8)
+    ax.set_ylabel("probability", fontsize=8)
     ax.set_title("P(one of the last k versions)", fontsize=9)
     ax.tick_params(labelsize=7)
 
@@ -236,6 +238,7 @@ def quorum_figure(scenario: QuorumScenario, horizon: float | None = None) -> Any
         p50, p99 = tv.latency(label, 50), tv.latency(label, 99)
         ax.plot([], [], color=color, label=f"{label}: p50 {p50:.1f}, p99 {p99:.1f}")
     ax.set_xlabel("latency (ms)", fontsize=8)
+    ax.set_ylabel("fraction of operations", fontsize=8)
     ax.set_title("operation latency (CDF)", fontsize=9)
     ax.legend(fontsize=7, loc="lower right")
     ax.locator_params(axis="x", nbins=3)
@@ -248,7 +251,7 @@ def quorum_figure(scenario: QuorumScenario, horizon: float | None = None) -> Any
         f"writes {'ok' if s.available['write'] else 'BLOCKED'}"
     )
     fig.suptitle(f"N={s.n}, R={s.r}, W={s.w}: {verdict}; {down}", fontsize=10)
-    fig.subplots_adjust(left=0.05, right=0.98, bottom=0.17, top=0.80)
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.17, top=0.80)
     return fig
 
 
