@@ -450,3 +450,13 @@ def test_race_widget_driven_from_code() -> None:
     assert widget.image.value != first
     with pytest.raises(TypeError, match="unknown parameters"):
         LoadBalancerRace(speed=3)
+
+
+@pytest.mark.parametrize(("slow", "marked"), [(1.0, []), (5.0, ["b3 (slow)"])])
+def test_race_figure_marks_only_the_slower_backends(slow: float, marked: list[str]) -> None:
+    # 6.0's "More to try" runs race(slow=1.0): alike backends, so none may be called slow.
+    runs = race(["round robin"], backends=3, slow=slow, requests=60, seed=0)
+    shares = race_figure(runs).axes[1]
+    labels = [t.get_text() for t in shares.get_xticklabels()]
+    assert [x for x in labels if "slow" in x] == marked
+    assert len(labels) == 3

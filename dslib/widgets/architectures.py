@@ -46,12 +46,12 @@ def architecture_figure(results: Sequence[dict[str, Any]], title: str | None = N
     Examples
     --------
     >>> architecture_figure(architecture_results(["client-server", "event-driven"], requests=20))
-    <Figure size 820x360 with 4 Axes>
+    <Figure size 820x420 with 4 Axes>
     """
     from matplotlib.figure import Figure
     from matplotlib.ticker import NullFormatter
 
-    fig = Figure(figsize=(8.2, 3.6), dpi=100)
+    fig = Figure(figsize=(8.2, 4.2), dpi=100)
     grid = fig.add_gridspec(3, 2, width_ratios=(1.5, 1.0))
     left = fig.add_subplot(grid[:, 0])
     names = [r["architecture"] for r in results]
@@ -70,14 +70,14 @@ def architecture_figure(results: Sequence[dict[str, Any]], title: str | None = N
     left.set_xscale("log")
     left.xaxis.set_minor_formatter(NullFormatter())  # labels of minor ticks would overlap
     left.set_xlabel("latency (simulated time units, log scale)")
-    left.set_ylabel("fraction of completed requests")
+    left.set_ylabel("fraction of completed requests (latency ≤ x)")
     left.legend(fontsize=7, loc="lower right")
     left.set_title(title or "the same workload on each architecture", fontsize=9)
     for k, (key, label) in enumerate(
         (
-            ("p99", "p99 latency (time units)"),
-            ("messages per request", "messages / request"),
-            (None, "fraction completed"),
+            ("p99", "p99 latency (simulated time units)"),
+            ("messages per request", "messages per request (background included)"),
+            (None, "fraction of requests completed"),
         )
     ):
         ax = fig.add_subplot(grid[k, 1])
@@ -89,7 +89,7 @@ def architecture_figure(results: Sequence[dict[str, Any]], title: str | None = N
         ax.barh(range(len(results)), values, color=colors)
         ax.set_yticks(range(len(results)), [n.split("-")[0] for n in names], fontsize=7)
         ax.invert_yaxis()
-        ax.set_title(label, fontsize=8)
+        ax.set_xlabel(label, fontsize=8)
         ax.tick_params(axis="x", labelsize=7)
     fig.tight_layout()
     return fig

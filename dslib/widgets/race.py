@@ -147,7 +147,7 @@ def race_figure(runs: dict[str, BalancerRun], title: str | None = None) -> Any:
     # Over less than a decade matplotlib labels the minor ticks too, and they overlap.
     tail.xaxis.set_minor_formatter(NullFormatter())
     tail.set_xlabel("response time (time units)", fontsize=8)
-    tail.set_ylabel("fraction of requests slower", fontsize=8)
+    tail.set_ylabel("fraction of requests slower than x", fontsize=8)
     tail.tick_params(labelsize=8)
     tail.legend(fontsize=7)
     tail.set_title(title or "the tail of the response times", fontsize=9)
@@ -164,11 +164,20 @@ def race_figure(runs: dict[str, BalancerRun], title: str | None = None) -> Any:
     if backends:
         shares.axhline(100 / len(backends), color="black", linestyle=":", linewidth=0.8)
     shares.set_xticks(list(range(len(backends))))
+    # "(slow)" marks a backend slower on average than the fastest (none when all are alike).
+    nodes = next(iter(runs.values())).simulation.system.nodes if runs else {}
+
+    def mean_service(backend: str) -> float:
+        st = getattr(nodes.get(backend), "service_time", 1.0)
+        return (st[0] + st[1]) / 2 if isinstance(st, tuple) else float(st)
+
+    fastest = min((mean_service(b) for b in backends), default=0.0)
     shares.set_xticklabels(
-        [f"{b}{' (slow)' if j == len(backends) - 1 else ''}" for j, b in enumerate(backends)],
+        [f"{b}{' (slow)' if mean_service(b) > fastest else ''}" for b in backends],
         fontsize=7,
     )
-    shares.set_ylabel("% of requests", fontsize=8)
+    shares.set_xlabel("backend", fontsize=8)
+    shares.set_ylabel("% of the requests sent to it", fontsize=8)
     shares.tick_params(labelsize=8)
     shares.set_title("where the requests went", fontsize=9)
     fig.tight_layout()
