@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from dslib.sharding import rendezvous_score
 
-__all__ = ["hold_back", "index_update", "jump_hash", "rebalance", "rendezvous", "split_points"]
+__all__ = [
+    "hold_back",
+    "index_update",
+    "jump_hash",
+    "percolator_read",
+    "rebalance",
+    "rendezvous",
+    "split_points",
+]
 
 
 def jump_hash(key: int, num_buckets: int) -> int:
@@ -86,3 +95,22 @@ def split_points(keys: list[int], max_keys: int) -> list[int]:
         keys[middle],
         *split_points(keys[middle:], max_keys),
     ]
+
+
+def percolator_read(
+    row: dict[str, Any], start_ts: int, primary_row: dict[str, Any] | None, expired: bool
+) -> tuple[Any, ...]:
+    """A pending lock at or below the snapshot first; then the latest commit record."""
+    lock = row["lock"]
+    if lock is not None and lock[0] <= start_ts:
+        if not expired:
+            return ("wait",)
+        assert primary_row is not None, "a stale lock comes with its primary's row"
+        for commit_ts, data_ts in primary_row["write"].items():
+            if data_ts == lock[0]:
+                return ("roll-forward", commit_ts)
+        return ("roll-back",)
+    commits = [c for c in row["write"] if c <= start_ts]
+    if not commits:
+        return ("value", None)
+    return ("value", row["data"][row["write"][max(commits)]])

@@ -34,6 +34,7 @@ import test_exercises_ch14
 import test_exercises_ch15
 import test_exercises_ch16
 import test_exercises_ch17
+import test_percolator
 
 import dslib.exercises as ex
 from conftest import quiet_check
@@ -164,6 +165,7 @@ KNOWN_WRONG = [
     *test_exercises_ch15.WRONG,
     *test_exercises_ch16.WRONG,
     *test_exercises_ch17.WRONG,
+    *test_percolator.PR_WRONG,
     *BY_BEHAVIOUR,
 ]
 WITH_MISTAKES = sorted({e.id for e in ex.all_exercises() if _mistakes(e.id)})
@@ -177,6 +179,7 @@ def test_the_exercises_with_mistakes_are_the_reviewed_ones() -> None:
         "ch02.consistent_cut",
         "ch02.happened_before",
         "ch02.hlc_receive",
+        "ch02.put_with_context",
         "ch03.find_cti",
         "ch03.shortest_trace",
         "ch03.tm_agreement",
@@ -207,6 +210,7 @@ def test_the_exercises_with_mistakes_are_the_reviewed_ones() -> None:
         "ch12.siblings",
         "ch13.hold_back",
         "ch13.index_update",
+        "ch13.percolator_read",
         "ch13.rendezvous",
         "ch13.split_points",
         "ch16.attenuate",

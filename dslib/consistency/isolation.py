@@ -108,6 +108,7 @@ __all__ = [
     "generate_history",
     "mutant_report",
     "serializable_by_enumeration",
+    "snapshot_by_enumeration",
 ]
 
 WORKLOADS = ("list-append", "rw-register")
@@ -1648,6 +1649,95 @@ def serializable_by_enumeration(
 
 # --------------------------------------------------------------------------------------------
 # Generated histories (for benchmarks and the checks of the checker)
+
+
+def snapshot_by_enumeration(history: Sequence[Txn], limit: int = 7) -> bool:
+    """Whether some snapshot-isolation execution explains the history (rw-register), by
+    trying every commit order.
+
+    Snapshot isolation (Berenson et al. 1995): each transaction reads from a snapshot of the
+    transactions that committed before it started (and sees its own writes), and two
+    transactions that overlap in time never write the same key (first committer wins). An
+    execution is a commit order of the writing transactions plus, for each transaction, the
+    prefix of that order its snapshot holds (no later than its own commit). For a fixed
+    order, a longer snapshot only removes overlaps, so each transaction takes the longest
+    snapshot that explains its reads; ``ok`` transactions must take effect, ``info`` ones
+    may, ``fail`` ones do not.
+
+    Parameters
+    ----------
+    history : sequence of Txn
+        rw-register transactions (``("r", k, v)``, ``("w", k, v)``; an absent key reads None).
+    limit : int, default 7
+        The most writing transactions it accepts (``limit!`` orders).
+
+    Raises
+    ------
+    ValueError
+        If more than ``limit`` transactions write.
+
+    Examples
+    --------
+    A lost update: two transactions read x = None and both write it.
+
+    >>> t1 = Txn(1, (("r", "x", None), ("w", "x", 1)))
+    >>> t2 = Txn(2, (("r", "x", None), ("w", "x", 2)))
+    >>> snapshot_by_enumeration([t1, t2]), snapshot_by_enumeration([t1])
+    (False, True)
+    """
+    txns = [t for t in history if t.type != "fail"]
+    writers = [t for t in txns if t.writes()]
+    readers = [t for t in txns if not t.writes() and t.type == "ok"]
+    if len(writers) > limit:
+        raise ValueError(
+            f"snapshot_by_enumeration: {len(writers)} transactions write; at most limit={limit}"
+        )
+    sure = [t for t in writers if t.type == "ok"]
+    maybe = [t for t in writers if t.type == "info"]
+    for r in range(len(maybe) + 1):
+        for extra in itertools.combinations(maybe, r):
+            chosen = sure + list(extra)
+            for order in itertools.permutations(chosen):
+                if _si_explains(order, readers):
+                    return True
+    return False
+
+
+def _si_state_after(order: Sequence[Txn], n: int) -> dict[Any, Any]:
+    store: dict[Any, Any] = {}
+    for t in order[:n]:
+        for f, k, v in t.ops:
+            if f == "w":
+                store[k] = v
+    return store
+
+
+def _si_reads_match(txn: Txn, snapshot: dict[Any, Any]) -> bool:
+    own: dict[Any, Any] = {}
+    for f, k, v in txn.ops:
+        if f == "w":
+            own[k] = v
+        elif txn.type == "ok" and own.get(k, snapshot.get(k)) != v:
+            return False
+    return True
+
+
+def _si_explains(order: Sequence[Txn], readers: Sequence[Txn]) -> bool:
+    snaps = [_si_state_after(order, n) for n in range(len(order) + 1)]
+    chosen = []
+    for pos, txn in enumerate(order):
+        best = next((n for n in range(pos, -1, -1) if _si_reads_match(txn, snaps[n])), None)
+        if best is None:
+            return False
+        chosen.append(best)
+    for i, j in itertools.combinations(range(len(order)), 2):
+        # i commits before j; they overlap if j's snapshot does not hold i
+        if chosen[j] <= i:
+            wi = {k for f, k, _ in order[i].ops if f == "w"}
+            wj = {k for f, k, _ in order[j].ops if f == "w"}
+            if wi & wj:
+                return False
+    return all(any(_si_reads_match(t, s) for s in snaps) for t in readers)
 
 
 def generate_history(

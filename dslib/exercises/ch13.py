@@ -1,11 +1,12 @@
-"""Chapter 13 (sharding): six exercises.
+"""Chapter 13 (sharding): seven exercises.
 
 - ``ch13.jump_hash``: jump consistent hash (Lamping and Veach 2014);
 - ``ch13.rendezvous``: the preference list of rendezvous hashing;
 - ``ch13.rebalance``: a balanced shard assignment that moves as few shards as possible;
 - ``ch13.index_update``: the update rule of a global secondary index;
 - ``ch13.hold_back``: running sequenced transactions in number order (Calvin);
-- ``ch13.split_points``: where dynamic splitting cuts a range that grew too big.
+- ``ch13.split_points``: where dynamic splitting cuts a range that grew too big;
+- ``ch13.percolator_read``: what a Percolator reader does with a key's lock and columns.
 
 Jump hash is a loop, and a small slip (forgetting that Python's ints do not
 wrap around at 64 bits) makes it loop for ever; so answers to ``ch13.jump_hash``
@@ -1089,5 +1090,179 @@ SPLIT_POINTS = add_exercise(
     hints=(
         "If len(keys) <= max_keys, there is nothing to split.",
         "Otherwise: the lower half's points, the median key, the upper half's points.",
+    ),
+)
+
+
+# == ch13.percolator_read ==========================================================================
+def _pr_reference(
+    row: dict[str, Any], start_ts: int, primary_row: dict[str, Any] | None, expired: bool
+) -> tuple[Any, ...]:
+    from dslib.sharding.percolator import read_rule
+
+    return read_rule(row, start_ts, primary_row, expired)
+
+
+def _pr_call(args: tuple[Any, ...]) -> str:
+    row, start_ts, primary_row, expired = args
+    return f"percolator_read({row!r}, {start_ts!r}, {primary_row!r}, {expired!r})"
+
+
+def _pr_row(data: dict[int, Any], lock: tuple[int, str] | None, write: dict[int, int]) -> Any:
+    return {"data": dict(data), "lock": lock, "write": dict(write)}
+
+
+# Account "b" holds 50, committed at 4 (written at 3); a transaction that started at 6 has
+# locked it (its primary is "a") and written 70; a rolled-back one left nothing at 2.
+_PR_B = _pr_row({3: 50, 6: 70}, (6, "a"), {4: 3})
+_PR_B_FREE = _pr_row({3: 50, 6: 70}, None, {4: 3})
+_PR_A_COMMITTED = _pr_row({1: 10, 6: 30}, None, {2: 1, 9: 6})
+_PR_A_LOCKED = _pr_row({1: 10, 6: 30}, (6, "a"), {2: 1})
+_PR_A_ROLLED_BACK = _pr_row({1: 10}, None, {2: 1})
+
+
+def _pr_examples() -> list[Example]:
+    cases: list[tuple[Any, ...]] = [
+        (_pr_row({}, None, {}), 5, None, False),  # never written
+        (_PR_B_FREE, 5, None, False),  # the commit at 4 is in the snapshot
+        (_PR_B_FREE, 3, None, False),  # ... but not in one at 3
+        (_PR_B, 5, None, False),  # the lock at 6 is above the snapshot
+        (_PR_B, 8, None, False),  # a pending lock below the snapshot: wait
+        (_PR_B, 10, _PR_A_COMMITTED, True),  # stale; the primary committed at 9
+        (_PR_B, 10, _PR_A_LOCKED, True),  # stale; the primary is still locked
+        (_PR_B, 10, _PR_A_ROLLED_BACK, True),  # stale; rolled back already
+        (_PR_A_LOCKED, 7, _PR_A_LOCKED, True),  # the primary's own stale lock
+        (_pr_row({3: 50, 6: 70}, None, {4: 3, 9: 6}), 8, None, False),  # commit 9 is later
+        (_pr_row({3: 50, 6: 70}, None, {4: 3, 9: 6}), 9, None, False),
+    ]
+    return [Example(c, _pr_reference(*c)) for c in cases]
+
+
+_PR_MISTAKES = (
+    Mistake(
+        "ignores locks",
+        lambda f: f(_PR_B, 8, None, False) == ("value", 50),
+        "A lock at or below your start_ts is a transaction that may still commit with a "
+        "commit timestamp below your snapshot: returning the older value would mix snapshots "
+        "(read skew). Return ('wait',) while the lock is not stale.",
+    ),
+    Mistake(
+        "waits on a later lock",
+        lambda f: f(_PR_B, 5, None, False) == ("wait",),
+        "The lock on b was taken at 6, after your start_ts 5; its commit timestamp will be "
+        "larger still, so it can never be in your snapshot. Only locks at or below start_ts "
+        "matter: read the value.",
+    ),
+    Mistake(
+        "rolls back without the primary",
+        lambda f: f(_PR_B, 10, _PR_A_COMMITTED, True) == ("roll-back",),
+        "You rolled back a stale lock whose primary had already committed (a's write column "
+        "holds 9 -> 6): the transaction is committed, and erasing its write on b breaks "
+        "atomicity. Look in primary_row['write'] for a record whose start timestamp is the "
+        "lock's: if there is one, roll forward at its commit timestamp.",
+    ),
+    Mistake(
+        "reads the data column",
+        lambda f: f(_PR_B_FREE, 8, None, False) == ("value", 70),
+        "You returned the newest data at or below start_ts, but data holds uncommitted and "
+        "rolled-back writes too. Only the write column says what committed: take its latest "
+        "commit timestamp at or below start_ts, and return data[write[commit_ts]].",
+    ),
+)
+
+
+@st.composite
+def _pr_cases(draw: Any) -> tuple[Any, ...]:
+    data: dict[int, Any] = {}
+    write: dict[int, int] = {}
+    ts = 1
+    for _ in range(draw(st.integers(0, 3))):
+        start = ts + draw(st.integers(0, 2))
+        commit = start + draw(st.integers(1, 3))
+        data[start] = draw(st.integers(0, 99))
+        if draw(st.booleans()):
+            write[commit] = start
+        ts = commit + 1
+    lock = None
+    primary_row = None
+    if draw(st.booleans()):
+        lock_ts = ts + draw(st.integers(0, 2))
+        data[lock_ts] = draw(st.integers(0, 99))
+        lock = (lock_ts, "p")
+        fate = draw(st.sampled_from(["committed", "locked", "rolled-back"]))
+        p_write = {lock_ts + 2: lock_ts} if fate == "committed" else {}
+        p_lock = (lock_ts, "p") if fate == "locked" else None
+        primary_row = _pr_row({lock_ts: 0}, p_lock, p_write)
+    start_ts = draw(st.integers(0, ts + 4))
+    return (_pr_row(data, lock, write), start_ts, primary_row, draw(st.booleans()))
+
+
+def _pr_judge(answer: Any, case: tuple[Any, ...]) -> Failure | None:
+    got = call_answer(answer, *case)
+    right = _pr_reference(*case)
+    if got == right:
+        return None
+    return Failure(
+        f"{_pr_call(case)} returned {got!r}; expected {right!r}",
+        "Locks at or below start_ts first (wait, or ask the primary if stale); then the "
+        "latest commit record at or below start_ts.",
+    )
+
+
+PR_STATEMENT = """\
+Write percolator_read(row, start_ts, primary_row, expired): what a Percolator reader at
+snapshot start_ts does with one key's row.
+
+row is a dict with three columns: row["data"] maps a start timestamp to the value a
+transaction wrote then (committed or not); row["lock"] is None or (lock_ts, primary_key), the
+pending lock of the transaction that started at lock_ts; row["write"] maps a commit timestamp
+to the start timestamp of the data it made visible. expired says whether the lock is stale
+(its client is taken as crashed). primary_row is the row of the lock's primary key (the same
+dict as row when the lock is the primary's own), or None when there is no lock.
+
+Return one of:
+- ("value", v): the value of the latest commit at or below start_ts (v = None if none);
+- ("wait",): back off and read again;
+- ("roll-forward", commit_ts): the lock's transaction committed at commit_ts; write its
+  commit record here;
+- ("roll-back",): the lock's transaction did not commit; erase its lock (and, for a
+  secondary, first the primary's lock if it is still there).
+
+Do not change the arguments. The check runs examples, then a hypothesis property against the
+library's rule (dslib.sharding.percolator.read_rule, which you may read after)."""
+
+PERCOLATOR_READ = add_exercise(
+    id="ch13.percolator_read",
+    answered_by=("read_rule",),
+    title="What a Percolator reader does",
+    statement=PR_STATEMENT,
+    answer=FunctionAnswer("percolator_read", ("row", "start_ts", "primary_row", "expired")),
+    stages=(
+        Examples(
+            "examples",
+            _pr_examples,
+            call_text=_pr_call,
+            mistakes=_PR_MISTAKES,
+            default_hint="First the lock: if it is at or below start_ts, wait unless stale; "
+            "if stale, roll forward if primary_row['write'] has a record with the lock's "
+            "start timestamp, else roll back. Otherwise the latest write record at or below "
+            "start_ts names the data.",
+        ),
+        Properties(
+            "properties",
+            [
+                Property(
+                    "agrees with the reader's rule",
+                    _pr_cases(),
+                    _pr_judge,
+                    _pr_call,
+                    max_examples=50,
+                )
+            ],
+        ),
+    ),
+    hints=(
+        "Only a lock at or below start_ts can hide a commit below your snapshot.",
+        "A stale lock is settled by the primary: committed there means committed everywhere.",
     ),
 )

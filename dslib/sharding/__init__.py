@@ -17,9 +17,12 @@
   partitions proportional to nodes as nodes join; stale routing tables.
 - ``dslib.sharding.calvin``: cross-shard transactions ordered by a sequencer
   before they run (Calvin), checked for serializability.
+- ``dslib.sharding.percolator``: cross-shard snapshot-isolation transactions with a
+  timestamp oracle and a primary lock (Percolator), whose readers roll a crashed
+  client's locks forward or back; checked for snapshot isolation under crashes.
 
-(The last three are imported from their modules: ``from dslib.sharding.indexes
-import run_index``.)
+(The last four are imported from their modules: ``from dslib.sharding.indexes
+import run_index``, ``from dslib.sharding.percolator import run_percolator``.)
 
 Examples
 --------
