@@ -66,6 +66,39 @@ def soak_factor() -> int:
     return factor
 
 
+DEEP_VARIABLE = "DSLIB_DEEP"
+DEEP_REASON = (
+    "deep test: the same check on a larger case, run by 'make soak' "
+    f"(or {DEEP_VARIABLE}=1 pytest -m deep), not by make test"
+)
+
+
+def deep() -> bool:
+    """Whether the ``deep`` tests run (``DSLIB_DEEP=1``, set by ``make soak``).
+
+    ``make test`` must fit its time budget, so a check whose cost grows with the size of the
+    case runs there on a case that is small but still able to fail, and again, marked
+    ``@pytest.mark.deep``, on the large case in the soak.
+    """
+    raw = os.environ.get(DEEP_VARIABLE, "0")
+    if raw not in ("0", "1"):
+        raise pytest.UsageError(f"{DEEP_VARIABLE}={raw!r}: expected 0 or 1")
+    return raw == "1"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", f"deep: {DEEP_REASON}")
+
+
+def _skip_deep(items: list[pytest.Item]) -> None:
+    if deep():
+        return
+    marker = pytest.mark.skip(reason=DEEP_REASON)
+    for item in items:
+        if item.get_closest_marker("deep") is not None:
+            item.add_marker(marker)
+
+
 def _hypothesis_test(item: pytest.Item) -> Any:
     function = getattr(item, "obj", None)
     return function if getattr(function, "is_hypothesis_test", False) else None
@@ -88,14 +121,15 @@ def _skip_without_etcd(items: list[pytest.Item]) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Skip the etcd notebooks where there is no etcd; under the soak profile, keep only
-    hypothesis tests and scale their ``max_examples``.
+    """Skip the etcd notebooks where there is no etcd and the ``deep`` tests unless asked for;
+    under the soak profile, keep only hypothesis tests and scale their ``max_examples``.
 
     A test's own ``settings(max_examples=N)`` wins over any profile, so the soak run
     rewrites the settings each test was given (parent: the test's own settings; so every
     other choice of the test, such as its deadline or health checks, is kept).
     """
     _skip_without_etcd(items)
+    _skip_deep(items)
     if settings.get_current_profile_name() != "soak":
         return
     factor = soak_factor()

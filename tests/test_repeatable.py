@@ -173,3 +173,34 @@ def test_doctests_see_the_repeatable_profile() -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "dslib hypothesis profile: repeatable" in done.stdout, done.stdout
+
+
+def test_deep_tests_are_skipped_unless_asked_for(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """make test skips the ``deep`` tests, saying where they run; DSLIB_DEEP=1 keeps them."""
+    # The root conftest.py (tests/conftest.py is the one "import conftest" would find).
+    conftest = request.config.pluginmanager.get_plugin(str(ROOT / "conftest.py"))
+    assert conftest is not None
+    deep_items = [i for i in request.session.items if i.get_closest_marker("deep")]
+    skipped = [m.kwargs.get("reason") for i in deep_items for m in i.iter_markers("skip")]
+    if conftest.deep():
+        assert skipped == []
+    else:
+        assert len(skipped) == len(deep_items)
+        assert set(skipped) <= {conftest.DEEP_REASON}
+    # And in a run of its own without DSLIB_DEEP: the 14 x 14 grid of test_verify_quorums.py
+    # is a deep case.
+    grid = "tests/test_verify_quorums.py::test_rows_or_columns_witness_on_a_large_grid"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "-m", "deep",
+         grid],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+        env={k: v for k, v in os.environ.items() if k != "DSLIB_DEEP"},
+    )  # fmt: skip
+    assert "1 skipped" in done.stdout and "deep test: the same check" in done.stdout, done.stdout
+    monkeypatch.setenv("DSLIB_DEEP", "1")
+    assert conftest.deep()
+    monkeypatch.setenv("DSLIB_DEEP", "yes")
+    with pytest.raises(pytest.UsageError, match="expected 0 or 1"):
+        conftest.deep()

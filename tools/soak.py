@@ -2,7 +2,9 @@
 
 ``make test`` is repeatable: hypothesis is derandomized there (``conftest.py``, profile
 ``repeatable``) and every simulation sweep uses fixed seeds. This command explores what
-those fixed choices do not: it runs in rounds until its time is up, and each round
+those fixed choices do not. It first runs the ``deep`` tests once (``DSLIB_DEEP=1``: checks
+that ``make test`` runs on a small case, on their large one; ``conftest.deep``), then runs in
+rounds until its time is up, and each round
 
 1. runs every hypothesis test of the suite under the ``soak`` profile with a fresh
    ``--hypothesis-seed`` and ``max_examples`` multiplied by ``--factor``;
@@ -117,6 +119,44 @@ def hypothesis_round(paths: list[str], factor: int, workers: int, tally: Tally) 
         print(f"  pytest exited {done.returncode}:\n{tail}", flush=True)
 
 
+def deep_round(paths: list[str], workers: int, tally: Tally) -> None:
+    """Run the ``deep`` tests once (``DSLIB_DEEP=1``): the suite's checks on the large
+    cases that ``make test`` leaves out for its time budget (``conftest.deep``)."""
+    env = dict(os.environ, DSLIB_DEEP="1")
+    env.setdefault("MPLBACKEND", "Agg")
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-rfE",
+        "-p",
+        "no:cacheprovider",
+        "-m",
+        "deep",
+        *(["-n", str(workers), "--dist", "loadfile"] if workers > 1 else []),
+        *paths,
+    ]
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    passed = re.search(r"(\d+) passed", done.stdout)
+    failed = sorted({m.group(1) for m in map(_FAILED.match, done.stdout.splitlines()) if m})
+    elapsed = time.perf_counter() - started
+    print(
+        f"  deep tests: {passed.group(1) if passed else 0} passed, {len(failed)} failed, "
+        f"{elapsed:.0f} s",
+        flush=True,
+    )
+    for nodeid in failed:
+        line = f"DSLIB_DEEP=1 {shlex.quote(sys.executable)} -m pytest {shlex.quote(nodeid)}"
+        tally.failures.append(f"{nodeid}\n    reproduce: {line}")
+        print(f"  FAILED {nodeid}\n    reproduce: {line}", flush=True)
+    if done.returncode not in (0, 1, 5) or (done.returncode == 1 and not failed):
+        tail = "\n".join(done.stdout.splitlines()[-15:] + done.stderr.splitlines()[-15:])
+        tally.failures.append(f"deep tests: pytest exited {done.returncode}:\n{tail}")
+        print(f"  deep tests: pytest exited {done.returncode}:\n{tail}", flush=True)
+
+
 def sweep_round(first_seeds: dict[str, int], tally: Tally, executor: str = "") -> None:
     """Run each sweep of ``SWEEPS`` on its next fresh range of seeds.
 
@@ -158,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--factor", type=int, default=10, help="max_examples multiplier")
     parser.add_argument("--workers", type=int, default=2, help="pytest-xdist workers")
     parser.add_argument("--no-sweeps", action="store_true", help="hypothesis rounds only")
+    parser.add_argument("--no-deep", action="store_true", help="skip the deep tests")
     parser.add_argument(
         "--sweep-workers", type=int, default=None, help="local processes for the sweeps' seeds"
     )
@@ -192,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     rounds = 0
     print(f"soak: up to {args.minutes:g} min; sweeps start at seed {base}", flush=True)
+    if not args.no_deep:
+        deep_round(args.paths, args.workers, tally)
     while time.monotonic() < deadline:
         rounds += 1
         print(f"round {rounds} ({(time.perf_counter() - started) / 60:.1f} min)", flush=True)
