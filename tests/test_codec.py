@@ -311,11 +311,16 @@ def hand_made() -> dict[type, list[Any]]:
     records = [frame.record for frame in engine.durable().log]
     assert all(isinstance(r, LogRecord) for r in records)
     from dslib.architectures.schema import Field, Schema
+    from dslib.caching.checks import CacheVariant
+    from dslib.caching.patterns import PatternConfig
     from dslib.orchestration.scheduling import NodeSpec, TaskSpec, pack
+    from dslib.queues.groups import GroupConfig
+    from dslib.queues.log import LogConfig
     from dslib.security.auth import TokenVerifier
     from dslib.security.crypto import dh_key, signing_key, symmetric_key
 
     signer, dh = signing_key(1, "provider"), dh_key(1, "client")
+    log = LogConfig(brokers=5, partitions=2, acks=1, partitioner="round-robin", linger=0.5)
     packed = pack([TaskSpec("a", 600, 0), TaskSpec("b", 600, 0)], [NodeSpec("n1", 1000, 0)])
     return {
         # keys of chapter 16: their bytes must have the primitive's length
@@ -331,6 +336,21 @@ def hand_made() -> dict[type, list[Any]]:
         # a packing's cluster holds only the tasks it placed
         type(packed): [packed],
         LogRecord: records,
+        # configurations that check each field against the others (and the allowed names):
+        # random fields are refused so often that hypothesis spent 20-40 s on each
+        CacheVariant: [
+            CacheVariant(),
+            CacheVariant(lease=False, on_write="update", mutant="lease_not_invalidated"),
+        ],
+        LogConfig: [LogConfig(), log, LogConfig(unclean=True, mutant="ack_before_isr")],
+        GroupConfig: [
+            GroupConfig(LogConfig()),
+            GroupConfig(log, consumers=3, assignor="round-robin", policy="at-most-once"),
+        ],
+        PatternConfig: [
+            PatternConfig(),
+            PatternConfig(pattern="write-back", ttl=30.0, lease=True, store_time=4.0),
+        ],
         type(next(iter(WORKLOADS.values()))): list(WORKLOADS.values()),
         type(TARGETS[0]): list(TARGETS),
         type(CATALOGUE[0]): list(CATALOGUE),
