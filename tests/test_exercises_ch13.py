@@ -44,11 +44,6 @@ WRONG = [
 ]
 
 
-def test_the_solution_passes(capsys: pytest.CaptureFixture[str]) -> None:
-    result = quiet_check("ch13.index_update", ex.load_solution("ch13.index_update"), capsys)
-    assert result.ok, result.text
-
-
 @pytest.mark.parametrize("row", WRONG, ids=[row.answer.__name__ for row in WRONG])
 def test_known_wrong_answers_are_rejected_at_their_stage_with_their_hint(
     row: WrongAnswer, capsys: pytest.CaptureFixture[str]
@@ -100,11 +95,6 @@ HB_WRONG = [
     WrongAnswer("ch13.hold_back", hb_forgets_waiting, "examples", "while the smallest"),
 ]
 ALL_WRONG = [*WRONG, *HB_WRONG]  # every known-wrong answer of this file (for the mistakes test)
-
-
-def test_hold_back_solution_passes(capsys: pytest.CaptureFixture[str]) -> None:
-    result = quiet_check("ch13.hold_back", ex.load_solution("ch13.hold_back"), capsys)
-    assert result.ok, result.text
 
 
 @pytest.mark.parametrize("row", HB_WRONG, ids=[row.answer.__name__ for row in HB_WRONG])

@@ -140,11 +140,6 @@ PR_WRONG = [
 ]
 
 
-def test_percolator_read_solution_passes(capsys: pytest.CaptureFixture[str]) -> None:
-    result = quiet_check("ch13.percolator_read", ex.load_solution("ch13.percolator_read"), capsys)
-    assert result.ok, result.text
-
-
 @pytest.mark.parametrize("row", PR_WRONG, ids=[row.answer.__name__ for row in PR_WRONG])
 def test_percolator_read_wrong_answers_get_their_hint(
     row: WrongAnswer, capsys: pytest.CaptureFixture[str]
