@@ -14,8 +14,14 @@ from hypothesis import strategies as st
 
 from dslib.clocks import (
     CLOCK_CHECKS,
+    HLC_CHECKS,
+    HLC_MUTANT_CHECKS,
+    HLC_MUTANTS,
     MUTANT_CHECKS,
     MUTANTS,
+    SYNC_CHECKS,
+    SYNC_MUTANT_CHECKS,
+    SYNC_MUTANTS,
     VERSION_CHECKS,
     VERSION_MUTANT_CHECKS,
     VERSION_MUTANTS,
@@ -24,7 +30,9 @@ from dslib.clocks import (
     LamportClock,
     SyncClient,
     VectorClock,
+    _first_broken,
     check_clock_conditions,
+    check_hlc,
     clock_catch_rate,
     clock_events,
     clock_mutant_report,
@@ -33,12 +41,21 @@ from dslib.clocks import (
     clock_run,
     compare_vectors,
     happens_before,
+    hlc_catch_rate,
+    hlc_mutant_report,
+    hlc_mutant_table,
+    largest_skew,
     measured_duration,
     ntp_offset_delay,
+    probe_rounds,
     server_put,
     sibling_run,
+    sync_catch_rate,
+    sync_check_run,
     sync_error_series,
     sync_errors,
+    sync_mutant_report,
+    sync_mutant_table,
     sync_run,
     time_of_day,
     version_catch_rate,
@@ -260,11 +277,80 @@ def test_per_direction_latency_is_validated() -> None:
 
 
 def test_without_compensation_the_client_lags_by_the_reply_latency() -> None:
-    sim = sync_run(offset=50.0, latency=3.0, compensate=False, until=100.0)
+    sim = sync_run(offset=50.0, latency=3.0, mutant="no_half_rtt", until=100.0)
     errors = {round(s.error, 9) for s in sync_errors(sim)}
     assert errors == {-3.0}
     sim = sync_run(offset=50.0, latency=3.0, until=100.0)
     assert {round(s.error, 9) for s in sync_errors(sim)} == {0.0}
+    # the old spelling still works, with a warning
+    with pytest.warns(DeprecationWarning, match="mutant='no_half_rtt'"):
+        old = sync_run(offset=50.0, latency=3.0, compensate=False, until=100.0)
+    assert {round(s.error, 9) for s in sync_errors(old)} == {-3.0}
+    with pytest.warns(DeprecationWarning), pytest.raises(ValueError, match="not both"):
+        SyncClient(compensate=False, mutant="full_rtt")
+
+
+# -- the broken synchronising clients, and the checks that catch them ----------------------------
+@pytest.mark.parametrize(
+    ("mutant", "error"),
+    [
+        (None, (1.0 - 7.0) / 2),  # half the legs' difference
+        ("no_half_rtt", -7.0),  # the reply's whole latency behind
+        ("minus_half_rtt", -4.0 - 7.0),  # half the round trip less again
+        ("full_rtt", 1.0),  # the request's latency ahead
+        ("ntp_offset_sign", 2 * 30.0 - (1.0 - 7.0) / 2),  # the offset corrected the wrong way
+    ],
+)
+def test_each_broken_formula_leaves_the_error_worked_out_by_hand(
+    mutant: str | None, error: float
+) -> None:
+    """Constant legs of 1 and 7, a client 30 ahead: each formula's error in closed form."""
+    sim = sync_run(offset=30.0, request_latency=1.0, reply_latency=7.0, until=100.0, mutant=mutant)
+    samples = sync_errors(sim)
+    assert len(samples) == 2
+    assert all(s.error == pytest.approx(error, abs=1e-9) for s in samples), samples
+
+
+def test_probe_rounds_reads_the_legs_the_client_measured() -> None:
+    # the oracle reads the trace; on the correct client, each round's fastest probe's round
+    # trip is the delay the client measured, and its error is half the legs' difference
+    sim = sync_run(offset=-20.0, latency=exponential(4.0, minimum=0.5), probes=3, seed=7)
+    rounds = probe_rounds(sim)
+    samples = sync_errors(sim)
+    assert len(rounds) == len(samples) >= 5 and all(len(r) == 3 for r in rounds)
+    for probes, s in zip(rounds, samples, strict=True):
+        request, reply = min(probes, key=sum)
+        assert s.delay == pytest.approx(request + reply, abs=1e-9)
+        assert s.error == pytest.approx((request - reply) / 2, abs=1e-9)
+    with pytest.raises(ValueError, match="true rate"):
+        _first_broken(sync_run(rate=1.01, until=100.0))  # with drift the bound is not RTT/2
+
+
+def test_every_sync_mutant_is_caught_by_its_named_checks_in_every_run() -> None:
+    report = sync_mutant_report(seeds=20)
+    assert report.problems() == []
+    for name, checks in SYNC_MUTANT_CHECKS.items():
+        for check in checks:
+            caught, runs, fewest = sync_catch_rate(name, check, range(20))
+            assert caught == runs == 20 and fewest == 1, f"{name} by {check}: {caught} of {runs}"
+    assert sync_catch_rate("last_probe", "error within RTT/2", range(20))[0] == 0  # bound blind
+    for check in SYNC_CHECKS:
+        assert sync_catch_rate(None, check, range(20)) == (0, 20, None)
+    table = sync_mutant_table(seeds=4)
+    assert list(table["mutant"]) == ["correct version", *SYNC_MUTANTS]
+    assert table["runs caught by its check"].iloc[0] == "0 of 4"
+
+
+def test_sync_mutants_are_validated() -> None:
+    with pytest.raises(ValueError, match="unknown mutant 'half_rtt'.*no_half_rtt"):
+        SyncClient(mutant="half_rtt")
+    with pytest.raises(ValueError, match="unknown mutant"):
+        sync_run(mutant="half_rtt")
+    with pytest.raises(ValueError, match="unknown check"):
+        sync_catch_rate(None, "error is small", range(2))
+    with pytest.raises(ValueError, match="seeds"):
+        sync_mutant_report(seeds=0)
+    assert sync_errors(sync_check_run(3)) == sync_errors(sync_check_run(3))
 
 
 def test_drift_between_synchronisations_grows_linearly() -> None:
@@ -483,3 +569,102 @@ def test_clock_events_carry_their_true_time_and_print_as_node_dot_index() -> Non
     # the events in the nodes' states have no true time, and compare equal all the same
     in_states = [e for _, s in sorted(sim.states.items()) for e in s.events]
     assert in_states == events and all(e.time is None for e in in_states)
+
+
+# -- the hybrid logical clock's properties, and its mutants ---------------------------------------
+def test_each_broken_hlc_rule_worked_out_by_hand() -> None:
+    h = HybridLogicalClock(10.0, 2)
+    assert h.send(11.0) == HybridLogicalClock(11.0, 0)
+    assert h.send(11.0, mutant="hlc_no_reset") == HybridLogicalClock(11.0, 3)
+    assert h.receive(HybridLogicalClock(12.0, 5), 20.0) == HybridLogicalClock(20.0, 0)
+    assert h.receive(HybridLogicalClock(12.0, 5), 20.0, mutant="hlc_no_physical") == (
+        HybridLogicalClock(12.0, 6)
+    )
+    assert h.receive(HybridLogicalClock(12.0, 5), 3.0, mutant="hlc_no_tick") == (
+        HybridLogicalClock(12.0, 5)
+    )
+    assert h.receive(HybridLogicalClock(12.0, 5), 20.0, mutant="hlc_no_tick") == (
+        HybridLogicalClock(20.0, 0)
+    )
+    # hlc_no_message is ClockProcess's: the rules themselves are unchanged by it
+    assert h.receive(HybridLogicalClock(12.0, 5), 3.0, mutant="hlc_no_message") == (
+        h.receive(HybridLogicalClock(12.0, 5), 3.0)
+    )
+    with pytest.raises(ValueError, match="unknown mutant 'hlc_broken'.*hlc_no_reset"):
+        h.send(11.0, mutant="hlc_broken")
+    with pytest.raises(ValueError, match="unknown mutant"):
+        clock_run(mutant="hlc_broken")
+
+
+def _hlc_by_definition(events: list[ClockEvent], epsilon: float) -> dict[str, int]:
+    """Each property counted straight from its definition, over the brute-force relation."""
+    hb = _brute_force_happens_before(events)
+    counts = dict.fromkeys(HLC_CHECKS, 0)
+    for b in events:
+        counts["0 <= l - pt <= epsilon"] += not (
+            b.physical - 1e-9 <= b.hlc.l <= b.physical + epsilon + 1e-9
+        )
+        before = [a for a in events if (a.id, b.id) in hb]
+        counts["hlc respects ->"] += sum(
+            not (a.hlc.l, a.hlc.c) < (b.hlc.l, b.hlc.c) for a in before
+        )
+        counts["c bounded"] += b.hlc.c > sum(a.hlc.l == b.hlc.l for a in before)
+    return counts
+
+
+@settings(max_examples=12, deadline=None, database=None)
+@given(
+    st.integers(2, 3),
+    st.integers(1, 3),
+    st.integers(0, 10_000),
+    st.sampled_from([None, *HLC_MUTANTS]),
+    st.lists(st.tuples(st.floats(0, 20), st.floats(0.9, 1.1)), min_size=3, max_size=3),
+)
+def test_check_hlc_agrees_with_the_definitions(
+    nodes: int,
+    steps: int,
+    seed: int,
+    mutant: str | None,
+    skews: list[tuple[float, float]],
+) -> None:
+    ids = [f"p{i}" for i in range(1, nodes + 1)]
+    skew = dict(zip(ids, skews, strict=False))
+    sim = clock_run(nodes, steps, seed, latency=uniform(0.5, 6.0), skews=skew, mutant=mutant)
+    events = clock_events(sim)
+    # the largest skew, by brute force: every event's true time and both ends of the run
+    times = [0.0, sim.now, *(e.time for e in events if e.time is not None)]
+    sampled = max(
+        max(r) - min(r) for r in ([clock_reading(sim.trace, n, t) for n in ids] for t in times)
+    )
+    epsilon = largest_skew(sim, ids)
+    assert sampled == pytest.approx(epsilon, abs=1e-9)
+    result = check_hlc(events, epsilon)
+    assert {name: result[name][0] for name in HLC_CHECKS} == _hlc_by_definition(events, epsilon)
+    if mutant is None:
+        assert all(count == 0 for count, _ in result.values()), result
+
+
+def test_every_hlc_mutant_is_caught_by_its_named_check_in_nearly_every_run() -> None:
+    report = hlc_mutant_report(seeds=20)
+    assert report.problems() == []
+    measured = {"hlc_no_message": 19, "hlc_no_reset": 20, "hlc_no_physical": 20, "hlc_no_tick": 19}
+    for name, checks in HLC_MUTANT_CHECKS.items():
+        caught, runs, fewest = hlc_catch_rate(name, checks[0], range(20))
+        assert caught >= measured[name] and runs == 20 and fewest is not None, (
+            f"{name} caught by {checks[0]} in {caught} of {runs} runs (measured {measured[name]})"
+        )
+    for check in HLC_CHECKS:
+        assert hlc_catch_rate(None, check, range(20)) == (0, 20, None)
+    table = hlc_mutant_table(seeds=4)
+    assert list(table["mutant"]) == ["correct version", *HLC_MUTANTS]
+    # the one HLC mutant of 2.2's table is the same broken clock here
+    assert HLC_MUTANTS["hlc_no_message"] == MUTANTS["hlc_no_message"]
+
+
+def test_hlc_checks_are_validated() -> None:
+    with pytest.raises(ValueError, match="unknown check"):
+        hlc_catch_rate(None, "lamport respects ->", range(2))
+    with pytest.raises(ValueError, match="seeds"):
+        hlc_mutant_report(seeds=0)
+    with pytest.raises(ValueError, match="epsilon"):
+        check_hlc([], -1.0)

@@ -13,6 +13,8 @@ This module holds
   the time and corrects its own clock by the answer plus half the round trip;
   ``sync_run`` runs them with skewed clocks and ``sync_errors`` measures the
   error of every synchronisation against its bound, half the round-trip time;
+  ``SYNC_MUTANTS`` / ``sync_mutant_table`` show that this check and an exact one
+  (``probe_rounds``) catch a broken client;
 - **Lamport clocks** (Lamport 1978): a counter that respects happens-before,
   ``a -> b`` implies ``L(a) < L(b)``;
 - **vector clocks** (Fidge 1988, Mattern 1989): one counter per node, which
@@ -20,6 +22,8 @@ This module holds
 - **hybrid logical clocks** (Kulkarni, Demirbas, Madappa, Avva, Leone 2014):
   a physical-time reading plus a small counter, which respects happens-before
   like a Lamport clock and stays within the clock skew of physical time;
+  ``check_hlc`` checks its properties on a run, and ``HLC_MUTANTS`` /
+  ``hlc_mutant_table`` show that they catch a broken clock;
 - ``ClockProcess``, a node that stamps each of its events with all three
   logical clocks, and ``happens_before``, the relation itself computed from
   the events, so that the clock conditions can be *checked* (``MUTANTS``,
@@ -52,17 +56,30 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from dslib.core import Context, Node, System
-from dslib.mutants import Mutant, MutantReport, Outcome, check_mutant, run_mutants
+from dslib.mutants import (
+    Mutant,
+    MutantReport,
+    Outcome,
+    check_mutant,
+    deprecated_spelling,
+    run_mutants,
+)
 from dslib.sim.nemesis import ClockSkew
-from dslib.sim.network import Latency, Network, as_latency
+from dslib.sim.network import Latency, Network, as_latency, exponential
 from dslib.sim.simulator import Simulation
 from dslib.sim.trace import Trace
 
 __all__ = [
     "CLOCK_CHECKS",
+    "HLC_CHECKS",
+    "HLC_MUTANTS",
+    "HLC_MUTANT_CHECKS",
     "MUTANTS",
     "MUTANT_CHECKS",
     "ORDERINGS",
+    "SYNC_CHECKS",
+    "SYNC_MUTANTS",
+    "SYNC_MUTANT_CHECKS",
     "VERSION_CHECKS",
     "VERSION_MUTANTS",
     "VERSION_MUTANT_CHECKS",
@@ -82,6 +99,7 @@ __all__ = [
     "TimeServer",
     "VectorClock",
     "check_clock_conditions",
+    "check_hlc",
     "clock_catch_rate",
     "clock_events",
     "clock_mutant_report",
@@ -90,12 +108,21 @@ __all__ = [
     "clock_run",
     "compare_vectors",
     "happens_before",
+    "hlc_catch_rate",
+    "hlc_mutant_report",
+    "hlc_mutant_table",
+    "largest_skew",
     "measured_duration",
     "ntp_offset_delay",
+    "probe_rounds",
     "server_put",
     "sibling_run",
+    "sync_catch_rate",
+    "sync_check_run",
     "sync_error_series",
     "sync_errors",
+    "sync_mutant_report",
+    "sync_mutant_table",
     "sync_run",
     "time_of_day",
     "version_catch_rate",
@@ -118,6 +145,18 @@ MUTANTS: dict[str, str] = {
     "stamps the receive like a local event",
 }
 """The broken receive rules of ``ClockProcess`` (``mutant=`` name -> what is wrong)."""
+
+HLC_MUTANTS: dict[str, str] = {
+    "hlc_no_message": MUTANTS["hlc_no_message"],
+    "hlc_no_reset": "on a local event or a send the counter counts on (c + 1) when l moves up "
+    "to the physical clock, instead of restarting at 0",
+    "hlc_no_physical": "on a receive l becomes max(l, the message's l), without the physical clock",
+    "hlc_no_tick": "on a receive the counter takes the winning clock's c without adding 1, "
+    "when l does not move up to the physical clock",
+}
+"""The broken hybrid logical clocks (``mutant=`` name -> what is wrong): ``hlc_no_message`` is
+``ClockProcess``'s (it is in ``MUTANTS`` too); the others break ``HybridLogicalClock.send`` or
+``receive`` and are passed on to them by ``ClockProcess``."""
 
 
 # == Lamport clocks ===============================================================================
@@ -376,18 +415,32 @@ class HybridLogicalClock:
     l: float = 0.0  # noqa: E741 - the paper's name
     c: int = 0
 
-    def send(self, physical: float) -> HybridLogicalClock:
-        """The clock after a local event or a send, when the physical clock reads ``physical``."""
+    def send(self, physical: float, mutant: str | None = None) -> HybridLogicalClock:
+        """The clock after a local event or a send, when the physical clock reads ``physical``.
+
+        ``mutant``: a broken rule from ``HLC_MUTANTS``, or ``None``.
+        """
         _check_physical(physical)
+        check_mutant("HybridLogicalClock.send", mutant, HLC_MUTANTS)
         l_new = max(self.l, physical)
+        if mutant == "hlc_no_reset":  # mutant: the counter never restarts
+            return HybridLogicalClock(l_new, self.c + 1)
         return HybridLogicalClock(l_new, self.c + 1 if l_new == self.l else 0)
 
-    def receive(self, message: HybridLogicalClock, physical: float) -> HybridLogicalClock:
-        """The clock after receiving a message stamped ``message`` (Figure 5, "receive event")."""
+    def receive(
+        self, message: HybridLogicalClock, physical: float, mutant: str | None = None
+    ) -> HybridLogicalClock:
+        """The clock after receiving a message stamped ``message`` (Figure 5, "receive event").
+
+        ``mutant``: a broken rule from ``HLC_MUTANTS``, or ``None``.
+        """
         if not isinstance(message, HybridLogicalClock):
             raise TypeError(f"HybridLogicalClock.receive: {message!r} is not a HybridLogicalClock")
         _check_physical(physical)
+        check_mutant("HybridLogicalClock.receive", mutant, HLC_MUTANTS)
         l_new = max(self.l, message.l, physical)
+        if mutant == "hlc_no_physical":  # mutant: the physical clock left out
+            l_new = max(self.l, message.l)
         if l_new == self.l == message.l:
             c = max(self.c, message.c) + 1
         elif l_new == self.l:
@@ -396,6 +449,8 @@ class HybridLogicalClock:
             c = message.c + 1
         else:
             c = 0
+        if mutant == "hlc_no_tick" and c > 0:  # mutant: the winning counter, not one past it
+            c -= 1
         return HybridLogicalClock(l_new, c)
 
 
@@ -522,12 +577,14 @@ class ClockProcess(Node[ClockProcessState]):
     send_probability : float, default 0.6
         The chance that a step is a send rather than a local event.
     mutant : str or None, default None
-        A broken receive rule from ``MUTANTS`` (each breaks one clock), or ``None``.
+        A broken receive rule from ``MUTANTS`` (each breaks one clock), or a broken hybrid
+        logical clock from ``HLC_MUTANTS``, or ``None``.
 
     Raises
     ------
     ValueError
-        If a parameter is out of range or ``mutant`` is not in ``MUTANTS``.
+        If a parameter is out of range or ``mutant`` is in neither ``MUTANTS`` nor
+        ``HLC_MUTANTS``.
 
     Examples
     --------
@@ -566,7 +623,8 @@ class ClockProcess(Node[ClockProcessState]):
             raise ValueError(
                 f"ClockProcess: send_probability={send_probability!r} must be in [0, 1]"
             )
-        self.mutant = check_mutant("ClockProcess", mutant, MUTANTS)
+        self.mutant = check_mutant("ClockProcess", mutant, {**MUTANTS, **HLC_MUTANTS})
+        self.hlc_mutant = mutant if mutant in HLC_MUTANTS else None  # passed on to the rules
         self.steps = steps
         self.interval = (float(interval[0]), float(interval[1]))
         self.send_probability = float(send_probability)
@@ -604,7 +662,7 @@ class ClockProcess(Node[ClockProcessState]):
         own = sum(1 for e in state.events if e.kind != "receive")
         lamport = state.lamport.tick()
         vector = state.vector.increment(ctx.id)
-        hlc = state.hlc.send(round(ctx.now, 6))
+        hlc = state.hlc.send(round(ctx.now, 6), mutant=self.hlc_mutant)
         if ctx.peers and ctx.rng.random() < self.send_probability:
             peer = ctx.peers[ctx.rng.randrange(len(ctx.peers))]
             ctx.send(peer, ClockMessage(ctx.id, len(state.events), lamport.time, vector, hlc))
@@ -629,7 +687,7 @@ class ClockProcess(Node[ClockProcessState]):
         vector = state.vector.merge(msg.vector).increment(ctx.id)  # entry-wise max, then own
         if self.mutant == "vector_no_merge":  # mutant: the sender's vector is not merged
             vector = state.vector.increment(ctx.id)
-        hlc = state.hlc.receive(msg.hlc, physical)  # Figure 5's receive event
+        hlc = state.hlc.receive(msg.hlc, physical, mutant=self.hlc_mutant)  # Figure 5's receive
         if self.mutant == "hlc_no_message":  # mutant: stamped like a local event
             hlc = state.hlc.send(physical)
         return self._record(
@@ -661,7 +719,8 @@ def clock_run(
         Physical clocks that are off: ``ctx.now = offset + rate * true time``.
     send_probability : float, default 0.6
     mutant : str or None, default None
-        Run every process with this broken receive rule (``MUTANTS``).
+        Run every process with this broken receive rule (``MUTANTS``) or hybrid logical clock
+        (``HLC_MUTANTS``).
 
     Examples
     --------
@@ -974,6 +1033,245 @@ def clock_mutant_table(seeds: int = 20) -> Any:
     return table
 
 
+# == the hybrid logical clock's properties, and its mutants ======================================
+HLC_CHECKS: tuple[str, ...] = ("hlc respects ->", "0 <= l - pt <= epsilon", "c bounded")
+"""The properties of a hybrid logical clock that ``check_hlc`` checks on a run (Kulkarni et al.
+2014): ``a -> b`` implies ``hlc(a) < hlc(b)``; ``l`` is never behind the node's physical clock
+``pt`` nor ahead of it by more than ``epsilon``, the largest difference between two clocks;
+``c`` is at most the number of events that happened before the event with the same ``l``."""
+
+HLC_MUTANT_CHECKS: dict[str, tuple[str, ...]] = {
+    "hlc_no_message": ("hlc respects ->",),
+    "hlc_no_reset": ("c bounded",),
+    "hlc_no_physical": ("0 <= l - pt <= epsilon",),
+    "hlc_no_tick": ("hlc respects ->",),
+}
+"""The check that must catch each mutant of ``HLC_MUTANTS``."""
+
+
+def largest_skew(sim: Simulation, nodes: Sequence[str]) -> float:
+    """The largest difference between two of the ``nodes``' physical clocks during ``sim``.
+
+    Read from the clock skews in the trace (``clock_reading``) at the start and at the end of
+    the run, which is where the difference of two clocks of constant rates is largest.
+
+    Raises
+    ------
+    ValueError
+        If a node's clock changed rate or offset during the run (the ends would not do).
+
+    Examples
+    --------
+    >>> sim = clock_run(nodes=2, steps=1, skews={"p1": (6.0, 1.0), "p2": (0.0, 0.5)})
+    >>> largest_skew(sim, ["p1", "p2"]) == 6.0 + 0.5 * sim.now
+    True
+    """
+    for e in sim.trace:
+        if e.kind == "fault" and isinstance(e.data, ClockSkew) and e.time > 0:
+            raise ValueError(f"largest_skew: {e.data.node}'s clock changed at {e.time}")
+    readings = [[clock_reading(sim.trace, n, t) for n in nodes] for t in (0.0, sim.now)]
+    return max(max(r) - min(r) for r in readings)
+
+
+def check_hlc(events: Sequence[ClockEvent], epsilon: float) -> dict[str, Any]:
+    """Check the hybrid logical clocks of ``events`` for each property of ``HLC_CHECKS``.
+
+    - ``"hlc respects ->"``: ``a -> b`` implies ``hlc(a) < hlc(b)``, over every pair;
+    - ``"0 <= l - pt <= epsilon"``: every event's ``l`` is at least its node's physical clock
+      ``pt`` and at most ``epsilon`` ahead of it;
+    - ``"c bounded"``: every event's ``c`` is at most the number of events that happened
+      before it and have the same ``l`` (so the counter stays small).
+
+    Parameters
+    ----------
+    events : sequence of ClockEvent
+    epsilon : float
+        The largest difference between two physical clocks during the run (``largest_skew``).
+
+    Returns
+    -------
+    dict
+        For each property, ``(number of events or pairs that break it, the first of them)``
+        (``(0, None)`` when it holds).
+
+    Examples
+    --------
+    >>> sim = clock_run(nodes=3, steps=4, seed=2, skews={"p1": (9.0, 1.0)})
+    >>> check_hlc(clock_events(sim), largest_skew(sim, ["p1", "p2", "p3"]))
+    {'hlc respects ->': (0, None), '0 <= l - pt <= epsilon': (0, None), 'c bounded': (0, None)}
+    >>> sim = clock_run(nodes=3, steps=4, seed=2, skews={"p1": (9.0, 1.0)}, mutant="hlc_no_reset")
+    >>> check_hlc(clock_events(sim), largest_skew(sim, ["p1", "p2", "p3"]))["c bounded"]
+    (17, ('p1', 0))
+    """
+    if not (isinstance(epsilon, (int, float)) and epsilon >= 0):
+        raise ValueError(f"check_hlc: epsilon={epsilon!r} must be a number >= 0")
+    hb = happens_before(events)
+    ordered = sorted(events, key=lambda e: e.id)
+    broken: dict[str, list[Any]] = {name: [] for name in HLC_CHECKS}
+    for b in ordered:
+        if not -1e-9 <= b.hlc.l - b.physical <= epsilon + 1e-9:
+            broken["0 <= l - pt <= epsilon"].append(b.id)
+        same_l_before = 0
+        for a in ordered:
+            if (a.id, b.id) in hb:
+                same_l_before += a.hlc.l == b.hlc.l
+                if not a.hlc < b.hlc:
+                    broken["hlc respects ->"].append((a.id, b.id))
+        if b.hlc.c > same_l_before:
+            broken["c bounded"].append(b.id)
+    return {name: (len(found), found[0] if found else None) for name, found in broken.items()}
+
+
+@functools.lru_cache(maxsize=512)
+def _hlc_conditions(
+    seed: int, mutant: str | None, nodes: int, steps: int
+) -> tuple[dict[str, int], int]:
+    # the same skewed runs as clock_catch_rate, with every HLC property counted once
+    sim = _skewed_run(seed, mutant, nodes, steps)
+    epsilon = largest_skew(sim, [f"p{i}" for i in range(1, nodes + 1)])
+    events = clock_events(sim)
+    return {name: count for name, (count, _) in check_hlc(events, epsilon).items()}, len(events)
+
+
+def hlc_catch_rate(
+    mutant: str | None, check: str, seeds: Iterable[int], nodes: int = 3, steps: int = 4
+) -> tuple[int, int, int | None]:
+    """``(caught, runs, fewest events)``: on how many runs a property of ``HLC_CHECKS`` breaks.
+
+    The runs are ``clock_catch_rate``'s: ``clock_run(nodes, steps, seed, mutant=mutant)``
+    with every physical clock off by an offset in ``[0, 20)`` drawn from the seed.
+
+    Parameters
+    ----------
+    mutant : str or None
+        A name from ``HLC_MUTANTS``, or ``None`` for the correct clock.
+    check : str
+        One of ``HLC_CHECKS``.
+    seeds : iterable of int
+    nodes, steps : int, default 3 and 4
+
+    Returns
+    -------
+    (int, int, int or None)
+        Runs that broke the property, runs in all, and the number of events of the smallest
+        run that broke it (``None`` if none did).
+
+    Raises
+    ------
+    ValueError
+        If ``mutant`` or ``check`` is unknown.
+
+    Examples
+    --------
+    >>> hlc_catch_rate("hlc_no_physical", "0 <= l - pt <= epsilon", range(5))
+    (5, 5, 18)
+    >>> hlc_catch_rate(None, "c bounded", range(5))
+    (0, 5, None)
+    """
+    check_mutant("hlc_catch_rate", mutant, HLC_MUTANTS)
+    if check not in HLC_CHECKS:
+        raise ValueError(f"hlc_catch_rate: unknown check {check!r}; allowed: {HLC_CHECKS}")
+    caught = runs = 0
+    fewest: int | None = None
+    for seed in seeds:
+        broken, size = _hlc_conditions(seed, mutant, nodes, steps)
+        runs += 1
+        if broken[check]:
+            caught += 1
+            fewest = size if fewest is None else min(fewest, size)
+    return caught, runs, fewest
+
+
+def hlc_mutant_report(seeds: int = 20) -> MutantReport:
+    """Run every property of ``HLC_CHECKS`` on the correct clock and on each of ``HLC_MUTANTS``.
+
+    A property fails when any run on seeds ``0..seeds-1`` breaks it; its counterexample
+    length is the number of events of the smallest such run.
+
+    Parameters
+    ----------
+    seeds : int, default 20
+
+    Returns
+    -------
+    MutantReport
+
+    Raises
+    ------
+    ValueError
+        If ``seeds`` is not an int >= 1.
+
+    Examples
+    --------
+    >>> hlc_mutant_report(seeds=5).problems()
+    []
+    """
+    if not (isinstance(seeds, int) and not isinstance(seeds, bool) and seeds >= 1):
+        raise ValueError(f"hlc_mutant_report: seeds={seeds!r} must be an int >= 1")
+
+    def check(name: str) -> Callable[[str | None], Outcome]:
+        def run(mutant: str | None) -> Outcome:
+            caught, _, fewest = hlc_catch_rate(mutant, name, range(seeds))
+            return Outcome(caught == 0, fewest)
+
+        return run
+
+    def build(name: str | None) -> Callable[[], str | None]:
+        return lambda: name
+
+    mutants = [
+        Mutant(name, HLC_MUTANTS[name], build(name), HLC_MUTANT_CHECKS[name])
+        for name in HLC_MUTANTS
+    ]
+    return run_mutants(build(None), mutants, {name: check(name) for name in HLC_CHECKS})
+
+
+def hlc_mutant_table(seeds: int = 20) -> Any:
+    """The mutant table of the hybrid logical clock, with how many runs each mutant's named
+    check caught.
+
+    Parameters
+    ----------
+    seeds : int, default 20
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``mutant_table``'s columns (the counterexample length renamed ``events in the
+        smallest run caught``), and ``runs caught by its check``.
+
+    Examples
+    --------
+    >>> table = hlc_mutant_table(seeds=5)
+    >>> print(table[["mutant", "caught by", "runs caught by its check"]].to_string(index=False))
+             mutant                 caught by runs caught by its check
+    correct version none: passes all 3 checks                   0 of 5
+     hlc_no_message           hlc respects ->                   5 of 5
+       hlc_no_reset                 c bounded                   5 of 5
+    hlc_no_physical    0 <= l - pt <= epsilon                   5 of 5
+        hlc_no_tick           hlc respects ->                   5 of 5
+    """
+    report = hlc_mutant_report(seeds)
+    problems = report.problems()
+    if problems:  # pragma: no cover - the tests keep this empty
+        raise AssertionError("the HLC checks are not doing their job: " + "; ".join(problems))
+    table = report.to_frame().rename(
+        columns={"counterexample length": "events in the smallest run caught"}
+    )
+    rates = []
+    for name in table["mutant"]:
+        if name == "correct version":
+            failed = {
+                seed for seed in range(seeds) if any(_hlc_conditions(seed, None, 3, 4)[0].values())
+            }
+            rates.append(f"{len(failed)} of {seeds}")
+        else:
+            caught, runs, _ = hlc_catch_rate(name, HLC_MUTANT_CHECKS[name][0], range(seeds))
+            rates.append(f"{caught} of {runs}")
+    table["runs caught by its check"] = rates
+    return table
+
+
 # == physical clocks and their synchronisation ====================================================
 @dataclass(frozen=True)
 class TimeRequest:
@@ -1105,8 +1403,9 @@ class SyncClient(Node[SyncClientState]):
     Each round it sends ``probes`` requests one after the other, and from the
     answer with the shortest round trip it sets its correction so that its
     clock reads the server's time plus half the round trip (``ntp_offset_delay``).
-    With ``compensate=False`` it ignores the round trip and takes the server's
-    reading as is: its clock is then behind by the answer's travel time.
+    ``mutant="no_half_rtt"`` ignores the round trip and takes the server's
+    reading as is: its clock is then behind by the answer's travel time
+    (``SYNC_MUTANTS`` lists the broken versions).
 
     Parameters
     ----------
@@ -1115,14 +1414,26 @@ class SyncClient(Node[SyncClientState]):
         Time from the end of one round to the start of the next (on its own clock).
     probes : int, default 1
         Requests per round; the one with the smallest delay wins.
-    compensate : bool, default True
-        Add half the round trip (Cristian) or not (naive).
+    compensate : bool, optional
+        Deprecated: ``compensate=False`` is ``mutant="no_half_rtt"`` (warns).
+    mutant : str or None, default None
+        A broken version from ``SYNC_MUTANTS``, or ``None``.
+
+    Raises
+    ------
+    ValueError
+        If ``period`` or ``probes`` is out of range, or ``mutant`` is not in ``SYNC_MUTANTS``.
 
     Examples
     --------
     >>> sim = sync_run(rate=1.0, offset=30.0, latency=2.0, until=60.0)
     >>> sim.states["client"].correction     # the client was 30 ahead: it corrects by -30
     -30.0
+    >>> SyncClient(mutant="half_rtt")
+    Traceback (most recent call last):
+    ...
+    ValueError: SyncClient: unknown mutant 'half_rtt'; allowed: None or one of \
+['full_rtt', 'last_probe', 'minus_half_rtt', 'no_half_rtt', 'ntp_offset_sign']
     """
 
     def __init__(
@@ -1130,7 +1441,8 @@ class SyncClient(Node[SyncClientState]):
         server: str = "server",
         period: float = 50.0,
         probes: int = 1,
-        compensate: bool = True,
+        compensate: bool | None = None,
+        mutant: str | None = None,
     ) -> None:
         if not (isinstance(period, (int, float)) and period > 0):
             raise ValueError(f"SyncClient: period={period!r} must be a number > 0")
@@ -1139,7 +1451,9 @@ class SyncClient(Node[SyncClientState]):
         self.server = server
         self.period = float(period)
         self.probes = probes
-        self.compensate = bool(compensate)
+        self.mutant = check_mutant(
+            "SyncClient", _compensate_as_mutant(compensate, mutant), SYNC_MUTANTS
+        )
 
     def init(self, ctx: Context) -> SyncClientState:
         ctx.set_timer("sync", 0.0)
@@ -1159,9 +1473,17 @@ class SyncClient(Node[SyncClientState]):
         if not isinstance(msg, TimeReply) or msg.seq != state.seq:
             return state  # an answer to an older probe
         offset, delay = ntp_offset_delay(state.sent_at, msg.received, msg.sent, ctx.now)
-        if not self.compensate:
+        if self.mutant == "no_half_rtt":  # mutant: the server's reading T, as is
             offset = msg.sent - ctx.now
+        elif self.mutant == "minus_half_rtt":  # mutant: T - delay / 2
+            offset = msg.sent - delay / 2 - ctx.now
+        elif self.mutant == "full_rtt":  # mutant: T + delay
+            offset = msg.sent + delay - ctx.now
+        elif self.mutant == "ntp_offset_sign":  # mutant: each difference the wrong way round
+            offset = ((state.sent_at - msg.received) + (ctx.now - msg.sent)) / 2
         best = (delay, offset) if state.best is None or delay < state.best[0] else state.best
+        if self.mutant == "last_probe":  # mutant: the last answer, not the fastest
+            best = (delay, offset)
         state = replace(state, best=best)
         if state.probes_left > 0:
             return self._probe(ctx, state)
@@ -1173,6 +1495,18 @@ class SyncClient(Node[SyncClientState]):
             best=None,
             syncs=(*state.syncs, (ctx.now, best[0], correction)),
         )
+
+
+def _compensate_as_mutant(compensate: bool | None, mutant: str | None) -> str | None:
+    """The old spelling ``compensate=False`` as ``mutant="no_half_rtt"``, with a warning."""
+    if compensate is None:
+        return mutant
+    deprecated_spelling(f"compensate={compensate!r}", "mutant='no_half_rtt' (or nothing)", 4)
+    if compensate:
+        return mutant
+    if mutant is not None:
+        raise ValueError(f"give compensate=False or mutant={mutant!r}, not both")
+    return "no_half_rtt"
 
 
 def _alternating(request: Latency, reply: Latency) -> Latency:
@@ -1192,11 +1526,12 @@ def sync_run(
     latency: Latency | float = 2.0,
     period: float = 50.0,
     probes: int = 1,
-    compensate: bool = True,
+    compensate: bool | None = None,
     until: float = 500.0,
     seed: int = 0,
     request_latency: Latency | float | None = None,
     reply_latency: Latency | float | None = None,
+    mutant: str | None = None,
 ) -> Simulation:
     """A ``SyncClient`` (``client``) and a ``TimeServer`` (``server``) with skewed clocks, run to ``until``.
 
@@ -1208,8 +1543,9 @@ def sync_run(
         The server's clock (the reference; 1 and 0 make it true time).
     latency : Latency or float, default 2.0
         One-way message latency, in both directions unless overridden below.
-    period, probes, compensate
-        As in ``SyncClient``.
+    period, probes, compensate, mutant
+        As in ``SyncClient`` (``mutant``: a broken client from ``SYNC_MUTANTS``;
+        ``compensate`` is deprecated).
     until : float, default 500
     seed : int, default 0
     request_latency, reply_latency : Latency or float, optional
@@ -1225,7 +1561,7 @@ def sync_run(
     Raises
     ------
     ValueError
-        If a rate or ``until`` is not a number > 0.
+        If a rate or ``until`` is not a number > 0, or ``mutant`` is unknown.
     TypeError
         If a latency is not a number, a ``Latency`` or a function of a ``random.Random``.
 
@@ -1260,7 +1596,9 @@ def sync_run(
         raise ValueError(f"sync_run: until={until!r} must be a number > 0")
     system = System(
         {
-            "client": SyncClient("server", period, probes, compensate),
+            "client": SyncClient(
+                "server", period, probes, mutant=_compensate_as_mutant(compensate, mutant)
+            ),
             "server": TimeServer(),
         }
     )
@@ -1427,6 +1765,281 @@ def _corrections(sim: Simulation, client: str) -> list[tuple[float, float]]:
             if correction is not None and correction != changes[-1][1]:
                 changes.append((e.time, correction))
     return changes
+
+
+# == the broken synchronisations and the checks that catch them ==================================
+SYNC_MUTANTS: dict[str, str] = {
+    "no_half_rtt": "the client sets its clock to the server's reading T, without adding half "
+    "the round trip",
+    "minus_half_rtt": "the client sets its clock to T - RTT/2: half the round trip subtracted "
+    "instead of added",
+    "full_rtt": "the client sets its clock to T + RTT: the whole round trip instead of half",
+    "ntp_offset_sign": "NTP's offset with the wrong sign: ((t0 - t1) + (t3 - t2)) / 2",
+    "last_probe": "of a round's probes the client keeps the last answer, not the one with the "
+    "shortest round trip",
+}
+"""The broken versions of ``SyncClient`` (``mutant=`` name -> what is wrong)."""
+
+SYNC_CHECKS: tuple[str, ...] = ("error within RTT/2", "error = half the legs' difference")
+"""What ``sync_catch_rate`` checks on every synchronisation of a run. **error within RTT/2**:
+Cristian's bound, ``|error| <= delay / 2``, the error measured against the server's true clock
+(``sync_errors``). **error = half the legs' difference**: the exact error, ``(request -
+reply) / 2`` for the one-way latencies of the round's fastest probe, read from the trace
+(``probe_rounds``)."""
+
+SYNC_MUTANT_CHECKS: dict[str, tuple[str, ...]] = {
+    "no_half_rtt": ("error within RTT/2", "error = half the legs' difference"),
+    "minus_half_rtt": ("error within RTT/2", "error = half the legs' difference"),
+    "full_rtt": ("error within RTT/2", "error = half the legs' difference"),
+    "ntp_offset_sign": ("error within RTT/2", "error = half the legs' difference"),
+    "last_probe": ("error = half the legs' difference",),
+}
+"""The checks that must catch each mutant of ``SYNC_MUTANTS``; the first is the one whose
+catch rate ``sync_mutant_table`` shows."""
+
+
+def probe_rounds(
+    sim: Simulation, client: str = "client", server: str = "server"
+) -> list[list[tuple[float, float]]]:
+    """For each synchronisation of ``client``, the one-way latencies of its round's probes.
+
+    Read from the trace alone, in true time: each ``TimeRequest`` from ``client`` to
+    ``server`` and each ``TimeReply`` back, from its send to its delivery. A round is the
+    probes sent since the previous synchronisation, up to the one that completed it.
+
+    Returns
+    -------
+    list of list of (float, float)
+        One list per synchronisation, in order, of ``(request latency, reply latency)`` per
+        probe, in the order sent.
+
+    Examples
+    --------
+    >>> sim = sync_run(request_latency=1.0, reply_latency=7.0, probes=2, until=100.0)
+    >>> probe_rounds(sim)
+    [[(1.0, 7.0), (1.0, 7.0)], [(1.0, 7.0), (1.0, 7.0)]]
+    """
+    sent: dict[int, float] = {}
+    legs: dict[tuple[str, int], float] = {}
+    rounds: list[list[tuple[float, float]]] = []
+    done = last = 0
+    for e in sim.trace:
+        request = isinstance(e.data, TimeRequest) and (e.node, e.peer) in (
+            (client, server),
+            (server, client),
+        )
+        reply = isinstance(e.data, TimeReply) and (e.node, e.peer) in (
+            (server, client),
+            (client, server),
+        )
+        if (request or reply) and e.ref is not None:
+            if e.kind == "send":
+                sent[e.ref] = e.time
+            elif e.kind == "deliver" and e.ref in sent:
+                legs[("request" if request else "reply", e.data.seq)] = e.time - sent[e.ref]
+        elif (
+            e.kind == "state"
+            and e.node == client
+            and isinstance(e.data, SyncClientState)
+            and len(e.data.syncs) > done
+        ):
+            done = len(e.data.syncs)
+            seqs = range(last + 1, e.data.seq + 1)
+            rounds.append([(legs[("request", s)], legs[("reply", s)]) for s in seqs])
+            last = e.data.seq
+    return rounds
+
+
+def _first_broken(sim: Simulation) -> dict[str, int | None]:
+    """For each of ``SYNC_CHECKS``, the number (from 1) of the first synchronisation that
+    breaks it, or ``None``."""
+    for e in sim.trace:
+        if e.kind == "fault" and isinstance(e.data, ClockSkew) and e.data.rate != 1.0:
+            raise ValueError(
+                f"the sync checks need clocks at the true rate; {e.data.node} has rate "
+                f"{e.data.rate} (with drift the bound is SyncSample's, not RTT/2)"
+            )
+    first: dict[str, int | None] = dict.fromkeys(SYNC_CHECKS)
+    samples = sync_errors(sim)
+    rounds = probe_rounds(sim)
+    for k, (s, probes) in enumerate(zip(samples, rounds, strict=True), start=1):
+        request, reply = min(probes, key=lambda legs: legs[0] + legs[1])  # the first fastest
+        broken = {
+            "error within RTT/2": not s.within_bound,
+            "error = half the legs' difference": abs(s.error - (request - reply) / 2) > 1e-6,
+        }
+        for name, is_broken in broken.items():
+            if is_broken and first[name] is None:
+                first[name] = k
+    return first
+
+
+def sync_check_run(seed: int, mutant: str | None = None) -> Simulation:
+    """The run on which ``sync_catch_rate`` checks a client: the same for the same seed.
+
+    A ``SyncClient`` whose clock is off by an offset drawn from the seed in ``[-100, 100]``
+    synchronises for 500 units of time, with 3 probes a round, against a ``TimeServer``;
+    each message takes 0.5 plus an exponential delay of mean 4. Both clocks run at the true
+    rate, so Cristian's bound is ``RTT/2``.
+
+    Examples
+    --------
+    >>> sim = sync_check_run(0)
+    >>> len(sync_errors(sim)), round(clock_reading(sim.trace, "client", 0.0), 2)
+    (7, 68.88)
+    """
+    offset = round(random.Random(seed).uniform(-100.0, 100.0), 2)
+    latency = exponential(4.0, minimum=0.5)
+    return sync_run(offset=offset, latency=latency, probes=3, until=500.0, seed=seed, mutant=mutant)
+
+
+@functools.lru_cache(maxsize=512)
+def _sync_conditions(seed: int, mutant: str | None) -> dict[str, int | None]:
+    # the table asks both checks of the same runs: each run is simulated once
+    return _first_broken(sync_check_run(seed, mutant))
+
+
+def sync_catch_rate(
+    mutant: str | None, check: str, seeds: Iterable[int]
+) -> tuple[int, int, int | None]:
+    """``(caught, runs, fewest synchronisations)``: on how many runs a check of ``SYNC_CHECKS``
+    fails.
+
+    Each run is ``sync_check_run(seed, mutant)``.
+
+    Parameters
+    ----------
+    mutant : str or None
+        A name from ``SYNC_MUTANTS``, or ``None`` for the correct client.
+    check : str
+        One of ``SYNC_CHECKS``.
+    seeds : iterable of int
+
+    Returns
+    -------
+    (int, int, int or None)
+        Runs that failed the check, runs in all, and the fewest synchronisations after
+        which a run failed it (``None`` if none did).
+
+    Raises
+    ------
+    ValueError
+        If ``mutant`` or ``check`` is unknown.
+
+    Examples
+    --------
+    >>> sync_catch_rate("minus_half_rtt", "error within RTT/2", range(5))
+    (5, 5, 1)
+    >>> sync_catch_rate("last_probe", "error within RTT/2", range(5))   # the bound cannot see it
+    (0, 5, None)
+    >>> sync_catch_rate(None, "error = half the legs' difference", range(5))
+    (0, 5, None)
+    """
+    check_mutant("sync_catch_rate", mutant, SYNC_MUTANTS)
+    if check not in SYNC_CHECKS:
+        raise ValueError(f"sync_catch_rate: unknown check {check!r}; allowed: {SYNC_CHECKS}")
+    caught = runs = 0
+    fewest: int | None = None
+    for seed in seeds:
+        runs += 1
+        first = _sync_conditions(seed, mutant)[check]
+        if first is not None:
+            caught += 1
+            fewest = first if fewest is None else min(fewest, first)
+    return caught, runs, fewest
+
+
+def sync_mutant_report(seeds: int = 20) -> MutantReport:
+    """Run both checks of ``SYNC_CHECKS`` on the correct client and on each mutant.
+
+    A check fails when any run on seeds ``0..seeds-1`` fails it; its counterexample length is
+    the fewest synchronisations after which a run failed it.
+
+    Parameters
+    ----------
+    seeds : int, default 20
+
+    Returns
+    -------
+    MutantReport
+
+    Raises
+    ------
+    ValueError
+        If ``seeds`` is not an int >= 1.
+
+    Examples
+    --------
+    >>> sync_mutant_report(seeds=5).problems()
+    []
+    """
+    if not (isinstance(seeds, int) and not isinstance(seeds, bool) and seeds >= 1):
+        raise ValueError(f"sync_mutant_report: seeds={seeds!r} must be an int >= 1")
+
+    def check(name: str) -> Callable[[str | None], Outcome]:
+        def run(mutant: str | None) -> Outcome:
+            caught, _, fewest = sync_catch_rate(mutant, name, range(seeds))
+            return Outcome(caught == 0, fewest)
+
+        return run
+
+    def build(name: str | None) -> Callable[[], str | None]:
+        return lambda: name
+
+    mutants = [
+        Mutant(name, SYNC_MUTANTS[name], build(name), SYNC_MUTANT_CHECKS[name])
+        for name in SYNC_MUTANTS
+    ]
+    return run_mutants(build(None), mutants, {name: check(name) for name in SYNC_CHECKS})
+
+
+def sync_mutant_table(seeds: int = 20) -> Any:
+    """The mutant table of the synchronising client, with how many runs each mutant's first
+    named check caught.
+
+    Parameters
+    ----------
+    seeds : int, default 20
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``mutant_table``'s columns (the counterexample length renamed ``syncs until
+        caught``: the fewest synchronisations of a run before the check failed), and ``runs
+        caught by its check``.
+
+    Examples
+    --------
+    >>> table = sync_mutant_table(seeds=5)
+    >>> print(table[["mutant", "syncs until caught", "runs caught by its check"]]
+    ...       .to_string(index=False))
+             mutant syncs until caught runs caught by its check
+    correct version                  —                   0 of 5
+        no_half_rtt                  1                   5 of 5
+     minus_half_rtt                  1                   5 of 5
+           full_rtt                  1                   5 of 5
+    ntp_offset_sign                  1                   5 of 5
+         last_probe                  1                   5 of 5
+    """
+    report = sync_mutant_report(seeds)
+    problems = report.problems()
+    if problems:  # pragma: no cover - the tests keep this empty
+        raise AssertionError("the sync checks are not doing their job: " + "; ".join(problems))
+    table = report.to_frame().rename(columns={"counterexample length": "syncs until caught"})
+    rates = []
+    for name in table["mutant"]:
+        if name == "correct version":
+            failed = {
+                seed
+                for seed in range(seeds)
+                if any(v is not None for v in _sync_conditions(seed, None).values())
+            }
+            rates.append(f"{len(failed)} of {seeds}")
+        else:
+            caught, runs, _ = sync_catch_rate(name, SYNC_MUTANT_CHECKS[name][0], range(seeds))
+            rates.append(f"{caught} of {runs}")
+    table["runs caught by its check"] = rates
+    return table
 
 
 # == time-of-day and monotonic clocks =============================================================
