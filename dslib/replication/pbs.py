@@ -24,7 +24,10 @@ write*. This module answers both:
 - ``availability`` and ``availability_probability``: can a quorum be formed
   when ``f`` replicas are down, or each is down with probability ``p``;
 - ``intersection(n, r, w)``: the z3 verdict on whether read and write quorums
-  intersect (``dslib.verify.read_write``).
+  intersect (``dslib.verify.read_write``);
+- ``MUTANTS``, ``pbs_mutant_table``: broken versions of the functions above
+  (``mutant=``), and the checks against independent oracles that catch them
+  (enumeration of quorums and of failure sets, the simulated nodes).
 
 Examples
 --------
@@ -39,22 +42,29 @@ Fraction(1, 1)
 from __future__ import annotations
 
 import bisect
+import collections
+import functools
+import itertools
 import math
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, cast
 
 from dslib.core import Context, Node, System
+from dslib.mutants import Mutant, MutantReport, Outcome, check_mutant, run_mutants
 from dslib.sim.network import Latency, Network, as_latency, exponential
 from dslib.sim.simulator import Simulation
 from dslib.stats import is_number, nearest_rank, percentile
 
 __all__ = [
     "LEGS",
+    "MUTANTS",
+    "MUTANT_CHECKS",
     "PAPER_TABLE_4",
     "PAPER_TEXT",
+    "PBS_CHECKS",
     "Coordinator",
     "MixtureLatency",
     "PBSReplica",
@@ -62,13 +72,18 @@ __all__ = [
     "TVisibility",
     "WarsDraws",
     "availability",
+    "availability_by_enumeration",
     "availability_probability",
     "default_legs",
     "first_passage_t",
     "intersection",
     "k_staleness",
+    "k_staleness_by_enumeration",
     "k_staleness_monte_carlo",
     "pareto_exponential",
+    "pbs_catch_rate",
+    "pbs_mutant_report",
+    "pbs_mutant_table",
     "production_settings",
     "production_table",
     "simulate_t_visibility",
@@ -80,6 +95,23 @@ __all__ = [
 LEGS = ("write", "ack", "read", "response")
 """The four legs of the WARS model: write request, write acknowledgement, read
 request, read response (Bailis et al. 2012, §4.2)."""
+
+MUTANTS: dict[str, str] = {
+    "denominator_w": "k-staleness divides the read quorums that miss a write by C(N, W), "
+    "the number of write quorums, instead of C(N, R)",
+    "written_not_reset": "the k-staleness Monte Carlo makes its set of written replicas once, "
+    "outside the trial loop, so every trial keeps the writes of the trials before it",
+    "read_leg_ignored": "the WARS model lets the read reach every replica at commit + t, "
+    "forgetting the read request's own latency R_i",
+    "commit_without_ack": "the WARS write commits when W replicas have it, forgetting the "
+    "latency A_i of their acknowledgements",
+    "quorums_swapped": "availability asks for W replicas up to read and R to write",
+}
+"""The broken versions of this module's functions (``mutant=`` name -> what is wrong).
+
+Every function that takes ``mutant=`` accepts any of these names; a mutant of another
+function leaves it correct (``k_staleness(..., mutant="quorums_swapped")`` is exact), so that
+a check can pass one name to every function it calls."""
 
 
 def _check_nrw(n: int, r: int, w: int, where: str) -> None:
@@ -93,7 +125,7 @@ def _check_nrw(n: int, r: int, w: int, where: str) -> None:
             raise ValueError(f"{where}: {name}={v} must be between 1 and N={n}")
 
 
-def k_staleness(n: int, r: int, w: int, k: int = 1) -> Fraction:
+def k_staleness(n: int, r: int, w: int, k: int = 1, mutant: str | None = None) -> Fraction:
     """The probability that a read returns one of the last ``k`` versions (PBS §3.2, Eq. 3).
 
     Each write goes to a write quorum of ``w`` replicas and each read to a
@@ -108,6 +140,8 @@ def k_staleness(n: int, r: int, w: int, k: int = 1) -> Fraction:
         Replicas, read quorum, write quorum (``1 <= r, w <= n``).
     k : int, default 1
         How many of the latest versions count as fresh enough.
+    mutant : str, optional
+        A name from ``MUTANTS`` (``"denominator_w"`` breaks this function).
 
     Returns
     -------
@@ -117,7 +151,7 @@ def k_staleness(n: int, r: int, w: int, k: int = 1) -> Fraction:
     Raises
     ------
     ValueError, TypeError
-        If the sizes are out of range.
+        If the sizes are out of range, or ``mutant`` is not in ``MUTANTS``.
 
     Examples
     --------
@@ -129,7 +163,11 @@ def k_staleness(n: int, r: int, w: int, k: int = 1) -> Fraction:
     _check_nrw(n, r, w, "k_staleness")
     if not (isinstance(k, int) and not isinstance(k, bool) and k >= 1):
         raise ValueError(f"k_staleness: k={k!r} must be an int >= 1")
-    miss = Fraction(math.comb(n - w, r), math.comb(n, r))
+    check_mutant("k_staleness", mutant, MUTANTS)
+    if mutant == "denominator_w":
+        miss = Fraction(math.comb(n - w, r), math.comb(n, w))  # counted among write quorums
+    else:
+        miss = Fraction(math.comb(n - w, r), math.comb(n, r))
     return 1 - miss**k
 
 
@@ -147,9 +185,17 @@ def standard_error(p: float, trials: int) -> float:
 
 
 def k_staleness_monte_carlo(
-    n: int, r: int, w: int, k: int = 1, trials: int = 10_000, seed: int = 0
+    n: int,
+    r: int,
+    w: int,
+    k: int = 1,
+    trials: int = 10_000,
+    seed: int = 0,
+    mutant: str | None = None,
 ) -> float:
     """Estimate ``k_staleness`` by drawing ``k`` write quorums and a read quorum per trial.
+
+    ``mutant`` is a name from ``MUTANTS`` (``"written_not_reset"`` breaks this function).
 
     Examples
     --------
@@ -162,11 +208,14 @@ def k_staleness_monte_carlo(
         raise ValueError(f"k_staleness_monte_carlo: k={k!r} must be an int >= 1")
     if not (isinstance(trials, int) and trials >= 1):
         raise ValueError(f"k_staleness_monte_carlo: trials={trials!r} must be an int >= 1")
+    check_mutant("k_staleness_monte_carlo", mutant, MUTANTS)
     rng = random.Random(f"pbs-k:{seed}")
     replicas = range(n)
     hits = 0
+    written: set[int] = set()
     for _ in range(trials):
-        written: set[int] = set()
+        if mutant != "written_not_reset":
+            written = set()  # the replicas this trial's k writes reached
         for _ in range(k):
             written.update(rng.sample(replicas, w))
         if not written.isdisjoint(rng.sample(replicas, r)):
@@ -299,6 +348,7 @@ def t_visibility(
     trials: int = 2000,
     seed: int = 0,
     remote_delay: float = 0.0,
+    mutant: str | None = None,
 ) -> TVisibility:
     """Monte Carlo of the WARS model (PBS §4.2): when does a read see the last committed write?
 
@@ -324,6 +374,9 @@ def t_visibility(
         drawn at random, the read's in another drawn independently, and every
         leg to or from a replica in another data centre takes
         ``remote_delay`` more (the paper uses 75 ms).
+    mutant : str, optional
+        A name from ``MUTANTS`` (``"read_leg_ignored"`` and
+        ``"commit_without_ack"`` break this function).
 
     Examples
     --------
@@ -334,7 +387,8 @@ def t_visibility(
     1.0
     """
     _check_nrw(n, r, w, "t_visibility")
-    return _wars_outcome(wars_draws(n, legs, trials, seed, remote_delay), r, w)
+    check_mutant("t_visibility", mutant, MUTANTS)
+    return _wars_outcome(wars_draws(n, legs, trials, seed, remote_delay), r, w, mutant)
 
 
 @dataclass(frozen=True, eq=False)
@@ -357,10 +411,14 @@ class WarsDraws:
         """The number of trials drawn."""
         return int(self.write.shape[0])
 
-    def outcome(self, r: int, w: int) -> TVisibility:
-        """The t-visibility of read quorum ``r`` and write quorum ``w`` on these latencies."""
+    def outcome(self, r: int, w: int, mutant: str | None = None) -> TVisibility:
+        """The t-visibility of read quorum ``r`` and write quorum ``w`` on these latencies.
+
+        ``mutant`` is a name from ``MUTANTS``, as for ``t_visibility``.
+        """
         _check_nrw(self.n, r, w, "WarsDraws.outcome")
-        return _wars_outcome(self, r, w)
+        check_mutant("WarsDraws.outcome", mutant, MUTANTS)
+        return _wars_outcome(self, r, w, mutant)
 
 
 def wars_draws(
@@ -443,23 +501,27 @@ def wars_draws(
     return WarsDraws(n, write, ack, read, response)
 
 
-def _wars_arrays(d: WarsDraws, r: int, w: int) -> tuple[Any, Any, Any]:
+def _wars_arrays(d: WarsDraws, r: int, w: int, mutant: str | None = None) -> tuple[Any, Any, Any]:
     """Per trial: the threshold t, the read's latency and the write's (NumPy arrays)."""
     import numpy as np
 
-    commit = np.sort(d.write + d.ack, axis=1)[:, w - 1]
+    # the write commits at its w-th acknowledgement, back at the coordinator at W_i + A_i
+    acked = d.write if mutant == "commit_without_ack" else d.write + d.ack
+    commit = np.sort(acked, axis=1)[:, w - 1]
     # the first r answers, ties to the lower replica (a stable sort keeps index order)
     order = np.argsort(d.read + d.response, axis=1, kind="stable")[:, :r]
     rows = np.arange(d.trials)[:, None]
-    thresholds = (d.write[rows, order] - d.read[rows, order] - commit[:, None]).min(axis=1)
+    # replica i has the write for a read started t after the commit if W_i <= commit + t + R_i
+    request = 0.0 if mutant == "read_leg_ignored" else d.read[rows, order]
+    thresholds = (d.write[rows, order] - request - commit[:, None]).min(axis=1)
     last = order[:, -1]
     one = np.arange(d.trials)
     reads = d.read[one, last] + d.response[one, last]
     return thresholds, reads, commit
 
 
-def _wars_outcome(d: WarsDraws, r: int, w: int) -> TVisibility:
-    thresholds, reads, commit = _wars_arrays(d, r, w)
+def _wars_outcome(d: WarsDraws, r: int, w: int, mutant: str | None = None) -> TVisibility:
+    thresholds, reads, commit = _wars_arrays(d, r, w, mutant)
     return TVisibility(
         d.n,
         r,
@@ -873,8 +935,10 @@ def simulate_t_visibility(
 
 
 # == availability and intersection ==============================================================
-def availability(n: int, r: int, w: int, f: int) -> dict[str, bool]:
+def availability(n: int, r: int, w: int, f: int, mutant: str | None = None) -> dict[str, bool]:
     """Whether reads and writes can still gather a quorum when ``f`` of ``n`` replicas are down.
+
+    ``mutant`` is a name from ``MUTANTS`` (``"quorums_swapped"`` breaks this function).
 
     >>> availability(5, 3, 3, 2), availability(5, 3, 3, 3)
     ({'read': True, 'write': True}, {'read': False, 'write': False})
@@ -884,6 +948,9 @@ def availability(n: int, r: int, w: int, f: int) -> dict[str, bool]:
     _check_nrw(n, r, w, "availability")
     if not (isinstance(f, int) and not isinstance(f, bool) and 0 <= f <= n):
         raise ValueError(f"availability: f={f!r} must be an int between 0 and N={n}")
+    check_mutant("availability", mutant, MUTANTS)
+    if mutant == "quorums_swapped":
+        return {"read": n - f >= w, "write": n - f >= r}
     return {"read": n - f >= r, "write": n - f >= w}
 
 
@@ -917,3 +984,316 @@ def intersection(n: int, r: int, w: int) -> Any:
 
     _check_nrw(n, r, w, "intersection")
     return prove_intersection(*read_write(n, r, w))
+
+
+# == the mutants and the checks that catch them =================================================
+def _subsets(n: int, size: int) -> list[int]:
+    """Every set of ``size`` of the replicas ``0 .. n-1``, as a bit mask."""
+    return [sum(1 << i for i in chosen) for chosen in itertools.combinations(range(n), size)]
+
+
+_ENUMERATION_LIMIT = 10**6
+
+
+def k_staleness_by_enumeration(n: int, r: int, w: int, k: int = 1) -> Fraction:
+    """``k_staleness`` from its definition, by counting: the oracle of the closed form.
+
+    Every choice of ``k`` write quorums (one per write, each any ``w`` of the ``n``
+    replicas) and one read quorum of ``r`` is equally likely; the read returns one of the
+    last ``k`` versions when its quorum meets at least one of them. No formula, no
+    independence argument: just the fraction of all choices in which they meet.
+
+    Parameters
+    ----------
+    n, r, w, k : int
+        As for ``k_staleness``.
+
+    Returns
+    -------
+    Fraction
+
+    Raises
+    ------
+    ValueError, TypeError
+        If the sizes are out of range, or there are more than a million choices
+        (``C(n, w) ** k * C(n, r)``) to count.
+
+    Examples
+    --------
+    >>> k_staleness_by_enumeration(3, 1, 1, k=2), k_staleness(3, 1, 1, k=2)
+    (Fraction(5, 9), Fraction(5, 9))
+    >>> k_staleness_by_enumeration(12, 6, 6, k=3)
+    Traceback (most recent call last):
+    ...
+    ValueError: k_staleness_by_enumeration: C(12, 6) ** 3 * C(12, 6) choices is too many to count (at most 1000000)
+    """  # noqa: E501
+    _check_nrw(n, r, w, "k_staleness_by_enumeration")
+    if not (isinstance(k, int) and not isinstance(k, bool) and k >= 1):
+        raise ValueError(f"k_staleness_by_enumeration: k={k!r} must be an int >= 1")
+    if math.comb(n, w) ** k * math.comb(n, r) > _ENUMERATION_LIMIT:
+        raise ValueError(
+            f"k_staleness_by_enumeration: C({n}, {w}) ** {k} * C({n}, {r}) choices is too many "
+            f"to count (at most {_ENUMERATION_LIMIT})"
+        )
+    return _k_staleness_count(n, r, w, k)
+
+
+@functools.lru_cache(maxsize=1024)
+def _k_staleness_count(n: int, r: int, w: int, k: int) -> Fraction:
+    writes, reads = _subsets(n, w), _subsets(n, r)
+    reached: collections.Counter[int] = collections.Counter()  # replicas the k writes reached
+    for quorums in itertools.product(writes, repeat=k):
+        union = 0
+        for quorum in quorums:
+            union |= quorum
+        reached[union] += 1
+    meets = sum(count * sum(1 for q in reads if q & union) for union, count in reached.items())
+    return Fraction(meets, len(writes) ** k * len(reads))
+
+
+def availability_by_enumeration(n: int, r: int, w: int, f: int) -> dict[str, bool]:
+    """``availability`` from its definition: whatever ``f`` replicas fail, is a quorum left?
+
+    For every set of ``f`` failed replicas it looks for a read quorum (any ``r``
+    replicas) and a write quorum (any ``w``) among the others.
+
+    Examples
+    --------
+    >>> availability_by_enumeration(5, 1, 5, 1)
+    {'read': True, 'write': False}
+    """
+    _check_nrw(n, r, w, "availability_by_enumeration")
+    if not (isinstance(f, int) and not isinstance(f, bool) and 0 <= f <= n):
+        raise ValueError(f"availability_by_enumeration: f={f!r} must be an int between 0 and N={n}")
+    failures = _subsets(n, f)
+    return {
+        name: all(any(not q & down for q in _subsets(n, size)) for down in failures)
+        for name, size in (("read", r), ("write", w))
+    }
+
+
+def _availability_probability_by_enumeration(n: int, q: int, p: Fraction) -> Fraction:
+    # every pattern of failed replicas, weighted by its probability; up if some q-set avoids it
+    total = Fraction(0)
+    for down in range(1 << n):
+        failed = bin(down).count("1")
+        if any(not quorum & down for quorum in _subsets(n, q)):
+            total += p**failed * (1 - p) ** (n - failed)
+    return total
+
+
+PBS_CHECKS: tuple[str, ...] = (
+    "k-staleness = enumeration",
+    "Monte Carlo within 4 SE of enumeration",
+    "WARS model within 4 SE of simulated nodes",
+    "availability = enumeration",
+)
+"""The checks of the mutant table, each against an oracle independent of the code it checks."""
+
+MUTANT_CHECKS: dict[str, tuple[str, ...]] = {
+    "denominator_w": ("k-staleness = enumeration",),
+    "written_not_reset": ("Monte Carlo within 4 SE of enumeration",),
+    "read_leg_ignored": ("WARS model within 4 SE of simulated nodes",),
+    "commit_without_ack": ("WARS model within 4 SE of simulated nodes",),
+    "quorums_swapped": ("availability = enumeration",),
+}
+"""The check that must catch each mutant of ``MUTANTS``."""
+
+_SEEDED = ("Monte Carlo within 4 SE of enumeration", "WARS model within 4 SE of simulated nodes")
+
+_MC_CASES = ((3, 1, 1, 1), (5, 1, 2, 3))
+_MC_TRIALS = 1000
+
+# (N, R, W, t, mean of the write, ack, read and response legs in ms); reads at the commit
+_WARS_CASES: tuple[tuple[int, int, int, float, tuple[float, float, float, float]], ...] = (
+    (3, 1, 1, 0.0, (1.0, 2.0, 4.0, 1.0)),
+)
+_WARS_TRIALS, _SIM_TRIALS = 4000, 300
+
+
+def _case_legs(means: tuple[float, ...]) -> dict[str, Latency]:
+    return {leg: exponential(mean) for leg, mean in zip(LEGS, means, strict=True)}
+
+
+@functools.lru_cache(maxsize=256)
+def _wars_case_draws(case: int, seed: int) -> WarsDraws:
+    n, _, _, _, means = _WARS_CASES[case]
+    return wars_draws(n, _case_legs(means), _WARS_TRIALS, seed)
+
+
+@functools.lru_cache(maxsize=256)
+def _simulated_case(case: int, seed: int) -> float:
+    n, r, w, t, means = _WARS_CASES[case]
+    return simulate_t_visibility(n, r, w, t, _case_legs(means), _SIM_TRIALS, seed)
+
+
+@functools.lru_cache(maxsize=4096)
+def _run_check(check: str, mutant: str | None, seed: int) -> Outcome:
+    """One check on one seed; ``detail`` names the first case that failed."""
+    if check == "k-staleness = enumeration":
+        for n in range(1, 6):
+            for r, w, k in itertools.product(range(1, n + 1), range(1, n + 1), range(1, 4)):
+                got = k_staleness(n, r, w, k, mutant=mutant)
+                if got != k_staleness_by_enumeration(n, r, w, k):
+                    return Outcome(False, None, f"N={n}, R={r}, W={w}, k={k}")
+        return Outcome(True)
+    if check == "Monte Carlo within 4 SE of enumeration":
+        for n, r, w, k in _MC_CASES:
+            exact = float(k_staleness_by_enumeration(n, r, w, k))
+            est = k_staleness_monte_carlo(n, r, w, k, _MC_TRIALS, seed, mutant=mutant)
+            if abs(est - exact) > 4 * standard_error(exact, _MC_TRIALS):
+                return Outcome(False, None, f"N={n}, R={r}, W={w}, k={k}")
+        return Outcome(True)
+    if check == "WARS model within 4 SE of simulated nodes":
+        for case, (n, r, w, t, _) in enumerate(_WARS_CASES):
+            p = _wars_case_draws(case, seed).outcome(r, w, mutant=mutant).probability(t)
+            q = _simulated_case(case, seed)
+            tolerance = 4 * math.sqrt(p * (1 - p) * (1 / _WARS_TRIALS + 1 / _SIM_TRIALS))
+            if abs(p - q) > tolerance + 1e-9:
+                return Outcome(False, None, f"N={n}, R={r}, W={w}, t={t:g}")
+        return Outcome(True)
+    # "availability = enumeration"
+    for n in range(1, 6):
+        for r, w, f in itertools.product(range(1, n + 1), range(1, n + 1), range(n + 1)):
+            if availability(n, r, w, f, mutant=mutant) != availability_by_enumeration(n, r, w, f):
+                return Outcome(False, None, f"N={n}, R={r}, W={w}, f={f}")
+        for q in range(n + 1):  # each replica down with probability 1/10
+            chance = _availability_probability_by_enumeration(n, q, Fraction(1, 10))
+            if availability_probability(n, q, Fraction(1, 10)) != chance:
+                return Outcome(False, None, f"P(at least {q} of {n} up)")
+    return Outcome(True)
+
+
+def pbs_catch_rate(
+    mutant: str | None, check: str, seeds: Iterable[int]
+) -> tuple[int, int, str | None]:
+    """``(caught, runs, first case)``: on how many seeds ``check`` fails for ``mutant``.
+
+    The enumeration checks do not depend on the seed: they catch on every seed or none.
+
+    Parameters
+    ----------
+    mutant : str or None
+        A name from ``MUTANTS``, or ``None`` for the correct functions.
+    check : str
+        One of ``PBS_CHECKS``.
+    seeds : iterable of int
+
+    Returns
+    -------
+    (int, int, str or None)
+        Seeds on which the check failed, seeds in all, and the first case that failed.
+
+    Raises
+    ------
+    ValueError
+        If ``mutant`` or ``check`` is unknown.
+
+    Examples
+    --------
+    >>> pbs_catch_rate("quorums_swapped", "availability = enumeration", range(3))
+    (3, 3, 'N=2, R=1, W=2, f=1')
+    >>> pbs_catch_rate(None, "Monte Carlo within 4 SE of enumeration", range(3))
+    (0, 3, None)
+    """
+    check_mutant("pbs_catch_rate", mutant, MUTANTS)
+    if check not in PBS_CHECKS:
+        raise ValueError(f"pbs_catch_rate: unknown check {check!r}; allowed: {list(PBS_CHECKS)}")
+    seeds = list(seeds)
+    failed = _failures(check, mutant, seeds)
+    return len(failed), len(seeds), next(iter(failed.values()), None)
+
+
+def _failures(check: str, mutant: str | None, seeds: Sequence[int] | range) -> dict[int, str]:
+    """The seeds on which ``check`` fails, each with the first case that failed."""
+    if check not in _SEEDED and seeds:  # the same verdict on every seed: run it once
+        outcome = _run_check(check, mutant, seeds[0])
+        return {} if outcome.ok else dict.fromkeys(seeds, outcome.detail)
+    outcomes = {seed: _run_check(check, mutant, seed) for seed in seeds}
+    return {seed: o.detail for seed, o in outcomes.items() if not o.ok}
+
+
+def _check_seeds(seeds: int, where: str) -> None:
+    if not (isinstance(seeds, int) and not isinstance(seeds, bool) and seeds >= 1):
+        raise ValueError(f"{where}: seeds={seeds!r} must be an int >= 1")
+
+
+def pbs_mutant_report(seeds: int = 10) -> MutantReport:
+    """Run every check of ``PBS_CHECKS`` on the correct functions and on each mutant.
+
+    A check fails when it fails on any of the seeds ``0 .. seeds-1``.
+
+    Examples
+    --------
+    >>> report = pbs_mutant_report(seeds=2)
+    >>> report.problems()
+    []
+    >>> [m.caught_by for m in report.mutants][:2]
+    [('WARS model within 4 SE of simulated nodes',), ('k-staleness = enumeration',)]
+    """
+    _check_seeds(seeds, "pbs_mutant_report")
+
+    def check(name: str) -> Callable[[str | None], Outcome]:
+        def run(mutant: str | None) -> Outcome:
+            caught, _, first = pbs_catch_rate(mutant, name, range(seeds))
+            return Outcome(caught == 0, None, first or "")
+
+        return run
+
+    def build(name: str | None) -> Callable[[], str | None]:
+        return lambda: name
+
+    mutants = [
+        Mutant(name, MUTANTS[name], build(name), MUTANT_CHECKS[name]) for name in sorted(MUTANTS)
+    ]
+    return run_mutants(build(None), mutants, {name: check(name) for name in PBS_CHECKS})
+
+
+def pbs_mutant_table(seeds: int = 10) -> Any:
+    """The mutant table of PBS: each mutant, the checks that catch it, and how often.
+
+    Parameters
+    ----------
+    seeds : int, default 10
+        The seeded checks (the Monte Carlo and the WARS model against the simulated
+        nodes) run on seeds ``0 .. seeds-1``; the enumeration checks are deterministic.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``mutant_table``'s columns without the counterexample length, then ``first case
+        caught`` (by the mutant's own check) and ``catch rate`` (of its own check, or for
+        the correct version the seeds on which any check failed).
+
+    Examples
+    --------
+    >>> table = pbs_mutant_table(seeds=2)
+    >>> print(table[["mutant", "catch rate"]].to_string(index=False))
+                mutant    catch rate
+       correct version  0 of 2 seeds
+    commit_without_ack  2 of 2 seeds
+         denominator_w deterministic
+       quorums_swapped deterministic
+      read_leg_ignored  2 of 2 seeds
+     written_not_reset  2 of 2 seeds
+    """
+    _check_seeds(seeds, "pbs_mutant_table")
+    report = pbs_mutant_report(seeds)
+    problems = report.problems()
+    if problems:  # pragma: no cover - the tests keep this empty
+        raise AssertionError("the PBS checks are not doing their job: " + "; ".join(problems))
+    table = report.to_frame().drop(columns="counterexample length")
+    firsts, rates = [], []
+    for name in table["mutant"]:
+        if name == "correct version":
+            failed = {seed for c in PBS_CHECKS for seed in _failures(c, None, range(seeds))}
+            firsts.append("—")
+            rates.append(f"{len(failed)} of {seeds} seeds")
+            continue
+        check = MUTANT_CHECKS[name][0]
+        caught, runs, first = pbs_catch_rate(name, check, range(seeds))
+        firsts.append(first or "—")
+        rates.append(f"{caught} of {runs} seeds" if check in _SEEDED else "deterministic")
+    table["first case caught"] = firsts
+    table["catch rate"] = rates
+    return table
