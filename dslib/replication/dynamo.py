@@ -38,6 +38,11 @@ then discard it unseen; dotted version vectors (Preguiça et al. 2010) are the
 fix Riak adopted. This store keeps the context exact instead: the set of dots
 seen, from which ``Version.clock`` gives the vector clock Dynamo would show.
 
+``MUTANTS`` names four broken versions (``dynamo_system(..., mutant=...)``), and
+``DYNAMO_CHECKS`` the checks that catch them: ``acknowledged_writes_kept`` and
+``siblings_kept`` read the history only, ``dynamo_convergence`` the replicas' states;
+``dynamo_mutant_table`` shows which check catches which mutant, on how many seeds.
+
 Examples
 --------
 >>> from dslib import Simulation
@@ -58,12 +63,15 @@ from typing import Any
 
 from dslib.clocks import VectorClock
 from dslib.core import NOTHING_PERSISTED, Context, Node, System, stable_repr
-from dslib.mutants import Outcome
+from dslib.mutants import Mutant, MutantReport, Outcome, check_mutant, run_mutants
 from dslib.replication.workloads import check_count, client_workloads
 from dslib.sim.clients import Client, ClientState, Reply, Request
 from dslib.sim.simulator import Simulation
 
 __all__ = [
+    "DYNAMO_CHECKS",
+    "MUTANTS",
+    "MUTANT_CHECKS",
     "Dot",
     "DynamoClient",
     "DynamoClientState",
@@ -82,13 +90,32 @@ __all__ = [
     "Put",
     "PutAck",
     "Version",
+    "acknowledged_writes_kept",
+    "dynamo_catch_rate",
     "dynamo_convergence",
+    "dynamo_mutant_report",
+    "dynamo_mutant_table",
     "dynamo_system",
     "preference_list",
     "reconcile",
     "seen",
+    "siblings_kept",
     "stable_hash",
 ]
+
+
+MUTANTS: dict[str, str] = {
+    "context_from_coordinator": "a put replaces what its coordinator holds of the key at put "
+    "time, not what the client's get returned: a blind put silently discards concurrent versions",
+    "handoff_forgets": "a stand-in drops its hinted versions as soon as it sends them to the home "
+    "replica, without waiting for the acknowledgement: if the home replica is still "
+    "unreachable, the write is lost",
+    "repair_one_version": "read repair writes back one of the siblings read, as replacing the "
+    "others: every replica it repairs discards the other siblings",
+    "merkle_skips_last": "anti-entropy compares the leaf hashes of every bucket but the last: a "
+    "replica that missed a write of a key in that bucket is never repaired by it",
+}
+"""The broken versions of ``DynamoNode`` (``mutant=`` name -> what is wrong)."""
 
 
 def stable_hash(value: Any) -> int:
@@ -533,6 +560,8 @@ class DynamoNode(Node[DynamoState]):
         Abandon an operation this old (its client has timed out).
     tokens : int, default 8
         Ring positions per node.
+    mutant : str or None, default None
+        A broken version from ``MUTANTS``, or ``None`` for the correct node.
 
     Examples
     --------
@@ -555,6 +584,7 @@ class DynamoNode(Node[DynamoState]):
         timeout: float = 8.0,
         give_up: float = 60.0,
         tokens: int = 8,
+        mutant: str | None = None,
     ) -> None:
         if isinstance(nodes, str) or not nodes:
             raise ValueError(f"DynamoNode: nodes={nodes!r} must be a list of node ids")
@@ -575,6 +605,7 @@ class DynamoNode(Node[DynamoState]):
         self.timeout = float(timeout)
         self.give_up = float(give_up)
         self.tokens = tokens
+        self.mutant = check_mutant("DynamoNode", mutant, MUTANTS)
 
     def preference(self, key: Hashable) -> tuple[str, ...]:
         """The preference list of ``key``."""
@@ -644,6 +675,8 @@ class DynamoNode(Node[DynamoState]):
                 version = Version(req.value, timestamp=(ctx.now, ctx.id))
             else:
                 context = req.context if isinstance(req, DynamoRequest) else ()
+                if self.mutant == "context_from_coordinator":  # what the coordinator holds
+                    context = seen(self._all_versions(state, req.key))
                 version = Version(req.value, (ctx.id, state.dots + 1), context)
                 state = replace(state, dots=state.dots + 1)
             op = replace(op, phase="write", result=(version,))
@@ -693,10 +726,14 @@ class DynamoNode(Node[DynamoState]):
         if not self.read_repair:
             return
         targets = dict(op.targets)
+        repair = op.result
+        if self.mutant == "repair_one_version" and len(repair) > 1:  # "the newest" replaces all
+            dots = tuple(d for d in seen(repair) if d != repair[-1].dot)
+            repair = (replace(repair[-1], context=dots),)
         for node, versions in replies:
-            if reconcile((*versions, *op.result), self.resolve) != versions:
+            if reconcile((*versions, *repair), self.resolve) != versions:
                 home = targets.get(node, node)
-                ctx.send(node, Put(None, op.request.key, op.result, None if home == node else home))
+                ctx.send(node, Put(None, op.request.key, repair, None if home == node else home))
 
     def _answer(self, ctx: Context, state: DynamoState, src: str, msg: Any) -> DynamoState:
         found = [op for op in state.ops if (ctx.id, op.number) == msg.op]
@@ -795,9 +832,10 @@ class DynamoNode(Node[DynamoState]):
             return state
         if isinstance(msg, MerkleLeaves):
             mine = self._tree(ctx, state, src)
-            buckets = tuple(
-                i for i, (a, b) in enumerate(zip(mine.leaves, msg.leaves, strict=True)) if a != b
-            )
+            if len(msg.leaves) != len(mine.leaves):
+                raise ValueError("DynamoNode: Merkle trees with different numbers of buckets")
+            last = len(mine.leaves) - (1 if self.mutant == "merkle_skips_last" else 0)
+            buckets = tuple(i for i in range(last) if mine.leaves[i] != msg.leaves[i])
             ctx.send(src, MerkleItems(buckets, self._items(ctx, state, src, buckets), True))
             return state
         if isinstance(msg, MerkleItems):
@@ -831,6 +869,9 @@ class DynamoNode(Node[DynamoState]):
             ctx.set_timer("handoff", self.handoff_interval)
             for home, key, versions in state.hints:
                 ctx.send(home, Handoff(key, versions))
+            if self.mutant == "handoff_forgets" and state.hints:  # sent: surely delivered?
+                state = replace(state, hints=())
+                ctx.persist((state.store, state.hints, state.dots))
             return state
         if timer == "anti-entropy" and self.anti_entropy is not None:
             ctx.set_timer("anti-entropy", (0.5 * self.anti_entropy, 1.5 * self.anti_entropy))
@@ -842,7 +883,8 @@ class DynamoNode(Node[DynamoState]):
 
     def __repr__(self) -> str:
         mode = "sloppy" if self.sloppy else "strict"
-        return f"DynamoNode(N={self.n}, R={self.r}, W={self.w}, {mode}, {self.resolve})"
+        broken = f", mutant={self.mutant!r}" if self.mutant else ""
+        return f"DynamoNode(N={self.n}, R={self.r}, W={self.w}, {mode}, {self.resolve}{broken})"
 
 
 @dataclass(frozen=True)
@@ -910,6 +952,7 @@ def dynamo_system(
     client_timeout: float = 30.0,
     retries: int = 1,
     think: float | tuple[float, float] = (0.0, 5.0),
+    mutant: str | None = None,
 ) -> System:
     """A Dynamo-style store: nodes ``n1``... and clients ``c1``...; client ``ci`` talks to ``ni``.
 
@@ -934,6 +977,7 @@ n2=DynamoNode(N=3, R=1, W=1, sloppy, lww), n3=DynamoNode(N=3, R=1, W=1, sloppy, 
             resolve=resolve,
             read_repair=read_repair,
             anti_entropy=anti_entropy,
+            mutant=mutant,
         )
         for i in ids
     }
@@ -976,3 +1020,343 @@ def dynamo_convergence(sim: Simulation) -> Outcome:
     if left:
         return Outcome(False, len(sim.trace), f"{left} hinted versions not yet handed off")
     return Outcome(True, None, f"{len(keys)} keys: every home replica agrees")
+
+
+# == the mutants and the checks that catch them =================================================
+def _read_values(result: Any) -> tuple[Any, ...]:
+    # What a get returned, as a tuple of values (None: nothing; a tuple: siblings).
+    if result is None:
+        return ()
+    return result if isinstance(result, tuple) else (result,)
+
+
+def _covered(sim: Simulation, before: float = float("inf")) -> set[tuple[Hashable, Any]]:
+    # (key, value) pairs some put begun before `before` was allowed to replace: its client's
+    # last successful get of the key, before the put, returned that value. The client-visible
+    # rule of section 4.4, read off the history alone (every put value distinct), not off the
+    # store's contexts.
+    last: dict[tuple[Any, Any], tuple[Any, ...]] = {}
+    covered: set[tuple[Hashable, Any]] = set()
+    for op in sorted(sim.history.operations(), key=lambda o: (o.process, o.invoke_time, o.index)):
+        if op.invoke_time >= before:
+            continue
+        if op.f in ("get", "read") and op.status == "ok":
+            last[(op.process, op.key)] = _read_values(op.result)
+        elif op.f in ("put", "write"):
+            covered |= {(op.key, v) for v in last.get((op.process, op.key), ())}
+    return covered
+
+
+def acknowledged_writes_kept(sim: Simulation) -> Outcome:
+    """Does every acknowledged put survive at a home replica, unless a client replaced it?
+
+    A put's value may disappear only if some put of the same key was made by a client
+    whose last successful get of the key, before that put, returned the value (the client
+    saw it and wrote over it, §4.4). Every other acknowledged value must still be held by a
+    home replica of its key at the end of the run. The oracle reads the history only (put
+    values must be distinct), so it does not trust the store's contexts or clocks.
+
+    Returns
+    -------
+    Outcome
+        ``ok``; the run's trace length if not; ``detail`` names the first lost put.
+
+    Examples
+    --------
+    >>> from dslib import Simulation
+    >>> loads = [[("put", "x", "milk")], [("put", "x", "eggs")]]
+    >>> sim = Simulation(dynamo_system(clients=2, workloads=loads), seed=1).run(until=100.0)
+    >>> acknowledged_writes_kept(sim)
+    Outcome(ok=True, counterexample_length=None, detail='2 acknowledged puts: none lost')
+    """
+    node = next(n for n in sim.system.nodes.values() if isinstance(n, DynamoNode))
+    covered = _covered(sim)
+    acked = [
+        op for op in sim.history.operations() if op.f in ("put", "write") and op.status == "ok"
+    ]
+    for op in acked:
+        if (op.key, op.value) in covered:
+            continue
+        held = {
+            v.value
+            for h in node.home(op.key)
+            if isinstance(sim.states.get(h), DynamoState)
+            for v in sim.states[h].versions(op.key)
+        }
+        if op.value not in held:
+            detail = f"{op.process}'s acknowledged put {op.key!r}={op.value!r} is lost"
+            return Outcome(False, len(sim.trace), detail)
+    return Outcome(True, None, f"{len(acked)} acknowledged puts: none lost")
+
+
+def siblings_kept(sim: Simulation) -> Outcome:
+    """Does each key's last get return every acknowledged value no client replaced?
+
+    For the last successful get of each key: every put of the key acknowledged before the
+    get began, whose value no put begun before it was allowed to replace (see
+    ``acknowledged_writes_kept``), must be among the values it returned. Meant for runs
+    whose last get comes after replication has finished (no fault then): two blind puts must
+    come back as two siblings.
+
+    Examples
+    --------
+    >>> from dslib import Simulation
+    >>> loads = [[("put", "x", "milk")], [("put", "x", "eggs")], [("get", "x", None)]]
+    >>> system = dynamo_system(clients=3, workloads=loads, think=0.0)
+    >>> system.nodes["c3"].start = 50.0
+    >>> siblings_kept(Simulation(system, seed=1).run(until=100.0)).detail
+    "get of 'x' returned ('eggs', 'milk')"
+    """
+    ops = sim.history.operations()
+    lines = []
+    for key in sorted({op.key for op in ops}, key=stable_repr):
+        gets = [o for o in ops if o.key == key and o.f in ("get", "read") and o.status == "ok"]
+        if not gets:
+            continue
+        get = max(gets, key=lambda o: (o.invoke_time, o.index))
+        covered = {v for k, v in _covered(sim, get.invoke_time) if k == key}
+        wanted = {
+            o.value
+            for o in ops
+            if o.key == key
+            and o.f in ("put", "write")
+            and o.status == "ok"
+            and o.complete_time is not None
+            and o.complete_time < get.invoke_time
+            and o.value not in covered
+        }
+        missing = wanted - set(_read_values(get.result))
+        if missing:
+            shown = sorted(missing, key=stable_repr)
+            return Outcome(
+                False, len(sim.trace), f"get of {key!r} returned {get.result!r}, not {shown}"
+            )
+        lines.append(f"get of {key!r} returned {get.result!r}")
+    return Outcome(True, None, "; ".join(lines) or "no get")
+
+
+def _merkle_keys(buckets: int = 8) -> tuple[str, ...]:
+    # One key per Merkle bucket (k0, k1, ...): the first key that falls in each bucket.
+    found: dict[int, str] = {}
+    i = 0
+    while len(found) < buckets:
+        found.setdefault(MerkleTree.bucket_of(f"k{i}", buckets), f"k{i}")
+        i += 1
+    return tuple(found[b] for b in range(buckets))
+
+
+def _blind_run(seed: int, mutant: str | None) -> Simulation:
+    # Two blind puts 50 apart (no fault), then a get: they must come back as siblings.
+    from dslib.sim import Network, exponential
+
+    loads: list[list[Any]] = [[("put", "x", "milk")], [("put", "x", "eggs")], [("get", "x", None)]]
+    system = dynamo_system(clients=3, workloads=loads, think=0.0, mutant=mutant)
+    system.nodes["c2"].start = 50.0  # type: ignore[attr-defined]
+    system.nodes["c3"].start = 150.0  # type: ignore[attr-defined]
+    sim = Simulation(system, seed=seed, network=Network(latency=exponential(2.0)))
+    return sim.run(until=250.0)
+
+
+def _sloppy_run(seed: int, mutant: str | None) -> Simulation:
+    # c3 writes x through n3 while n3 and n4 are cut off from x's home replicas (n5, n1, n2):
+    # only stand-ins acknowledge it; handoff must deliver it after the heal at 45.
+    from dslib.sim import Heal, Network, Partition, exponential
+
+    loads: list[list[Any]] = [[("get", "x", None)], [("get", "x", None)], [("put", "x", 1)]]
+    system = dynamo_system(clients=3, workloads=loads, think=0.0, mutant=mutant)
+    system.nodes["c1"].start, system.nodes["c2"].start = 30.0, 80.0  # type: ignore[attr-defined]
+    home = system.nodes["n1"].home("x")  # type: ignore[attr-defined]
+    sim = Simulation(system, seed=seed, network=Network(latency=exponential(2.0)))
+    sim.at(0.0, Partition((("c3", "n3", "n4"), ("c1", "c2", *home))))
+    sim.at(45.0, Heal())
+    return sim.run(until=250.0)
+
+
+def _stale_run(seed: int, mutant: str | None) -> Simulation:
+    # One key per Merkle bucket written (no get, so no read repair) while a home replica of
+    # the last bucket's key is cut off; the write quorum is met at home, so no hint either:
+    # only anti-entropy can bring that replica up to date after the heal at 80.
+    from dslib.sim import Heal, Network, Partition, exponential
+
+    keys = _merkle_keys()
+    loads = [[("put", k, i) for i, k in enumerate(reversed(keys), start=1)]]
+    system = dynamo_system(clients=1, workloads=loads, think=0.0, mutant=mutant)
+    cut = [h for h in system.nodes["n1"].home(keys[-1]) if h != "n1"][-1]  # type: ignore[attr-defined]
+    sim = Simulation(system, seed=seed, network=Network(latency=exponential(2.0)))
+    sim.at(0.0, Partition(((cut,), tuple(i for i in system.ids if i != cut))))
+    sim.at(80.0, Heal())
+    return sim.run(until=300.0)
+
+
+_RUNS = {"blind puts": _blind_run, "sloppy quorum": _sloppy_run, "stale replica": _stale_run}
+
+DYNAMO_CHECKS: dict[str, tuple[Any, tuple[str, ...]]] = {
+    "siblings kept": (siblings_kept, ("blind puts",)),
+    "no acknowledged write lost": (acknowledged_writes_kept, ("blind puts", "sloppy quorum")),
+    "replicas converge": (dynamo_convergence, ("sloppy quorum", "stale replica")),
+}
+"""The named checks of the mutant table: the check, and the runs it judges."""
+
+MUTANT_CHECKS: dict[str, tuple[str, ...]] = {
+    "context_from_coordinator": ("siblings kept", "no acknowledged write lost"),
+    "handoff_forgets": ("no acknowledged write lost",),
+    "repair_one_version": ("no acknowledged write lost",),
+    "merkle_skips_last": ("replicas converge",),
+}
+"""The checks that must catch each mutant of ``MUTANTS``."""
+
+
+@functools.lru_cache(maxsize=256)
+def _verdict(run: str, check: str, seed: int, mutant: str | None) -> tuple[bool, int | None]:
+    # Each run is simulated once per (seed, mutant) and judged by every check that reads it.
+    sim = _simulated(run, seed, mutant)
+    outcome = DYNAMO_CHECKS[check][0](sim)
+    return outcome.ok, outcome.counterexample_length
+
+
+@functools.lru_cache(maxsize=128)
+def _simulated(run: str, seed: int, mutant: str | None) -> Simulation:
+    return _RUNS[run](seed, mutant)
+
+
+def dynamo_catch_rate(
+    mutant: str | None, check: str, seeds: Sequence[int] | range
+) -> tuple[int, int, int | None]:
+    """``(caught, runs, shortest trace)``: on how many seeds ``check`` fails for ``mutant``.
+
+    A seed is caught when the check fails on any of the runs it judges (``DYNAMO_CHECKS``):
+    *blind puts* (two blind puts 50 apart, then a get), *sloppy quorum* (a write acknowledged
+    by stand-ins only, during a partition) and *stale replica* (a home replica cut off while
+    one key per Merkle bucket is written). The seed draws the message latencies.
+
+    Parameters
+    ----------
+    mutant : str or None
+        A name from ``MUTANTS``, or ``None`` for the correct store.
+    check : str
+        A key of ``DYNAMO_CHECKS``.
+    seeds : iterable of int
+
+    Returns
+    -------
+    (int, int, int or None)
+        Seeds caught, seeds in all, and the trace length of the shortest failing run.
+
+    Raises
+    ------
+    ValueError
+        If ``mutant`` or ``check`` is unknown.
+
+    Examples
+    --------
+    >>> dynamo_catch_rate("handoff_forgets", "no acknowledged write lost", range(2))
+    (2, 2, 392)
+    >>> dynamo_catch_rate(None, "replicas converge", range(2))
+    (0, 2, None)
+    """
+    check_mutant("dynamo_catch_rate", mutant, MUTANTS)
+    if check not in DYNAMO_CHECKS:
+        raise ValueError(
+            f"dynamo_catch_rate: unknown check {check!r}; allowed: {list(DYNAMO_CHECKS)}"
+        )
+    caught = runs = 0
+    shortest: int | None = None
+    for seed in seeds:
+        runs += 1
+        failed = [
+            length
+            for run in DYNAMO_CHECKS[check][1]
+            for ok, length in [_verdict(run, check, seed, mutant)]
+            if not ok
+        ]
+        if failed:
+            caught += 1
+            known = [n for n in failed if n is not None]
+            if known:
+                shortest = min(known) if shortest is None else min(shortest, *known)
+    return caught, runs, shortest
+
+
+def dynamo_mutant_report(seeds: int = 3) -> MutantReport:
+    """Run every check of ``DYNAMO_CHECKS`` on the correct store and on each mutant.
+
+    A check fails when it fails on any run of seeds ``0..seeds-1``; its counterexample length
+    is the trace length of the shortest failing run.
+
+    Parameters
+    ----------
+    seeds : int, default 3
+
+    Returns
+    -------
+    MutantReport
+
+    Raises
+    ------
+    ValueError
+        If ``seeds`` is not an int >= 1.
+
+    Examples
+    --------
+    >>> report = dynamo_mutant_report(seeds=1)
+    >>> report.problems()
+    []
+    """
+    if not (isinstance(seeds, int) and not isinstance(seeds, bool) and seeds >= 1):
+        raise ValueError(f"dynamo_mutant_report: seeds={seeds!r} must be an int >= 1")
+
+    def check(name: str) -> Any:
+        def run(mutant: str | None) -> Outcome:
+            caught, _, shortest = dynamo_catch_rate(mutant, name, range(seeds))
+            return Outcome(caught == 0, shortest)
+
+        return run
+
+    def build(name: str | None) -> Any:
+        return lambda: name
+
+    mutants = [Mutant(name, MUTANTS[name], build(name), MUTANT_CHECKS[name]) for name in MUTANTS]
+    return run_mutants(build(None), mutants, {name: check(name) for name in DYNAMO_CHECKS})
+
+
+def dynamo_mutant_table(seeds: int = 3) -> Any:
+    """The mutant table of the Dynamo-style store, with each mutant's catch rate over seeds.
+
+    Parameters
+    ----------
+    seeds : int, default 3
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``mutant_table``'s columns (the counterexample length renamed ``trace events,
+        shortest run caught``), and ``seeds caught by its first check``.
+
+    Examples
+    --------
+    >>> table = dynamo_mutant_table(seeds=2)
+    >>> print(table[["mutant", "seeds caught by its first check"]].to_string(index=False))
+                      mutant seeds caught by its first check
+             correct version                          0 of 2
+    context_from_coordinator                          2 of 2
+             handoff_forgets                          2 of 2
+          repair_one_version                          2 of 2
+           merkle_skips_last                          2 of 2
+    """
+    report = dynamo_mutant_report(seeds)
+    problems = report.problems()
+    if problems:  # pragma: no cover - the tests keep this empty
+        raise AssertionError("the Dynamo checks are not doing their job: " + "; ".join(problems))
+    table = report.to_frame().rename(
+        columns={"counterexample length": "trace events, shortest run caught"}
+    )
+    rates = []
+    for name in table["mutant"]:
+        if name == "correct version":
+            caught = sum(dynamo_catch_rate(None, c, range(seeds))[0] for c in DYNAMO_CHECKS)
+            rates.append(f"{caught} of {seeds}")
+        else:
+            caught, runs, _ = dynamo_catch_rate(name, MUTANT_CHECKS[name][0], range(seeds))
+            rates.append(f"{caught} of {runs}")
+    table["seeds caught by its first check"] = rates
+    return table
