@@ -26,6 +26,10 @@ The measures: ``load_stats`` (how evenly the keys spread), ``moved_keys``
 exact fraction of the hash space each node of a ring owns) and ``lookup_steps``
 (hash evaluations plus comparisons plus loop iterations of one lookup).
 
+The checks: ``PARTITION_MUTANTS`` names five broken lookups (``mutant_partitioner``
+builds them), ``partition_catch_rate`` runs a brute-force reference, minimal movement
+and balance on them, and ``partition_mutant_table`` shows which check catches which.
+
 Examples
 --------
 >>> keys = make_keys(1000)
@@ -42,17 +46,22 @@ True
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 import itertools
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from dslib.core import check_node_ids
+from dslib.mutants import Mutant, MutantReport, Outcome, check_mutant, run_mutants
 
 __all__ = [
+    "PARTITION_CHECKS",
+    "PARTITION_MUTANTS",
+    "PARTITION_MUTANT_CHECKS",
     "RING_SIZE",
     "ConsistentHashRing",
     "JumpHash",
@@ -67,6 +76,10 @@ __all__ = [
     "load_stats",
     "make_keys",
     "moved_keys",
+    "mutant_partitioner",
+    "partition_catch_rate",
+    "partition_mutant_report",
+    "partition_mutant_table",
     "rendezvous_score",
     "ring_shares",
     "stable_hash",
@@ -388,7 +401,7 @@ class RangePartitioner(Partitioner):
         new_owner = self.owners[index] if owner is None else owner
         bounds = (*self.boundaries[:index], at, *self.boundaries[index:])
         owners = (*self.owners[: index + 1], new_owner, *self.owners[index + 1 :])
-        return RangePartitioner(bounds, owners)
+        return type(self)(bounds, owners)
 
     def merge(self, index: int) -> RangePartitioner:
         """Merge range ``index`` with range ``index + 1``; the merged range keeps the owner of
@@ -398,7 +411,7 @@ class RangePartitioner(Partitioner):
             raise ValueError(f"merge: range {index} is the last one; there is nothing after it")
         bounds = (*self.boundaries[:index], *self.boundaries[index + 1 :])
         owners = (*self.owners[: index + 1], *self.owners[index + 2 :])
-        return RangePartitioner(bounds, owners)
+        return type(self)(bounds, owners)
 
     def _check_index(self, index: int) -> None:
         if not (isinstance(index, int) and 0 <= index < len(self.owners)):
@@ -445,7 +458,7 @@ class RangePartitioner(Partitioner):
             if o != merged[-1]:
                 bounds.append(b)
                 merged.append(o)
-        return RangePartitioner(bounds, merged)
+        return type(self)(bounds, merged)
 
     def lookup_steps(self, key: Key) -> int:
         # A binary search over R - 1 boundaries makes about log2(R) comparisons.
@@ -543,11 +556,11 @@ class ConsistentHashRing(Partitioner):
 
     def with_node(self, node: str, keys: Sequence[Key] | None = None) -> ConsistentHashRing:
         self._check_join(node)
-        return ConsistentHashRing((*self.nodes, node), self.vnodes)
+        return type(self)((*self.nodes, node), self.vnodes)
 
     def without_node(self, node: str) -> ConsistentHashRing:
         self._check_leave(node)
-        return ConsistentHashRing(tuple(n for n in self.nodes if n != node), self.vnodes)
+        return type(self)(tuple(n for n in self.nodes if n != node), self.vnodes)
 
     def lookup_steps(self, key: Key) -> int:
         return 1 + max(1, len(self.points).bit_length())
@@ -723,13 +736,13 @@ class Rendezvous(Partitioner):
                 "Rendezvous.with_node on a weighted ring: build Rendezvous(nodes, weights) "
                 "with the new node's weight"
             )
-        return Rendezvous((*self.nodes, node))
+        return type(self)((*self.nodes, node))
 
     def without_node(self, node: str) -> Rendezvous:
         self._check_leave(node)
         rest = tuple(n for n in self.nodes if n != node)
         if self.weights is None:
-            return Rendezvous(rest)
+            return type(self)(rest)
         return Rendezvous(rest, {n: self.weights[n] for n in rest})
 
     def lookup_steps(self, key: Key) -> int:
@@ -817,7 +830,7 @@ class JumpHash(Partitioner):
 
     def with_node(self, node: str, keys: Sequence[Key] | None = None) -> JumpHash:
         self._check_join(node)
-        return JumpHash((*self.nodes, node))
+        return type(self)((*self.nodes, node))
 
     def without_node(self, node: str) -> JumpHash:
         self._check_leave(node)
@@ -826,7 +839,7 @@ class JumpHash(Partitioner):
         last = nodes.pop()
         if last != node:
             nodes[i] = last  # the last bucket's node takes the removed node's number
-        return JumpHash(nodes)
+        return type(self)(nodes)
 
     def lookup_steps(self, key: Key) -> int:
         return 1 + _jump_iterations(stable_hash(key), len(self.nodes))
@@ -902,3 +915,368 @@ def moved_keys(before: Partitioner, after: Partitioner, keys: Iterable[Key]) -> 
     331
     """
     return sum(1 for k in keys if before.lookup(k) != after.lookup(k))
+
+
+# == the mutants and the checks that catch them ===================================================
+PARTITION_MUTANTS: dict[str, str] = {
+    "ring_predecessor": "consistent hashing gives a key to the last point before its hash "
+    "(counter-clockwise) instead of the first point at or after it",
+    "ring_no_wrap": "consistent hashing does not wrap around: a key past the last point goes to "
+    "the last point's node instead of the first point's",
+    "range_bisect_left": "range lookup with bisect_left instead of bisect_right: a key equal to a "
+    "boundary goes to the range below it",
+    "jump_stops_early": "jump hash stops its loop one bucket early, so the last bucket never gets "
+    "a key",
+    "rendezvous_unsalted": "rendezvous scores a key with a hash of the key alone, not of node and "
+    "key: all nodes tie and the tie-break gives every key to one node",
+}
+"""The broken partitioners (``mutant=`` name of ``mutant_partitioner`` -> what is wrong)."""
+
+PARTITION_CHECKS: tuple[str, ...] = ("brute-force reference", "minimal movement", "balance")
+"""The named checks of ``partition_catch_rate``, each independent of the lookups it checks."""
+
+PARTITION_MUTANT_CHECKS: dict[str, tuple[str, ...]] = {
+    "ring_predecessor": ("brute-force reference",),
+    "ring_no_wrap": ("brute-force reference",),
+    "range_bisect_left": ("brute-force reference",),
+    "jump_stops_early": ("minimal movement", "balance"),
+    "rendezvous_unsalted": ("balance",),
+}
+"""The checks that must catch each mutant of ``PARTITION_MUTANTS``."""
+
+
+class _RingPredecessor(ConsistentHashRing):
+    def lookup(self, key: Key) -> str:
+        # Bug: the point before the key's hash, not the first at or after it (-1 wraps).
+        return self._owners[bisect.bisect_right(self._hashes, stable_hash(key)) - 1]
+
+
+class _RingNoWrap(ConsistentHashRing):
+    def lookup(self, key: Key) -> str:
+        i = bisect.bisect_left(self._hashes, stable_hash(key))
+        return self._owners[min(i, len(self._owners) - 1)]  # bug: clamps instead of wrapping
+
+
+class _RangeBisectLeft(RangePartitioner):
+    def lookup(self, key: Key) -> str:
+        return self.owners[bisect.bisect_left(self.boundaries, key)]  # bug: bisect_left
+
+
+def _jump_hash_stops_early(key: int, num_buckets: int) -> int:
+    b, j = -1, 0
+    while j < num_buckets - 1:  # bug: one bucket early
+        b = j
+        key = (key * 2862933555777941757 + 1) & _MASK64
+        j = int((b + 1) * (float(1 << 31) / float((key >> 33) + 1)))
+    return b
+
+
+class _JumpStopsEarly(JumpHash):
+    def lookup(self, key: Key) -> str:
+        return self.nodes[_jump_hash_stops_early(stable_hash(key), len(self.nodes))]
+
+
+class _RendezvousUnsalted(Rendezvous):
+    def score(self, node: str, key: Key) -> float:
+        return stable_hash(key)  # bug: the node is not hashed with the key
+
+    def lookup(self, key: Key) -> str:
+        return self.preference_list(key, 1)[0]
+
+
+_SCHEMES: tuple[str, ...] = ("hash mod N", "range", "consistent hashing", "rendezvous", "jump hash")
+_MUTANT_SCHEME: dict[str, tuple[str, type[Partitioner]]] = {
+    "ring_predecessor": ("consistent hashing", _RingPredecessor),
+    "ring_no_wrap": ("consistent hashing", _RingNoWrap),
+    "range_bisect_left": ("range", _RangeBisectLeft),
+    "jump_stops_early": ("jump hash", _JumpStopsEarly),
+    "rendezvous_unsalted": ("rendezvous", _RendezvousUnsalted),
+}
+
+
+def mutant_partitioner(
+    mutant: str | None,
+    nodes: Sequence[str],
+    keys: Sequence[Key] | None = None,
+    vnodes: int = 16,
+) -> Partitioner:
+    """The partitioner that ``mutant`` (a name in ``PARTITION_MUTANTS``) breaks, built broken.
+
+    Joins and leaves keep the bug: ``with_node`` and ``without_node`` build the same class.
+
+    Parameters
+    ----------
+    mutant : str
+        A name from ``PARTITION_MUTANTS``.
+    nodes : sequence of str
+    keys : sequence of keys, optional
+        The sample the ranges are cut from (``range_bisect_left`` only; required there).
+    vnodes : int, default 16
+        Points per node (the ring mutants only).
+
+    Raises
+    ------
+    ValueError
+        If ``mutant`` is unknown (the message lists the names), or ``keys`` is missing for
+        ``range_bisect_left``.
+
+    Examples
+    --------
+    >>> ring = ConsistentHashRing(["a", "b", "c"], vnodes=2)
+    >>> broken = mutant_partitioner("ring_predecessor", ["a", "b", "c"], vnodes=2)
+    >>> ring.lookup("user42"), broken.lookup("user42")
+    ('b', 'a')
+    >>> sorted(set(mutant_partitioner("jump_stops_early", ["a", "b", "c"]).assign(make_keys(99))))
+    ['a', 'b']
+    >>> mutant_partitioner("typo", ["a"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: mutant_partitioner: unknown mutant 'typo'; allowed: one of ['jump_stops_early', ...]
+    """
+    if not isinstance(mutant, str) or mutant not in PARTITION_MUTANTS:
+        raise ValueError(
+            f"mutant_partitioner: unknown mutant {mutant!r}; allowed: one of "
+            f"{sorted(PARTITION_MUTANTS)}"
+        )
+    scheme, cls = _MUTANT_SCHEME[mutant]
+    return _build(scheme, tuple(nodes), None if keys is None else tuple(keys), vnodes, cls)
+
+
+def _build(
+    scheme: str,
+    nodes: tuple[str, ...],
+    keys: tuple[Key, ...] | None,
+    vnodes: int,
+    cls: Any = None,
+) -> Partitioner:
+    # ``cls``: the broken subclass of the scheme's class, or None for the class itself.
+    if scheme == "hash mod N":
+        return ModHash(nodes)
+    if scheme == "range":
+        if keys is None:
+            raise ValueError("range partitioning needs keys=... to cut its ranges from")
+        return (cls or RangePartitioner).from_keys(nodes, keys)
+    if scheme == "consistent hashing":
+        return (cls or ConsistentHashRing)(nodes, vnodes)
+    if scheme == "rendezvous":
+        return (cls or Rendezvous)(nodes)
+    return (cls or JumpHash)(nodes)
+
+
+def _reference_owners(p: Partitioner, scheme: str, keys: Sequence[Key]) -> list[str] | None:
+    """Each key's owner by definition, by scanning everything (``None``: no reference for
+    jump hash)."""
+    if scheme == "hash mod N":
+        return [p.nodes[stable_hash(k) % len(p.nodes)] for k in keys]
+    if isinstance(p, RangePartitioner):
+        bounds, owners = p.boundaries, p.owners
+        # The first range whose upper end is above the key, else the last range.
+        return [next((owners[i] for i, b in enumerate(bounds) if k < b), owners[-1]) for k in keys]
+    if isinstance(p, ConsistentHashRing):
+        # Every point of every node, recomputed from its name; the owner is the point at
+        # the smallest clockwise distance from the key's hash.
+        points = [(stable_hash(f"{n}#{i}"), n) for n in p.nodes for i in range(p.vnodes)]
+
+        def clockwise_first(key: Key) -> str:
+            h = stable_hash(key)
+            return min(points, key=lambda pt: ((pt[0] - h) % RING_SIZE, pt[1]))[1]
+
+        return [clockwise_first(k) for k in keys]
+    if isinstance(p, Rendezvous):
+
+        def highest_score(key: Key) -> str:  # ties go to the smaller name
+            return min(p.nodes, key=lambda n: (-rendezvous_score(n, key), n))
+
+        return [highest_score(k) for k in keys]
+    return None
+
+
+def _seed_case(seed: int, n_nodes: int, n_keys: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    # Names drawn from the seed: each seed is another set of nodes and keys, so other hashes.
+    nodes = tuple(f"s{seed}n{i}" for i in range(n_nodes))
+    return nodes, tuple(f"s{seed}k{i:05d}" for i in range(n_keys))
+
+
+@functools.lru_cache(maxsize=1024)
+def _violations(check: str, scheme: str, seed: int, mutant: str | None) -> int:
+    """How many keys (nodes, for balance) break ``check`` for ``scheme`` on one seed."""
+    cls = None if mutant is None else _MUTANT_SCHEME[mutant][1]
+    if check == "brute-force reference":
+        # Small: 5 nodes, rings of 1, 2, 3 and 4 points per node, 300 keys (the ranges are
+        # cut from them, so some keys are boundaries).
+        nodes, keys = _seed_case(seed, 5, 300)
+        wrong = 0
+        for vnodes in (1, 2, 3, 4) if scheme == "consistent hashing" else (1,):
+            p = _build(scheme, nodes, keys, vnodes, cls)
+            expected = _reference_owners(p, scheme, keys)
+            if expected is not None:
+                wrong += sum(a != b for a, b in zip(p.assign(keys), expected, strict=True))
+        return wrong
+    if check == "minimal movement":
+        # 4 nodes, 16 points each, 600 keys: a join moves keys only to the new node, a leave
+        # only the leaving node's keys (jump hash can lose only its last bucket).
+        if scheme == "hash mod N":
+            return 0  # not a minimal-movement scheme: nothing to check
+        nodes, keys = _seed_case(seed, 4, 600)
+        p = _build(scheme, nodes, keys, 16, cls)
+        before = p.assign(keys)
+        joined = p.with_node(f"s{seed}new", keys).assign(keys)
+        gone = nodes[-1] if scheme == "jump hash" else nodes[1]
+        left = p.without_node(gone).assign(keys)
+        wrong = sum(b != a and a != f"s{seed}new" for b, a in zip(before, joined, strict=True))
+        return wrong + sum(b != a and b != gone for b, a in zip(before, left, strict=True))
+    # balance: 4 nodes, 64 points each, 1000 keys; every node within half of the mean either way
+    nodes, keys = _seed_case(seed, 4, 1000)
+    counts = dict(load_stats(_build(scheme, nodes, keys, 64, cls), keys).counts)
+    mean = len(keys) / len(nodes)
+    return sum(not (0.5 * mean <= c <= 1.5 * mean) for c in counts.values())
+
+
+def partition_catch_rate(
+    mutant: str | None, check: str, seeds: Iterable[int]
+) -> tuple[int, int, int | None]:
+    """``(caught, runs, fewest)``: on how many seeds ``check`` fails for the five schemes.
+
+    Each seed names other nodes and keys, so the hashes differ. The five schemes run,
+    with the one ``mutant`` breaks replaced by its broken version. The checks, each
+    independent of the lookup code:
+
+    - ``"brute-force reference"``: 3 nodes, 300 keys; each key's node equals the one
+      found by the definition, scanning everything: every point of a ring (3 per node,
+      recomputed from their names) for the smallest clockwise distance, every range in
+      order, every node's ``rendezvous_score`` (ties to the smaller name),
+      ``hash % N``. Jump hash has no slower exact definition (its published values and
+      the properties below are its checks in ``tests/test_sharding.py``).
+    - ``"minimal movement"``: 4 nodes, 600 keys; when a node joins, a key moves only to
+      it; when one leaves (the last, for jump hash), only its keys move. Hash mod N is
+      not meant to pass and is left out.
+    - ``"balance"``: 4 nodes (64 points each on a ring), 1000 keys; every node holds
+      between half and 1.5 times the mean.
+
+    Parameters
+    ----------
+    mutant : str or None
+        A name from ``PARTITION_MUTANTS``, or ``None`` for the correct schemes.
+    check : str
+        One of ``PARTITION_CHECKS``.
+    seeds : iterable of int
+
+    Returns
+    -------
+    (int, int, int or None)
+        Seeds on which the check failed, seeds in all, and the fewest keys (nodes, for
+        balance) that broke it on a failing seed (``None`` if none failed).
+
+    Raises
+    ------
+    ValueError
+        If ``mutant`` or ``check`` is unknown.
+
+    Examples
+    --------
+    >>> partition_catch_rate("ring_no_wrap", "brute-force reference", range(3))
+    (3, 3, 8)
+    >>> partition_catch_rate(None, "balance", range(3))
+    (0, 3, None)
+    """
+    check_mutant("partition_catch_rate", mutant, PARTITION_MUTANTS)
+    if check not in PARTITION_CHECKS:
+        raise ValueError(
+            f"partition_catch_rate: unknown check {check!r}; allowed: {PARTITION_CHECKS}"
+        )
+    touched = None if mutant is None else _MUTANT_SCHEME[mutant][0]
+    caught = runs = 0
+    fewest: int | None = None
+    for seed in seeds:
+        runs += 1
+        bad = sum(_violations(check, s, seed, mutant if s == touched else None) for s in _SCHEMES)
+        if bad:
+            caught += 1
+            fewest = bad if fewest is None else min(fewest, bad)
+    return caught, runs, fewest
+
+
+def partition_mutant_report(seeds: int = 10) -> MutantReport:
+    """Run every check of ``PARTITION_CHECKS`` on the correct schemes and on each mutant.
+
+    A check fails when it fails on any of the seeds ``0..seeds-1``
+    (see ``partition_catch_rate``).
+
+    Examples
+    --------
+    >>> partition_mutant_report(seeds=2).problems()
+    []
+    """
+    if not (isinstance(seeds, int) and not isinstance(seeds, bool) and seeds >= 1):
+        raise ValueError(f"partition_mutant_report: seeds={seeds!r} must be an int >= 1")
+
+    def check(name: str) -> Callable[[str | None], Outcome]:
+        def run(mutant: str | None) -> Outcome:
+            caught, _, fewest = partition_catch_rate(mutant, name, range(seeds))
+            return Outcome(caught == 0, fewest)
+
+        return run
+
+    def build(name: str | None) -> Callable[[], str | None]:
+        return lambda: name
+
+    mutants = [
+        Mutant(n, PARTITION_MUTANTS[n], build(n), PARTITION_MUTANT_CHECKS[n])
+        for n in PARTITION_MUTANTS
+    ]
+    return run_mutants(build(None), mutants, {name: check(name) for name in PARTITION_CHECKS})
+
+
+def partition_mutant_table(seeds: int = 10) -> Any:
+    """The mutant table of the partitioning schemes, with each mutant's catch rate.
+
+    Parameters
+    ----------
+    seeds : int, default 10
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``mutant``, ``bug``, ``caught by`` (every check that failed on some seed),
+        ``its check`` (the first check named in ``PARTITION_MUTANT_CHECKS``) and
+        ``seeds it catches``.
+
+    Examples
+    --------
+    >>> table = partition_mutant_table(seeds=3)
+    >>> print(table[["mutant", "its check", "seeds it catches"]].to_string(index=False))
+                 mutant             its check seeds it catches
+        correct version                   any           0 of 3
+       ring_predecessor brute-force reference           3 of 3
+           ring_no_wrap brute-force reference           3 of 3
+      range_bisect_left brute-force reference           3 of 3
+       jump_stops_early      minimal movement           3 of 3
+    rendezvous_unsalted               balance           3 of 3
+    """
+    report = partition_mutant_report(seeds)
+    problems = report.problems()
+    if problems:  # pragma: no cover - the tests keep this empty
+        raise AssertionError(
+            "the partitioning checks are not doing their job: " + "; ".join(problems)
+        )
+    table = report.to_frame().drop(columns=["counterexample length"])
+    named, rates = [], []
+    for name in table["mutant"]:
+        if name == "correct version":
+            caught = sum(
+                any(_seed_fails(None, c, s) for c in PARTITION_CHECKS) for s in range(seeds)
+            )
+            named.append("any")
+            rates.append(f"{caught} of {seeds}")
+        else:
+            check = PARTITION_MUTANT_CHECKS[name][0]
+            caught, runs, _ = partition_catch_rate(name, check, range(seeds))
+            named.append(check)
+            rates.append(f"{caught} of {runs}")
+    table["its check"] = named
+    table["seeds it catches"] = rates
+    return table
+
+
+def _seed_fails(mutant: str | None, check: str, seed: int) -> bool:
+    return partition_catch_rate(mutant, check, [seed])[0] > 0
