@@ -12,6 +12,9 @@ from hypothesis import strategies as st
 
 from dslib import Context, Simulation, System
 from dslib.failure import (
+    DETECTOR_CHECKS,
+    DETECTOR_MUTANT_CHECKS,
+    DETECTOR_MUTANTS,
     ArrivalWindow,
     FixedTimeout,
     Heartbeat,
@@ -23,6 +26,9 @@ from dslib.failure import (
     apply_update,
     detection_experiment,
     detection_summary,
+    detector_catch_rate,
+    detector_mutant_report,
+    detector_mutant_table,
     phi_from_intervals,
     phi_value,
     swim_experiment,
@@ -408,3 +414,48 @@ def test_phi_effective_timeout_is_the_silence_where_suspicion_starts(
 def test_phi_effective_timeout_without_an_estimate_is_infinite() -> None:
     assert PhiAccrual().effective_timeout(ArrivalWindow()) == math.inf
     assert PhiAccrual().effective_timeout(ArrivalWindow(3.0)) == math.inf
+
+
+# -- the detectors' mutants (section 4.1) --------------------------------------------------------
+def test_every_detector_mutant_is_caught_by_its_named_check_and_the_correct_one_by_none() -> None:
+    seeds = range(5)  # every check on every variant: 120 runs
+    report = detector_mutant_report(seeds=len(seeds))
+    assert report.problems() == []
+    for check in DETECTOR_CHECKS:
+        caught, runs = detector_catch_rate(None, check, seeds)
+        assert caught == 0, f"the correct detectors fail {check!r} on {caught} of {runs} seeds"
+    for name in DETECTOR_MUTANTS:
+        for check in DETECTOR_MUTANT_CHECKS[name]:
+            caught, runs = detector_catch_rate(name, check, seeds)
+            # measured on seeds 0-99: every mutant caught on all 100
+            assert caught == runs, f"{name} caught by {check!r} on only {caught} of {runs} seeds"
+    table = detector_mutant_table(seeds=len(seeds))
+    assert list(table["seeds caught by it"]) == ["0 of 5"] + ["5 of 5"] * len(DETECTOR_MUTANTS)
+
+
+def test_detector_mutants_are_selected_by_name_and_unknown_names_are_refused() -> None:
+    assert PhiAccrual(8.0, mutant="phi_cdf").mutant == "phi_cdf"
+    assert "never_trust" in repr(Monitor(["a"], FixedTimeout(2.0), mutant="never_trust"))
+    with pytest.raises(ValueError, match=r"allowed: None or one of \['naive_tail', 'phi_cdf'\]"):
+        PhiAccrual(8.0, mutant="never_trust")
+    with pytest.raises(ValueError, match="Monitor: unknown mutant 'phi_cdf'"):
+        Monitor(["a"], FixedTimeout(2.0), mutant="phi_cdf")
+    with pytest.raises(ValueError, match="unknown mutant"):
+        detector_catch_rate("typo", "completeness", range(1))
+    with pytest.raises(ValueError, match="unknown check"):
+        detector_catch_rate(None, "typo", range(1))
+    with pytest.raises(ValueError, match="seeds"):
+        detector_mutant_report(seeds=0)
+
+
+def test_phi_mutants_differ_from_the_normal_tail_where_the_bug_says() -> None:
+    window = ArrivalWindow(10.0, (1.0, 1.0, 1.0))
+    correct, cdf, naive = (
+        PhiAccrual(8.0, min_std=0.1, mutant=m) for m in (None, "phi_cdf", "naive_tail")
+    )
+    tail = statistics.NormalDist(1.0, 0.1)
+    # one standard deviation early: the wrong tail gives P(earlier) = 1 - P(later)
+    assert cdf.level(window, 10.9) == pytest.approx(-math.log10(tail.cdf(0.9)))
+    assert correct.level(window, 10.9) == pytest.approx(-math.log10(1 - tail.cdf(0.9)))
+    # 10 standard deviations late: 1 - cdf rounds to 0, and the naive phi falls back to 0
+    assert naive.level(window, 12.0) == 0.0 < correct.level(window, 12.0)

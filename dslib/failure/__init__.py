@@ -20,7 +20,12 @@ rate*), given how much the network's delays vary and how many messages it loses.
   spreads every change by piggybacking on its probes (gossip). The load per
   node is constant, whatever the size of the group;
 - ``detection_experiment`` and ``swim_experiment`` measure detection time,
-  mistakes and messages; ``detection_summary`` averages the first over seeds.
+  mistakes and messages; ``detection_summary`` averages the first over seeds;
+- ``DETECTOR_MUTANTS`` and ``detector_mutant_table``: five broken versions of
+  the monitor and of phi, and the checks that catch them (phi against
+  ``statistics.NormalDist``, completeness, eventual accuracy, accuracy after
+  recovery); ``SWIM_MUTANTS``: five broken versions of SWIM, whose checks and table are in
+  ``dslib.failure.swim_checks``.
 
 Examples
 --------
@@ -33,16 +38,19 @@ Examples
 
 from __future__ import annotations
 
+import functools
+import itertools
 import math
 import random
 import statistics
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from dslib.core import Context, Node, System
+from dslib.mutants import Mutant, MutantReport, Outcome, check_mutant, run_mutants
 from dslib.sim.nemesis import Crash, Nemesis
 from dslib.sim.network import Network, constant, exponential
 from dslib.sim.simulator import Simulation
@@ -51,6 +59,13 @@ if TYPE_CHECKING:
     from dslib.testing.executors import Executor
 
 __all__ = [
+    "DETECTOR_CHECKS",
+    "DETECTOR_MUTANTS",
+    "DETECTOR_MUTANT_CHECKS",
+    "MONITOR_MUTANTS",
+    "PHI_MUTANTS",
+    "STATUSES",
+    "SWIM_MUTANTS",
     "AllToAllMember",
     "ArrivalWindow",
     "FixedTimeout",
@@ -66,9 +81,13 @@ __all__ = [
     "SwimState",
     "Update",
     "apply_update",
+    "check_swim_mutant",
     "crash_time",
     "detection_experiment",
     "detection_summary",
+    "detector_catch_rate",
+    "detector_mutant_report",
+    "detector_mutant_table",
     "expected_first_probe",
     "first_detection_periods",
     "first_detection_table",
@@ -77,6 +96,28 @@ __all__ = [
     "phi_value",
     "swim_experiment",
 ]
+
+
+# -- the detectors' mutants (section 4.1) -------------------------------------------------------
+MONITOR_MUTANTS: dict[str, str] = {
+    "silence_from_first": "the monitor records only the first heartbeat, so the silence is "
+    "measured from the first heartbeat instead of the last",
+    "window_not_updated": "the monitor computes the window after a heartbeat and throws it "
+    "away (ArrivalWindow.add returns a new window), so the window is never updated",
+    "never_trust": "a heartbeat from a suspected node does not clear the suspicion",
+}
+"""The broken monitors of ``Monitor`` (``mutant=`` name -> what is wrong)."""
+
+PHI_MUTANTS: dict[str, str] = {
+    "phi_cdf": "phi is -log10 of F(t), the probability that the heartbeat came earlier, "
+    "instead of 1 - F(t)",
+    "naive_tail": "phi computes 1 - F(t) as one minus NormalDist.cdf and returns 0 where "
+    "that rounds to 0, so a long silence stops being suspicious",
+}
+"""The broken ``PhiAccrual`` detectors (``mutant=`` name -> what is wrong)."""
+
+DETECTOR_MUTANTS: dict[str, str] = {**MONITOR_MUTANTS, **PHI_MUTANTS}
+"""Every mutant of section 4.1's detectors: ``MONITOR_MUTANTS`` and ``PHI_MUTANTS``."""
 
 
 # -- the phi function ---------------------------------------------------------------------------
@@ -339,6 +380,7 @@ class PhiAccrual:
     floored at ``min_std``. Until two heartbeats have arrived there is no
     estimate, and the node is not suspected. Each check costs O(1): the
     window keeps its mean and deviation up to date (:class:`ArrivalWindow`).
+    ``mutant`` selects a broken phi from ``PHI_MUTANTS`` (``None``: the correct one).
 
     Examples
     --------
@@ -351,8 +393,10 @@ class PhiAccrual:
     threshold: float = 8.0
     window: int = 100
     min_std: float = 0.1
+    mutant: str | None = None
 
     def __post_init__(self) -> None:
+        check_mutant("PhiAccrual", self.mutant, PHI_MUTANTS)
         if not (isinstance(self.threshold, (int, float)) and self.threshold > 0):
             raise ValueError(f"PhiAccrual: threshold={self.threshold!r} must be a number > 0")
         if not (isinstance(self.window, int) and self.window >= 1):
@@ -368,7 +412,14 @@ class PhiAccrual:
         """
         if window.last is None or not window.intervals:
             return 0.0
-        return phi_value(now - window.last, window.mean, max(window.std, float(self.min_std)))
+        elapsed, std = now - window.last, max(window.std, float(self.min_std))
+        if self.mutant == "phi_cdf":  # the wrong tail: P(earlier) instead of P(later)
+            p = 0.5 * math.erfc(-(elapsed - window.mean) / (std * math.sqrt(2.0)))
+            return math.inf if p <= 0.0 else -math.log10(p)
+        if self.mutant == "naive_tail":  # 1 - cdf rounds to 0 far in the tail
+            p = 1.0 - statistics.NormalDist(window.mean, std).cdf(elapsed)
+            return 0.0 if p <= 0.0 else -math.log10(p)
+        return phi_value(elapsed, window.mean, std)
 
     def suspects(self, window: ArrivalWindow, now: float) -> bool:
         """Whether phi is above the threshold."""
@@ -405,7 +456,7 @@ class PhiAccrual:
         return window.mean + z * max(window.std, float(self.min_std))
 
     def __str__(self) -> str:
-        return f"phi > {self.threshold:g}"
+        return f"phi > {self.threshold:g}" + (f" ({self.mutant})" if self.mutant else "")
 
 
 Detector = FixedTimeout | PhiAccrual
@@ -425,7 +476,8 @@ class Monitor(Node[MonitorState]):
 
     Suspicion is evaluated every ``check_period``; a heartbeat from a
     suspected node clears the suspicion at once. ``log`` records each change
-    as ``(time, node, "suspect" | "trust")``.
+    as ``(time, node, "suspect" | "trust")``. ``mutant`` selects a broken
+    monitor from ``MONITOR_MUTANTS`` (``None``: the correct one).
 
     Examples
     --------
@@ -438,8 +490,13 @@ class Monitor(Node[MonitorState]):
     """
 
     def __init__(
-        self, targets: Sequence[str], detector: Detector, check_period: float = 0.1
+        self,
+        targets: Sequence[str],
+        detector: Detector,
+        check_period: float = 0.1,
+        mutant: str | None = None,
     ) -> None:
+        self.mutant = check_mutant("Monitor", mutant, MONITOR_MUTANTS)
         if isinstance(targets, str) or not targets:
             raise ValueError(f"Monitor: targets={targets!r} must be a list of node ids")
         if not isinstance(detector, (FixedTimeout, PhiAccrual)):
@@ -461,7 +518,14 @@ class Monitor(Node[MonitorState]):
         windows = tuple(
             (t, w.add(ctx.now, self._size) if t == msg.sender else w) for t, w in state.windows
         )
-        if msg.sender in state.suspected:
+        if self.mutant == "window_not_updated":
+            windows = state.windows
+        elif self.mutant == "silence_from_first":
+            windows = tuple(
+                (t, w.add(ctx.now, self._size) if t == msg.sender and w.last is None else w)
+                for t, w in state.windows
+            )
+        if msg.sender in state.suspected and self.mutant != "never_trust":
             return MonitorState(
                 windows,
                 state.suspected - {msg.sender},
@@ -486,7 +550,8 @@ class Monitor(Node[MonitorState]):
         )
 
     def __repr__(self) -> str:
-        return f"Monitor({', '.join(self.targets)}; {self.detector})"
+        broken = f"; mutant {self.mutant}" if self.mutant else ""
+        return f"Monitor({', '.join(self.targets)}; {self.detector}{broken})"
 
 
 def crash_time(duration: float, period: float, seed: int) -> float:
@@ -747,8 +812,296 @@ def _detection_run(
     )
 
 
+# == the detectors' mutants and the checks that catch them (section 4.1) =========================
+DETECTOR_CHECKS: tuple[str, ...] = (
+    "phi = NormalDist tail",
+    "completeness",
+    "eventual accuracy",
+    "accuracy after recovery",
+)
+"""The checks of section 4.1's detectors, in the order of the mutant table.
+
+- ``phi = NormalDist tail``: on a window of random intervals, ``PhiAccrual.level`` equals
+  ``-log10(1 - NormalDist(mean, std).cdf(t))`` (an independent computation) within 6 standard
+  deviations, and stays finite and non-decreasing out to 30;
+- ``completeness``: on a network with jitter and loss, a crashed sender ends suspected, and the
+  detector says so at every check from its suspicion to the end (suspected *for good*);
+- ``eventual accuracy``: on a steady network, a live sender is not suspected in the second half
+  of the run;
+- ``accuracy after recovery``: a sender that crashes and comes back is trusted again within a
+  few periods, and stays trusted.
+
+Each of the last three runs both a ``FixedTimeout(2.5)`` and a ``PhiAccrual(8.0)`` and fails if
+either fails.
+"""
+
+DETECTOR_MUTANT_CHECKS: dict[str, tuple[str, ...]] = {
+    "silence_from_first": ("eventual accuracy",),
+    "window_not_updated": ("completeness",),
+    "never_trust": ("accuracy after recovery",),
+    "phi_cdf": ("phi = NormalDist tail",),
+    "naive_tail": ("phi = NormalDist tail",),
+}
+"""The check that must catch each mutant of ``DETECTOR_MUTANTS``."""
+
+_RUN_LENGTH = 30.0  # periods of one check's run
+_CHECK_EVERY = 0.25  # the monitor's check period in these runs
+
+
+def _variant_detectors(mutant: str | None) -> tuple[Detector, ...]:
+    phi = mutant if mutant in PHI_MUTANTS else None
+    return FixedTimeout(2.5), PhiAccrual(8.0, mutant=phi)
+
+
+def _variant_run(
+    mutant: str | None,
+    detector: Detector,
+    seed: int,
+    jitter: float,
+    loss: float,
+    crash: float | None,
+    restart: float | None = None,
+) -> Simulation:
+    # One sender heartbeating every 1 over a delay of 1 plus exponential jitter; the monitor
+    # checks every quarter of a period (the checks then run many seeds in little time).
+    monitor = mutant if mutant in MONITOR_MUTANTS else None
+    system = System(
+        {
+            "node": HeartbeatSender(["monitor"], 1.0),
+            "monitor": Monitor(["node"], detector, check_period=_CHECK_EVERY, mutant=monitor),
+        }
+    )
+    latency = exponential(jitter, minimum=1.0) if jitter > 0 else constant(1.0)
+    sim = Simulation(system, seed=seed, network=Network(latency, loss=loss), record_trace=False)
+    if crash is not None:
+        sim.at(crash, Crash("node"))
+    if restart is not None:
+        sim.at(restart, lambda s: s.restart("node"))
+    return sim.run(until=_RUN_LENGTH)
+
+
+def _phi_agrees(mutant: str | None, seed: int) -> bool:
+    draw = random.Random(f"{seed}:phi window")
+    scale = draw.uniform(0.5, 5.0)
+    intervals = [scale * draw.uniform(0.5, 1.5) for _ in range(draw.randint(2, 12))]
+    window, t = ArrivalWindow(), 0.0
+    window = window.add(t, 100)
+    for x in intervals:
+        t += x
+        window = window.add(t, 100)
+    min_std = 0.05 * scale
+    detector = PhiAccrual(8.0, min_std=min_std, mutant=mutant if mutant in PHI_MUTANTS else None)
+    # The oracle: mean and deviation from the intervals, the tail from NormalDist.
+    mean = statistics.fmean(intervals)
+    std = max(statistics.pstdev(intervals), min_std)
+    normal = statistics.NormalDist(mean, std)
+    for k in range(-8, 25):  # within 6 standard deviations: the oracle is precise
+        silence = mean + k * std / 4
+        expected = -math.log10(1.0 - normal.cdf(silence))
+        if abs(detector.level(window, t + silence) - expected) > 1e-6:
+            return False
+    levels = [detector.level(window, t + mean + k * std / 4) for k in range(24, 121)]
+    return all(math.isfinite(v) for v in levels) and all(
+        a <= b for a, b in itertools.pairwise(levels)
+    )
+
+
+def _complete(mutant: str | None, seed: int) -> bool:
+    crash = _RUN_LENGTH / 2 + random.Random(f"{seed}:crash").random()
+    for detector in _variant_detectors(mutant):
+        sim = _variant_run(mutant, detector, seed, jitter=0.3, loss=0.1, crash=crash)
+        state = sim.states["monitor"]
+        if not state.log or state.log[-1][2] != "suspect" or "node" not in state.suspected:
+            return False
+        window = dict(state.windows)["node"]
+        since = state.log[-1][0]
+        checks = int((_RUN_LENGTH - since) / _CHECK_EVERY)
+        times = (since + i * _CHECK_EVERY for i in range(checks + 1))
+        if not all(detector.suspects(window, t) for t in times):
+            return False
+    return True
+
+
+def _accurate(mutant: str | None, seed: int) -> bool:
+    for detector in _variant_detectors(mutant):
+        sim = _variant_run(mutant, detector, seed, jitter=0.05, loss=0.0, crash=None)
+        state = sim.states["monitor"]
+        late = [t for t, _n, what in state.log if what == "suspect" and t >= _RUN_LENGTH / 2]
+        if late or state.suspected:
+            return False
+    return True
+
+
+def _recovers(mutant: str | None, seed: int) -> bool:
+    crash = 8.0 + random.Random(f"{seed}:crash").random()
+    back = crash + 8.0
+    for detector in _variant_detectors(mutant):
+        sim = _variant_run(mutant, detector, seed, 0.05, 0.0, crash=crash, restart=back)
+        state = sim.states["monitor"]
+        late = [t for t, _n, what in state.log if what == "suspect" and t >= back + 5.0]
+        if late or state.suspected:
+            return False
+    return True
+
+
+_DETECTOR_CHECK_RUNS: dict[str, Callable[[str | None, int], bool]] = {
+    "phi = NormalDist tail": _phi_agrees,
+    "completeness": _complete,
+    "eventual accuracy": _accurate,
+    "accuracy after recovery": _recovers,
+}
+
+
+def detector_catch_rate(mutant: str | None, check: str, seeds: Iterable[int]) -> tuple[int, int]:
+    """``(caught, runs)``: on how many seeds the check ``check`` fails for ``mutant``.
+
+    Parameters
+    ----------
+    mutant : str or None
+        A name from ``DETECTOR_MUTANTS``, or ``None`` for the correct detectors.
+    check : str
+        One of ``DETECTOR_CHECKS``.
+    seeds : iterable of int
+
+    Returns
+    -------
+    (int, int)
+        Seeds on which the check failed, and seeds in all.
+
+    Raises
+    ------
+    ValueError
+        If ``mutant`` or ``check`` is unknown.
+
+    Examples
+    --------
+    >>> detector_catch_rate("never_trust", "accuracy after recovery", range(3))
+    (3, 3)
+    >>> detector_catch_rate(None, "completeness", range(3))
+    (0, 3)
+    """
+    check_mutant("detector_catch_rate", mutant, DETECTOR_MUTANTS)
+    if check not in _DETECTOR_CHECK_RUNS:
+        raise ValueError(
+            f"detector_catch_rate: unknown check {check!r}; allowed: {DETECTOR_CHECKS}"
+        )
+    runs = list(seeds)
+    return sum(not _detector_check(mutant, check, seed) for seed in runs), len(runs)
+
+
+@functools.lru_cache(maxsize=1024)
+def _detector_check(mutant: str | None, check: str, seed: int) -> bool:
+    # The report and the table ask for the same runs: each is simulated once.
+    return _DETECTOR_CHECK_RUNS[check](mutant, seed)
+
+
+def detector_mutant_report(seeds: int = 5) -> MutantReport:
+    """Run every check of ``DETECTOR_CHECKS`` on the correct detectors and on each mutant.
+
+    A check fails when it fails on any of the seeds ``0..seeds-1``.
+
+    Parameters
+    ----------
+    seeds : int, default 5
+
+    Returns
+    -------
+    MutantReport
+
+    Raises
+    ------
+    ValueError
+        If ``seeds`` is not an int >= 1.
+
+    Examples
+    --------
+    >>> detector_mutant_report(seeds=2).problems()
+    []
+    """
+    if not (isinstance(seeds, int) and not isinstance(seeds, bool) and seeds >= 1):
+        raise ValueError(f"detector_mutant_report: seeds={seeds!r} must be an int >= 1")
+
+    def check(name: str) -> Callable[[str | None], Outcome]:
+        def run(mutant: str | None) -> Outcome:
+            caught, _ = detector_catch_rate(mutant, name, range(seeds))
+            return Outcome(caught == 0)
+
+        return run
+
+    def build(name: str | None) -> Callable[[], str | None]:
+        return lambda: name
+
+    mutants = [
+        Mutant(name, DETECTOR_MUTANTS[name], build(name), DETECTOR_MUTANT_CHECKS[name])
+        for name in DETECTOR_MUTANTS
+    ]
+    return run_mutants(build(None), mutants, {name: check(name) for name in DETECTOR_CHECKS})
+
+
+def detector_mutant_table(seeds: int = 5) -> Any:
+    """The mutant table of section 4.1, with how many seeds each mutant's named check caught.
+
+    Parameters
+    ----------
+    seeds : int, default 5
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``mutant``, ``bug``, ``caught by`` (every check that failed on some seed), ``named
+        check`` (the one ``DETECTOR_MUTANT_CHECKS`` says must catch it) and ``seeds caught by
+        it`` (for the correct version: seeds on which any check failed).
+
+    Examples
+    --------
+    >>> table = detector_mutant_table(seeds=2)
+    >>> print(table[["mutant", "named check", "seeds caught by it"]].to_string(index=False))
+                mutant             named check seeds caught by it
+       correct version                       —             0 of 2
+    silence_from_first       eventual accuracy             2 of 2
+    window_not_updated            completeness             2 of 2
+           never_trust accuracy after recovery             2 of 2
+               phi_cdf   phi = NormalDist tail             2 of 2
+            naive_tail   phi = NormalDist tail             2 of 2
+    """
+    report = detector_mutant_report(seeds)
+    problems = report.problems()
+    if problems:  # pragma: no cover - the tests keep this empty
+        raise AssertionError("the detector checks are not doing their job: " + "; ".join(problems))
+    table = report.to_frame().drop(columns=["counterexample length"])
+    rates = []
+    for name in table["mutant"]:
+        if name == "correct version":
+            caught = sum(
+                any(not _detector_check(None, c, seed) for c in DETECTOR_CHECKS)
+                for seed in range(seeds)
+            )
+            rates.append(f"{caught} of {seeds}")
+        else:
+            caught, runs = detector_catch_rate(name, DETECTOR_MUTANT_CHECKS[name][0], range(seeds))
+            rates.append(f"{caught} of {runs}")
+    table["named check"] = [DETECTOR_MUTANT_CHECKS.get(name, ("—",))[0] for name in table["mutant"]]
+    table["seeds caught by it"] = rates
+    return table
+
+
 # -- SWIM --------------------------------------------------------------------------------------
 STATUSES = ("alive", "suspect", "dead")
+
+SWIM_MUTANTS: dict[str, str] = {
+    "no_indirect_probes": "a failed direct probe asks no member to probe the target "
+    "indirectly (no SwimPingReq), so one lossy link is enough to suspect a live member",
+    "no_suspicion": "a failed probe declares the target dead at once instead of suspect, "
+    "so a live member has no time to refute",
+    "no_refute": "a suspected member announces itself alive at its old incarnation instead of "
+    "a higher one, which loses to the suspicion: it cannot refute",
+    "alive_beats_suspect": "alive at incarnation i overrides suspect at i (only a higher "
+    "incarnation should), so an old alive rumour cancels a newer suspicion",
+    "dead_not_final": "a dead member is re-added when an alive rumour with a higher "
+    "incarnation arrives (a refutation still in gossip: dead must be final)",
+}
+"""The broken versions of SWIM (``SwimNode(mutant=...)`` name -> what is wrong); the last
+two break ``apply_update``'s precedence rules. Checked in ``dslib.failure.swim_checks``."""
 
 
 @dataclass(frozen=True)
@@ -785,14 +1138,16 @@ class SwimPingReq:
     updates: tuple[Update, ...] = ()
 
 
-def apply_update(view: tuple[str, int], update: Update) -> bool:
+def apply_update(view: tuple[str, int], update: Update, mutant: str | None = None) -> bool:
     """Whether ``update`` overrides what a node believes, ``view = (status, incarnation)``.
 
     The rules of Das et al. (2002), §4.2: *dead* overrides everything;
     *suspect* at incarnation i overrides *alive* at i or lower and *suspect*
     below i; *alive* at i overrides *suspect* or *alive* below i. So a
     suspected node refutes the suspicion by announcing itself alive with a
-    higher incarnation, and an old rumour never undoes a newer one.
+    higher incarnation, and an old rumour never undoes a newer one. ``mutant`` (a name
+    from ``SWIM_MUTANTS``) breaks a rule for ``"alive_beats_suspect"`` and
+    ``"dead_not_final"``; the other names leave these rules alone.
 
     Examples
     --------
@@ -801,9 +1156,15 @@ def apply_update(view: tuple[str, int], update: Update) -> bool:
     >>> s = ("suspect", 3)
     >>> apply_update(s, Update("b", "alive", 3)), apply_update(s, Update("b", "alive", 4))
     (False, True)
+    >>> apply_update(s, Update("b", "alive", 3), mutant="alive_beats_suspect")
+    True
     """
+    if mutant is not None:
+        check_swim_mutant("apply_update", mutant)
     status, inc = view
     if status == "dead":
+        if mutant == "dead_not_final":  # broken: a later alive rumour re-adds a dead member
+            return update.status == "alive" and update.incarnation > inc
         return False
     if update.status == "dead":
         return True
@@ -811,7 +1172,26 @@ def apply_update(view: tuple[str, int], update: Update) -> bool:
         return (status == "alive" and update.incarnation >= inc) or (
             status == "suspect" and update.incarnation > inc
         )
+    if mutant == "alive_beats_suspect":  # broken: alive at i also overrides suspect at i
+        return update.incarnation > inc or (status == "suspect" and update.incarnation == inc)
     return update.incarnation > inc
+
+
+def check_swim_mutant(owner: str, mutant: object) -> str | None:
+    """Validate a ``mutant=`` argument of SWIM against ``SWIM_MUTANTS``.
+
+    Examples
+    --------
+    >>> check_swim_mutant("SwimNode", "no_suspicion")
+    'no_suspicion'
+    >>> check_swim_mutant("SwimNode", "no_gossip")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: SwimNode: unknown mutant 'no_gossip'; allowed: None or one of ['alive_beats_...
+    """
+    from dslib.mutants import check_mutant as _check
+
+    return _check(owner, mutant, SWIM_MUTANTS)
 
 
 @dataclass(frozen=True)
@@ -889,6 +1269,8 @@ class SwimNode(Node[SwimState]):
         Start every member's first period at time 0, so that all members' periods coincide
         (the synchronous rounds of the paper's analysis); by default each member starts at a
         random moment within the first period.
+    mutant : str, optional
+        A broken version from ``SWIM_MUTANTS`` (``None``: the correct protocol).
 
     Examples
     --------
@@ -907,7 +1289,9 @@ class SwimNode(Node[SwimState]):
         max_piggyback: int = 6,
         selection: str = "round-robin",
         aligned: bool = False,
+        mutant: str | None = None,
     ) -> None:
+        self.mutant = check_swim_mutant("SwimNode", mutant)
         if selection not in ("round-robin", "random"):
             raise ValueError(f"SwimNode: selection={selection!r}; allowed: 'round-robin', 'random'")
         if not (isinstance(period, (int, float)) and period > 0):
@@ -979,7 +1363,7 @@ class SwimNode(Node[SwimState]):
             if u.member == ctx.id:
                 if u.status != "alive" and u.incarnation >= state.incarnation:
                     # Refute: I am alive, at a higher incarnation than the rumour.
-                    inc = u.incarnation + 1
+                    inc = u.incarnation + (0 if self.mutant == "no_refute" else 1)
                     state = replace(state, incarnation=inc)
                     state = self._spread(ctx, state, Update(ctx.id, "alive", inc))
                 continue
@@ -987,7 +1371,7 @@ class SwimNode(Node[SwimState]):
                 view = state.view(u.member)
             except KeyError:
                 continue
-            if apply_update(view, u):
+            if apply_update(view, u, self.mutant):
                 state = self._set(ctx, state, u)
         return state
 
@@ -1014,7 +1398,8 @@ class SwimNode(Node[SwimState]):
             if state.target is None or state.acked:
                 return state
             others = [m for m in self._alive(state) if m != state.target]
-            helpers = sorted(others, key=lambda _m: ctx.rng.random())[: self.k]
+            k = 0 if self.mutant == "no_indirect_probes" else self.k
+            helpers = sorted(others, key=lambda _m: ctx.rng.random())[:k]
             for h in sorted(helpers):
                 target, seq = state.target, state.probe_seq
                 state = self._send(ctx, state, h, lambda u, t=target, s=seq: SwimPingReq(t, s, u))
@@ -1030,7 +1415,8 @@ class SwimNode(Node[SwimState]):
         status, inc = state.view(target)
         if status != "alive":
             return state
-        return self._set(ctx, state, Update(target, "suspect" if self.suspicion else "dead", inc))
+        suspect = self.suspicion and self.mutant != "no_suspicion"
+        return self._set(ctx, state, Update(target, "suspect" if suspect else "dead", inc))
 
     def _probe(self, ctx: Context, state: SwimState) -> SwimState:
         alive = self._alive(state)
@@ -1080,7 +1466,8 @@ class SwimNode(Node[SwimState]):
         return state
 
     def __repr__(self) -> str:
-        return f"SwimNode(k={self.k}, suspicion={self.suspicion})"
+        broken = f", mutant={self.mutant!r}" if self.mutant is not None else ""
+        return f"SwimNode(k={self.k}, suspicion={self.suspicion}{broken})"
 
 
 class AllToAllMember(Node[MonitorState]):
@@ -1143,6 +1530,7 @@ def swim_experiment(
     seed: int = 0,
     suspicion_timeout: float | None = None,
     faults: Sequence[tuple[float, Any]] = (),
+    mutant: str | None = None,
 ) -> dict[str, Any]:
     """A group of ``n`` members; one crashes at ``crash_at``. Who notices, when, at what cost?
 
@@ -1169,6 +1557,8 @@ def swim_experiment(
         ``SwimNode``'s (default: its own, 3 ceil(log2(n + 1)) periods).
     faults : sequence of (float, fault), optional
         More faults for the nemesis, such as ``(60.0, Pause("m08", 10.0))``.
+    mutant : str, optional
+        Run a broken ``SwimNode`` from ``SWIM_MUTANTS`` (``protocol="swim"`` only).
 
     Returns
     -------
@@ -1205,12 +1595,15 @@ def swim_experiment(
         raise ValueError(f"swim_experiment: protocol={protocol!r}; allowed: 'swim', 'all-to-all'")
     if not (isinstance(n, int) and n >= 3):
         raise ValueError(f"swim_experiment: n={n!r} must be an int >= 3")
+    check_swim_mutant("swim_experiment", mutant)
+    if mutant is not None and protocol != "swim":
+        raise ValueError(f"swim_experiment: mutant={mutant!r} needs protocol='swim'")
     from dslib.sim.network import uniform
 
     ids = [f"m{i:02d}" for i in range(n)]
     victim = ids[n // 2]
     node: SwimNode | AllToAllMember = (
-        SwimNode(k=k, suspicion=suspicion, suspicion_timeout=suspicion_timeout)
+        SwimNode(k=k, suspicion=suspicion, suspicion_timeout=suspicion_timeout, mutant=mutant)
         if protocol == "swim"
         else AllToAllMember()
     )
