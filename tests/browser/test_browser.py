@@ -275,7 +275,13 @@ DONE_JS = """() => {
 
 
 def open_notebook(page: Page, path: str) -> None:
-    page.evaluate("p => window.jupyterapp.commands.execute('docmanager:open', {path: p})", path)
+    # Await the opened panel, but do not return it: Playwright would try to serialise the
+    # whole widget and, depending on how far it has loaded, fail with "object reference
+    # chain is too long" (it did in a CI run).
+    page.evaluate(
+        "async p => { await window.jupyterapp.commands.execute('docmanager:open', {path: p}); }",
+        path,
+    )
     page.wait_for_function(
         f"p => {CURRENT} && {CURRENT}.context && {CURRENT}.context.path === p", arg=path
     )
