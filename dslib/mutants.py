@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -62,6 +62,9 @@ __all__ = [
     "mutant_table",
     "outcome_of",
     "run_mutants",
+    "seeded_mutant_report",
+    "seeded_mutant_table",
+    "tally_runs",
 ]
 
 T = TypeVar("T")
@@ -510,3 +513,281 @@ def mutant_table(report: MutantReport, times: bool = False, correct_row: bool = 
             row["time (s)"] = round(m.seconds, 3)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+# == mutant tables over seeds, from a catch-rate function ==========================================
+CatchRate = Callable[[str | None, str, range], tuple[Any, ...]]
+"""``catch_rate(mutant, check, seeds) -> (caught, runs[, found])``: on how many of the runs on
+``seeds`` the check ``check`` fails for ``mutant`` (a name, or ``None`` for the correct
+version). The optional third item says what was found: an ``int`` is a counterexample's
+length (the smallest), a ``str`` the first case that failed, ``None`` nothing."""
+
+
+def tally_runs(runs: Iterable[tuple[bool, int | None]]) -> tuple[int, int, int | None]:
+    """``(caught, runs, least)`` for a ``CatchRate``, from each run's ``(failed, length)``.
+
+    Parameters
+    ----------
+    runs : iterable of (bool, int or None)
+        For each run: did the check fail on it, and the length of what it found there (the
+        events of the run, the operations until it failed, ...; ``None`` if it passed or the
+        length is unknown).
+
+    Returns
+    -------
+    (int, int, int or None)
+        The runs the check failed on, the runs in all, and the least length among the runs it
+        failed on (``None`` if it failed on none, or none had a length).
+
+    Examples
+    --------
+    >>> tally_runs([(False, None), (True, 7), (True, 4), (True, None)])
+    (3, 4, 4)
+    >>> tally_runs([])
+    (0, 0, None)
+    """
+    caught = total = 0
+    least: int | None = None
+    for failed, length in runs:
+        total += 1
+        if failed:
+            caught += 1
+            if length is not None:
+                least = length if least is None else min(least, length)
+    return caught, total, least
+
+
+def _seed_count(seeds: object, where: str) -> int:
+    if not (isinstance(seeds, int) and not isinstance(seeds, bool) and seeds >= 1):
+        raise ValueError(f"{where}: seeds={seeds!r} must be an int >= 1")
+    return seeds
+
+
+def seeded_mutant_report(
+    catch_rate: CatchRate,
+    mutants: Mapping[str, str],
+    mutant_checks: Mapping[str, Sequence[str]],
+    checks: Sequence[str],
+    seeds: int,
+    *,
+    where: str,
+    direct: Mapping[str, Callable[[str | None], Any]] | None = None,
+    all_checks: bool = True,
+) -> MutantReport:
+    """Run every check on the correct version and on each mutant, over seeds ``0..seeds-1``.
+
+    The shape of the mutant report of a module whose mutants are selected by name
+    (``mutant=`` and a ``MUTANTS`` table, see ``check_mutant``) and whose checks are measured
+    by a catch-rate function over seeds: a check fails on a variant when it fails on any of the
+    seeds, and its counterexample is the one ``catch_rate`` found.
+
+    Parameters
+    ----------
+    catch_rate : callable
+        ``catch_rate(mutant, check, seeds) -> (caught, runs[, found])`` (see ``CatchRate``):
+        ``found`` is the counterexample's length if an int, the first failing case if a str.
+    mutants : mapping of str to str
+        Mutant name -> what is broken, in the order of the table.
+    mutant_checks : mapping of str to sequence of str
+        Mutant name -> the checks that must catch it.
+    checks : sequence of str
+        The checks, in the order of the table.
+    seeds : int
+        Seeds ``0..seeds-1``.
+    where : str
+        The caller, named in error messages.
+    direct : mapping of str to callable, optional
+        Checks that do not depend on the seed, run once as ``direct[check](mutant)`` instead of
+        through ``catch_rate``; what they return is read by ``outcome_of``, so their own
+        counterexample is kept.
+    all_checks : bool, default True
+        Passed to ``run_mutants``: with False, a mutant runs only the checks that must catch it.
+
+    Returns
+    -------
+    MutantReport
+
+    Raises
+    ------
+    ValueError
+        If ``seeds`` is not an int >= 1, a mutant has no entry in ``mutant_checks``, ``direct``
+        names a check not in ``checks``, or ``run_mutants`` refuses the declarations.
+
+    Examples
+    --------
+    An absolute value, and a broken one that returns ``x``; the run on seed ``s`` checks
+    ``f(-s) >= 0``, and what it found is ``s``:
+
+    >>> def catch_rate(mutant, check, seeds):
+    ...     f = {None: abs, "identity": lambda x: x}[mutant]
+    ...     bad = [s for s in seeds if f(-s) < 0]
+    ...     return len(bad), len(seeds), min(bad, default=None)
+    >>> report = seeded_mutant_report(
+    ...     catch_rate, {"identity": "returns x"}, {"identity": ("non-negative",)},
+    ...     ("non-negative",), 5, where="abs_report")
+    >>> report.problems(), report.mutants[0].caught_by, report.mutants[0].counterexample_length
+    ([], ('non-negative',), 1)
+    >>> seeded_mutant_report(catch_rate, {}, {}, ("non-negative",), 0, where="abs_report")
+    Traceback (most recent call last):
+    ...
+    ValueError: abs_report: seeds=0 must be an int >= 1
+    """
+    _seed_count(seeds, where)
+    run_once = dict(direct or {})
+    unknown = [c for c in run_once if c not in checks]
+    if unknown:
+        raise ValueError(
+            f"{where}: direct names checks {unknown} that are not in checks {list(checks)}"
+        )
+    missing = [name for name in mutants if name not in mutant_checks]
+    if missing:
+        raise ValueError(f"{where}: mutant_checks has no entry for the mutants {missing}")
+
+    def check(name: str) -> Callable[[str | None], Any]:
+        if name in run_once:
+            return run_once[name]
+
+        def run(mutant: str | None) -> Outcome:
+            caught, _, *found = catch_rate(mutant, name, range(seeds))
+            first = found[0] if found else None
+            if isinstance(first, str):
+                return Outcome(caught == 0, None, first)
+            return Outcome(caught == 0, first)
+
+        return run
+
+    def build(name: str | None) -> Callable[[], str | None]:
+        return lambda: name
+
+    listed = [
+        Mutant(name, bug, build(name), tuple(mutant_checks[name])) for name, bug in mutants.items()
+    ]
+    return run_mutants(build(None), listed, {n: check(n) for n in checks}, all_checks=all_checks)
+
+
+def seeded_mutant_table(
+    report: MutantReport,
+    catch_rate: CatchRate,
+    seeds: int,
+    *,
+    where: str,
+    column: str,
+    length_column: str | None = None,
+    check_column: str | None = None,
+    correct_check: str = "—",
+    first_column: str | None = None,
+    rate: str = "{caught} of {runs}",
+    deterministic: Collection[str] = (),
+    deterministic_rate: str = "deterministic",
+    every_check: bool = False,
+) -> Any:
+    """The mutant table of ``report`` with a column of catch rates: in how many runs each
+    mutant's check caught it.
+
+    The rate is ``catch_rate(mutant, check, range(seeds))`` for the first check that must catch
+    the mutant (or every one, with ``every_check``). The correct version's row reads ``rate``
+    with 0 caught of ``seeds`` runs: the report has no problems (else this raises), so every
+    check passed the correct version on every seed, which is what that row counts.
+
+    Parameters
+    ----------
+    report : MutantReport
+        What ``seeded_mutant_report`` returned for the same ``catch_rate`` and ``seeds``.
+    catch_rate : callable
+        See ``CatchRate``.
+    seeds : int
+        Seeds ``0..seeds-1``.
+    where : str
+        The caller, named in error messages.
+    column : str
+        The name of the column of catch rates (the last).
+    length_column : str, optional
+        Rename ``counterexample length`` to this; by default the column is dropped.
+    check_column : str, optional
+        Add a column with the check the rate is about (the mutant's first), before the rates.
+    correct_check : str, default "—"
+        What ``check_column`` shows for the correct version.
+    first_column : str, optional
+        Add a column, before the rates, with what ``catch_rate`` found (its third item) for the
+        mutant's first check, "—" for nothing.
+    rate : str, default "{caught} of {runs}"
+        How a rate is written: a format string with fields ``caught`` and ``runs``.
+    deterministic : collection of str, default ()
+        Checks that do not depend on the seed (they catch on every seed or none): their rate
+        reads ``deterministic_rate`` instead.
+    deterministic_rate : str, default "deterministic"
+    every_check : bool, default False
+        Show every check that must catch a mutant, as ``"check: rate"`` joined by ``"; "``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``mutant_table``'s columns, then ``check_column``, ``first_column`` and ``column``.
+
+    Raises
+    ------
+    ValueError
+        If ``seeds`` is not an int >= 1.
+    AssertionError
+        If the report has problems (the correct version fails a check or a mutant escapes).
+
+    Examples
+    --------
+    Quorum sizes for ``n = seed + 1`` replicas, and two broken ones:
+
+    >>> QUORUM = {None: lambda n: n // 2 + 1, "half": lambda n: n // 2, "all": lambda n: n}
+    >>> def catch_rate(mutant, check, seeds):
+    ...     holds = {"intersect": lambda n, q: 2 * q > n, "minimal": lambda n, q: q <= n // 2 + 1}
+    ...     bad = [s + 1 for s in seeds if not holds[check](s + 1, QUORUM[mutant](s + 1))]
+    ...     return len(bad), len(seeds), min(bad, default=None)
+    >>> report = seeded_mutant_report(
+    ...     catch_rate, {"half": "n // 2", "all": "every replica"},
+    ...     {"half": ("intersect",), "all": ("minimal",)}, ("intersect", "minimal"), 4,
+    ...     where="quorum_report")
+    >>> table = seeded_mutant_table(report, catch_rate, 4, where="quorum_table",
+    ...                             column="seeds caught", length_column="smallest n")
+    >>> print(table.drop(columns="bug").to_string(index=False))
+             mutant                 caught by smallest n seeds caught
+    correct version none: passes all 2 checks          —       0 of 4
+               half                 intersect          1       4 of 4
+                all                   minimal          3       2 of 4
+    >>> table = seeded_mutant_table(report, catch_rate, 4, where="quorum_table",
+    ...                             column="catch rate", rate="{caught} of {runs} seeds",
+    ...                             check_column="its check", correct_check="any")
+    >>> print(table[["mutant", "its check", "catch rate"]].to_string(index=False))
+             mutant its check   catch rate
+    correct version       any 0 of 4 seeds
+               half intersect 4 of 4 seeds
+                all   minimal 2 of 4 seeds
+    """
+    _seed_count(seeds, where)
+    problems = report.problems()
+    if problems:
+        raise AssertionError(f"{where}: the checks are not doing their job: " + "; ".join(problems))
+    table = report.to_frame()
+    if length_column is None:
+        table = table.drop(columns="counterexample length")
+    else:
+        table = table.rename(columns={"counterexample length": length_column})
+    named, firsts, rates = [correct_check], ["—"], [rate.format(caught=0, runs=seeds)]
+    for m in report.mutants:
+        shown, first = [], None
+        for k, check in enumerate(m.expected if every_check else m.expected[:1]):
+            caught, runs, *found = catch_rate(m.name, check, range(seeds))
+            if k == 0 and found:
+                first = found[0]
+            said = (
+                deterministic_rate
+                if check in deterministic
+                else rate.format(caught=caught, runs=runs)
+            )
+            shown.append(f"{check}: {said}" if every_check else said)
+        named.append(m.expected[0])
+        firsts.append("—" if first is None or first == "" else str(first))
+        rates.append("; ".join(shown))
+    if check_column is not None:
+        table[check_column] = named
+    if first_column is not None:
+        table[first_column] = firsts
+    table[column] = rates
+    return table

@@ -19,6 +19,9 @@ from dslib.mutants import (
     mutant_table,
     outcome_of,
     run_mutants,
+    seeded_mutant_report,
+    seeded_mutant_table,
+    tally_runs,
 )
 from dslib.sim import Client, Network, Reply, Request, Simulation, uniform
 
@@ -221,3 +224,157 @@ def test_outcome_of_reads_many_kinds_of_results() -> None:
         outcome_of("yes")
     with pytest.raises(TypeError, match="boolean 'ok'"):
         outcome_of(None)
+
+
+# -- mutant tables over seeds, from a catch-rate function -----------------------------------------
+# Doubling n = seed + 1, and three broken doublings: odd when n % 3 == 2, negative and odd,
+# and off by two (which only "zero at zero" sees; that check does not depend on the seed).
+VARIANTS: dict[str | None, Any] = {
+    None: lambda n: 2 * n,
+    "odd_mod_3": lambda n: 2 * n + (n % 3 == 2),
+    "negate": lambda n: -2 * n - 1,
+    "shift": lambda n: 2 * n + 2,
+}
+BUGS = {"odd_mod_3": "2n + 1 when n % 3 == 2", "negate": "-2n - 1", "shift": "2n + 2"}
+CAUGHT_BY = {"odd_mod_3": ("even",), "negate": ("non-negative", "even"), "shift": ("zero at zero",)}
+DOUBLING_CHECKS = ("even", "non-negative", "zero at zero")
+
+
+def doubling_catch_rate(calls: list[tuple[Any, ...]]) -> Any:
+    def catch_rate(mutant: str | None, check: str, seeds: range) -> tuple[int, int, Any]:
+        calls.append((mutant, check, seeds))
+        f = VARIANTS[mutant]
+        if check == "zero at zero":
+            wrong = f(0) != 0
+            return (len(seeds) if wrong else 0), len(seeds), (f"f(0) = {f(0)}" if wrong else None)
+        holds = (lambda v: v % 2 == 0) if check == "even" else (lambda v: v >= 0)
+        bad = [s + 1 for s in seeds if not holds(f(s + 1))]
+        return len(bad), len(seeds), min(bad, default=None)
+
+    return catch_rate
+
+
+def test_seeded_mutant_report_runs_every_check_over_the_seeds() -> None:
+    calls: list[tuple[Any, ...]] = []
+    report = seeded_mutant_report(
+        doubling_catch_rate(calls), BUGS, CAUGHT_BY, DOUBLING_CHECKS, 6, where="doubling_report"
+    )
+    assert report.problems() == []
+    assert [(m.name, m.caught_by) for m in report.mutants] == [
+        ("odd_mod_3", ("even",)),
+        ("negate", ("even", "non-negative", "zero at zero")),  # every check that catches it
+        ("shift", ("zero at zero",)),
+    ]
+    # an int found is the counterexample's length (n = 2 is the first odd one), a str is not
+    assert [m.counterexample_length for m in report.mutants] == [2, 1, None]
+    assert {c[2] for c in calls} == {range(6)} and len(calls) == 4 * len(DOUBLING_CHECKS)
+    # a mutant declares a check that does not catch it: the report says so, the table refuses
+    declared = {**CAUGHT_BY, "odd_mod_3": ("non-negative",)}
+    escaped = seeded_mutant_report(
+        doubling_catch_rate([]), BUGS, declared, DOUBLING_CHECKS, 6, where="r"
+    )
+    assert escaped.problems() == [
+        "mutant 'odd_mod_3' (2n + 1 when n % 3 == 2) is not caught by check 'non-negative'"
+    ]
+    with pytest.raises(AssertionError, match="doubling_table: the checks are not doing their job"):
+        seeded_mutant_table(escaped, doubling_catch_rate([]), 6, where="doubling_table", column="c")
+
+
+def test_seeded_mutant_report_direct_checks_and_only_declared_checks() -> None:
+    calls: list[tuple[Any, ...]] = []
+
+    def zero_at_zero(mutant: str | None) -> Outcome:
+        value = VARIANTS[mutant](0)
+        return Outcome(value == 0, None if value == 0 else 1)
+
+    report = seeded_mutant_report(
+        doubling_catch_rate(calls),
+        BUGS,
+        CAUGHT_BY,
+        DOUBLING_CHECKS,
+        3,
+        where="doubling_report",
+        direct={"zero at zero": zero_at_zero},
+        all_checks=False,
+    )
+    assert report.problems() == []
+    assert report.mutants[2].counterexample_length == 1  # the direct check's own
+    assert all(check != "zero at zero" for _, check, _ in calls)
+    assert sorted((m, c) for m, c, _ in calls if m is not None) == [
+        ("negate", "even"),
+        ("negate", "non-negative"),
+        ("odd_mod_3", "even"),
+    ]
+
+
+def test_seeded_mutant_table_adds_the_catch_rates() -> None:
+    rate = doubling_catch_rate([])
+    report = seeded_mutant_report(
+        rate, BUGS, CAUGHT_BY, DOUBLING_CHECKS, 6, where="doubling_report"
+    )
+    table = seeded_mutant_table(
+        report, rate, 6, where="doubling_table", column="runs caught", length_column="smallest n"
+    )
+    assert list(table.columns) == ["mutant", "bug", "caught by", "smallest n", "runs caught"]
+    assert list(table["runs caught"]) == ["0 of 6", "2 of 6", "6 of 6", "6 of 6"]
+    assert list(table["smallest n"]) == ["—", "2", "1", "—"]
+    shown = seeded_mutant_table(
+        report,
+        rate,
+        6,
+        where="doubling_table",
+        column="caught in",
+        check_column="its check",
+        correct_check="any",
+        first_column="first case",
+        rate="{caught} of {runs} seeds",
+        deterministic=["zero at zero"],
+        deterministic_rate="always",
+    )
+    assert list(shown.columns) == [
+        "mutant",
+        "bug",
+        "caught by",
+        "its check",
+        "first case",
+        "caught in",
+    ]
+    assert list(shown["its check"]) == ["any", "even", "non-negative", "zero at zero"]
+    assert list(shown["first case"]) == ["—", "2", "1", "f(0) = 2"]
+    assert list(shown["caught in"]) == ["0 of 6 seeds", "2 of 6 seeds", "6 of 6 seeds", "always"]
+    every = seeded_mutant_table(
+        report, rate, 6, where="doubling_table", column="caught in", every_check=True
+    )
+    assert list(every["caught in"])[2] == "non-negative: 6 of 6; even: 6 of 6"
+
+
+def test_seeded_mutant_tables_reject_bad_arguments() -> None:
+    rate = doubling_catch_rate([])
+    bad: list[Any] = [0, True, 2.0, "3"]
+    for seeds in bad:
+        with pytest.raises(ValueError, match=r"doubling_report: seeds=.* must be an int >= 1"):
+            seeded_mutant_report(
+                rate, BUGS, CAUGHT_BY, DOUBLING_CHECKS, seeds, where="doubling_report"
+            )
+    with pytest.raises(ValueError, match="no entry for the mutants \\['shift'\\]"):
+        seeded_mutant_report(
+            rate, BUGS, {"odd_mod_3": ("even",), "negate": ("even",)}, DOUBLING_CHECKS, 2, where="r"
+        )
+    with pytest.raises(ValueError, match="direct names checks \\['odd'\\]"):
+        seeded_mutant_report(
+            rate, BUGS, CAUGHT_BY, DOUBLING_CHECKS, 2, where="r", direct={"odd": bool}
+        )
+    with pytest.raises(ValueError, match="unknown checks"):  # run_mutants' own check
+        seeded_mutant_report(
+            rate, BUGS, {**CAUGHT_BY, "shift": ("odd",)}, DOUBLING_CHECKS, 2, where="r"
+        )
+    report = seeded_mutant_report(rate, BUGS, CAUGHT_BY, DOUBLING_CHECKS, 2, where="r")
+    with pytest.raises(ValueError, match="doubling_table: seeds=-1 must be an int >= 1"):
+        seeded_mutant_table(report, rate, -1, where="doubling_table", column="c")
+
+
+def test_tally_runs_counts_failures_and_keeps_the_least_length() -> None:
+    assert tally_runs([]) == (0, 0, None)
+    assert tally_runs([(False, None), (False, None)]) == (0, 2, None)
+    assert tally_runs([(True, None), (False, 1)]) == (1, 2, None)  # a pass's length is ignored
+    assert tally_runs(iter([(True, 9), (True, None), (True, 4), (False, None)])) == (3, 4, 4)

@@ -51,18 +51,18 @@ import functools
 import itertools
 import math
 import random
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from dslib.core import Context, Node, System
 from dslib.mutants import (
-    Mutant,
     MutantReport,
-    Outcome,
     check_mutant,
     deprecated_spelling,
-    run_mutants,
+    seeded_mutant_report,
+    seeded_mutant_table,
+    tally_runs,
 )
 from dslib.sim.nemesis import ClockSkew
 from dslib.sim.network import Latency, Network, as_latency, exponential
@@ -747,8 +747,6 @@ def clock_run(
 def clock_events(sim: Simulation) -> list[ClockEvent]:
     """Every event the ``ClockProcess`` nodes of ``sim`` stamped, by node then index.
 
-    Examples
-    --------
     Each event carries the true time it happened at (``time``), read from the trace: the
     time of the handler call that recorded it.
 
@@ -923,15 +921,8 @@ def clock_catch_rate(
     check_mutant("clock_catch_rate", mutant, MUTANTS)
     if check not in CLOCK_CHECKS:
         raise ValueError(f"clock_catch_rate: unknown check {check!r}; allowed: {CLOCK_CHECKS}")
-    caught = runs = 0
-    fewest: int | None = None
-    for seed in seeds:
-        broken, size = _skewed_conditions(seed, mutant, nodes, steps)
-        runs += 1
-        if broken[check]:
-            caught += 1
-            fewest = size if fewest is None else min(fewest, size)
-    return caught, runs, fewest
+    runs = (_skewed_conditions(seed, mutant, nodes, steps) for seed in seeds)
+    return tally_runs((bool(broken[check]), size) for broken, size in runs)
 
 
 @functools.lru_cache(maxsize=512)
@@ -971,23 +962,14 @@ def clock_mutant_report(seeds: int = 20) -> MutantReport:
     lamport_no_tick       lamport respects ->
     vector_no_merge        vector respects ->
     """
-    if not (isinstance(seeds, int) and not isinstance(seeds, bool) and seeds >= 1):
-        raise ValueError(f"clock_mutant_report: seeds={seeds!r} must be an int >= 1")
-
-    def check(name: str) -> Callable[[str | None], Outcome]:
-        def run(mutant: str | None) -> Outcome:
-            caught, _, fewest = clock_catch_rate(mutant, name, range(seeds))
-            return Outcome(caught == 0, fewest)
-
-        return run
-
-    def build(name: str | None) -> Callable[[], str | None]:
-        return lambda: name
-
-    mutants = [
-        Mutant(name, MUTANTS[name], build(name), MUTANT_CHECKS[name]) for name in sorted(MUTANTS)
-    ]
-    return run_mutants(build(None), mutants, {name: check(name) for name in CLOCK_CHECKS})
+    return seeded_mutant_report(
+        clock_catch_rate,
+        dict(sorted(MUTANTS.items())),
+        MUTANT_CHECKS,
+        CLOCK_CHECKS,
+        seeds,
+        where="clock_mutant_report",
+    )
 
 
 def clock_mutant_table(seeds: int = 20) -> Any:
@@ -1014,23 +996,14 @@ def clock_mutant_table(seeds: int = 20) -> Any:
     lamport_no_tick                   5 of 5
     vector_no_merge                   5 of 5
     """
-    report = clock_mutant_report(seeds)
-    problems = report.problems()
-    if problems:  # pragma: no cover - the tests keep this empty
-        raise AssertionError("the clock checks are not doing their job: " + "; ".join(problems))
-    table = report.to_frame().rename(
-        columns={"counterexample length": "events in the smallest run caught"}
+    return seeded_mutant_table(
+        clock_mutant_report(seeds),
+        clock_catch_rate,
+        seeds,
+        where="clock_mutant_table",
+        length_column="events in the smallest run caught",
+        column="runs caught by its check",
     )
-    rates = []
-    for name in table["mutant"]:
-        if name == "correct version":
-            caught = sum(clock_catch_rate(None, c, range(seeds))[0] > 0 for c in CLOCK_CHECKS)
-            rates.append(f"{caught} of {seeds}")
-        else:
-            caught, runs, _ = clock_catch_rate(name, MUTANT_CHECKS[name][0], range(seeds))
-            rates.append(f"{caught} of {runs}")
-    table["runs caught by its check"] = rates
-    return table
 
 
 # == the hybrid logical clock's properties, and its mutants ======================================
@@ -1171,15 +1144,8 @@ def hlc_catch_rate(
     check_mutant("hlc_catch_rate", mutant, HLC_MUTANTS)
     if check not in HLC_CHECKS:
         raise ValueError(f"hlc_catch_rate: unknown check {check!r}; allowed: {HLC_CHECKS}")
-    caught = runs = 0
-    fewest: int | None = None
-    for seed in seeds:
-        broken, size = _hlc_conditions(seed, mutant, nodes, steps)
-        runs += 1
-        if broken[check]:
-            caught += 1
-            fewest = size if fewest is None else min(fewest, size)
-    return caught, runs, fewest
+    runs = (_hlc_conditions(seed, mutant, nodes, steps) for seed in seeds)
+    return tally_runs((bool(broken[check]), size) for broken, size in runs)
 
 
 def hlc_mutant_report(seeds: int = 20) -> MutantReport:
@@ -1206,24 +1172,9 @@ def hlc_mutant_report(seeds: int = 20) -> MutantReport:
     >>> hlc_mutant_report(seeds=5).problems()
     []
     """
-    if not (isinstance(seeds, int) and not isinstance(seeds, bool) and seeds >= 1):
-        raise ValueError(f"hlc_mutant_report: seeds={seeds!r} must be an int >= 1")
-
-    def check(name: str) -> Callable[[str | None], Outcome]:
-        def run(mutant: str | None) -> Outcome:
-            caught, _, fewest = hlc_catch_rate(mutant, name, range(seeds))
-            return Outcome(caught == 0, fewest)
-
-        return run
-
-    def build(name: str | None) -> Callable[[], str | None]:
-        return lambda: name
-
-    mutants = [
-        Mutant(name, HLC_MUTANTS[name], build(name), HLC_MUTANT_CHECKS[name])
-        for name in HLC_MUTANTS
-    ]
-    return run_mutants(build(None), mutants, {name: check(name) for name in HLC_CHECKS})
+    return seeded_mutant_report(
+        hlc_catch_rate, HLC_MUTANTS, HLC_MUTANT_CHECKS, HLC_CHECKS, seeds, where="hlc_mutant_report"
+    )
 
 
 def hlc_mutant_table(seeds: int = 20) -> Any:
@@ -1251,25 +1202,14 @@ def hlc_mutant_table(seeds: int = 20) -> Any:
     hlc_no_physical    0 <= l - pt <= epsilon                   5 of 5
         hlc_no_tick           hlc respects ->                   5 of 5
     """
-    report = hlc_mutant_report(seeds)
-    problems = report.problems()
-    if problems:  # pragma: no cover - the tests keep this empty
-        raise AssertionError("the HLC checks are not doing their job: " + "; ".join(problems))
-    table = report.to_frame().rename(
-        columns={"counterexample length": "events in the smallest run caught"}
+    return seeded_mutant_table(
+        hlc_mutant_report(seeds),
+        hlc_catch_rate,
+        seeds,
+        where="hlc_mutant_table",
+        length_column="events in the smallest run caught",
+        column="runs caught by its check",
     )
-    rates = []
-    for name in table["mutant"]:
-        if name == "correct version":
-            failed = {
-                seed for seed in range(seeds) if any(_hlc_conditions(seed, None, 3, 4)[0].values())
-            }
-            rates.append(f"{len(failed)} of {seeds}")
-        else:
-            caught, runs, _ = hlc_catch_rate(name, HLC_MUTANT_CHECKS[name][0], range(seeds))
-            rates.append(f"{caught} of {runs}")
-    table["runs caught by its check"] = rates
-    return table
 
 
 # == physical clocks and their synchronisation ====================================================
@@ -1938,15 +1878,8 @@ def sync_catch_rate(
     check_mutant("sync_catch_rate", mutant, SYNC_MUTANTS)
     if check not in SYNC_CHECKS:
         raise ValueError(f"sync_catch_rate: unknown check {check!r}; allowed: {SYNC_CHECKS}")
-    caught = runs = 0
-    fewest: int | None = None
-    for seed in seeds:
-        runs += 1
-        first = _sync_conditions(seed, mutant)[check]
-        if first is not None:
-            caught += 1
-            fewest = first if fewest is None else min(fewest, first)
-    return caught, runs, fewest
+    firsts = (_sync_conditions(seed, mutant)[check] for seed in seeds)
+    return tally_runs((first is not None, first) for first in firsts)
 
 
 def sync_mutant_report(seeds: int = 20) -> MutantReport:
@@ -1973,24 +1906,14 @@ def sync_mutant_report(seeds: int = 20) -> MutantReport:
     >>> sync_mutant_report(seeds=5).problems()
     []
     """
-    if not (isinstance(seeds, int) and not isinstance(seeds, bool) and seeds >= 1):
-        raise ValueError(f"sync_mutant_report: seeds={seeds!r} must be an int >= 1")
-
-    def check(name: str) -> Callable[[str | None], Outcome]:
-        def run(mutant: str | None) -> Outcome:
-            caught, _, fewest = sync_catch_rate(mutant, name, range(seeds))
-            return Outcome(caught == 0, fewest)
-
-        return run
-
-    def build(name: str | None) -> Callable[[], str | None]:
-        return lambda: name
-
-    mutants = [
-        Mutant(name, SYNC_MUTANTS[name], build(name), SYNC_MUTANT_CHECKS[name])
-        for name in SYNC_MUTANTS
-    ]
-    return run_mutants(build(None), mutants, {name: check(name) for name in SYNC_CHECKS})
+    return seeded_mutant_report(
+        sync_catch_rate,
+        SYNC_MUTANTS,
+        SYNC_MUTANT_CHECKS,
+        SYNC_CHECKS,
+        seeds,
+        where="sync_mutant_report",
+    )
 
 
 def sync_mutant_table(seeds: int = 20) -> Any:
@@ -2021,25 +1944,14 @@ def sync_mutant_table(seeds: int = 20) -> Any:
     ntp_offset_sign                  1                   5 of 5
          last_probe                  1                   5 of 5
     """
-    report = sync_mutant_report(seeds)
-    problems = report.problems()
-    if problems:  # pragma: no cover - the tests keep this empty
-        raise AssertionError("the sync checks are not doing their job: " + "; ".join(problems))
-    table = report.to_frame().rename(columns={"counterexample length": "syncs until caught"})
-    rates = []
-    for name in table["mutant"]:
-        if name == "correct version":
-            failed = {
-                seed
-                for seed in range(seeds)
-                if any(v is not None for v in _sync_conditions(seed, None).values())
-            }
-            rates.append(f"{len(failed)} of {seeds}")
-        else:
-            caught, runs, _ = sync_catch_rate(name, SYNC_MUTANT_CHECKS[name][0], range(seeds))
-            rates.append(f"{caught} of {runs}")
-    table["runs caught by its check"] = rates
-    return table
+    return seeded_mutant_table(
+        sync_mutant_report(seeds),
+        sync_catch_rate,
+        seeds,
+        where="sync_mutant_table",
+        length_column="syncs until caught",
+        column="runs caught by its check",
+    )
 
 
 # == time-of-day and monotonic clocks =============================================================
@@ -2391,17 +2303,14 @@ def version_catch_rate(
     check_mutant("version_catch_rate", mutant, VERSION_MUTANTS)
     if check not in VERSION_CHECKS:
         raise ValueError(f"version_catch_rate: unknown check {check!r}; allowed: {VERSION_CHECKS}")
-    caught = runs = 0
-    fewest: int | None = None
-    for seed in seeds:
-        runs += 1
+
+    def first_failure(seed: int) -> int | None:
         steps = _sibling_steps(version_operations(seed, length), "dotted version vector", mutant)
-        for k, (kept, reference) in enumerate(steps, start=1):
-            if not _version_check(check, kept, reference):
-                caught += 1
-                fewest = k if fewest is None else min(fewest, k)
-                break
-    return caught, runs, fewest
+        failing = enumerate(steps, start=1)
+        return next((k for k, (kept, ref) in failing if not _version_check(check, kept, ref)), None)
+
+    firsts = (first_failure(seed) for seed in seeds)
+    return tally_runs((first is not None, first) for first in firsts)
 
 
 def version_mutant_report(seeds: int = 40) -> MutantReport:
@@ -2428,24 +2337,14 @@ def version_mutant_report(seeds: int = 40) -> MutantReport:
     >>> version_mutant_report(seeds=10).problems()
     []
     """
-    if not (isinstance(seeds, int) and not isinstance(seeds, bool) and seeds >= 1):
-        raise ValueError(f"version_mutant_report: seeds={seeds!r} must be an int >= 1")
-
-    def check(name: str) -> Callable[[str | None], Outcome]:
-        def run(mutant: str | None) -> Outcome:
-            caught, _, fewest = version_catch_rate(mutant, name, range(seeds))
-            return Outcome(caught == 0, fewest)
-
-        return run
-
-    def build(name: str | None) -> Callable[[], str | None]:
-        return lambda: name
-
-    mutants = [
-        Mutant(name, VERSION_MUTANTS[name], build(name), VERSION_MUTANT_CHECKS[name])
-        for name in VERSION_MUTANTS
-    ]
-    return run_mutants(build(None), mutants, {name: check(name) for name in VERSION_CHECKS})
+    return seeded_mutant_report(
+        version_catch_rate,
+        VERSION_MUTANTS,
+        VERSION_MUTANT_CHECKS,
+        VERSION_CHECKS,
+        seeds,
+        where="version_mutant_report",
+    )
 
 
 def version_mutant_table(seeds: int = 40) -> Any:
@@ -2472,20 +2371,11 @@ def version_mutant_table(seeds: int = 40) -> Any:
            keep_seen          no stale version                  9 of 10
         strict_cover          no stale version                  9 of 10
     """
-    report = version_mutant_report(seeds)
-    problems = report.problems()
-    if problems:  # pragma: no cover - the tests keep this empty
-        raise AssertionError("the version checks are not doing their job: " + "; ".join(problems))
-    table = report.to_frame().rename(
-        columns={"counterexample length": "operations in the shortest run caught"}
+    return seeded_mutant_table(
+        version_mutant_report(seeds),
+        version_catch_rate,
+        seeds,
+        where="version_mutant_table",
+        length_column="operations in the shortest run caught",
+        column="runs caught by its check",
     )
-    rates = []
-    for name in table["mutant"]:
-        if name == "correct version":
-            failed = sum(version_catch_rate(None, c, range(seeds))[0] for c in VERSION_CHECKS)
-            rates.append(f"{failed} of {seeds}")
-        else:
-            caught, runs, _ = version_catch_rate(name, VERSION_MUTANT_CHECKS[name][0], range(seeds))
-            rates.append(f"{caught} of {runs}")
-    table["runs caught by its check"] = rates
-    return table

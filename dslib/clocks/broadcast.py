@@ -45,12 +45,13 @@ Examples
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from dslib.core import Context, Node, System
-from dslib.mutants import Mutant, Outcome, check_mutant, run_mutants
+from dslib.mutants import Outcome, check_mutant, seeded_mutant_report, seeded_mutant_table
 from dslib.sim.network import Latency, Network, as_latency, uniform
 from dslib.sim.simulator import Simulation
 
@@ -629,11 +630,6 @@ MUTANT_CHECKS: dict[str, tuple[str, ...]] = {
 
 
 # == mutants and catch rates =====================================================================
-def _selects(mutant: str | None) -> Callable[[], str | None]:
-    """A factory for ``run_mutants``: what it builds is the ``mutant=`` name itself."""
-    return lambda: mutant
-
-
 def broadcast_catch_rate(
     protocol: str,
     mutant: str | None,
@@ -701,50 +697,23 @@ def broadcast_mutant_table(seeds: int = 20, nodes: int = 4, messages: int = 6) -
     """
     import pandas as pd
 
-    if not (isinstance(seeds, int) and not isinstance(seeds, bool) and seeds >= 1):
-        raise ValueError(f"broadcast_mutant_table: seeds={seeds!r} must be an int >= 1")
     frames = []
     for protocol in ("fifo", "causal", "total"):
-
-        def check(name: str, protocol: str = protocol) -> Callable[[str | None], Outcome]:
-            def run(mutant: str | None) -> Outcome:
-                found = [
-                    BROADCAST_CHECKS[name](
-                        broadcast_history(
-                            broadcast_run(protocol, nodes, messages, s, mutant=mutant)
-                        )
-                    )
-                    for s in range(seeds)
-                ]
-                bad = [o for o in found if not o.ok]
-                lengths = [o.counterexample_length or 0 for o in bad]
-                return Outcome(not bad, min(lengths) if bad else None)
-
-            return run
-
-        names = sorted(m for m, p in _MUTANT_PROTOCOL.items() if p == protocol)
-        mutants = [Mutant(m, MUTANTS[m], _selects(m), MUTANT_CHECKS[m]) for m in names]
-        report = run_mutants(
-            _selects(None), mutants, {name: check(name) for name in PROMISES[protocol]}
+        catch_rate = functools.partial(
+            broadcast_catch_rate, protocol, nodes=nodes, messages=messages
         )
-        problems = report.problems()
-        if problems:
-            raise AssertionError(f"{protocol} broadcast: " + "; ".join(problems))
-        frame = report.to_frame().drop(columns="counterexample length")
-        rates = []
-        for name in frame["mutant"]:
-            if name == "correct version":
-                bad = sum(
-                    broadcast_catch_rate(protocol, None, c, range(seeds), nodes, messages)[0]
-                    for c in PROMISES[protocol]
-                )
-                rates.append(f"{bad} of {seeds}")
-            else:
-                caught, runs = broadcast_catch_rate(
-                    protocol, name, MUTANT_CHECKS[name][0], range(seeds), nodes, messages
-                )
-                rates.append(f"{caught} of {runs}")
-        frame["runs caught"] = rates
+        mutants = {m: MUTANTS[m] for m in sorted(MUTANTS) if _MUTANT_PROTOCOL[m] == protocol}
+        report = seeded_mutant_report(
+            catch_rate,
+            mutants,
+            MUTANT_CHECKS,
+            PROMISES[protocol],
+            seeds,
+            where="broadcast_mutant_table",
+        )
+        frame = seeded_mutant_table(
+            report, catch_rate, seeds, where="broadcast_mutant_table", column="runs caught"
+        )
         frame.insert(0, "protocol", protocol)
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)

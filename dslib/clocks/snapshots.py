@@ -35,12 +35,13 @@ True
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from dslib.core import Context, Node, System
-from dslib.mutants import Mutant, Outcome, check_mutant, run_mutants
+from dslib.mutants import Outcome, check_mutant, seeded_mutant_report, seeded_mutant_table
 from dslib.sim.network import Network, uniform
 from dslib.sim.simulator import Simulation
 
@@ -541,35 +542,20 @@ def snapshot_mutant_table(seeds: int = 20, nodes: int = 5) -> Any:
           no_markers consistent cut, channel states, total conserved
          record_late consistent cut, channel states, total conserved
     """
-    if not (isinstance(seeds, int) and not isinstance(seeds, bool) and seeds >= 1):
-        raise ValueError(f"snapshot_mutant_table: seeds={seeds!r} must be an int >= 1")
-
-    def check(name: str) -> Callable[[str | None], Outcome]:
-        def run(mutant: str | None) -> Outcome:
-            found = [
-                SNAPSHOT_CHECKS[name](snapshot_run(nodes, s, mutant=mutant)) for s in range(seeds)
-            ]
-            bad = [o for o in found if not o.ok]
-            return Outcome(not bad)
-
-        return run
-
-    def build(name: str | None) -> Callable[[], str | None]:
-        return lambda: name
-
-    mutants = [Mutant(m, MUTANTS[m], build(m), MUTANT_CHECKS[m]) for m in sorted(MUTANTS)]
-    report = run_mutants(build(None), mutants, {n: check(n) for n in SNAPSHOT_CHECKS})
-    problems = report.problems()
-    if problems:
-        raise AssertionError("the snapshot checks are not doing their job: " + "; ".join(problems))
-    table = report.to_frame().drop(columns="counterexample length")
-    rates = []
-    for name in table["mutant"]:
-        if name == "correct version":
-            bad = sum(snapshot_catch_rate(None, c, range(seeds), nodes)[0] for c in SNAPSHOT_CHECKS)
-            rates.append(f"{bad} of {seeds}")
-        else:
-            caught, runs = snapshot_catch_rate(name, MUTANT_CHECKS[name][0], range(seeds), nodes)
-            rates.append(f"{caught} of {runs}")
-    table["runs caught by its first check"] = rates
-    return table
+    catch_rate = functools.partial(snapshot_catch_rate, nodes=nodes)
+    mutants = dict(sorted(MUTANTS.items()))
+    report = seeded_mutant_report(
+        catch_rate,
+        mutants,
+        MUTANT_CHECKS,
+        list(SNAPSHOT_CHECKS),
+        seeds,
+        where="snapshot_mutant_table",
+    )
+    return seeded_mutant_table(
+        report,
+        catch_rate,
+        seeds,
+        where="snapshot_mutant_table",
+        column="runs caught by its first check",
+    )

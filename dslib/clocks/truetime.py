@@ -33,12 +33,12 @@ from __future__ import annotations
 
 import bisect
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from dslib.core import Context, Node, System
-from dslib.mutants import Mutant, Outcome, check_mutant, run_mutants
+from dslib.mutants import Outcome, check_mutant, seeded_mutant_report, seeded_mutant_table
 from dslib.sim.network import Network, uniform
 from dslib.sim.simulator import Simulation
 
@@ -451,23 +451,20 @@ def truetime_mutant_table(seeds: int = 20) -> Any:
        no_commit_wait     external consistency      5 of 5
     wait_on_own_clock     external consistency      5 of 5
     """
-    if not (isinstance(seeds, int) and not isinstance(seeds, bool) and seeds >= 1):
-        raise ValueError(f"truetime_mutant_table: seeds={seeds!r} must be an int >= 1")
+    checks = ("external consistency",)
 
-    def check(mutant: str | None) -> Outcome:
-        return Outcome(truetime_catch_rate(mutant, range(seeds))[0] == 0)
+    def catch_rate(mutant: str | None, check: str, runs: range) -> tuple[int, int]:
+        return truetime_catch_rate(mutant, runs)  # one check: external consistency
 
-    def build(name: str | None) -> Callable[[], str | None]:
-        return lambda: name
-
-    mutants = [Mutant(m, MUTANTS[m], build(m), ("external consistency",)) for m in sorted(MUTANTS)]
-    report = run_mutants(build(None), mutants, {"external consistency": check})
-    problems = report.problems()
-    if problems:
-        raise AssertionError("commit wait: " + "; ".join(problems))
-    table = report.to_frame().drop(columns="counterexample length")
-    table["runs caught"] = [
-        "{} of {}".format(*truetime_catch_rate(None if m == "correct version" else m, range(seeds)))
-        for m in table["mutant"]
-    ]
-    return table
+    mutants = dict(sorted(MUTANTS.items()))
+    report = seeded_mutant_report(
+        catch_rate,
+        mutants,
+        dict.fromkeys(MUTANTS, checks),
+        checks,
+        seeds,
+        where="truetime_mutant_table",
+    )
+    return seeded_mutant_table(
+        report, catch_rate, seeds, where="truetime_mutant_table", column="runs caught"
+    )

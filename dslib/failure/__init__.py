@@ -50,7 +50,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from dslib.core import Context, Node, System
-from dslib.mutants import Mutant, MutantReport, Outcome, check_mutant, run_mutants
+from dslib.mutants import MutantReport, check_mutant, seeded_mutant_report, seeded_mutant_table
 from dslib.sim.nemesis import Crash, Nemesis
 from dslib.sim.network import Network, constant, exponential
 from dslib.sim.simulator import Simulation
@@ -1018,24 +1018,14 @@ def detector_mutant_report(seeds: int = 5) -> MutantReport:
     >>> detector_mutant_report(seeds=2).problems()
     []
     """
-    if not (isinstance(seeds, int) and not isinstance(seeds, bool) and seeds >= 1):
-        raise ValueError(f"detector_mutant_report: seeds={seeds!r} must be an int >= 1")
-
-    def check(name: str) -> Callable[[str | None], Outcome]:
-        def run(mutant: str | None) -> Outcome:
-            caught, _ = detector_catch_rate(mutant, name, range(seeds))
-            return Outcome(caught == 0)
-
-        return run
-
-    def build(name: str | None) -> Callable[[], str | None]:
-        return lambda: name
-
-    mutants = [
-        Mutant(name, DETECTOR_MUTANTS[name], build(name), DETECTOR_MUTANT_CHECKS[name])
-        for name in DETECTOR_MUTANTS
-    ]
-    return run_mutants(build(None), mutants, {name: check(name) for name in DETECTOR_CHECKS})
+    return seeded_mutant_report(
+        detector_catch_rate,
+        DETECTOR_MUTANTS,
+        DETECTOR_MUTANT_CHECKS,
+        DETECTOR_CHECKS,
+        seeds,
+        where="detector_mutant_report",
+    )
 
 
 def detector_mutant_table(seeds: int = 5) -> Any:
@@ -1064,25 +1054,14 @@ def detector_mutant_table(seeds: int = 5) -> Any:
                phi_cdf   phi = NormalDist tail             2 of 2
             naive_tail   phi = NormalDist tail             2 of 2
     """
-    report = detector_mutant_report(seeds)
-    problems = report.problems()
-    if problems:  # pragma: no cover - the tests keep this empty
-        raise AssertionError("the detector checks are not doing their job: " + "; ".join(problems))
-    table = report.to_frame().drop(columns=["counterexample length"])
-    rates = []
-    for name in table["mutant"]:
-        if name == "correct version":
-            caught = sum(
-                any(not _detector_check(None, c, seed) for c in DETECTOR_CHECKS)
-                for seed in range(seeds)
-            )
-            rates.append(f"{caught} of {seeds}")
-        else:
-            caught, runs = detector_catch_rate(name, DETECTOR_MUTANT_CHECKS[name][0], range(seeds))
-            rates.append(f"{caught} of {runs}")
-    table["named check"] = [DETECTOR_MUTANT_CHECKS.get(name, ("—",))[0] for name in table["mutant"]]
-    table["seeds caught by it"] = rates
-    return table
+    return seeded_mutant_table(
+        detector_mutant_report(seeds),
+        detector_catch_rate,
+        seeds,
+        where="detector_mutant_table",
+        check_column="named check",
+        column="seeds caught by it",
+    )
 
 
 # -- SWIM --------------------------------------------------------------------------------------

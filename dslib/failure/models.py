@@ -46,7 +46,7 @@ from typing import Any
 
 from dslib.core import Context, Node, System
 from dslib.failure import ArrivalWindow, FixedTimeout, Heartbeat, PhiAccrual
-from dslib.mutants import Mutant, Outcome, check_mutant, run_mutants
+from dslib.mutants import Outcome, check_mutant, seeded_mutant_report, seeded_mutant_table
 from dslib.sim.nemesis import Crash, Nemesis, Pause
 from dslib.sim.network import Network, uniform
 from dslib.sim.simulator import Simulation
@@ -707,34 +707,17 @@ def fd_mutant_table(seeds: int = 10) -> Any:
            never_suspect       strong completeness      3 of 3
     timeout_below_period           strong accuracy      3 of 3
     """
-    if not (isinstance(seeds, int) and not isinstance(seeds, bool) and seeds >= 1):
-        raise ValueError(f"fd_mutant_table: seeds={seeds!r} must be an int >= 1")
-
-    def check(name: str) -> Callable[[str | None], Outcome]:
-        return lambda mutant: Outcome(fd_catch_rate(mutant, name, range(seeds))[0] == 0)
-
-    def build(name: str | None) -> Callable[[], str | None]:
-        return lambda: name
-
     expected = {
         "never_suspect": ("strong completeness",),
         "timeout_below_period": ("strong accuracy",),
     }
-    mutants = [Mutant(m, MUTANTS[m], build(m), expected[m]) for m in sorted(MUTANTS)]
-    report = run_mutants(build(None), mutants, {n: check(n) for n in FD_CHECKS})
-    problems = report.problems()
-    if problems:
-        raise AssertionError("the detector checks: " + "; ".join(problems))
-    table = report.to_frame().drop(columns="counterexample length")
-    rates = []
-    for name in table["mutant"]:
-        if name == "correct version":
-            bad = sum(fd_catch_rate(None, c, range(seeds))[0] for c in FD_CHECKS)
-            rates.append(f"{bad} of {seeds}")
-        else:
-            rates.append("{} of {}".format(*fd_catch_rate(name, expected[name][0], range(seeds))))
-    table["runs caught"] = rates
-    return table
+    mutants = dict(sorted(MUTANTS.items()))
+    report = seeded_mutant_report(
+        fd_catch_rate, mutants, expected, list(FD_CHECKS), seeds, where="fd_mutant_table"
+    )
+    return seeded_mutant_table(
+        report, fd_catch_rate, seeds, where="fd_mutant_table", column="runs caught"
+    )
 
 
 # == Byzantine generals: OM(1) checked exhaustively ================================================

@@ -42,7 +42,7 @@ from dslib.failure import (
     check_swim_mutant,
     swim_experiment,
 )
-from dslib.mutants import Mutant, MutantReport, Outcome, run_mutants
+from dslib.mutants import MutantReport, Outcome, seeded_mutant_report, seeded_mutant_table
 
 __all__ = [
     "SWIM_CHECKS",
@@ -236,27 +236,20 @@ def swim_mutant_report(seeds: int = 3) -> MutantReport:
     >>> swim_mutant_report(seeds=1).problems()
     []
     """
-    if not (isinstance(seeds, int) and not isinstance(seeds, bool) and seeds >= 1):
-        raise ValueError(f"swim_mutant_report: seeds={seeds!r} must be an int >= 1")
 
-    def check(name: str) -> Callable[[SwimNode], Outcome]:
-        def run(node: SwimNode) -> Outcome:
-            if name not in _SEEDED:
-                return _CHECKS[name](node)
-            caught, _ = swim_catch_rate(node.mutant, name, range(seeds))
-            return Outcome(caught == 0)
+    def on_node(check: Callable[[SwimNode], Outcome]) -> Callable[[str | None], Outcome]:
+        return lambda mutant: check(SwimNode(mutant=mutant))
 
-        return run
-
-    def build(mutant: str | None) -> Callable[[], SwimNode]:
-        return lambda: SwimNode(mutant=mutant)
-
-    mutants = [
-        Mutant(name, SWIM_MUTANTS[name], build(name), SWIM_MUTANT_CHECKS[name])
-        for name in SWIM_MUTANTS
-    ]
-    checks = {name: check(name) for name in SWIM_CHECKS}
-    return run_mutants(build(None), mutants, checks, all_checks=False)
+    return seeded_mutant_report(
+        swim_catch_rate,
+        SWIM_MUTANTS,
+        SWIM_MUTANT_CHECKS,
+        SWIM_CHECKS,
+        seeds,
+        where="swim_mutant_report",
+        direct={name: on_node(check) for name, check in _CHECKS.items()},
+        all_checks=False,
+    )
 
 
 def swim_mutant_table(seeds: int = 3) -> Any:
@@ -286,25 +279,13 @@ def swim_mutant_table(seeds: int = 3) -> Any:
     alive_beats_suspect                           precedence oracle: always
          dead_not_final                           precedence oracle: always
     """
-    report = swim_mutant_report(seeds)
-    problems = report.problems()
-    if problems:  # pragma: no cover - the tests keep this empty
-        raise AssertionError("the SWIM checks are not doing their job: " + "; ".join(problems))
-    table = report.to_frame().drop(columns=["counterexample length"])
-    runs = range(seeds)
-
-    def rate(mutant: str, check: str) -> str:
-        if check not in _SEEDED:
-            return f"{check}: always"
-        caught, total = swim_catch_rate(mutant, check, runs)
-        return f"{check}: {caught} of {total}"
-
-    rates = []
-    for name in table["mutant"]:
-        if name == "correct version":
-            bad = sum(any(_seeded_caught(c, _seeded_run(None, s)) for c in _SEEDED) for s in runs)
-            rates.append(f"{bad} of {seeds}")
-        else:
-            rates.append("; ".join(rate(name, c) for c in SWIM_MUTANT_CHECKS[name]))
-    table["caught in"] = rates
-    return table
+    return seeded_mutant_table(
+        swim_mutant_report(seeds),
+        swim_catch_rate,
+        seeds,
+        where="swim_mutant_table",
+        column="caught in",
+        every_check=True,
+        deterministic=list(_CHECKS),
+        deterministic_rate="always",
+    )

@@ -63,7 +63,14 @@ from typing import Any
 
 from dslib.clocks import VectorClock
 from dslib.core import NOTHING_PERSISTED, Context, Node, System, stable_repr
-from dslib.mutants import Mutant, MutantReport, Outcome, check_mutant, run_mutants
+from dslib.mutants import (
+    MutantReport,
+    Outcome,
+    check_mutant,
+    seeded_mutant_report,
+    seeded_mutant_table,
+    tally_runs,
+)
 from dslib.replication.workloads import check_count, client_workloads
 from dslib.sim.clients import Client, ClientState, Reply, Request
 from dslib.sim.simulator import Simulation
@@ -1259,22 +1266,15 @@ def dynamo_catch_rate(
         raise ValueError(
             f"dynamo_catch_rate: unknown check {check!r}; allowed: {list(DYNAMO_CHECKS)}"
         )
-    caught = runs = 0
-    shortest: int | None = None
-    for seed in seeds:
-        runs += 1
-        failed = [
-            length
-            for run in DYNAMO_CHECKS[check][1]
-            for ok, length in [_verdict(run, check, seed, mutant)]
-            if not ok
-        ]
-        if failed:
-            caught += 1
-            known = [n for n in failed if n is not None]
-            if known:
-                shortest = min(known) if shortest is None else min(shortest, *known)
-    return caught, runs, shortest
+
+    def failed_lengths(seed: int) -> list[int | None]:
+        verdicts = [_verdict(run, check, seed, mutant) for run in DYNAMO_CHECKS[check][1]]
+        return [length for ok, length in verdicts if not ok]
+
+    found = (failed_lengths(seed) for seed in seeds)
+    return tally_runs(
+        (bool(failed), min((n for n in failed if n is not None), default=None)) for failed in found
+    )
 
 
 def dynamo_mutant_report(seeds: int = 3) -> MutantReport:
@@ -1302,21 +1302,14 @@ def dynamo_mutant_report(seeds: int = 3) -> MutantReport:
     >>> report.problems()
     []
     """
-    if not (isinstance(seeds, int) and not isinstance(seeds, bool) and seeds >= 1):
-        raise ValueError(f"dynamo_mutant_report: seeds={seeds!r} must be an int >= 1")
-
-    def check(name: str) -> Any:
-        def run(mutant: str | None) -> Outcome:
-            caught, _, shortest = dynamo_catch_rate(mutant, name, range(seeds))
-            return Outcome(caught == 0, shortest)
-
-        return run
-
-    def build(name: str | None) -> Any:
-        return lambda: name
-
-    mutants = [Mutant(name, MUTANTS[name], build(name), MUTANT_CHECKS[name]) for name in MUTANTS]
-    return run_mutants(build(None), mutants, {name: check(name) for name in DYNAMO_CHECKS})
+    return seeded_mutant_report(
+        dynamo_catch_rate,
+        MUTANTS,
+        MUTANT_CHECKS,
+        list(DYNAMO_CHECKS),
+        seeds,
+        where="dynamo_mutant_report",
+    )
 
 
 def dynamo_mutant_table(seeds: int = 3) -> Any:
@@ -1343,20 +1336,11 @@ def dynamo_mutant_table(seeds: int = 3) -> Any:
           repair_one_version                          2 of 2
            merkle_skips_last                          2 of 2
     """
-    report = dynamo_mutant_report(seeds)
-    problems = report.problems()
-    if problems:  # pragma: no cover - the tests keep this empty
-        raise AssertionError("the Dynamo checks are not doing their job: " + "; ".join(problems))
-    table = report.to_frame().rename(
-        columns={"counterexample length": "trace events, shortest run caught"}
+    return seeded_mutant_table(
+        dynamo_mutant_report(seeds),
+        dynamo_catch_rate,
+        seeds,
+        where="dynamo_mutant_table",
+        length_column="trace events, shortest run caught",
+        column="seeds caught by its first check",
     )
-    rates = []
-    for name in table["mutant"]:
-        if name == "correct version":
-            caught = sum(dynamo_catch_rate(None, c, range(seeds))[0] for c in DYNAMO_CHECKS)
-            rates.append(f"{caught} of {seeds}")
-        else:
-            caught, runs, _ = dynamo_catch_rate(name, MUTANT_CHECKS[name][0], range(seeds))
-            rates.append(f"{caught} of {runs}")
-    table["seeds caught by its first check"] = rates
-    return table

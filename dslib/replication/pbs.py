@@ -47,13 +47,19 @@ import functools
 import itertools
 import math
 import random
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, cast
 
 from dslib.core import Context, Node, System
-from dslib.mutants import Mutant, MutantReport, Outcome, check_mutant, run_mutants
+from dslib.mutants import (
+    MutantReport,
+    Outcome,
+    check_mutant,
+    seeded_mutant_report,
+    seeded_mutant_table,
+)
 from dslib.sim.network import Latency, Network, as_latency, exponential
 from dslib.sim.simulator import Simulation
 from dslib.stats import is_number, nearest_rank, percentile
@@ -1231,22 +1237,14 @@ def pbs_mutant_report(seeds: int = 10) -> MutantReport:
     >>> [m.caught_by for m in report.mutants][:2]
     [('WARS model within 4 SE of simulated nodes',), ('k-staleness = enumeration',)]
     """
-    _check_seeds(seeds, "pbs_mutant_report")
-
-    def check(name: str) -> Callable[[str | None], Outcome]:
-        def run(mutant: str | None) -> Outcome:
-            caught, _, first = pbs_catch_rate(mutant, name, range(seeds))
-            return Outcome(caught == 0, None, first or "")
-
-        return run
-
-    def build(name: str | None) -> Callable[[], str | None]:
-        return lambda: name
-
-    mutants = [
-        Mutant(name, MUTANTS[name], build(name), MUTANT_CHECKS[name]) for name in sorted(MUTANTS)
-    ]
-    return run_mutants(build(None), mutants, {name: check(name) for name in PBS_CHECKS})
+    return seeded_mutant_report(
+        pbs_catch_rate,
+        dict(sorted(MUTANTS.items())),
+        MUTANT_CHECKS,
+        PBS_CHECKS,
+        seeds,
+        where="pbs_mutant_report",
+    )
 
 
 def pbs_mutant_table(seeds: int = 10) -> Any:
@@ -1278,22 +1276,13 @@ def pbs_mutant_table(seeds: int = 10) -> Any:
      written_not_reset  2 of 2 seeds
     """
     _check_seeds(seeds, "pbs_mutant_table")
-    report = pbs_mutant_report(seeds)
-    problems = report.problems()
-    if problems:  # pragma: no cover - the tests keep this empty
-        raise AssertionError("the PBS checks are not doing their job: " + "; ".join(problems))
-    table = report.to_frame().drop(columns="counterexample length")
-    firsts, rates = [], []
-    for name in table["mutant"]:
-        if name == "correct version":
-            failed = {seed for c in PBS_CHECKS for seed in _failures(c, None, range(seeds))}
-            firsts.append("—")
-            rates.append(f"{len(failed)} of {seeds} seeds")
-            continue
-        check = MUTANT_CHECKS[name][0]
-        caught, runs, first = pbs_catch_rate(name, check, range(seeds))
-        firsts.append(first or "—")
-        rates.append(f"{caught} of {runs} seeds" if check in _SEEDED else "deterministic")
-    table["first case caught"] = firsts
-    table["catch rate"] = rates
-    return table
+    return seeded_mutant_table(
+        pbs_mutant_report(seeds),
+        pbs_catch_rate,
+        seeds,
+        where="pbs_mutant_table",
+        first_column="first case caught",
+        column="catch rate",
+        rate="{caught} of {runs} seeds",
+        deterministic=[c for c in PBS_CHECKS if c not in _SEEDED],
+    )

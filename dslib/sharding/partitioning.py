@@ -51,12 +51,18 @@ import hashlib
 import itertools
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from dslib.core import check_node_ids
-from dslib.mutants import Mutant, MutantReport, Outcome, check_mutant, run_mutants
+from dslib.mutants import (
+    MutantReport,
+    check_mutant,
+    seeded_mutant_report,
+    seeded_mutant_table,
+    tally_runs,
+)
 
 __all__ = [
     "PARTITION_CHECKS",
@@ -1185,15 +1191,11 @@ def partition_catch_rate(
             f"partition_catch_rate: unknown check {check!r}; allowed: {PARTITION_CHECKS}"
         )
     touched = None if mutant is None else _MUTANT_SCHEME[mutant][0]
-    caught = runs = 0
-    fewest: int | None = None
-    for seed in seeds:
-        runs += 1
-        bad = sum(_violations(check, s, seed, mutant if s == touched else None) for s in _SCHEMES)
-        if bad:
-            caught += 1
-            fewest = bad if fewest is None else min(fewest, bad)
-    return caught, runs, fewest
+
+    def violations(seed: int) -> int:
+        return sum(_violations(check, s, seed, mutant if s == touched else None) for s in _SCHEMES)
+
+    return tally_runs((bool(bad), bad) for bad in map(violations, seeds))
 
 
 def partition_mutant_report(seeds: int = 10) -> MutantReport:
@@ -1207,24 +1209,14 @@ def partition_mutant_report(seeds: int = 10) -> MutantReport:
     >>> partition_mutant_report(seeds=2).problems()
     []
     """
-    if not (isinstance(seeds, int) and not isinstance(seeds, bool) and seeds >= 1):
-        raise ValueError(f"partition_mutant_report: seeds={seeds!r} must be an int >= 1")
-
-    def check(name: str) -> Callable[[str | None], Outcome]:
-        def run(mutant: str | None) -> Outcome:
-            caught, _, fewest = partition_catch_rate(mutant, name, range(seeds))
-            return Outcome(caught == 0, fewest)
-
-        return run
-
-    def build(name: str | None) -> Callable[[], str | None]:
-        return lambda: name
-
-    mutants = [
-        Mutant(n, PARTITION_MUTANTS[n], build(n), PARTITION_MUTANT_CHECKS[n])
-        for n in PARTITION_MUTANTS
-    ]
-    return run_mutants(build(None), mutants, {name: check(name) for name in PARTITION_CHECKS})
+    return seeded_mutant_report(
+        partition_catch_rate,
+        PARTITION_MUTANTS,
+        PARTITION_MUTANT_CHECKS,
+        PARTITION_CHECKS,
+        seeds,
+        where="partition_mutant_report",
+    )
 
 
 def partition_mutant_table(seeds: int = 10) -> Any:
@@ -1253,30 +1245,12 @@ def partition_mutant_table(seeds: int = 10) -> Any:
        jump_stops_early      minimal movement           3 of 3
     rendezvous_unsalted               balance           3 of 3
     """
-    report = partition_mutant_report(seeds)
-    problems = report.problems()
-    if problems:  # pragma: no cover - the tests keep this empty
-        raise AssertionError(
-            "the partitioning checks are not doing their job: " + "; ".join(problems)
-        )
-    table = report.to_frame().drop(columns=["counterexample length"])
-    named, rates = [], []
-    for name in table["mutant"]:
-        if name == "correct version":
-            caught = sum(
-                any(_seed_fails(None, c, s) for c in PARTITION_CHECKS) for s in range(seeds)
-            )
-            named.append("any")
-            rates.append(f"{caught} of {seeds}")
-        else:
-            check = PARTITION_MUTANT_CHECKS[name][0]
-            caught, runs, _ = partition_catch_rate(name, check, range(seeds))
-            named.append(check)
-            rates.append(f"{caught} of {runs}")
-    table["its check"] = named
-    table["seeds it catches"] = rates
-    return table
-
-
-def _seed_fails(mutant: str | None, check: str, seed: int) -> bool:
-    return partition_catch_rate(mutant, check, [seed])[0] > 0
+    return seeded_mutant_table(
+        partition_mutant_report(seeds),
+        partition_catch_rate,
+        seeds,
+        where="partition_mutant_table",
+        check_column="its check",
+        correct_check="any",
+        column="seeds it catches",
+    )
