@@ -28,6 +28,7 @@ lab: $(STAMP)
 # (HYPOTHESIS_STORAGE_DIRECTORY: kernels run in a notebook's folder; hypothesis keeps its
 # cache in the repository's .hypothesis rather than one per folder of notebooks/)
 ## make test: everything CI checks: lint, types, library tests, doctests, strict nbval, the HTML
+## (the 40 slowest items are listed at the end of the tests' output: where the time budget goes)
 test: lint typecheck pytest html
 
 lint: $(STAMP)
@@ -39,7 +40,8 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	MPLBACKEND=Agg HYPOTHESIS_STORAGE_DIRECTORY="$(CURDIR)/.hypothesis" $(PY) -m pytest -n 2 --dist loadfile --doctest-modules dslib tests \
-	    --nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout 120
+	    --nbval notebooks --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout 120 \
+	    --durations=40
 
 ## make soak: the suite's properties with fresh randomness and many more examples, plus the
 ## seeded sweeps on fresh seeds, for SOAK_MINUTES (not part of make test; prints how to
