@@ -275,11 +275,18 @@ DONE_JS = """() => {
 
 
 def open_notebook(page: Page, path: str) -> None:
-    # Await the opened panel, but do not return it: Playwright would try to serialise the
-    # whole widget and, depending on how far it has loaded, fail with "object reference
-    # chain is too long" (it did in a CI run).
+    # Wait until the notebook's kernel is connected and has answered, so that Run All runs
+    # every cell (clicked before, it timed out in a CI run). Return nothing: returning the
+    # panel made Playwright serialise the whole widget, which failed in another CI run with
+    # "object reference chain is too long" (and, when it worked, was all that gave the
+    # kernel time to connect).
     page.evaluate(
-        "async p => { await window.jupyterapp.commands.execute('docmanager:open', {path: p}); }",
+        """async p => {
+          const panel = await window.jupyterapp.commands.execute('docmanager:open', {path: p});
+          await panel.context.ready;
+          await panel.sessionContext.ready;
+          await panel.sessionContext.session.kernel.info;
+        }""",
         path,
     )
     page.wait_for_function(
