@@ -58,6 +58,7 @@ __all__ = [
     "Outcome",
     "assert_mutants_caught",
     "check_mutant",
+    "check_name",
     "deprecated_spelling",
     "mutant_table",
     "outcome_of",
@@ -113,6 +114,43 @@ def check_mutant(owner: str, mutant: object, mutants: Mapping[str, str]) -> str 
             f"{owner}: unknown mutant {mutant!r}; allowed: None or one of {sorted(mutants)}"
         )
     return mutant
+
+
+def check_name(owner: str, check: object, checks: Iterable[str]) -> str:
+    """Validate a ``check=`` argument (the name of one of a module's checks).
+
+    Parameters
+    ----------
+    owner : str
+        The function that took the argument, for the error message.
+    check : str
+        The argument.
+    checks : iterable of str
+        The module's check names.
+
+    Returns
+    -------
+    str
+        ``check``, unchanged.
+
+    Raises
+    ------
+    ValueError
+        If ``check`` is not one of ``checks``; the message lists them.
+
+    Examples
+    --------
+    >>> check_name("f", "safety", ("safety", "liveness"))
+    'safety'
+    >>> check_name("f", "speed", ("safety", "liveness"))
+    Traceback (most recent call last):
+    ...
+    ValueError: f: unknown check 'speed'; allowed: ['safety', 'liveness']
+    """
+    allowed = list(checks)
+    if check not in allowed:
+        raise ValueError(f"{owner}: unknown check {check!r}; allowed: {allowed}")
+    return str(check)
 
 
 def deprecated_spelling(old: str, new: str, stacklevel: int = 3) -> None:

@@ -59,6 +59,7 @@ from dslib.core import Context, Node, System
 from dslib.mutants import (
     MutantReport,
     check_mutant,
+    check_name,
     deprecated_spelling,
     seeded_mutant_report,
     seeded_mutant_table,
@@ -919,8 +920,7 @@ def clock_catch_rate(
     (0, 5, None)
     """
     check_mutant("clock_catch_rate", mutant, MUTANTS)
-    if check not in CLOCK_CHECKS:
-        raise ValueError(f"clock_catch_rate: unknown check {check!r}; allowed: {CLOCK_CHECKS}")
+    check_name("clock_catch_rate", check, CLOCK_CHECKS)
     runs = (_skewed_conditions(seed, mutant, nodes, steps) for seed in seeds)
     return tally_runs((bool(broken[check]), size) for broken, size in runs)
 
@@ -1142,8 +1142,7 @@ def hlc_catch_rate(
     (0, 5, None)
     """
     check_mutant("hlc_catch_rate", mutant, HLC_MUTANTS)
-    if check not in HLC_CHECKS:
-        raise ValueError(f"hlc_catch_rate: unknown check {check!r}; allowed: {HLC_CHECKS}")
+    check_name("hlc_catch_rate", check, HLC_CHECKS)
     runs = (_hlc_conditions(seed, mutant, nodes, steps) for seed in seeds)
     return tally_runs((bool(broken[check]), size) for broken, size in runs)
 
@@ -1876,8 +1875,7 @@ def sync_catch_rate(
     (0, 5, None)
     """
     check_mutant("sync_catch_rate", mutant, SYNC_MUTANTS)
-    if check not in SYNC_CHECKS:
-        raise ValueError(f"sync_catch_rate: unknown check {check!r}; allowed: {SYNC_CHECKS}")
+    check_name("sync_catch_rate", check, SYNC_CHECKS)
     firsts = (_sync_conditions(seed, mutant)[check] for seed in seeds)
     return tally_runs((first is not None, first) for first in firsts)
 
@@ -2301,8 +2299,7 @@ def version_catch_rate(
     (0, 10, None)
     """
     check_mutant("version_catch_rate", mutant, VERSION_MUTANTS)
-    if check not in VERSION_CHECKS:
-        raise ValueError(f"version_catch_rate: unknown check {check!r}; allowed: {VERSION_CHECKS}")
+    check_name("version_catch_rate", check, VERSION_CHECKS)
 
     def first_failure(seed: int) -> int | None:
         steps = _sibling_steps(version_operations(seed, length), "dotted version vector", mutant)

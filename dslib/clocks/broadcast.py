@@ -51,7 +51,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from dslib.core import Context, Node, System
-from dslib.mutants import Outcome, check_mutant, seeded_mutant_report, seeded_mutant_table
+from dslib.mutants import (
+    Outcome,
+    check_mutant,
+    check_name,
+    seeded_mutant_report,
+    seeded_mutant_table,
+)
 from dslib.sim.network import Latency, Network, as_latency, uniform
 from dslib.sim.simulator import Simulation
 
@@ -647,10 +653,7 @@ def broadcast_catch_rate(
     >>> broadcast_catch_rate("total", None, "FIFO order", range(5))   # total order is not FIFO
     (3, 5)
     """
-    if check not in BROADCAST_CHECKS:
-        raise ValueError(
-            f"broadcast_catch_rate: unknown check {check!r}; allowed: {list(BROADCAST_CHECKS)}"
-        )
+    check_name("broadcast_catch_rate", check, BROADCAST_CHECKS)
     caught = runs = 0
     for seed in seeds:
         history = broadcast_history(broadcast_run(protocol, nodes, messages, seed, mutant=mutant))

@@ -41,7 +41,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from dslib.core import Context, Node, System
-from dslib.mutants import Outcome, check_mutant, seeded_mutant_report, seeded_mutant_table
+from dslib.mutants import (
+    Outcome,
+    check_mutant,
+    check_name,
+    seeded_mutant_report,
+    seeded_mutant_table,
+)
 from dslib.sim.network import Network, uniform
 from dslib.sim.simulator import Simulation
 
@@ -511,10 +517,7 @@ def snapshot_catch_rate(
     >>> snapshot_catch_rate("no_channel_state", "total conserved", range(10))
     (10, 10)
     """
-    if check not in SNAPSHOT_CHECKS:
-        raise ValueError(
-            f"snapshot_catch_rate: unknown check {check!r}; allowed: {list(SNAPSHOT_CHECKS)}"
-        )
+    check_name("snapshot_catch_rate", check, SNAPSHOT_CHECKS)
     caught = runs = 0
     for seed in seeds:
         caught += not SNAPSHOT_CHECKS[check](snapshot_run(nodes, seed, mutant=mutant, fifo=fifo)).ok

@@ -50,7 +50,13 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from dslib.core import Context, Node, System
-from dslib.mutants import MutantReport, check_mutant, seeded_mutant_report, seeded_mutant_table
+from dslib.mutants import (
+    MutantReport,
+    check_mutant,
+    check_name,
+    seeded_mutant_report,
+    seeded_mutant_table,
+)
 from dslib.sim.nemesis import Crash, Nemesis
 from dslib.sim.network import Network, constant, exponential
 from dslib.sim.simulator import Simulation
@@ -981,10 +987,7 @@ def detector_catch_rate(mutant: str | None, check: str, seeds: Iterable[int]) ->
     (0, 3)
     """
     check_mutant("detector_catch_rate", mutant, DETECTOR_MUTANTS)
-    if check not in _DETECTOR_CHECK_RUNS:
-        raise ValueError(
-            f"detector_catch_rate: unknown check {check!r}; allowed: {DETECTOR_CHECKS}"
-        )
+    check_name("detector_catch_rate", check, DETECTOR_CHECKS)
     runs = list(seeds)
     return sum(not _detector_check(mutant, check, seed) for seed in runs), len(runs)
 

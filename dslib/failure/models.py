@@ -46,7 +46,13 @@ from typing import Any
 
 from dslib.core import Context, Node, System
 from dslib.failure import ArrivalWindow, FixedTimeout, Heartbeat, PhiAccrual
-from dslib.mutants import Outcome, check_mutant, seeded_mutant_report, seeded_mutant_table
+from dslib.mutants import (
+    Outcome,
+    check_mutant,
+    check_name,
+    seeded_mutant_report,
+    seeded_mutant_table,
+)
 from dslib.sim.nemesis import Crash, Nemesis, Pause
 from dslib.sim.network import Network, uniform
 from dslib.sim.simulator import Simulation
@@ -685,8 +691,7 @@ def fd_catch_rate(mutant: str | None, check: str, seeds: Iterable[int]) -> tuple
     >>> fd_catch_rate("never_suspect", "strong completeness", range(3))
     (3, 3)
     """
-    if check not in FD_CHECKS:
-        raise ValueError(f"fd_catch_rate: unknown check {check!r}; allowed: {list(FD_CHECKS)}")
+    check_name("fd_catch_rate", check, FD_CHECKS)
     caught = runs = 0
     for seed in seeds:
         sim = model_run("synchronous", duration=60.0, crash=30.0, seed=seed, mutant=mutant)

@@ -42,7 +42,13 @@ from dslib.failure import (
     check_swim_mutant,
     swim_experiment,
 )
-from dslib.mutants import MutantReport, Outcome, seeded_mutant_report, seeded_mutant_table
+from dslib.mutants import (
+    MutantReport,
+    Outcome,
+    check_name,
+    seeded_mutant_report,
+    seeded_mutant_table,
+)
 
 __all__ = [
     "SWIM_CHECKS",
@@ -209,8 +215,7 @@ def swim_catch_rate(mutant: str | None, check: str, seeds: Iterable[int]) -> tup
     (0, 2)
     """
     check_swim_mutant("swim_catch_rate", mutant)
-    if check not in SWIM_CHECKS:
-        raise ValueError(f"swim_catch_rate: unknown check {check!r}; allowed: {SWIM_CHECKS}")
+    check_name("swim_catch_rate", check, SWIM_CHECKS)
     seeds = list(seeds)
     if check not in _SEEDED:
         fails = not _CHECKS[check](SwimNode(mutant=mutant)).ok

@@ -67,6 +67,7 @@ from dslib.mutants import (
     MutantReport,
     Outcome,
     check_mutant,
+    check_name,
     seeded_mutant_report,
     seeded_mutant_table,
     tally_runs,
@@ -1262,10 +1263,7 @@ def dynamo_catch_rate(
     (0, 2, None)
     """
     check_mutant("dynamo_catch_rate", mutant, MUTANTS)
-    if check not in DYNAMO_CHECKS:
-        raise ValueError(
-            f"dynamo_catch_rate: unknown check {check!r}; allowed: {list(DYNAMO_CHECKS)}"
-        )
+    check_name("dynamo_catch_rate", check, DYNAMO_CHECKS)
 
     def failed_lengths(seed: int) -> list[int | None]:
         verdicts = [_verdict(run, check, seed, mutant) for run in DYNAMO_CHECKS[check][1]]

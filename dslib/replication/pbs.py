@@ -57,6 +57,7 @@ from dslib.mutants import (
     MutantReport,
     Outcome,
     check_mutant,
+    check_name,
     seeded_mutant_report,
     seeded_mutant_table,
 )
@@ -1203,8 +1204,7 @@ def pbs_catch_rate(
     (0, 3, None)
     """
     check_mutant("pbs_catch_rate", mutant, MUTANTS)
-    if check not in PBS_CHECKS:
-        raise ValueError(f"pbs_catch_rate: unknown check {check!r}; allowed: {list(PBS_CHECKS)}")
+    check_name("pbs_catch_rate", check, PBS_CHECKS)
     seeds = list(seeds)
     failed = _failures(check, mutant, seeds)
     return len(failed), len(seeds), next(iter(failed.values()), None)

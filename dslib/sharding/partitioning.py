@@ -59,6 +59,7 @@ from dslib.core import check_node_ids
 from dslib.mutants import (
     MutantReport,
     check_mutant,
+    check_name,
     seeded_mutant_report,
     seeded_mutant_table,
     tally_runs,
@@ -1186,10 +1187,7 @@ def partition_catch_rate(
     (0, 3, None)
     """
     check_mutant("partition_catch_rate", mutant, PARTITION_MUTANTS)
-    if check not in PARTITION_CHECKS:
-        raise ValueError(
-            f"partition_catch_rate: unknown check {check!r}; allowed: {PARTITION_CHECKS}"
-        )
+    check_name("partition_catch_rate", check, PARTITION_CHECKS)
     touched = None if mutant is None else _MUTANT_SCHEME[mutant][0]
 
     def violations(seed: int) -> int:
